@@ -1,0 +1,57 @@
+"""The Notifier port: how engines hand a message to a chat platform without importing it.
+
+Adapters in `bot/` implement `Notifier`; the replay uses a recorder. A send says whether a
+failure is worth retrying (`recoverable`) and how long to wait (`retry_after`, e.g. Slack 429).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A platform-neutral message: who gets it and what it says; adapters render it."""
+
+    delivery_id: int
+    channel: str  # "site" | "person"
+    recipient: str  # site_id or person_id
+    kind: str  # immediate | digest | escalation | escalation_update | answer | ...
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    recoverable: bool = False
+    retry_after: float | None = None
+    error: str = ""
+    external_ref: str | None = None
+
+    @classmethod
+    def sent(cls, external_ref: str | None = None) -> SendResult:
+        return cls(ok=True, external_ref=external_ref)
+
+    @classmethod
+    def retry(cls, error: str, retry_after: float | None = None) -> SendResult:
+        return cls(ok=False, recoverable=True, retry_after=retry_after, error=error)
+
+    @classmethod
+    def failed(cls, error: str) -> SendResult:
+        return cls(ok=False, recoverable=False, error=error)
+
+
+class Notifier(Protocol):
+    def send(self, message: OutboundMessage) -> SendResult: ...
+
+
+class RecordingNotifier:
+    """Keeps every message it is given; used by replay and tests."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutboundMessage] = []
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        self.sent.append(message)
+        return SendResult.sent()

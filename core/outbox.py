@@ -1,0 +1,126 @@
+"""The outbox: every delivery decision is a row before anything is sent.
+
+`enqueue` is idempotent by `dedupe_key`, so a decision replayed after a crash is stored once.
+`claim_due` takes rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never send
+the same row; a row claimed by a worker that died is reclaimed after `stale_after`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from core.models import DeliveryRow
+from core.notify import Notifier, OutboundMessage
+
+MAX_ATTEMPTS = 8
+STALE_CLAIM = timedelta(minutes=5)
+
+
+def enqueue(
+    session: Session,
+    *,
+    dedupe_key: str,
+    now: datetime,
+    due_at: datetime,
+    channel: str,
+    recipient: str,
+    kind: str,
+    payload: dict[str, Any],
+) -> bool:
+    """Store a delivery unless one with this key exists; returns whether a row was added."""
+    values = dict(
+        dedupe_key=dedupe_key,
+        created_at=now,
+        due_at=due_at,
+        channel=channel,
+        recipient=recipient,
+        kind=kind,
+        payload=payload,
+        status="pending",
+        attempts=0,
+    )
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(DeliveryRow).values(**values)
+        stmt = ins.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(DeliveryRow.id)
+        return session.execute(stmt).first() is not None
+    if session.execute(select(DeliveryRow.id).where(DeliveryRow.dedupe_key == dedupe_key)).first():
+        return False
+    session.add(DeliveryRow(**values))
+    session.flush()
+    return True
+
+
+def cancel(session: Session, *, dedupe_key: str) -> bool:
+    """Drop a delivery that has not gone out yet (e.g. an escalation acked before working hours)."""
+    row = session.execute(select(DeliveryRow).where(DeliveryRow.dedupe_key == dedupe_key)).scalar()
+    if row is None or row.status not in ("pending",):
+        return False
+    row.status = "cancelled"
+    return True
+
+
+def claim_due(session: Session, *, now: datetime, worker: str, limit: int = 50) -> Sequence[DeliveryRow]:
+    """Mark up to `limit` due rows as `sending` by this worker and return them (commit right after)."""
+    stale = now - STALE_CLAIM
+    query = (
+        select(DeliveryRow)
+        .where(
+            DeliveryRow.due_at <= now,
+            or_(
+                DeliveryRow.status == "pending",
+                (DeliveryRow.status == "sending") & (DeliveryRow.claimed_at < stale),
+            ),
+        )
+        .order_by(DeliveryRow.due_at, DeliveryRow.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.execute(query).scalars())
+    for row in rows:
+        row.status = "sending"
+        row.claimed_by = worker
+        row.claimed_at = now
+        row.attempts += 1
+    session.flush()
+    return rows
+
+
+def to_message(row: DeliveryRow) -> OutboundMessage:
+    return OutboundMessage(
+        delivery_id=row.id, channel=row.channel, recipient=row.recipient, kind=row.kind, payload=row.payload
+    )
+
+
+def backoff(attempts: int, retry_after: float | None) -> timedelta:
+    """Honour the platform's Retry-After; otherwise back off exponentially (capped at 30 min)."""
+    if retry_after is not None:
+        return timedelta(seconds=max(retry_after, 1.0))
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
+
+
+def deliver_one(session: Session, row: DeliveryRow, notifier: Notifier, *, now: datetime) -> None:
+    """Send one claimed row and record the outcome on it (the caller commits)."""
+    result = notifier.send(to_message(row))
+    if result.ok:
+        row.status = "sent"
+        row.sent_at = now
+        row.external_ref = result.external_ref
+        row.last_error = None
+    elif result.recoverable and row.attempts < MAX_ATTEMPTS:
+        row.status = "pending"
+        row.due_at = now + backoff(row.attempts, result.retry_after)
+        row.last_error = result.error
+    else:
+        row.status = "failed"
+        row.last_error = result.error
+    row.claimed_by = None
+    session.flush()

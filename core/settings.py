@@ -1,0 +1,67 @@
+"""Typed settings, built once at start-up and passed in (engines never read the environment)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable, from env vars or a `.env` file. Secrets are `SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    home: Path = Field(default=Path(".siteline"), validation_alias="SITELINE_HOME")
+    database_url: str | None = Field(default=None, validation_alias="SITELINE_DATABASE_URL")
+    api_token: SecretStr | None = Field(default=None, validation_alias="SITELINE_API_TOKEN")
+    log_level: str = Field(default="INFO", validation_alias="SITELINE_LOG_LEVEL")
+
+    # Knowledge: a Chroma server at scale, the embedded persistent client by default.
+    chroma_host: str | None = Field(default=None, validation_alias="SITELINE_CHROMA_HOST")
+    chroma_port: int = Field(default=8000, validation_alias="SITELINE_CHROMA_PORT")
+    max_file_mb: int = Field(default=100, validation_alias="SITELINE_MAX_FILE_MB")
+
+    # Optional LLM through any OpenAI-compatible server.
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    llm_model: str = Field(default="gpt-4o-mini", validation_alias="SITELINE_LLM_MODEL")
+    llm_timeout_s: float = Field(default=60.0, validation_alias="SITELINE_LLM_TIMEOUT")
+
+    # Slack: off unless both the bot token and the signing secret are set.
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+
+    # Microsoft Teams (Microsoft 365 Agents SDK); anonymous local mode when no credentials.
+    teams_app_id: str | None = Field(default=None, validation_alias="TEAMS_APP_ID")
+    teams_app_password: SecretStr | None = Field(default=None, validation_alias="TEAMS_APP_PASSWORD")
+    teams_tenant_id: str | None = Field(default=None, validation_alias="TEAMS_TENANT_ID")
+
+    # Scheduling: the process that runs timers and delivery (one leader at scale).
+    run_scheduler: bool = Field(default=True, validation_alias="SITELINE_RUN_SCHEDULER")
+    tick_seconds: float = Field(default=15.0, validation_alias="SITELINE_TICK_SECONDS")
+    open_question_escalate_after_h: float = Field(default=24.0, validation_alias="SITELINE_ASK_CRA_ESCALATE_AFTER_H")
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL: the configured one, or a SQLite file under `home`."""
+        if self.database_url:
+            return self.database_url
+        self.home.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.home / 'siteline.db').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.openai_base_url or self.openai_api_key)

@@ -1,0 +1,1 @@
+"""Placeholder until the knowledge engine lands (see issue 2)."""

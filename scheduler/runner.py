@@ -1,0 +1,83 @@
+"""One loop for live and replay: fire due timers, then deliver due outbox rows.
+
+`serve` calls `Ticker.run(now)` from APScheduler with the wall clock; `siteline replay`
+calls `run_virtual_until` with a virtual clock. Engines are the same either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.clock import VirtualClock
+from core.db import transaction
+from core.models import DeliveryRow
+from core.notify import Notifier
+from core.outbox import claim_due, deliver_one
+from scheduler import timers
+from scheduler.timers import TimerHandler
+
+
+class Ticker:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        timer_handlers: Mapping[str, TimerHandler],
+        notifier: Notifier,
+        worker_id: str,
+    ) -> None:
+        self.factory = factory
+        self.timer_handlers = dict(timer_handlers)
+        self.notifier = notifier
+        self.worker_id = worker_id
+
+    def run(self, now: datetime) -> int:
+        """Do everything due at `now`; returns the number of timers fired plus rows handled."""
+        done = 0
+        while True:
+            with transaction(self.factory) as session:
+                fired = timers.fire_due(session, now=now, handlers=self.timer_handlers)
+            done += fired
+            if not fired:
+                break
+        while True:
+            # Claim one row per transaction: a crash repeats at most the one message in flight.
+            with transaction(self.factory) as session:
+                rows = claim_due(session, now=now, worker=self.worker_id, limit=1)
+                ids = [r.id for r in rows]
+            if not ids:
+                break
+            with transaction(self.factory) as session:
+                row = session.get(DeliveryRow, ids[0])
+                if row is not None and row.status == "sending" and row.claimed_by == self.worker_id:
+                    deliver_one(session, row, self.notifier, now=now)
+            done += 1
+        return done
+
+    def next_wakeup(self) -> datetime | None:
+        """The earliest instant at which anything is due (a timer or a pending delivery)."""
+        with transaction(self.factory) as session:
+            t = timers.next_due(session)
+            d = session.execute(select(func.min(DeliveryRow.due_at)).where(DeliveryRow.status == "pending")).scalar()
+        if d is not None and d.tzinfo is None:
+            from datetime import UTC
+
+            d = d.replace(tzinfo=UTC)
+        candidates = [x for x in (t, d) if x is not None]
+        return min(candidates) if candidates else None
+
+
+def run_virtual_until(ticker: Ticker, clock: VirtualClock, until: datetime) -> None:
+    """Advance the virtual clock to `until`, stopping at every instant something is due."""
+    while True:
+        wake = ticker.next_wakeup()
+        if wake is None or wake > until:
+            break
+        clock.advance_to(max(wake, clock.now()))
+        ticker.run(clock.now())
+    clock.advance_to(until)
+    ticker.run(until)

@@ -1,0 +1,9 @@
+"""siteline replay (owned by the triage/escalation work)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Not built yet."""

@@ -1,0 +1,46 @@
+"""Builds the running pieces from settings once, and hands them to whoever needs them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.clock import Clock, SystemClock
+from core.db import make_engine, make_session_factory
+from core.settings import Settings
+from siteline.database import migrate
+
+if TYPE_CHECKING:
+    from knowledge.service import KnowledgeService
+
+log = logging.getLogger("siteline")
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    clock: Clock = field(default_factory=SystemClock)
+
+    @cached_property
+    def knowledge(self) -> KnowledgeService:
+        """Loaded on first use: the embedding model and indexes are not needed by every command."""
+        from knowledge.service import KnowledgeService
+
+        return KnowledgeService.open(self.settings, self.factory)
+
+
+def build(settings: Settings | None = None, *, clock: Clock | None = None, run_migrations: bool = True) -> Container:
+    settings = settings or Settings()
+    engine = make_engine(settings.resolved_database_url)
+    if run_migrations:
+        migrate(engine)
+    return Container(
+        settings=settings, engine=engine, factory=make_session_factory(engine), clock=clock or SystemClock()
+    )

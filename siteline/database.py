@@ -1,0 +1,37 @@
+"""Schema ownership: every package's tables, migrated with Alembic from one place."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def all_metadata() -> MetaData:
+    """Import every model module so `Base.metadata` knows all tables (for autogenerate and tests)."""
+    import core.models  # noqa: F401
+    import knowledge.models  # noqa: F401
+    from core.db import Base
+
+    for optional in ("triage.models", "escalation.models", "bot.models"):
+        with contextlib.suppress(ModuleNotFoundError):
+            __import__(optional)
+    return Base.metadata
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to `revision` (safe to call on every start; a no-op when current)."""
+    command.upgrade(alembic_config(engine), revision)

@@ -1,0 +1,19 @@
+"""Alembic environment: runs against the engine handed in by `core.db.migrate`."""
+
+from alembic import context
+
+from siteline.database import all_metadata
+
+metadata = all_metadata()
+
+config = context.config
+engine = config.attributes.get("engine")
+if engine is None:  # plain `alembic` CLI use: build from the settings
+    from core.db import make_engine
+    from core.settings import Settings
+
+    engine = make_engine(Settings().resolved_database_url)
+
+with engine.begin() as connection:
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+    context.run_migrations()

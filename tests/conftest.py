@@ -1,0 +1,87 @@
+"""Shared fixtures: storage on SQLite and PostgreSQL, settings under a temp home, a container.
+
+PostgreSQL tests run in a fresh schema each (so they can run side by side) and are skipped,
+with a message saying so, only where no server answers.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db import make_engine, make_session_factory
+from core.settings import Settings
+from siteline.container import Container, build
+from siteline.database import migrate
+
+PG_URL = os.environ.get("SITELINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+_pg_state: dict[str, str | None] = {}
+
+
+def pg_unavailable_reason() -> str | None:
+    """None when the PostgreSQL test server answers, else why not (checked once)."""
+    if "reason" not in _pg_state:
+        try:
+            eng = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+            with eng.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            eng.dispose()
+            _pg_state["reason"] = None
+        except Exception as exc:
+            _pg_state["reason"] = (
+                f"PostgreSQL at {PG_URL} did not answer ({type(exc).__name__}); set SITELINE_TEST_PG_URL"
+            )
+    return _pg_state["reason"]
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh, empty schema (dropped afterwards)."""
+    reason = pg_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test using this runs twice: on a SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'siteline.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(db_url)
+    migrate(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return Settings(SITELINE_HOME=tmp_path / "home", SITELINE_DATABASE_URL=db_url, _env_file=None)
+
+
+@pytest.fixture
+def container(settings: Settings) -> Iterator[Container]:
+    c = build(settings)
+    yield c
+    c.engine.dispose()
