@@ -1,9 +1,28 @@
-"""siteline replay (owned by the triage/escalation work)."""
+"""`siteline replay SCENARIO.jsonl [--out FILE]`: the engines under a virtual clock."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import typer
+
+from siteline.cli.common import fail
+from siteline.replay import ScenarioError, replay
 
 
 def register(app: typer.Typer) -> None:
-    """Not built yet."""
+    @app.command("replay")
+    def replay_cmd(
+        scenario: Path = typer.Argument(..., help="scenario JSONL (see the replay contract)"),
+        out: Path | None = typer.Option(None, "--out", help="write deliveries here instead of stdout"),
+    ) -> None:
+        """Replay a scenario deterministically and print one JSON line per delivery."""
+        try:
+            if out is None:
+                replay(scenario, sys.stdout)
+            else:
+                with out.open("w", encoding="utf-8") as fh:
+                    replay(scenario, fh)
+        except ScenarioError as exc:
+            fail(str(exc), code=2)
