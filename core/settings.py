@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     run_scheduler: bool = Field(default=True, validation_alias="SITELINE_RUN_SCHEDULER")
     tick_seconds: float = Field(default=15.0, validation_alias="SITELINE_TICK_SECONDS")
     open_question_escalate_after_h: float = Field(default=24.0, validation_alias="SITELINE_ASK_CRA_ESCALATE_AFTER_H")
+    # Escalation routing policy YAML used until a policy is stored (None: the built-in default).
+    escalation_policy_path: Path | None = Field(default=None, validation_alias="SITELINE_ESCALATION_POLICY_PATH")
 
     @cached_property
     def resolved_database_url(self) -> str:
