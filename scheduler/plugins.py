@@ -23,6 +23,11 @@ from scheduler.timers import TimerHandler
 LineHandler = Callable[[Session, dict[str, Any], datetime], None]
 
 
+class LineRejected(ValueError):
+    """Raised by a line handler for data it refuses (e.g. an update to an unknown site): the replay
+    reports it as a bad line, with its number, and the handler's transaction stores nothing."""
+
+
 @dataclass
 class EnginePlugin:
     name: str

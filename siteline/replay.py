@@ -22,7 +22,7 @@ from core.directory import upsert
 from core.domain import Person, Site
 from core.notify import OutboundMessage, SendResult
 from core.settings import Settings
-from scheduler.plugins import EnginePlugin, load_plugins, timer_handlers
+from scheduler.plugins import EnginePlugin, LineRejected, load_plugins, timer_handlers
 from scheduler.runner import Ticker, run_virtual_until
 from siteline.database import migrate
 
@@ -132,13 +132,17 @@ def replay(path: Path, out: IO[str], settings: Settings | None = None) -> int:
         run_virtual_until(ticker, clock, line.at)
         if line.type == "end":
             break
-        with transaction(factory) as session:
-            if line.type == "site":
-                upsert(session, [Site.model_validate(line.data)], [])
-            elif line.type == "person":
-                upsert(session, [], [Person.model_validate(line.data)])
-            else:
-                handlers[line.type](session, line.data, clock.now())
+        try:
+            with transaction(factory) as session:
+                if line.type == "site":
+                    upsert(session, [Site.model_validate(line.data)], [])
+                elif line.type == "person":
+                    upsert(session, [], [Person.model_validate(line.data)])
+                else:
+                    handlers[line.type](session, line.data, clock.now())
+        except LineRejected as exc:
+            engine.dispose()
+            raise ScenarioError(f"line {line.number} ({line.type}): {exc}") from None
         ticker.run(clock.now())
     engine.dispose()
     return notifier.count
