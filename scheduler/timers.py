@@ -6,11 +6,13 @@ moves it, and a handler receives the timer so it can check it is still current b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.models import TimerRow
@@ -19,7 +21,20 @@ TimerHandler = Callable[[Session, TimerRow, datetime], None]
 
 
 def schedule(session: Session, *, key: str, kind: str, due_at: datetime, payload: dict[str, Any]) -> TimerRow:
-    """Create the timer `key`, or move it (and revive it) if it exists."""
+    """Create the timer `key`, or move it (and revive it) if it exists.
+
+    One upsert statement on PostgreSQL and SQLite, so two transactions scheduling the same key at
+    once both succeed (the later one wins) instead of one failing on the unique key.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        ins = insert(TimerRow).values(key=key, kind=kind, due_at=due_at, payload=payload, status="pending")
+        stmt = ins.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"kind": kind, "due_at": ins.excluded.due_at, "payload": ins.excluded.payload, "status": "pending"},
+        ).returning(TimerRow)
+        return session.scalars(stmt, execution_options={"populate_existing": True}).one()
     row = session.execute(select(TimerRow).where(TimerRow.key == key)).scalar()
     if row is None:
         row = TimerRow(key=key, kind=kind, due_at=due_at, payload=payload, status="pending")
@@ -37,11 +52,16 @@ def cancel(session: Session, *, key: str) -> None:
         session.flush()
 
 
-def next_due(session: Session) -> datetime | None:
-    """The earliest pending timer's instant (the virtual clock jumps there)."""
-    return session.execute(
-        select(TimerRow.due_at).where(TimerRow.status == "pending").order_by(TimerRow.due_at).limit(1)
-    ).scalar()
+def next_due(session: Session, kinds: Iterable[str] | None = None) -> datetime | None:
+    """The earliest pending timer's instant (the virtual clock jumps there).
+
+    With `kinds`, only timers someone can fire count: a timer of an engine that is not loaded
+    would otherwise hold the virtual clock at its instant forever.
+    """
+    query = select(TimerRow.due_at).where(TimerRow.status == "pending")
+    if kinds is not None:
+        query = query.where(TimerRow.kind.in_(list(kinds)))
+    return session.execute(query.order_by(TimerRow.due_at).limit(1)).scalar()
 
 
 def fire_due(session: Session, *, now: datetime, handlers: Mapping[str, TimerHandler], limit: int = 500) -> int:
