@@ -1,4 +1,8 @@
-"""The escalation engine's seam into `siteline replay` and `serve` (see scheduler.plugins)."""
+"""The escalation engine's seam into `siteline replay` and `serve` (see scheduler.plugins).
+
+Replay input is the operator's own scenario, so its lines are routed without the per-person
+scope checks the chat and HTTP surfaces apply (`strict=False`); everything else is the same code.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
+from escalation.engine import HAND_ON, hand_on, raise_escalation
 from escalation.lines import AckLine, EscalationLine, PolicyLine, ResolveLine
+from escalation.open_questions import OPEN_QUESTION, on_open_question_timer
 from escalation.policy_store import store_policy
+from escalation.respond import ack, resolve
 from scheduler.plugins import EnginePlugin
 
 
@@ -17,12 +24,34 @@ def plugin(settings: Settings) -> EnginePlugin:
     def on_policy(session: Session, line: dict[str, Any], now: datetime) -> None:
         store_policy(session, routing=line["routing"], source="replay", by="replay", now=now)
 
-    def pending(session: Session, line: dict[str, Any], now: datetime) -> None:
-        """Accepted while the routing engine is being built (temporary)."""
+    def on_escalation(session: Session, line: dict[str, Any], now: datetime) -> None:
+        raise_escalation(
+            session,
+            site=line["site"],
+            study=line["study"],
+            raised_by=line["raised_by"],
+            summary=line["summary"],
+            category=line.get("category"),
+            severity=line.get("severity"),
+            now=now,
+            source="replay",
+            escalation_id=line["id"],
+            settings=settings,
+            strict=False,
+        )
+
+    def on_ack(session: Session, line: dict[str, Any], now: datetime) -> None:
+        ack(session, escalation_id=line["escalation"], by=line["by"], now=now, strict=False)
+
+    def on_resolve(session: Session, line: dict[str, Any], now: datetime) -> None:
+        resolve(session, escalation_id=line["escalation"], by=line["by"], now=now, strict=False)
+
+    def on_open_question(session: Session, timer: Any, now: datetime) -> None:
+        on_open_question_timer(session, timer, now, settings=settings)
 
     return EnginePlugin(
         name="escalation",
         line_models={"policy": PolicyLine, "escalation": EscalationLine, "ack": AckLine, "resolve": ResolveLine},
-        line_handlers={"policy": on_policy, "escalation": pending, "ack": pending, "resolve": pending},
-        timer_handlers={},
+        line_handlers={"policy": on_policy, "escalation": on_escalation, "ack": on_ack, "resolve": on_resolve},
+        timer_handlers={HAND_ON: hand_on, OPEN_QUESTION: on_open_question},
     )

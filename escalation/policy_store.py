@@ -38,7 +38,7 @@ def store_policy(
 
 def configured_policy(settings: Settings) -> RoutingPolicy:
     """The policy used before any version is stored: the settings' file, else the built-in default."""
-    path = getattr(settings, "escalation_policy_path", None) or DEFAULT_POLICY_PATH
+    path = settings.escalation_policy_path or DEFAULT_POLICY_PATH
     return load_policy_file(path)
 
 

@@ -1,0 +1,348 @@
+"""Raising an escalation and climbing its ladder (the hand-on timer).
+
+A raise snapshots the policy in force, tells level 1 (or levels 1..N for critical issues),
+tells the site who will see it and when, and schedules a persisted hand-on timer for when the
+highest notified level runs out of time. The timer checks it is still current (same level, same
+deadline, escalation still open) before acting, so an ack or a re-plan makes it harmless.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.clock import iso, parse_instant
+from core.directory import Directory
+from core.models import TimerRow
+from core.settings import Settings
+from escalation import deliveries, journal
+from escalation.infer import Refiner, infer
+from escalation.ladder import Snapshot, build_snapshot, directory_recipients, notices, project
+from escalation.messages import CATEGORY_LABELS, local, path_lines, role_label
+from escalation.models import EscalationRow
+from escalation.policy_store import current_policy
+from scheduler import timers
+
+HAND_ON = "escalation.hand_on"
+OPEN = ("raised", "notified", "handed_on")
+# An ack at the very deadline counts as in time (the contract: a deadline at or after the ack
+# does not hand on); the timer fires just after it, so input at that instant is applied first.
+AFTER_DEADLINE = timedelta(microseconds=1)
+
+
+class EscalationError(ValueError):
+    """Input the engine refuses; the message says what was wrong. Subclasses map to HTTP codes."""
+
+    status = 422
+
+
+class NotFound(EscalationError):
+    status = 404
+
+
+class Conflict(EscalationError):
+    status = 409
+
+
+class Forbidden(EscalationError):
+    status = 403
+
+
+def timer_key(esc_id: str, level: int) -> str:
+    return f"escalation:{esc_id}:L{level}"
+
+
+def snapshot_of(esc: EscalationRow) -> Snapshot:
+    return Snapshot.model_validate(esc.snapshot)
+
+
+def raise_escalation(
+    session: Session,
+    *,
+    site: str,
+    study: str,
+    raised_by: str,
+    summary: str,
+    now: datetime,
+    category: str | None = None,
+    severity: str | None = None,
+    source: str = "chat",
+    escalation_id: str | None = None,
+    question_id: str | None = None,
+    settings: Settings | None = None,
+    strict: bool = True,
+    refiner: Refiner | None = None,
+) -> EscalationRow:
+    """Store and route a new escalation. `strict` (every surface but replay) also checks the raiser's scope."""
+    directory = Directory(session)
+    site_row = directory.site(site)
+    if site_row is None:
+        raise EscalationError(f"site: unknown site {site!r}")
+    if strict:
+        _check_raiser(directory, site_row.studies, site=site, study=study, raised_by=raised_by)
+    escalation_id = escalation_id or f"esc-{uuid.uuid4().hex[:10]}"
+    if session.get(EscalationRow, escalation_id) is not None:
+        raise Conflict(f"id: escalation {escalation_id!r} already exists")
+    category_inferred, severity_inferred = category is None, severity is None
+    guess = infer(summary, refiner=refiner) if category_inferred or severity_inferred else None
+    reasons = []
+    if guess and category_inferred:
+        reasons.append(guess.category_reason)
+    if guess and severity_inferred:
+        reasons.append(guess.severity_reason)
+    category = category or (guess.category if guess else "other")
+    severity = severity or (guess.severity if guess else "medium")
+    version, policy = current_policy(session, settings or Settings(_env_file=None))
+    snap = build_snapshot(policy, version=version, category=category, severity=severity, tier=site_row.tier)
+    esc = EscalationRow(
+        id=escalation_id,
+        site=site,
+        study=study,
+        raised_by=raised_by,
+        summary=summary,
+        category=category,
+        severity=severity,
+        category_inferred=category_inferred,
+        severity_inferred=severity_inferred,
+        inference_reason="; ".join(reasons),
+        source=source,
+        question_id=question_id,
+        policy_version=version,
+        snapshot=snap.as_json(),
+        status="raised",
+        level=0,
+        level_started={},
+        raised_at=now,
+    )
+    session.add(esc)
+    session.flush()
+    journal.record(
+        session,
+        esc,
+        "raise",
+        now=now,
+        actor=raised_by,
+        level=0,
+        detail={
+            "category": category,
+            "severity": severity,
+            "inferred": deliveries.ref(esc)["inferred"],
+            "reason": esc.inference_reason,
+            "policy_version": version,
+            "tier": snap.tier,
+            "source": source,
+        },
+    )
+    start = None
+    for level in range(1, snap.notify_through_level + 1):
+        start = _engage(session, esc, snap, directory, level=level, when=now, now=now)
+    esc.level = snap.notify_through_level
+    esc.status = "notified" if start is not None and start <= now else "raised"
+    if start is None:
+        _halt(session, esc, directory, now=now)
+    else:
+        _arm(session, esc, snap, start)
+    _tell_site_raised(session, esc, snap, directory, now=now)
+    return esc
+
+
+def _check_raiser(directory: Directory, site_studies: list[str], *, site: str, study: str, raised_by: str) -> None:
+    if study not in site_studies:
+        raise EscalationError(f"study: site {site} is not on study {study!r}")
+    person = directory.person(raised_by)
+    if person is None:
+        raise Forbidden(f"raised_by: {raised_by!r} is not in the directory")
+    if not person.covers(site=site, study=study):
+        raise Forbidden(f"raised_by: {raised_by} is not on site {site} / study {study}")
+
+
+def _engage(
+    session: Session,
+    esc: EscalationRow,
+    snap: Snapshot,
+    directory: Directory,
+    *,
+    level: int,
+    when: datetime,
+    now: datetime,
+    previous_role: str | None = None,
+) -> datetime | None:
+    """Queue every notice of `level` (from instant `when`); returns the level's start (first notice)."""
+    people = directory_recipients(directory, snap, site=esc.site, study=esc.study)(level)
+    told = notices(snap, people, when)
+    for notice in told:
+        deliveries.notify(
+            session, esc, snap, notice, level=level, now=now, directory=directory, previous_role=previous_role
+        )
+    start = min((n.due for n in told), default=None)
+    journal.record(
+        session,
+        esc,
+        "notify",
+        now=now,
+        actor="siteline",
+        level=level,
+        detail={
+            "roles": snap.roles(level),
+            "recipients": {n.person.person_id: iso(n.due) for n in told},
+            "start": iso(start) if start else None,
+            "critical": snap.critical,
+        },
+    )
+    if start is not None:
+        esc.level_started = {**(esc.level_started or {}), str(level): iso(start)}
+    return start
+
+
+def _arm(session: Session, esc: EscalationRow, snap: Snapshot, start: datetime) -> None:
+    """Schedule the hand-on for the current level, unless it is the last one."""
+    timeout = snap.timeout(esc.level)
+    if timeout is None:
+        esc.deadline_at = None
+        return
+    deadline = start + timeout
+    esc.deadline_at = deadline
+    timers.schedule(
+        session,
+        key=timer_key(esc.id, esc.level),
+        kind=HAND_ON,
+        due_at=deadline + AFTER_DEADLINE,
+        payload={"escalation_id": esc.id, "level": esc.level, "deadline": iso(deadline)},
+    )
+
+
+def hand_on(session: Session, timer: TimerRow, now: datetime) -> None:
+    """Timer handler: the current level did not acknowledge in time; tell the next one."""
+    payload: dict[str, Any] = timer.payload or {}
+    esc = session.get(EscalationRow, str(payload.get("escalation_id")))
+    if esc is None:
+        return
+    current = (
+        esc.status in OPEN
+        and esc.level == payload.get("level")
+        and esc.deadline_at is not None
+        and iso(esc.deadline_at) == payload.get("deadline")
+    )
+    if not current:
+        journal.record(
+            session,
+            esc,
+            "stale_timer",
+            now=now,
+            actor="siteline",
+            audited=False,
+            detail={"timer_level": payload.get("level"), "status": esc.status},
+        )
+        return
+    snap = snapshot_of(esc)
+    directory = Directory(session)
+    deadline = esc.deadline_at
+    assert deadline is not None
+    previous_role = snap.levels[esc.level - 1].role
+    esc.level += 1
+    esc.status = "handed_on"
+    journal.record(
+        session,
+        esc,
+        "hand_on",
+        now=now,
+        actor="siteline",
+        detail={"from_role": previous_role, "deadline": iso(deadline)},
+    )
+    start = _engage(session, esc, snap, directory, level=esc.level, when=deadline, now=now, previous_role=previous_role)
+    if start is None:
+        _halt(session, esc, directory, now=now)
+        return
+    _arm(session, esc, snap, start)
+    site = directory.site(esc.site)
+    tz = site.tz if site else "UTC"
+    recipients = directory_recipients(directory, snap, site=esc.site, study=esc.study)
+    plan = _replan(snap, recipients, esc.level, start)
+    lines = path_lines(plan, now, tz, from_level=esc.level)
+    text = (
+        f"Update on {esc.id}: the {role_label(previous_role)} did not acknowledge in time, so it has gone "
+        f"up to level {esc.level}.\n" + "\n".join(lines)
+    )
+    deliveries.update_site(
+        session, esc, event=f"hand_on:L{esc.level}", status="handed_on", text=text, now=now, extra={"path": lines}
+    )
+
+
+def _replan(snap: Snapshot, recipients: Any, level: int, start: datetime) -> list[Any]:
+    """The path from `level` on, with `level` started at `start` (for the site's update)."""
+    shifted = snap.model_copy(update={"notify_through_level": level})
+    return [p for p in project(shifted, recipients, start) if p.level >= level]
+
+
+def _halt(session: Session, esc: EscalationRow, directory: Directory, *, now: datetime) -> None:
+    """Nobody holds the role for this level: stop climbing, tell the site, alert operations.
+
+    The contract's ladder stops at a level with nobody to tell, so the engine does not skip
+    ahead; instead the gap is made loud: the site is told plainly and every head of clinical
+    operations gets an `escalation_update` naming the missing role, and the escalation is
+    listed as halted until someone acknowledges or resolves it.
+    """
+    snap = snapshot_of(esc)
+    roles = " / ".join(role_label(r) for r in snap.roles(esc.level))
+    esc.halted = f"nobody is registered as {roles} for study {esc.study} at site {esc.site}"
+    esc.deadline_at = None
+    journal.record(session, esc, "halted", now=now, actor="siteline", detail={"reason": esc.halted})
+    heads = directory.recipients("clinops_head", site=esc.site, study=esc.study)
+    for head in heads:
+        deliveries.update_person(
+            session,
+            esc,
+            head.person_id,
+            event=f"halted:L{esc.level}",
+            status="halted",
+            now=now,
+            text=f"Routing gap: escalation {esc.id} ({esc.site}, {esc.study}, {esc.severity}) cannot reach level "
+            f"{esc.level}: {esc.halted}. Please take it or fix the directory.",
+        )
+    who = "the head of clinical operations has been alerted" if heads else "please contact your CRA directly"
+    deliveries.update_site(
+        session,
+        esc,
+        event=f"halted:L{esc.level}",
+        status="halted",
+        now=now,
+        text=f"Update on {esc.id}: {esc.halted}, so it cannot go further automatically; {who}.",
+    )
+
+
+def _tell_site_raised(
+    session: Session, esc: EscalationRow, snap: Snapshot, directory: Directory, *, now: datetime
+) -> None:
+    site = directory.site(esc.site)
+    tz = site.tz if site else "UTC"
+    recipients = directory_recipients(directory, snap, site=esc.site, study=esc.study)
+    lines = path_lines(project(snap, recipients, esc.raised_at), now, tz)
+    label = CATEGORY_LABELS.get(esc.category, esc.category)
+    guessed = f" (Siteline's reading: {esc.inference_reason})" if esc.inference_reason else ""
+    first = ""
+    if esc.status != "notified":
+        first = f" Nobody is in working hours yet; the first person sees it {_first(esc, tz)}."
+    text = (
+        f"Your escalation {esc.id} is logged as {label}, {esc.severity}{guessed}.{first} Who will see it:\n"
+        + "\n".join(lines)
+        + "\nYou will get an update here when it is acknowledged, handed on or resolved."
+    )
+    deliveries.update_site(
+        session,
+        esc,
+        event="raise",
+        status=esc.status,
+        text=text,
+        now=now,
+        extra={"path": lines, "reason": esc.inference_reason or None},
+    )
+
+
+def _first(esc: EscalationRow, tz: str) -> str:
+    starts = sorted(esc.level_started.values()) if esc.level_started else []
+    if not starts:
+        return "when the directory names someone"
+    return f"on {local(parse_instant(starts[0]), tz)} your time"

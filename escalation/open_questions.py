@@ -1,0 +1,123 @@
+"""Unanswered "Ask my CRA" questions become `protocol_clarification` escalations.
+
+The chat layer owns questions; escalation/ must not import it. So the chat layer schedules the
+timer (`schedule_open_question`) when a question is asked, and registers an `OpenQuestionPort`
+that says whether a question has been answered. When the timer fires, the handler asks the port:
+answered → nothing happens; still open → `open_question_to_escalation`. With no port registered
+(a process without the chat layer), the question is escalated: a silent drop is the worse error.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.models import TimerRow
+from core.settings import Settings
+from escalation.models import EscalationRow
+from scheduler import timers
+
+OPEN_QUESTION = "escalation.open_question"
+
+
+class OpenQuestionPort(Protocol):
+    def is_answered(self, session: Session, question_id: str) -> bool:
+        """True once the CRA (or anyone allowed) has answered the question."""
+        ...
+
+
+_ports: list[OpenQuestionPort] = []
+
+
+def register_port(port: OpenQuestionPort) -> None:
+    """Called once by the chat layer at start-up (replaces any earlier port)."""
+    _ports[:] = [port]
+
+
+def clear_port() -> None:
+    _ports.clear()
+
+
+def question_key(question_id: str) -> str:
+    return f"open_question:{question_id}"
+
+
+def schedule_open_question(
+    session: Session,
+    *,
+    question_id: str,
+    site: str,
+    study: str,
+    asked_by: str,
+    summary: str,
+    asked_at: datetime,
+    settings: Settings,
+) -> datetime:
+    """Arm the check for `open_question_escalate_after_h` after the question; returns when it fires."""
+    due = asked_at + timedelta(hours=settings.open_question_escalate_after_h)
+    timers.schedule(
+        session,
+        key=question_key(question_id),
+        kind=OPEN_QUESTION,
+        due_at=due,
+        payload={"question_id": question_id, "site": site, "study": study, "asked_by": asked_by, "summary": summary},
+    )
+    return due
+
+
+def cancel_open_question(session: Session, *, question_id: str) -> None:
+    """The question was answered: the check is no longer needed (the port would say so anyway)."""
+    timers.cancel(session, key=question_key(question_id))
+
+
+def open_question_to_escalation(
+    session: Session,
+    *,
+    question_id: str,
+    site: str,
+    study: str,
+    asked_by: str,
+    summary: str,
+    now: datetime,
+    settings: Settings | None = None,
+) -> EscalationRow:
+    """Raise (once per question) a protocol_clarification escalation for an unanswered question."""
+    from escalation.engine import raise_escalation
+
+    existing = session.execute(select(EscalationRow).where(EscalationRow.question_id == question_id)).scalar()
+    if existing is not None:
+        return existing
+    return raise_escalation(
+        session,
+        site=site,
+        study=study,
+        raised_by=asked_by,
+        now=now,
+        source="open_question",
+        summary=f"Unanswered question to the CRA: {summary}",
+        category="protocol_clarification",
+        severity=None,
+        question_id=question_id,
+        settings=settings,
+        strict=False,
+    )
+
+
+def on_open_question_timer(session: Session, timer: TimerRow, now: datetime, *, settings: Settings) -> None:
+    payload: dict[str, Any] = timer.payload or {}
+    question_id = str(payload["question_id"])
+    if _ports and _ports[0].is_answered(session, question_id):
+        return
+    open_question_to_escalation(
+        session,
+        question_id=question_id,
+        site=payload["site"],
+        study=payload["study"],
+        asked_by=payload["asked_by"],
+        summary=payload["summary"],
+        now=now,
+        settings=settings,
+    )

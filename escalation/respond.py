@@ -1,0 +1,155 @@
+"""Acknowledging and resolving: stop the ladder, drop notices still waiting, tell who needs to know.
+
+`ack` stops the hand-on (the timer is cancelled, and would find itself stale anyway); `resolve`
+closes the escalation. Either drops every notice still waiting for working hours, tells the
+site, and tells the people already reached (a colleague took it / it is resolved).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import outbox
+from core.directory import Directory
+from core.models import DeliveryRow
+from escalation import deliveries, journal
+from escalation.engine import OPEN, Conflict, Forbidden, NotFound, timer_key
+from escalation.messages import person_label, role_label
+from escalation.models import EscalationRow, NoticeRow
+from scheduler import timers
+
+SPONSOR_SIDE = ("cra", "cra_lead", "srm", "study_manager", "medical_monitor", "clinops_head")
+
+
+def get(session: Session, escalation_id: str) -> EscalationRow:
+    esc = session.get(EscalationRow, escalation_id)
+    if esc is None:
+        raise NotFound(f"escalation: no escalation {escalation_id!r}")
+    return esc
+
+
+def ack(session: Session, *, escalation_id: str, by: str, now: datetime, strict: bool = True) -> EscalationRow:
+    """Someone on the sponsor side has it: no more hand-on; the site is told who."""
+    esc = get(session, escalation_id)
+    directory = Directory(session)
+    person = directory.person(by)
+    if strict:
+        _check(
+            person is not None and person.role in SPONSOR_SIDE and person.covers(site=esc.site, study=esc.study),
+            f"by: {by} may not acknowledge escalations of site {esc.site} / study {esc.study}",
+        )
+    if esc.status not in OPEN:
+        if strict and esc.status == "resolved":
+            raise Conflict(f"escalation: {esc.id} is already resolved")
+        journal.record(
+            session,
+            esc,
+            "ack_ignored",
+            now=now,
+            actor=by,
+            audited=True,
+            detail={"status": esc.status, "acked_by": esc.acked_by},
+        )
+        return esc
+    esc.status, esc.acked_at, esc.acked_by = "acknowledged", now, by
+    dropped, reached = _stop(session, esc, now=now)
+    journal.record(session, esc, "ack", now=now, actor=by, detail={"dropped": dropped, "reached": reached})
+    who = person_label(person, by) + (f", {role_label(person.role)}" if person else "")
+    deliveries.update_site(
+        session,
+        esc,
+        event="ack",
+        status="acknowledged",
+        now=now,
+        text=f"Your escalation {esc.id} was acknowledged by {who}. It will not go further up; "
+        "they will follow up with you.",
+    )
+    for pid in reached:
+        if pid != by:
+            deliveries.update_person(
+                session,
+                esc,
+                pid,
+                event="ack",
+                status="acknowledged",
+                now=now,
+                text=f"Escalation {esc.id} ({esc.site}, {esc.study}) was acknowledged by {who}; no action needed "
+                "from you unless they ask.",
+            )
+    return esc
+
+
+def resolve(session: Session, *, escalation_id: str, by: str, now: datetime, strict: bool = True) -> EscalationRow:
+    """Close it: the site and everyone already reached are told; waiting notices are dropped."""
+    esc = get(session, escalation_id)
+    directory = Directory(session)
+    person = directory.person(by)
+    if strict:
+        _check(
+            person is not None and person.covers(site=esc.site, study=esc.study),
+            f"by: {by} may not resolve escalations of site {esc.site} / study {esc.study}",
+        )
+    if esc.status == "resolved":
+        journal.record(session, esc, "resolve_ignored", now=now, actor=by, detail={"resolved_by": esc.resolved_by})
+        return esc
+    esc.status, esc.resolved_at, esc.resolved_by = "resolved", now, by
+    dropped, reached = _stop(session, esc, now=now)
+    journal.record(session, esc, "resolve", now=now, actor=by, detail={"dropped": dropped, "reached": reached})
+    who = person_label(person, by)
+    deliveries.update_site(
+        session,
+        esc,
+        event="resolve",
+        status="resolved",
+        now=now,
+        text=f"Your escalation {esc.id} was marked resolved by {who}.",
+    )
+    for pid in reached:
+        if pid != by:
+            deliveries.update_person(
+                session,
+                esc,
+                pid,
+                event="resolve",
+                status="resolved",
+                now=now,
+                text=f"Escalation {esc.id} ({esc.site}, {esc.study}) was resolved by {who}. Nothing more to do.",
+            )
+    return esc
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise Forbidden(message)
+
+
+def _stop(session: Session, esc: EscalationRow, *, now: datetime) -> tuple[list[str], list[str]]:
+    """Cancel the hand-on timer and every notice not yet out; returns (dropped, reached) person ids."""
+    timers.cancel(session, key=timer_key(esc.id, esc.level))
+    esc.deadline_at = None
+    dropped: list[str] = []
+    reached: list[str] = []
+    rows = session.execute(
+        select(NoticeRow, DeliveryRow.status)
+        .join(DeliveryRow, DeliveryRow.dedupe_key == NoticeRow.dedupe_key)
+        .where(NoticeRow.escalation_id == esc.id)
+        .order_by(NoticeRow.level, NoticeRow.person_id)
+    ).all()
+    for notice, status in rows:
+        if status == "pending" and outbox.cancel(session, dedupe_key=notice.dedupe_key):
+            dropped.append(notice.person_id)
+            journal.record(
+                session,
+                esc,
+                "notice_dropped",
+                now=now,
+                actor="siteline",
+                level=notice.level,
+                detail={"person": notice.person_id, "was_due": notice.due_at.isoformat()},
+            )
+        elif status in ("sent", "sending") and notice.person_id not in reached:
+            reached.append(notice.person_id)
+    return dropped, reached
