@@ -6,8 +6,15 @@ failure is worth retrying (`recoverable`) and how long to wait (`retry_after`, e
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+log = logging.getLogger("siteline.notify")
+
+# Kinds that are records of a decision, not messages: adapters acknowledge them without posting
+# (triage's `suppressed`: a repeat recorded for the audit, never shown to the site again).
+RECORD_ONLY_KINDS = frozenset({"suppressed"})
 
 
 @dataclass(frozen=True)
@@ -55,3 +62,20 @@ class RecordingNotifier:
     def send(self, message: OutboundMessage) -> SendResult:
         self.sent.append(message)
         return SendResult.sent()
+
+
+class LoggingNotifier:
+    """The live fallback until a chat adapter is configured: logs who would get what (ids only,
+    never message text, which may hold study details)."""
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        items = [i.get("id") for i in message.payload.get("items", []) if isinstance(i, dict)]
+        log.info(
+            "delivery %s: %s to %s %s items=%s",
+            message.delivery_id,
+            message.kind,
+            message.channel,
+            message.recipient,
+            items,
+        )
+        return SendResult.sent(external_ref=f"log:{message.delivery_id}")

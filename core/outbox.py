@@ -2,22 +2,27 @@
 
 `enqueue` is idempotent by `dedupe_key`, so a decision replayed after a crash is stored once.
 `claim_due` takes rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never send
-the same row; a row claimed by a worker that died is reclaimed after `stale_after`.
+the same row; a row claimed by a worker that died is reclaimed after `STALE_CLAIM`. A claimed
+row is sent inside a transaction that holds its row lock (`lock_claimed`), so a reclaim can never
+overlap a send still in progress, and the worker re-checks that the claim is still its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.models import DeliveryRow
-from core.notify import Notifier, OutboundMessage
+from core.notify import Notifier, OutboundMessage, SendResult
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 STALE_CLAIM = timedelta(minutes=5)
@@ -58,6 +63,25 @@ def enqueue(
     return True
 
 
+def enqueue_many(session: Session, rows: Iterable[dict[str, Any]], *, now: datetime) -> None:
+    """`enqueue` for many rows in one statement (a digest flush for many sites, an urgent update to
+    many sites). Each row gives dedupe_key, due_at, channel, recipient, kind and payload; rows whose
+    key exists are skipped, as with `enqueue`."""
+    values = [dict(r, created_at=now, status="pending", attempts=0) for r in rows]
+    if not values:
+        return
+    table = DeliveryRow.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+        session.execute(ins.on_conflict_do_nothing(index_elements=["dedupe_key"]), values)
+        return
+    for v in values:
+        enqueue(
+            session, **{k: v[k] for k in ("dedupe_key", "due_at", "channel", "recipient", "kind", "payload")}, now=now
+        )
+
+
 def cancel(session: Session, *, dedupe_key: str) -> bool:
     """Drop a delivery that has not gone out yet (e.g. an escalation acked before working hours)."""
     row = session.execute(select(DeliveryRow).where(DeliveryRow.dedupe_key == dedupe_key)).scalar()
@@ -94,6 +118,29 @@ def claim_due(session: Session, *, now: datetime, worker: str, limit: int = 50) 
     return rows
 
 
+def lock_claimed(session: Session, *, row_id: int, worker: str) -> DeliveryRow | None:
+    """The row, locked for this transaction, if it is still claimed by `worker` (else None: another
+    worker reclaimed it, or it was cancelled). Send only what this returns."""
+    query = select(DeliveryRow).where(
+        DeliveryRow.id == row_id, DeliveryRow.status == "sending", DeliveryRow.claimed_by == worker
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return session.execute(query).scalar()
+
+
+def release(session: Session, *, row_ids: Sequence[int], worker: str, due_at: datetime) -> None:
+    """Give back claimed rows unsent (e.g. the platform asked us to slow down), due again at `due_at`;
+    their attempt is not counted."""
+    if not row_ids:
+        return
+    session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(list(row_ids)), DeliveryRow.status == "sending", DeliveryRow.claimed_by == worker)
+        .values(status="pending", claimed_by=None, due_at=due_at, attempts=DeliveryRow.attempts - 1)
+    )
+
+
 def to_message(row: DeliveryRow) -> OutboundMessage:
     return OutboundMessage(
         delivery_id=row.id, channel=row.channel, recipient=row.recipient, kind=row.kind, payload=row.payload
@@ -107,9 +154,17 @@ def backoff(attempts: int, retry_after: float | None) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
 
 
-def deliver_one(session: Session, row: DeliveryRow, notifier: Notifier, *, now: datetime) -> None:
-    """Send one claimed row and record the outcome on it (the caller commits)."""
-    result = notifier.send(to_message(row))
+def deliver_one(session: Session, row: DeliveryRow, notifier: Notifier, *, now: datetime) -> SendResult:
+    """Send one claimed row and record the outcome on it (the caller commits); returns the result.
+
+    A notifier that raises is treated as a recoverable failure (logged once with the row id), so
+    one broken send never stops the delivery loop nor leaves the row claimed.
+    """
+    try:
+        result = notifier.send(to_message(row))
+    except Exception as exc:  # the worker boundary: record, back off, keep delivering the others
+        log.exception("notifier failed on delivery %s (%s to %s)", row.id, row.kind, row.recipient)
+        result = SendResult.retry(f"{type(exc).__name__}: {exc}"[:500])
     if result.ok:
         row.status = "sent"
         row.sent_at = now
@@ -122,5 +177,7 @@ def deliver_one(session: Session, row: DeliveryRow, notifier: Notifier, *, now: 
     else:
         row.status = "failed"
         row.last_error = result.error
+        log.error("delivery %s (%s to %s) failed for good: %s", row.id, row.kind, row.recipient, result.error)
     row.claimed_by = None
     session.flush()
+    return result

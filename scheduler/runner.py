@@ -7,7 +7,7 @@ calls `run_virtual_until` with a virtual clock. Engines are the same either way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,12 +16,14 @@ from core.clock import VirtualClock
 from core.db import transaction
 from core.models import DeliveryRow
 from core.notify import Notifier
-from core.outbox import claim_due, deliver_one
+from core.outbox import claim_due, deliver_one, lock_claimed, release
 from scheduler import timers
 from scheduler.timers import TimerHandler
 
 
 class Ticker:
+    """Fires due timers, then delivers due outbox rows; safe to run in several processes at once."""
+
     def __init__(
         self,
         factory: sessionmaker[Session],
@@ -29,11 +31,13 @@ class Ticker:
         timer_handlers: Mapping[str, TimerHandler],
         notifier: Notifier,
         worker_id: str,
+        claim_batch: int = 10,
     ) -> None:
         self.factory = factory
         self.timer_handlers = dict(timer_handlers)
         self.notifier = notifier
         self.worker_id = worker_id
+        self.claim_batch = claim_batch
 
     def run(self, now: datetime) -> int:
         """Do everything due at `now`; returns the number of timers fired plus rows handled."""
@@ -45,27 +49,37 @@ class Ticker:
             if not fired:
                 break
         while True:
-            # Claim one row per transaction: a crash repeats at most the one message in flight.
             with transaction(self.factory) as session:
-                rows = claim_due(session, now=now, worker=self.worker_id, limit=1)
-                ids = [r.id for r in rows]
+                ids = [r.id for r in claim_due(session, now=now, worker=self.worker_id, limit=self.claim_batch)]
             if not ids:
                 break
-            with transaction(self.factory) as session:
-                row = session.get(DeliveryRow, ids[0])
-                if row is not None and row.status == "sending" and row.claimed_by == self.worker_id:
-                    deliver_one(session, row, self.notifier, now=now)
-            done += 1
+            for n, row_id in enumerate(ids):
+                # One row per transaction, sent while its lock is held: a crash repeats at most the
+                # one message in flight; rows claimed but not reached are reclaimed after STALE_CLAIM.
+                with transaction(self.factory) as session:
+                    row = lock_claimed(session, row_id=row_id, worker=self.worker_id)
+                    if row is None:
+                        continue
+                    result = deliver_one(session, row, self.notifier, now=now)
+                done += 1
+                if result.retry_after is not None:
+                    # The platform asked us to slow down: hold the rest of this batch as long.
+                    with transaction(self.factory) as session:
+                        release(
+                            session,
+                            row_ids=ids[n + 1 :],
+                            worker=self.worker_id,
+                            due_at=now + timedelta(seconds=result.retry_after),
+                        )
+                    return done
         return done
 
     def next_wakeup(self) -> datetime | None:
-        """The earliest instant at which anything is due (a timer or a pending delivery)."""
+        """The earliest instant at which anything is due (a timer this Ticker fires, or a delivery)."""
         with transaction(self.factory) as session:
-            t = timers.next_due(session)
+            t = timers.next_due(session, kinds=self.timer_handlers)
             d = session.execute(select(func.min(DeliveryRow.due_at)).where(DeliveryRow.status == "pending")).scalar()
         if d is not None and d.tzinfo is None:
-            from datetime import UTC
-
             d = d.replace(tzinfo=UTC)
         candidates = [x for x in (t, d) if x is not None]
         return min(candidates) if candidates else None
