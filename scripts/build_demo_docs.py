@@ -169,8 +169,13 @@ def build_pdf(blocks: list[Block], target: Target, fonts: tuple[Path, Path]) -> 
         elif block.kind in ("bullets", "steps"):
             pdf.set_font("DejaVu", "", 10)
             for item in block.items:
+                text = f"• {item}" if block.kind == "bullets" else item
                 pdf.set_x(pdf.l_margin + 5)
-                pdf.multi_cell(0, 5, f"• {item}" if block.kind == "bullets" else item, align="L")
+                lines = pdf.multi_cell(0, 5, text, align="L", dry_run=True, output="LINES")
+                if pdf.get_y() + 5 * len(lines) > pdf.h - pdf.b_margin:
+                    pdf.add_page()  # keep one list item on one page
+                    pdf.set_x(pdf.l_margin + 5)
+                pdf.multi_cell(0, 5, text, align="L")
                 pdf.ln(1)
             pdf.ln(1)
         elif block.kind == "table":
