@@ -56,6 +56,8 @@ class ChunkRow(Base):
     section: Mapped[str] = mapped_column(String(500), default="")
     page: Mapped[int | None] = mapped_column(Integer, nullable=True)
     page_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # [[char offset, page], ...] where the page changes inside the chunk: a quote's exact page
+    page_map: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
     text: Mapped[str] = mapped_column(Text)
 
 

@@ -186,6 +186,7 @@ def upgrade() -> None:
         sa.Column("section", sa.String(length=500), nullable=False),
         sa.Column("page", sa.Integer(), nullable=True),
         sa.Column("page_end", sa.Integer(), nullable=True),
+        sa.Column("page_map", sa.JSON(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["version_id"],
