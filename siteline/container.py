@@ -16,6 +16,7 @@ from core.settings import Settings
 from siteline.database import migrate
 
 if TYPE_CHECKING:
+    from assistant.service import Assistant
     from knowledge.service import KnowledgeService
 
 log = logging.getLogger("siteline")
@@ -34,6 +35,13 @@ class Container:
         from knowledge.service import KnowledgeService
 
         return KnowledgeService.open(self.settings, self.factory)
+
+    @cached_property
+    def assistant(self) -> Assistant:
+        """The platform-neutral chat service that Slack and Teams share (knowledge loads on first question)."""
+        from assistant.service import Assistant
+
+        return Assistant(settings=self.settings, factory=self.factory, knowledge=lambda: self.knowledge)
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None, run_migrations: bool = True) -> Container:
