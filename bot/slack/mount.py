@@ -1,0 +1,56 @@
+"""Put the Slack bot on `siteline serve`: `POST /slack/events` (HTTP mode), and Socket Mode when
+`SLACK_APP_TOKEN` is set (for workspaces without a public URL). Off unless Slack is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request, Response
+from slack_bolt import App
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from starlette.concurrency import run_in_threadpool
+
+from bot.slack.app import build_app
+from bot.slack.runtime import SlackRuntime
+
+if TYPE_CHECKING:
+    from siteline.container import Container
+
+log = logging.getLogger("siteline.bot.slack")
+
+MAX_BODY = 1_000_000  # Slack payloads are a few KB; refuse anything huge before verifying it
+
+
+def mount(app: FastAPI, container: Container) -> None:
+    settings = container.settings
+    if not settings.slack_enabled:
+        return
+    bolt = build_app(SlackRuntime(container), settings)
+    app.state.slack_app = bolt
+
+    @app.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        """Events, interactivity and slash commands; bolt verifies the signature and timestamp."""
+        if int(request.headers.get("content-length") or 0) > MAX_BODY:
+            return Response(status_code=413, content="payload too large")
+        body = await request.body()
+        bolt_response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+        return to_starlette_response(bolt_response)
+
+    if settings.slack_app_token:
+        token = settings.slack_app_token.get_secret_value()
+        app.state.on_start.append(lambda: start_socket_mode(bolt, token))
+    log.info("slack: events at POST /slack/events%s", " and Socket Mode" if settings.slack_app_token else "")
+
+
+def start_socket_mode(bolt: App, app_token: str) -> Callable[[], None]:
+    """Connect over WebSocket (no public URL needed); returns the function that disconnects."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(bolt, app_token=app_token)
+    handler.connect()
+    log.info("slack: Socket Mode connected")
+    return handler.close

@@ -1,0 +1,46 @@
+"""What the Slack listeners share: the assistant, the clock, and a way to send queued messages now."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.delivery import send_now
+from bot.notifier import build_notifier
+from core.notify import Notifier
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
+    from siteline.container import Container
+
+log = logging.getLogger("siteline.bot.slack")
+
+
+class SlackRuntime:
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self._notifier: Notifier | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def assistant(self) -> Assistant:
+        return self.container.assistant
+
+    def now(self) -> datetime:
+        return self.container.clock.now()
+
+    @property
+    def notifier(self) -> Notifier:
+        with self._lock:
+            if self._notifier is None:
+                self._notifier = build_notifier(self.container)
+            return self._notifier
+
+    def deliver(self, keys: Iterable[str]) -> None:
+        """Send what an action just queued; failures stay in the outbox for the scheduler to retry."""
+        keys = list(keys)
+        if keys:
+            send_now(self.container.factory, self.notifier, keys, now=self.now())

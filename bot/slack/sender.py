@@ -1,0 +1,83 @@
+"""Slack delivery of outbox messages, saying whether a failure is worth retrying.
+
+A 429 becomes `SendResult.retry(..., retry_after)` (the outbox waits Retry-After instead of
+blocking the ticker); Slack's transient errors are retried with backoff; errors that will not
+fix themselves (channel gone, bot not invited, bad token) fail at once with Slack's reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.notifier import Address
+from bot.slack.update_blocks import SILENT_KINDS, render
+from core.notify import OutboundMessage, SendResult
+
+if TYPE_CHECKING:
+    from siteline.container import Container
+
+log = logging.getLogger("siteline.bot.slack")
+
+RECOVERABLE = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+
+
+def _retry_after(err: SlackApiError) -> float | None:
+    value = err.response.headers.get("Retry-After") or err.response.headers.get("retry-after")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class SlackSender:
+    """Posts one outbox message; the WebClient it is given must not sleep on 429 (the outbox waits)."""
+
+    platform = "slack"
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def send_to(self, address: Address, message: OutboundMessage) -> SendResult:
+        if message.kind in SILENT_KINDS:
+            return SendResult.sent()
+        text, blocks = render(message.kind, message.payload)
+        try:
+            channel = address.conversation_id or self._open_dm(address.user_id or "")
+            resp = self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=address.thread_ref, unfurl_links=False
+            )
+        except SlackApiError as err:
+            return self._classify(err, message)
+        except OSError as err:  # connection refused, timeout, DNS: Slack unreachable for now
+            log.warning("slack delivery %s: %s", message.delivery_id, type(err).__name__)
+            return SendResult.retry(f"slack unreachable ({type(err).__name__})")
+        return SendResult.sent(external_ref=f"{resp.get('channel', channel)}:{resp.get('ts', '')}")
+
+    def _open_dm(self, user_id: str) -> str:
+        resp = self.client.conversations_open(users=user_id)
+        return str(resp["channel"]["id"])
+
+    def _classify(self, err: SlackApiError, message: OutboundMessage) -> SendResult:
+        status = err.response.status_code
+        code = str(err.response.get("error") or f"http {status}")
+        log.warning("slack delivery %s (%s) failed: %s", message.delivery_id, message.kind, code)
+        if status == 429:
+            return SendResult.retry(f"slack rate limit ({code})", _retry_after(err))
+        if status >= 500 or code in RECOVERABLE:
+            return SendResult.retry(f"slack error {code}")
+        return SendResult.failed(f"slack refused: {code}")
+
+
+def sender(container: Container) -> SlackSender | None:
+    """The Slack half of the Notifier, or None when Slack is not configured."""
+    settings = container.settings
+    if not settings.slack_bot_token:
+        return None
+    client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=15)
+    return SlackSender(client)
