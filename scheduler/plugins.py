@@ -28,6 +28,10 @@ class LineRejected(ValueError):
     reports it as a bad line, with its number, and the handler's transaction stores nothing."""
 
 
+class PluginError(RuntimeError):
+    """An installed engine could not start (e.g. its policy file is invalid); names the engine."""
+
+
 @dataclass
 class EnginePlugin:
     name: str
@@ -51,7 +55,10 @@ def load_plugins(settings: Settings) -> list[EnginePlugin]:
             if exc.name != name:
                 raise
             continue
-        plugins.append(module.plugin(settings))
+        try:
+            plugins.append(module.plugin(settings))
+        except ValueError as exc:  # a bad policy file or setting: say which engine, no traceback
+            raise PluginError(f"{name}: {exc}") from exc
     return plugins
 
 

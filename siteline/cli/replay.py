@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from scheduler.plugins import PluginError
 from siteline.cli.common import fail
 from siteline.replay import ScenarioError, replay
 
@@ -26,3 +27,5 @@ def register(app: typer.Typer) -> None:
                     replay(scenario, fh)
         except ScenarioError as exc:
             fail(str(exc), code=2)
+        except PluginError as exc:
+            fail(f"cannot start the engines: {exc}", code=1)
