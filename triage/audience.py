@@ -1,0 +1,65 @@
+"""Which sites an update reaches: the directory decides, never the sender's say-so alone.
+
+`"all"` means every site on the update's study; an explicit list must name known sites that are on
+that study, so one study's message never lands in another study's site channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
+
+from core.models import SiteRow
+from scheduler.plugins import LineRejected
+
+
+class UpdateRejected(LineRejected):
+    """An update that cannot be delivered as addressed; `field` names what was wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What triage needs of a site: where it is in time and when it wants to hear."""
+
+    site_id: str
+    tz: str
+    digest_times: list[str]
+    quiet_hours: list[str] | None
+
+
+def _on_study(session: Session, study: str) -> ColumnElement[bool]:
+    if session.get_bind().dialect.name == "postgresql":
+        return SiteRow.studies.cast(JSONB).has_key(study)
+    each = func.json_each(SiteRow.studies).table_valued("value", joins_implicitly=True)
+    return exists(select(1).select_from(each).where(each.c.value == study))
+
+
+def _columns() -> tuple[ColumnElement[object], ...]:
+    return (SiteRow.site_id, SiteRow.tz, SiteRow.digest_times, SiteRow.quiet_hours, SiteRow.studies)
+
+
+def resolve(session: Session, *, study: str, sites: Sequence[str] | str) -> list[SiteInfo]:
+    """The addressed sites, sorted by id; raises UpdateRejected for unknown or off-study sites."""
+    if sites == "all":
+        rows = session.execute(select(*_columns()).where(_on_study(session, study)).order_by(SiteRow.site_id)).all()
+        return [SiteInfo(r[0], r[1], list(r[2] or []), r[3]) for r in rows]
+    wanted = list(sites)
+    rows = session.execute(select(*_columns()).where(SiteRow.site_id.in_(wanted))).all()
+    found = {r[0]: r for r in rows}
+    unknown = [s for s in wanted if s not in found]
+    if unknown:
+        raise UpdateRejected("sites", f"unknown site(s) {', '.join(unknown)} (not in the directory)")
+    off = [s for s in wanted if study not in (found[s][4] or [])]
+    if off:
+        raise UpdateRejected("sites", f"site(s) {', '.join(off)} are not on study {study}")
+    return [SiteInfo(s, found[s][1], list(found[s][2] or []), found[s][3]) for s in sorted(wanted)]

@@ -1,0 +1,126 @@
+"""Siteline's own judgment of an update's priority, with a short reason.
+
+Content decides: a safety, IP-integrity, enrolment-hold or unblinding rule makes an update
+`urgent`; a request with a due date is `action`; the rest is `fyi`. The sender's
+`declared_priority` is only a hint: `urgent` is honoured from a sender who rarely uses it and
+only when the text itself asks for immediate action, so a sender who marks everything urgent
+does not interrupt anybody. An optional refiner (an LLM) may adjust the result, but never
+lowers a protected (safety) rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from triage.policy import TriagePolicy
+
+PRIORITIES = ("urgent", "action", "fyi")
+_RANK = {"urgent": 0, "action": 1, "fyi": 2}
+
+
+@dataclass(frozen=True)
+class SenderRecord:
+    """A sender's recent history (before this update): how often they declared `urgent`."""
+
+    updates: int = 0
+    declared_urgent: int = 0
+
+    @property
+    def declared_urgent_rate(self) -> float:
+        return self.declared_urgent / self.updates if self.updates else 0.0
+
+
+@dataclass(frozen=True)
+class Judgment:
+    priority: str  # urgent | action | fyi
+    reason: str
+    rule: str  # which rule decided (for stats and audit)
+    protected: bool = False  # a safety rule matched: nobody may lower it
+
+
+class Refiner(Protocol):
+    """A second opinion (e.g. an LLM); returns None to keep the rules' judgment."""
+
+    def refine(self, *, subject: str, body: str, judgment: Judgment) -> Judgment | None: ...
+
+
+class Classifier:
+    """Applies a `TriagePolicy`; compiled once, called per update (cheap: regexes only)."""
+
+    def __init__(self, policy: TriagePolicy, refiner: Refiner | None = None) -> None:
+        self.policy = policy
+        self.refiner = refiner
+        self._urgent = [(r, r.compiled) for r in policy.urgent_rules]
+        self._due = [re.compile(p, re.IGNORECASE) for p in policy.action.text_due_patterns]
+        self._cues = [re.compile(p, re.IGNORECASE) for p in policy.declared_urgent.cue_patterns]
+
+    def is_flooding(self, record: SenderRecord) -> bool:
+        """Whether a sender declares `urgent` too often for the hint to mean anything."""
+        flood = self.policy.sender_flood
+        return record.updates >= flood.min_updates and record.declared_urgent_rate > flood.max_declared_urgent_rate
+
+    def judge(
+        self,
+        *,
+        subject: str,
+        body: str,
+        due: date | None,
+        declared: str | None,
+        sender: str,
+        record: SenderRecord,
+    ) -> Judgment:
+        judgment = self._by_rules(subject=subject, body=body, due=due, declared=declared, sender=sender, record=record)
+        if self.refiner is None:
+            return judgment
+        refined = self.refiner.refine(subject=subject, body=body, judgment=judgment)
+        if refined is None or refined.priority not in _RANK:
+            return judgment
+        if judgment.protected and _RANK[refined.priority] > _RANK[judgment.priority]:
+            return judgment  # never downgrade a safety rule
+        return refined
+
+    def _by_rules(
+        self,
+        *,
+        subject: str,
+        body: str,
+        due: date | None,
+        declared: str | None,
+        sender: str,
+        record: SenderRecord,
+    ) -> Judgment:
+        text = f"{subject}\n{body}"
+        for rule, patterns in self._urgent:
+            for pattern in patterns:
+                m = pattern.search(text)
+                if m:
+                    return Judgment("urgent", f"{rule.reason} (“{_clip(m.group(0))}”)", rule.id, rule.protected)
+        if declared == "urgent" and not self.is_flooding(record) and any(c.search(text) for c in self._cues):
+            return Judgment("urgent", self.policy.declared_urgent.reason.format(sender=sender), "declared_urgent")
+        due_text = due.isoformat() if due else self._due_in_text(text)
+        note = self._declared_note(declared, record)
+        if due_text:
+            return Judgment("action", self.policy.action.reason.format(due=due_text) + note, "request_due")
+        return Judgment("fyi", self.policy.fyi_reason + note, "fyi")
+
+    def _due_in_text(self, text: str) -> str | None:
+        for pattern in self._due:
+            m = pattern.search(text)
+            if m:
+                return m.group("date")
+        return None
+
+    def _declared_note(self, declared: str | None, record: SenderRecord) -> str:
+        if declared != "urgent":
+            return ""
+        if self.is_flooding(record):
+            return f"; declared urgent, but the sender marks {record.declared_urgent_rate:.0%} of updates urgent"
+        return "; declared urgent, not confirmed by the content"
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
