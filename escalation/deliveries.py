@@ -51,15 +51,18 @@ def notify(
 ) -> None:
     """Queue one person's notice for its due instant and remember it (for ack/resolve)."""
     key = notice_key(esc.id, level, notice.person.person_id)
-    timeout = snap.timeout(level)
-    next_role = snap.levels[level].role if level < len(snap.levels) else None
+    # Levels told at once (critical) share the clock of the highest of them.
+    clock_level = max(level, snap.notify_through_level)
+    timeout = snap.timeout(clock_level)
+    next_role = snap.levels[clock_level].role if clock_level < len(snap.levels) else None
     site = directory.site(esc.site)
     raiser = directory.person(esc.raised_by)
-    why = (
-        f"No acknowledgement from the {role_label(previous_role)} in time; it now comes to you"
-        if previous_role
-        else "You are on the first line for this issue"
-    )
+    if previous_role:
+        why = f"No acknowledgement from the {role_label(previous_role)} in time; it now comes to you"
+    elif snap.notify_through_level > 1:
+        why = f"Critical: levels 1 to {snap.notify_through_level} are told at once"
+    else:
+        why = "You are the first line for this issue"
     ask = (
         f"Please acknowledge within {duration(timeout)}, or it goes to the {role_label(next_role)}."
         if timeout and next_role

@@ -261,7 +261,7 @@ def hand_on(session: Session, timer: TimerRow, now: datetime) -> None:
     tz = site.tz if site else "UTC"
     recipients = directory_recipients(directory, snap, site=esc.site, study=esc.study)
     plan = _replan(snap, recipients, esc.level, start)
-    lines = path_lines(plan, now, tz, from_level=esc.level)
+    lines = path_lines(plan, now, tz, engaged_through=esc.level, from_level=esc.level)
     text = (
         f"Update on {esc.id}: the {role_label(previous_role)} did not acknowledge in time, so it has gone "
         f"up to level {esc.level}.\n" + "\n".join(lines)
@@ -319,7 +319,7 @@ def _tell_site_raised(
     site = directory.site(esc.site)
     tz = site.tz if site else "UTC"
     recipients = directory_recipients(directory, snap, site=esc.site, study=esc.study)
-    lines = path_lines(project(snap, recipients, esc.raised_at), now, tz)
+    lines = path_lines(project(snap, recipients, esc.raised_at), now, tz, engaged_through=esc.level)
     label = CATEGORY_LABELS.get(esc.category, esc.category)
     guessed = f" (Siteline's reading: {esc.inference_reason})" if esc.inference_reason else ""
     first = ""

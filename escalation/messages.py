@@ -74,33 +74,39 @@ def _who(level: PlannedLevel) -> str:
     return f"{roles}: {names}"
 
 
-def _when(level: PlannedLevel, now: datetime, tz: str) -> str:
+def _told(level: PlannedLevel, now: datetime, tz: str, *, engaged: bool) -> str:
+    """When this level hears of it: now, at the start of their working hours, or later if unacknowledged."""
     if level.start is None:
-        return ""
-    if level.start <= now:
-        return "now"
-    return f"from {local(level.start, tz)} your time (their working hours)"
+        return "nobody to tell, so the ladder stops here until the directory is fixed"
+    if engaged:
+        if level.start <= now:
+            return "told now"
+        return f"told {local(level.start, tz)} your time (start of their working hours)"
+    return f"told {local(level.start, tz)} your time if still unacknowledged"
 
 
-def path_lines(plan: list[PlannedLevel], now: datetime, tz: str, *, from_level: int = 1) -> list[str]:
-    """One line per level from `from_level`: who, when they are told, and how long they have."""
+def path_lines(
+    plan: list[PlannedLevel], now: datetime, tz: str, *, engaged_through: int, from_level: int = 1
+) -> list[str]:
+    """One line per level from `from_level`: who, when they are told, how long they have.
+
+    `engaged_through` is the highest level already told (or waiting for working hours); levels
+    above it are what happens if nobody acknowledges.
+    """
     lines = []
-    for i, level in enumerate(plan):
+    last = plan[-1].level if plan else 0
+    for level in plan:
         if level.level < from_level:
             continue
-        when = _when(level, now, tz)
-        line = f"Level {level.level}, {_who(level)}"
-        if when:
-            line += f", {when}"
-        if level.deadline is not None and level.start is not None:
-            line += f"; if nobody acknowledges within {duration(level.deadline - level.start)}, it hands on"
-            if i + 1 < len(plan):
-                line += f" (at {local(level.deadline, tz)})"
-        elif level.start is not None:
-            line += "; this is the last level"
-        elif level.level > 1 or i == 0:
-            line += "; the ladder stops here until the directory is fixed"
-        lines.append(line)
+        line = f"Level {level.level}, {_who(level)}: {_told(level, now, tz, engaged=level.level <= engaged_through)}"
         if level.start is None:
+            lines.append(line)
             break
+        if level.deadline is not None:
+            line += f"; {duration(level.deadline - level.start)} to acknowledge"
+        elif level.level < engaged_through:
+            line += f" (critical: levels 1 to {engaged_through} at once)"
+        elif level.level == last:
+            line += " (last level)"
+        lines.append(line)
     return lines

@@ -1,10 +1,13 @@
 """Unanswered "Ask my CRA" questions become `protocol_clarification` escalations.
 
-The chat layer owns questions; escalation/ must not import it. So the chat layer schedules the
-timer (`schedule_open_question`) when a question is asked, and registers an `OpenQuestionPort`
-that says whether a question has been answered. When the timer fires, the handler asks the port:
-answered → nothing happens; still open → `open_question_to_escalation`. With no port registered
-(a process without the chat layer), the question is escalated: a silent drop is the worse error.
+The chat layer owns questions; escalation/ must not import it. Two ways to plug in:
+- the chat layer keeps its own timer and calls `open_question_to_escalation` when it fires; or
+- it calls `schedule_open_question` when a question is handed to the CRA (timer kind
+  `escalation.open_question`, fired after `settings.open_question_escalate_after_h`) and registers
+  an `OpenQuestionPort` at start-up. When the timer fires the handler asks the port whether the
+  question is still open: answered → nothing happens; still open → a `protocol_clarification`
+  escalation, and the port is told its id. With no port registered (a process without the chat
+  layer) the question is escalated: a silent drop is the worse error.
 """
 
 from __future__ import annotations
@@ -24,8 +27,14 @@ OPEN_QUESTION = "escalation.open_question"
 
 
 class OpenQuestionPort(Protocol):
-    def is_answered(self, session: Session, question_id: str) -> bool:
-        """True once the CRA (or anyone allowed) has answered the question."""
+    """What the chat layer tells the escalation engine about its questions (ids as strings)."""
+
+    def still_open(self, session: Session, question_id: str) -> bool:
+        """True while nobody has answered the question (and it was not withdrawn)."""
+        ...
+
+    def escalated(self, session: Session, question_id: str, escalation_id: str) -> None:
+        """Told in the same transaction once the question became an escalation (to link the two)."""
         ...
 
 
@@ -42,7 +51,7 @@ def clear_port() -> None:
 
 
 def question_key(question_id: str) -> str:
-    return f"open_question:{question_id}"
+    return f"escalation:open_question:{question_id}"
 
 
 def schedule_open_question(
@@ -107,11 +116,13 @@ def open_question_to_escalation(
 
 
 def on_open_question_timer(session: Session, timer: TimerRow, now: datetime, *, settings: Settings) -> None:
+    """Escalate the question unless the chat layer says it has been answered meanwhile."""
     payload: dict[str, Any] = timer.payload or {}
     question_id = str(payload["question_id"])
-    if _ports and _ports[0].is_answered(session, question_id):
+    port = _ports[0] if _ports else None
+    if port is not None and not port.still_open(session, question_id):
         return
-    open_question_to_escalation(
+    esc = open_question_to_escalation(
         session,
         question_id=question_id,
         site=payload["site"],
@@ -121,3 +132,5 @@ def on_open_question_timer(session: Session, timer: TimerRow, now: datetime, *, 
         now=now,
         settings=settings,
     )
+    if port is not None:
+        port.escalated(session, question_id, esc.id)

@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
-from escalation.engine import HAND_ON, hand_on, raise_escalation
+from escalation.engine import HAND_ON, EscalationError, hand_on, raise_escalation
 from escalation.lines import AckLine, EscalationLine, PolicyLine, ResolveLine
 from escalation.open_questions import OPEN_QUESTION, on_open_question_timer
+from escalation.policy import PolicyError
 from escalation.policy_store import store_policy
 from escalation.respond import ack, resolve
-from scheduler.plugins import EnginePlugin
+from scheduler.plugins import EnginePlugin, LineHandler, LineRejected
 
 
 def plugin(settings: Settings) -> EnginePlugin:
@@ -52,6 +53,23 @@ def plugin(settings: Settings) -> EnginePlugin:
     return EnginePlugin(
         name="escalation",
         line_models={"policy": PolicyLine, "escalation": EscalationLine, "ack": AckLine, "resolve": ResolveLine},
-        line_handlers={"policy": on_policy, "escalation": on_escalation, "ack": on_ack, "resolve": on_resolve},
+        line_handlers={
+            "policy": _rejecting(on_policy),
+            "escalation": _rejecting(on_escalation),
+            "ack": _rejecting(on_ack),
+            "resolve": _rejecting(on_resolve),
+        },
         timer_handlers={HAND_ON: hand_on, OPEN_QUESTION: on_open_question},
     )
+
+
+def _rejecting(handler: LineHandler) -> LineHandler:
+    """Engine refusals (unknown site or escalation, duplicate id, bad policy) become bad replay lines."""
+
+    def run(session: Session, line: dict[str, Any], now: datetime) -> None:
+        try:
+            handler(session, line, now)
+        except (EscalationError, PolicyError) as exc:
+            raise LineRejected(str(exc)) from None
+
+    return run

@@ -1,0 +1,47 @@
+"""The escalation engine's public, platform-neutral functions (what chat, HTTP and CLI surfaces call).
+
+All take a session (the caller's transaction) and `now`; none reads the clock or the environment.
+Errors are `EscalationError` subclasses whose `status` maps to HTTP (404 unknown, 403 out of
+scope, 409 conflicting state, 422 bad input) and whose message names the field.
+"""
+
+from __future__ import annotations
+
+from escalation.engine import Conflict, EscalationError, Forbidden, NotFound, raise_escalation
+from escalation.open_questions import (
+    OpenQuestionPort,
+    cancel_open_question,
+    open_question_to_escalation,
+    register_port,
+    schedule_open_question,
+)
+from escalation.policy import PolicyError, parse_policy
+from escalation.policy_store import current_policy, store_policy
+from escalation.respond import ack, get, resolve
+from escalation.views import describe_path, history, list_for_site, list_open, status_now, to_view
+
+__all__ = [
+    "Conflict",
+    "EscalationError",
+    "Forbidden",
+    "NotFound",
+    "OpenQuestionPort",
+    "PolicyError",
+    "ack",
+    "cancel_open_question",
+    "current_policy",
+    "describe_path",
+    "get",
+    "history",
+    "list_for_site",
+    "list_open",
+    "open_question_to_escalation",
+    "parse_policy",
+    "raise_escalation",
+    "register_port",
+    "resolve",
+    "schedule_open_question",
+    "status_now",
+    "store_policy",
+    "to_view",
+]

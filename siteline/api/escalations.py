@@ -1,0 +1,162 @@
+"""`/api/escalations`: raise, acknowledge, resolve and list escalations; read the path; set the policy.
+
+`POST /api/escalations` takes an `escalation` line of the replay contract without `type`/`at`
+(`id` optional: generated when absent). Each request is one transaction: a refused request
+stores nothing. Engine refusals keep their meaning: 404 unknown, 403 out of scope, 409 state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.db import transaction
+from escalation import service
+from escalation.lines import ID, AckLine, EscalationLine
+from escalation.policy import Category, PolicyError, RoutingPolicy, Severity
+from siteline.api.auth import require_token
+
+router = APIRouter()
+
+
+class RaiseBody(EscalationLine):
+    id: str | None = Field(default=None, min_length=1, max_length=64, pattern=ID)  # type: ignore[assignment]
+
+
+class ByBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    by: str = Field(min_length=1, max_length=64)
+
+
+class PolicyBody(BaseModel):
+    routing: RoutingPolicy
+
+
+def _fail(exc: service.EscalationError) -> HTTPException:
+    return HTTPException(exc.status, str(exc))
+
+
+@router.post("/escalations", status_code=201)
+def raise_(body: RaiseBody, request: Request, caller: str = Depends(require_token)) -> dict[str, Any]:
+    c = request.app.state.container
+    now = c.clock.now()
+    try:
+        with transaction(c.factory) as session:
+            esc = service.raise_escalation(
+                session,
+                site=body.site,
+                study=body.study,
+                raised_by=body.raised_by,
+                summary=body.summary,
+                category=body.category,
+                severity=body.severity,
+                now=now,
+                source="api",
+                escalation_id=body.id,
+                settings=c.settings,
+            )
+            return service.to_view(esc, now)
+    except service.EscalationError as exc:
+        raise _fail(exc) from None
+
+
+@router.get("/escalations")
+def list_(
+    request: Request,
+    site: str | None = None,
+    study: str | None = None,
+    status: str = Query("open", pattern="^(open|all)$"),
+    caller: str = Depends(require_token),
+) -> dict[str, Any]:
+    c = request.app.state.container
+    now = c.clock.now()
+    with transaction(c.factory) as session:
+        if status == "all" and site:
+            rows = service.list_for_site(session, site=site, now=now)
+            rows = [r for r in rows if not study or r["study"] == study]
+        else:
+            rows = service.list_open(session, now=now, study=study, site=site)
+    return {"escalations": rows}
+
+
+@router.get("/escalations/path")
+def path(
+    request: Request,
+    site: str,
+    study: str,
+    category: Category | None = None,
+    severity: Severity | None = None,
+    summary: str | None = Query(None, max_length=8000),
+    caller: str = Depends(require_token),
+) -> dict[str, Any]:
+    c = request.app.state.container
+    try:
+        with transaction(c.factory) as session:
+            return service.describe_path(
+                session,
+                site=site,
+                study=study,
+                category=category,
+                severity=severity,
+                summary=summary,
+                now=c.clock.now(),
+                settings=c.settings,
+            )
+    except service.EscalationError as exc:
+        raise _fail(exc) from None
+
+
+@router.put("/escalations/policy")
+def put_policy(body: PolicyBody, request: Request, caller: str = Depends(require_token)) -> dict[str, Any]:
+    c = request.app.state.container
+    try:
+        with transaction(c.factory) as session:
+            version, policy = service.store_policy(
+                session, routing=body.routing.as_json(), source="api", by=caller, now=c.clock.now()
+            )
+    except PolicyError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"version": version, "routing": policy.as_json()}
+
+
+@router.get("/escalations/policy")
+def get_policy(request: Request, caller: str = Depends(require_token)) -> dict[str, Any]:
+    c = request.app.state.container
+    with transaction(c.factory) as session:
+        version, policy = service.current_policy(session, c.settings)
+    return {"version": version, "routing": policy.as_json()}
+
+
+@router.get("/escalations/{escalation_id}")
+def get_one(escalation_id: str, request: Request, caller: str = Depends(require_token)) -> dict[str, Any]:
+    c = request.app.state.container
+    try:
+        with transaction(c.factory) as session:
+            esc = service.get(session, escalation_id)
+            return {**service.to_view(esc, c.clock.now()), "history": service.history(session, escalation_id=esc.id)}
+    except service.EscalationError as exc:
+        raise _fail(exc) from None
+
+
+@router.post("/escalations/{escalation_id}/ack")
+def ack(escalation_id: str, body: ByBody, request: Request, caller: str = Depends(require_token)) -> dict[str, Any]:
+    return _respond(request, service.ack, AckLine(escalation=escalation_id, by=body.by))
+
+
+@router.post("/escalations/{escalation_id}/resolve")
+def resolve(escalation_id: str, body: ByBody, request: Request, caller: str = Depends(require_token)) -> dict[str, Any]:
+    return _respond(request, service.resolve, AckLine(escalation=escalation_id, by=body.by))
+
+
+def _respond(request: Request, action: Any, line: AckLine) -> dict[str, Any]:
+    c = request.app.state.container
+    now = c.clock.now()
+    try:
+        with transaction(c.factory) as session:
+            esc = action(session, escalation_id=line.escalation, by=line.by, now=now)
+            return service.to_view(esc, now)
+    except service.EscalationError as exc:
+        raise _fail(exc) from None
