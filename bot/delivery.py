@@ -2,7 +2,7 @@
 
 A CRA should see an Ask-my-CRA DM seconds after the click, not up to a tick later. The rows
 are still claimed the outbox's way (pending → sending by this worker, SKIP LOCKED on
-PostgreSQL), so the scheduler and this never send the same row twice; anything not sent here
+PostgreSQL, sent under the row lock), so the scheduler and this never send the same row twice; anything not sent here
 (claimed elsewhere, failed, retried later) is left to the scheduler.
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import transaction
 from core.models import DeliveryRow
 from core.notify import Notifier
-from core.outbox import deliver_one
+from core.outbox import deliver_one, lock_claimed
 
 log = logging.getLogger("siteline.bot.delivery")
 
@@ -41,10 +41,11 @@ def send_now(factory: sessionmaker[Session], notifier: Notifier, keys: Iterable[
             row.status, row.claimed_by, row.claimed_at, row.attempts = "sending", worker, now, row.attempts + 1
             row_id = row.id
         with transaction(factory) as session:
-            row = session.get(DeliveryRow, row_id)
-            if row is not None and row.status == "sending" and row.claimed_by == worker:
-                deliver_one(session, row, notifier, now=now)
-                if row.status != "sent":
-                    log.warning("delivery %s not sent yet (%s): left to the scheduler", row_id, row.last_error)
-                sent += 1
+            locked = lock_claimed(session, row_id=row_id, worker=worker)
+            if locked is None:
+                continue
+            result = deliver_one(session, locked, notifier, now=now)
+            if not result.ok:
+                log.warning("delivery %s not sent yet (%s): left to the scheduler", row_id, result.error)
+            sent += 1
     return sent

@@ -14,8 +14,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.notifier import Address
-from bot.slack.update_blocks import SILENT_KINDS, render
-from core.notify import OutboundMessage, SendResult
+from bot.slack.update_blocks import render
+from core.notify import RECORD_ONLY_KINDS, OutboundMessage, SendResult
 
 if TYPE_CHECKING:
     from siteline.container import Container
@@ -44,7 +44,7 @@ class SlackSender:
         self.client = client
 
     def send_to(self, address: Address, message: OutboundMessage) -> SendResult:
-        if message.kind in SILENT_KINDS:
+        if message.kind in RECORD_ONLY_KINDS:
             return SendResult.sent()
         text, blocks = render(message.kind, message.payload)
         try:

@@ -98,7 +98,6 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], Rendered]] = {
     "open_question": render_open_question,
     "cra_answer": render_cra_answer,
 }
-SILENT_KINDS = frozenset({"suppressed"})  # recorded decisions, not messages
 
 
 def render(kind: str, payload: Mapping[str, Any]) -> Rendered:
