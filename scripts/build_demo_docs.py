@@ -17,7 +17,6 @@ import argparse
 import html
 import io
 import re
-import sys
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,12 +121,17 @@ def parse_markdown(text: str) -> list[Block]:
 # ---------------------------------------------------------------- PDF
 
 
+class FontsMissing(RuntimeError):
+    """The PDF font is not installed; the message says how to get it."""
+
+
 def find_fonts(font_dir: Path | None) -> tuple[Path, Path]:
+    """DejaVu Sans (regular and bold): it covers °, ±, ×, ® and superscripts, unlike the PDF core fonts."""
     for d in [font_dir] if font_dir else FONT_DIRS:
         regular, bold = d / "DejaVuSans.ttf", d / "DejaVuSans-Bold.ttf"
         if regular.exists() and bold.exists():
             return regular, bold
-    sys.exit("DejaVuSans.ttf and DejaVuSans-Bold.ttf not found; install fonts-dejavu-core or pass --font-dir")
+    raise FontsMissing("DejaVuSans.ttf and DejaVuSans-Bold.ttf not found; install fonts-dejavu-core or pass --font-dir")
 
 
 def build_pdf(blocks: list[Block], target: Target, fonts: tuple[Path, Path]) -> bytes:
@@ -296,22 +300,28 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.3em .5em}
     return page.encode("utf-8")
 
 
+def render(target: Target, font_dir: Path | None = None) -> bytes:
+    """The bytes of one generated file, from its Markdown source."""
+    blocks = parse_markdown((SOURCES / target.source).read_text(encoding="utf-8"))
+    suffix = Path(target.output).suffix
+    if suffix == ".pdf":
+        return build_pdf(blocks, target, find_fonts(font_dir))
+    if suffix == ".docx":
+        return build_docx(blocks, target)
+    return build_html(blocks, target)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--font-dir", type=Path, help="folder holding DejaVuSans.ttf and DejaVuSans-Bold.ttf")
     args = parser.parse_args()
-    fonts: tuple[Path, Path] | None = None
     for target in TARGETS:
-        blocks = parse_markdown((SOURCES / target.source).read_text(encoding="utf-8"))
+        try:
+            data = render(target, args.font_dir)
+        except FontsMissing as exc:
+            raise SystemExit(f"error: {exc}") from None
         out = OUT / target.output
         out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".pdf":
-            fonts = fonts or find_fonts(args.font_dir)
-            data = build_pdf(blocks, target, fonts)
-        elif out.suffix == ".docx":
-            data = build_docx(blocks, target)
-        else:
-            data = build_html(blocks, target)
         changed = not out.exists() or out.read_bytes() != data
         out.write_bytes(data)
         print(f"{'wrote' if changed else 'unchanged'} {out.relative_to(ROOT)} ({len(data):,} bytes)")
