@@ -13,15 +13,19 @@ from sqlalchemy.orm import Session
 
 from core.settings import Settings
 from escalation.engine import HAND_ON, EscalationError, hand_on, raise_escalation
+from escalation.infer import load_rules
 from escalation.lines import AckLine, EscalationLine, PolicyLine, ResolveLine
 from escalation.open_questions import OPEN_QUESTION, on_open_question_timer
 from escalation.policy import PolicyError
-from escalation.policy_store import store_policy
+from escalation.policy_store import configured_policy, store_policy
 from escalation.respond import ack, resolve
 from scheduler.plugins import EnginePlugin, LineHandler, LineRejected
 
 
 def plugin(settings: Settings) -> EnginePlugin:
+    configured_policy(settings)  # a bad policy file stops start-up, naming the field (PluginError)
+    load_rules()
+
     def on_policy(session: Session, line: dict[str, Any], now: datetime) -> None:
         store_policy(session, routing=line["routing"], source="replay", by="replay", now=now)
 

@@ -6,6 +6,8 @@ Versions are append-only rows, so an escalation can always say which policy it s
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.settings import Settings
 from escalation.models import PolicyVersionRow
-from escalation.policy import DEFAULT_POLICY_PATH, RoutingPolicy, load_policy_file, parse_policy
+from escalation.policy import DEFAULT_POLICY_PATH, PolicyError, RoutingPolicy, load_policy_file, parse_policy
 
 
 def store_policy(
@@ -38,7 +40,17 @@ def store_policy(
 
 def configured_policy(settings: Settings) -> RoutingPolicy:
     """The policy used before any version is stored: the settings' file, else the built-in default."""
-    path = settings.escalation_policy_path or DEFAULT_POLICY_PATH
+    path = Path(settings.escalation_policy_path or DEFAULT_POLICY_PATH)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read ({exc.strerror})") from None
+    return _load(path, stamp)
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path, stamp: int) -> RoutingPolicy:
+    """Parsed once per file version (the stamp changes when the file is edited)."""
     return load_policy_file(path)
 
 
