@@ -88,8 +88,8 @@ def build_notifier(container: Container) -> Notifier:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+            if not exc.name or not (name == exc.name or name.startswith(exc.name + ".")):
+                raise  # a broken platform module, not an absent one
             continue
         sender = module.sender(container)
         if sender is not None:

@@ -7,6 +7,8 @@ fail a method once (e.g. HTTP 429 with Retry-After, or `{"ok": false, "error": â
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import threading
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 BOT_USER_ID, BOT_ID, TEAM_ID = "UBOT", "BBOT", "T0001"
 JSON_FIELDS = ("blocks", "view", "attachments")
@@ -171,3 +173,91 @@ def _parse(raw: str, content_type: str) -> dict[str, Any]:
         if isinstance(data.get(key), str):
             data[key] = json.loads(data[key])
     return data
+
+
+# -- signed requests into /slack/events -------------------------------------------------------
+
+
+def sign(secret: str, body: str, timestamp: int) -> dict[str, str]:
+    """Slack's v0 signature: HMAC-SHA256 over `v0:{timestamp}:{body}` with the signing secret."""
+    digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
+
+
+@dataclass
+class SlackPayloads:
+    """Builds the bodies Slack sends (events, interactivity, slash commands) and their signed headers."""
+
+    secret: str
+    fake: FakeSlack
+    _n: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def headers(self, body: str, content_type: str, *, age_s: int = 0, retry: int | None = None) -> dict[str, str]:
+        headers = {**sign(self.secret, body, int(time.time()) - age_s), "Content-Type": content_type}
+        if retry is not None:
+            headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        return headers
+
+    def event(self, event: dict[str, Any], *, event_id: str | None = None) -> str:
+        n = next(self._n)
+        return json.dumps(
+            {
+                "token": "legacy",
+                "team_id": TEAM_ID,
+                "api_app_id": "A0001",
+                "type": "event_callback",
+                "event_id": event_id or f"Ev{n:06d}",
+                "event_time": 1700000000 + n,
+                "event": event,
+                "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+            }
+        )
+
+    def mention(self, user: str, channel: str, text: str, ts: str, thread_ts: str | None = None, **kw: Any) -> str:
+        ev = {"type": "app_mention", "user": user, "channel": channel, "text": f"<@{BOT_USER_ID}> {text}", "ts": ts}
+        if thread_ts:
+            ev["thread_ts"] = thread_ts
+        return self.event(ev, **kw)
+
+    def dm(self, user: str, text: str, ts: str, **kw: Any) -> str:
+        ev = {"type": "message", "channel_type": "im", "user": user, "channel": f"D{user}", "text": text, "ts": ts}
+        return self.event(ev, **kw)
+
+    def interaction(self, payload: dict[str, Any]) -> str:
+        base = {"team": {"id": TEAM_ID}, "api_app_id": "A0001", "trigger_id": f"trig{next(self._n)}"}
+        return urlencode({"payload": json.dumps({**base, **payload})})
+
+    def click(self, user: str, action_id: str, value: str, *, channel: str, message: dict[str, Any]) -> str:
+        return self.interaction(
+            {
+                "type": "block_actions",
+                "user": {"id": user},
+                "response_url": self.fake.url(f"/response/{user}"),
+                "container": {
+                    "type": "message",
+                    "message_ts": message["ts"],
+                    "channel_id": channel,
+                    "is_ephemeral": False,
+                },
+                "channel": {"id": channel},
+                "message": message,
+                "actions": [
+                    {"type": "button", "action_id": action_id, "block_id": "b", "value": value, "action_ts": "1"}
+                ],
+            }
+        )
+
+    def command(self, user: str, channel: str, text: str) -> str:
+        return urlencode(
+            {
+                "command": "/siteline",
+                "text": text,
+                "user_id": user,
+                "channel_id": channel,
+                "team_id": TEAM_ID,
+                "channel_name": "directmessage" if channel.startswith("D") else "site",
+                "api_app_id": "A0001",
+                "response_url": self.fake.url(f"/commands/{user}"),
+                "trigger_id": f"trig{next(self._n)}",
+            }
+        )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.delivery import send_now
 from bot.notifier import build_notifier
+from bot.slack.failures import describe
 from core.notify import Notifier
 
 if TYPE_CHECKING:
@@ -40,7 +41,14 @@ class SlackRuntime:
             return self._notifier
 
     def deliver(self, keys: Iterable[str]) -> None:
-        """Send what an action just queued; failures stay in the outbox for the scheduler to retry."""
+        """Send what an action just queued, now. The decision is already stored, so a failure here is
+        not the user's problem: it is logged and the rows stay pending for the scheduler."""
         keys = list(keys)
-        if keys:
+        if not keys:
+            return
+        try:
             send_now(self.container.factory, self.notifier, keys, now=self.now())
+        except Exception as exc:  # the outbox keeps the rows; the scheduler retries them
+            log.warning(
+                "sending %d queued message(s) now failed (%s); the scheduler will retry", len(keys), describe(exc)
+            )
