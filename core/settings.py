@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     teams_app_id: str | None = Field(default=None, validation_alias="TEAMS_APP_ID")
     teams_app_password: SecretStr | None = Field(default=None, validation_alias="TEAMS_APP_PASSWORD")
     teams_tenant_id: str | None = Field(default=None, validation_alias="TEAMS_TENANT_ID")
+    # Local testing only: accept unauthenticated activities when no Teams app credentials are set.
+    teams_anonymous: bool = Field(default=False, validation_alias="SITELINE_TEAMS_ANONYMOUS")
 
     # Scheduling: the process that runs timers and delivery (one leader at scale).
     run_scheduler: bool = Field(default=True, validation_alias="SITELINE_RUN_SCHEDULER")
@@ -65,6 +67,11 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Teams is on with app credentials, or in the explicit anonymous local mode."""
+        return bool(self.teams_app_id and self.teams_app_password) or self.teams_anonymous
 
     @property
     def llm_enabled(self) -> bool:
