@@ -42,7 +42,7 @@ class EnginePlugin:
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
 
 
-PLUGIN_MODULES = ("triage.plugin", "escalation.plugin")
+PLUGIN_MODULES = ("triage.plugin", "escalation.plugin", "assistant.plugin")
 
 
 def load_plugins(settings: Settings) -> list[EnginePlugin]:
