@@ -18,6 +18,8 @@ from assistant.types import OpenQuestion, Outcome
 from core import audit, outbox
 from core.directory import Directory
 from core.domain import Person
+from core.settings import Settings
+from escalation.service import open_question_to_escalation
 from knowledge.models import ChunkRow
 from scheduler import timers
 
@@ -227,3 +229,40 @@ def still_open(session: Session, question_id: int) -> bool:
     """The port the escalation engine checks before acting on an old timer."""
     row = session.get(OpenQuestionRow, question_id)
     return row is not None and row.status == "open"
+
+
+def escalate_if_unanswered(session: Session, *, question_id: int, now: datetime, settings: Settings) -> str | None:
+    """The wait is over: a question nobody answered becomes a protocol_clarification escalation
+    (once); an answered one is left alone. Returns the escalation id, if one was raised."""
+    row = session.get(OpenQuestionRow, question_id, with_for_update=True)
+    if row is None or row.status != "open":
+        return None
+    esc = open_question_to_escalation(
+        session,
+        question_id=str(row.id),
+        site=row.site_id,
+        study=row.study,
+        asked_by=row.asked_by,
+        summary=row.question[:500],
+        now=now,
+        settings=settings,
+    )
+    row.status, row.escalation_id = "escalated", esc.id
+    audit.record(
+        session,
+        now=now,
+        actor="siteline",
+        action="open_question.escalated",
+        subject=f"question:{row.id}",
+        detail={
+            "escalation": esc.id,
+            "site": row.site_id,
+            "study": row.study,
+            "waited_h": _hours(now - row.created_at),
+        },
+    )
+    return esc.id
+
+
+def _hours(delta: timedelta) -> float:
+    return round(delta.total_seconds() / 3600, 2)
