@@ -125,8 +125,8 @@ def _escalate(ui: DemoConsole, arg: str) -> None:
         return
     person, site = ui.session.person, ui.session.site()
     studies = [s for s in ui.session.studies() if site is not None and s in site.studies]
-    if site is None or not studies:
-        ui.say(f"{person.person_id} is not at a site; switch to site staff first (for example :as p-bos-crc).")
+    if person.role != "site_staff" or site is None or not studies:
+        ui.say("Escalations are raised by site staff: switch first, for example :as p-bos-crc", style="yellow")
         return
     now = ui.c.clock.now()
     deliveries = demo.simulate_escalation(ui.c, person=person, site=site, study=studies[0], summary=arg, now=now)
