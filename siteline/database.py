@@ -19,7 +19,7 @@ def all_metadata() -> MetaData:
     import knowledge.models  # noqa: F401
     from core.db import Base
 
-    for optional in ("triage.models", "escalation.models", "assistant.models", "bot.models"):
+    for optional in ("triage.models", "escalation.models", "assistant.models", "bot.models", "bot.teams.models"):
         with contextlib.suppress(ModuleNotFoundError):
             __import__(optional)
     return Base.metadata
