@@ -103,6 +103,11 @@ def _prepared_fingerprint(container: Container) -> str | None:
     return (row or {}).get("fingerprint")
 
 
+def is_prepared(container: Container, root: Path = DATA) -> bool:
+    """Whether this exact version of the bundled study is already imported and ingested."""
+    return _prepared_fingerprint(container) == fingerprint(root)
+
+
 def prepare(
     container: Container, *, now: datetime, progress: bool = False, force: bool = False, root: Path = DATA
 ) -> PrepareReport:
@@ -124,7 +129,7 @@ def prepare(
             detail={"sites": len(sites), "persons": len(persons)},
         )
     for doc in documents:
-        container.knowledge.ingest(
+        report = container.knowledge.ingest(
             [doc.path],
             study=doc.study,
             kind=doc.kind,
@@ -133,6 +138,9 @@ def prepare(
             now=now,
             progress=progress,
         )
+        failed = list(getattr(report, "failed", None) or [])
+        if failed:  # not marked prepared: the next run tries again
+            raise DemoError(f"could not ingest {doc.path.name}: {failed[0].detail or 'unknown reason'}")
     with transaction(container.factory) as session:
         audit.record(session, now=now, actor="demo", action=PREPARED, subject="demo_data", detail={"fingerprint": fp})
     return PrepareReport(True, len(documents), len(sites), len(persons))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from contextlib import nullcontext, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -186,9 +186,12 @@ def register(app: typer.Typer) -> None:
         out = Console(highlight=False) if interactive else Console(highlight=False, width=110, force_terminal=False)
         err = Console(stderr=True, highlight=False)
         c = _open(home)
-        status = "Preparing the sample study (first run only: this takes a minute)..."
-        with err.status(status) if interactive else nullcontext():
-            report = demo.prepare(c, now=c.clock.now(), progress=False, force=reingest)
+        if reingest or not demo.is_prepared(c):
+            err.print("Preparing the sample study (first run only; about a minute)...")
+        try:
+            report = demo.prepare(c, now=c.clock.now(), progress=interactive, force=reingest)
+        except demo.DemoError as exc:
+            fail(str(exc))
         if report.ingested:
             err.print(f"Ingested {report.documents} documents; imported {report.sites} sites, {report.people} people.")
         try:
