@@ -1,0 +1,10 @@
+"""PHI guard: finds HIPAA Safe Harbor identifiers in chat text and redacts them (see docs/privacy.md).
+
+from privacy import default_guard
+r = default_guard().redact(text)   # r.text is safe to store, log and send; r.notice() tells the user
+"""
+
+from privacy.guard import PhiGuard, default_guard
+from privacy.redaction import Finding, Redaction
+
+__all__ = ["Finding", "PhiGuard", "Redaction", "default_guard"]
