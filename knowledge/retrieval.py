@@ -1,0 +1,158 @@
+"""Hybrid retrieval: BM25 and vector candidates, fused by reciprocal rank, steered by document names.
+
+Both searches are limited to the asker's studies inside the index (per-study BM25 indexes, a
+Chroma `where` filter), and to current versions unless a version is asked for. When the question
+names a document ("psa2", "IGBJ", "the wilson study"), that document's chunks get a bonus and a
+vector search of their own, because chat questions about one study rarely repeat its vocabulary.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from knowledge.catalog import VersionInfo, chunks_by_id, fingerprint, index_chunks, versions_for
+from knowledge.keyword_index import KeywordIndex
+from knowledge.lexicon import QueryTerms, expand, terms
+from knowledge.models import ChunkRow
+from knowledge.types import Passage
+from knowledge.vector_index import VectorIndex
+
+RRF_K = 60
+CANDIDATES = 40
+ROUTE_BONUS = 1.0 / (RRF_K + 1)
+
+
+@dataclass
+class Candidate:
+    chunk_id: str
+    version: VersionInfo
+    bm25: float = 0.0
+    bm25_rank: int | None = None
+    cosine: float = 0.0
+    vec_rank: int | None = None
+    route: float = 0.0
+    fused: float = 0.0
+
+
+@dataclass
+class Retrieval:
+    """What a search found, with what the answer step needs to judge it."""
+
+    passages: list[Passage]
+    candidates: list[Candidate]
+    query: QueryTerms
+    query_vector: np.ndarray
+    chunks: dict[str, ChunkRow] = field(default_factory=dict)
+    idf: dict[str, float] = field(default_factory=dict)
+    routed_docs: set[int] = field(default_factory=set)
+
+
+def _route(query: QueryTerms, versions: Sequence[VersionInfo]) -> dict[int, float]:
+    """Score each document by question words found in its file name or title (rarer words count more)."""
+    docs = {v.document_id: v for v in versions}
+    if len(docs) < 2:
+        return {}
+    names = {d: set(terms(v.doc_key)) | set(terms(v.title)) for d, v in docs.items()}
+    scores: dict[int, float] = {}
+    for term in set(query.typed):
+        if term.isdigit() and len(term) < 3:
+            continue
+        having = [d for d, n in names.items() if term in n]
+        if not having or len(having) > len(docs) / 2:
+            continue
+        weight = math.log(len(docs) / len(having))
+        for d in having:
+            scores[d] = scores.get(d, 0.0) + weight
+    return scores
+
+
+class HybridRetriever:
+    def __init__(self, factory: sessionmaker[Session], keyword: KeywordIndex, vectors: VectorIndex) -> None:
+        self.factory = factory
+        self.keyword = keyword
+        self.vectors = vectors
+
+    def retrieve(
+        self, question: str, *, studies: Sequence[str], k: int = 5, version: str | None = None, doc: str | None = None
+    ) -> Retrieval:
+        with self.factory() as session:
+            versions = versions_for(session, studies)
+            indexes = []
+            for study in sorted(set(studies)):
+                mine = [v for v in versions if v.study == study]
+                if mine:
+                    indexes.append(
+                        self.keyword.get(study, fingerprint(mine), lambda s=study, m=mine: index_chunks(session, s, m))
+                    )
+            allowed = [
+                v
+                for v in versions
+                if (doc is None or v.doc_key == doc or v.file_name == doc)
+                and (v.version == version if version else v.is_current)
+            ]
+            by_version = {v.version_id: v for v in allowed}
+            vocab: dict[str, int] = {}
+            total = 0
+            for index in indexes:
+                total += len(index.chunk_ids)
+                for t, n in index.vocab.items():
+                    vocab[t] = vocab.get(t, 0) + n
+            query = expand(question, vocab)
+            qvec = self.vectors.embeddings.embed([query.semantic_text])[0]
+            if not by_version:
+                return Retrieval([], [], query, qvec)
+            cands: dict[str, Candidate] = {}
+            for index in indexes:
+                scores = index.scores(query.weights, set(by_version))
+                top = np.argsort(-scores)[:CANDIDATES]
+                for i in top:
+                    if scores[i] <= 0:
+                        break
+                    cid = index.chunk_ids[i]
+                    cands[cid] = Candidate(cid, by_version[int(index.version_ids[i])], bm25=float(scores[i]))
+            for rank, c in enumerate(sorted(cands.values(), key=lambda c: -c.bm25), start=1):
+                c.bm25_rank = rank
+            route = _route(query, allowed)
+            routed_versions = [v.version_id for v in allowed if v.document_id in route]
+            explicit = [v.version_id for v in allowed] if (version or doc) else None
+            hits = self.vectors.search(qvec, studies, CANDIDATES, version_ids=explicit)
+            if routed_versions and not explicit:
+                hits += self.vectors.search(qvec, studies, CANDIDATES // 2, version_ids=routed_versions)
+            seen: set[str] = set()
+            for cid, cosine in sorted(hits, key=lambda h: -h[1]):
+                vid = int(cid[1 : cid.index("c")])
+                if cid in seen or vid not in by_version:
+                    continue
+                seen.add(cid)
+                c = cands.setdefault(cid, Candidate(cid, by_version[vid]))
+                c.cosine = cosine
+                c.vec_rank = len(seen)
+            best_route = max(route.values(), default=0.0)
+            for c in cands.values():
+                c.route = route.get(c.version.document_id, 0.0) / best_route if best_route else 0.0
+                c.fused = sum(1.0 / (RRF_K + r) for r in (c.bm25_rank, c.vec_rank) if r) + ROUTE_BONUS * c.route
+            ranked = sorted(cands.values(), key=lambda c: -c.fused)
+            rows = chunks_by_id(session, [c.chunk_id for c in ranked[: max(k, 20)]])
+        idf = {t: math.log(1 + (total - vocab.get(t, 0) + 0.5) / (vocab.get(t, 0) + 0.5)) for t in query.weights}
+        passages = [self._passage(c, rows[c.chunk_id]) for c in ranked[:k] if c.chunk_id in rows]
+        return Retrieval(passages, ranked, query, qvec, rows, idf, set(route))
+
+    @staticmethod
+    def _passage(c: Candidate, row: ChunkRow) -> Passage:
+        v = c.version
+        return Passage(
+            chunk_id=c.chunk_id,
+            study=v.study,
+            doc=v.file_name,
+            title=v.title,
+            version=v.version,
+            section=row.section,
+            page=row.page,
+            text=row.text,
+            score=c.fused,
+        )

@@ -1,0 +1,105 @@
+"""The vector side of retrieval: Chroma through langchain-chroma, with our offline embeddings.
+
+The embedded persistent client lives under the index folder; with SITELINE_CHROMA_HOST set, a
+Chroma server is used instead. Telemetry is off, and the collection is created without Chroma's
+default embedding function (which would download a model), so reopening never touches the
+network. Every query carries a `where` filter on study (and on current version, or the version
+asked for): other studies' chunks are never candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from core.settings import Settings
+from knowledge.embedding import MiniLmEmbeddings
+
+COLLECTION = "siteline_chunks"
+BATCH = 1000
+
+
+def make_client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+    folder = settings.index_dir / "chroma"
+    folder.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
+
+
+def study_filter(studies: Sequence[str], *, version_ids: Sequence[int] | None = None) -> dict[str, Any]:
+    """The Chroma `where` clause: these studies, and either the given versions or current ones."""
+    study = {"study": studies[0]} if len(studies) == 1 else {"study": {"$in": list(studies)}}
+    if version_ids is not None:
+        versions = (
+            {"version_id": int(version_ids[0])}
+            if len(version_ids) == 1
+            else {"version_id": {"$in": [int(v) for v in version_ids]}}
+        )
+        return {"$and": [study, versions]}
+    return {"$and": [study, {"current": True}]}
+
+
+class VectorIndex:
+    def __init__(self, settings: Settings, embeddings: MiniLmEmbeddings, *, collection: str = COLLECTION) -> None:
+        from langchain_chroma import Chroma
+
+        self.embeddings = embeddings
+        self.store = Chroma(
+            collection_name=collection,
+            embedding_function=embeddings,
+            client=make_client(settings),
+            collection_configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    @property
+    def collection(self) -> Any:
+        return self.store._collection
+
+    def add(self, ids: list[str], texts: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
+        """Store precomputed vectors (ingest embeds once, with a progress bar, before writing)."""
+        for start in range(0, len(ids), BATCH):
+            end = start + BATCH
+            self.collection.upsert(
+                ids=ids[start:end],
+                embeddings=vectors[start:end],
+                documents=texts[start:end],
+                metadatas=metadatas[start:end],
+            )
+
+    def delete(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), BATCH):
+            self.collection.delete(ids=ids[start : start + BATCH])
+
+    def set_current(self, version_id: int, current: bool) -> None:
+        """Flip the `current` flag of every chunk of one document version."""
+        found = self.collection.get(where={"version_id": int(version_id)}, include=[])
+        ids = found["ids"]
+        for start in range(0, len(ids), BATCH):
+            batch = ids[start : start + BATCH]
+            self.collection.update(ids=batch, metadatas=[{"current": current}] * len(batch))
+
+    def search(
+        self, vector: Sequence[float], studies: Sequence[str], k: int, *, version_ids: Sequence[int] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the k nearest chunks inside the filter."""
+        if not studies or k <= 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=k,
+            where=study_filter(studies, version_ids=version_ids),
+            include=["distances"],
+        )
+        ids = result["ids"][0] if result["ids"] else []
+        distances = result["distances"][0] if result.get("distances") else []
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=False)]
+
+    def count(self) -> int:
+        return int(self.collection.count())
