@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -54,6 +55,7 @@ class Rules:
     categories: dict[str, list[_Rule]]
     fuzzy: dict[str, list[str]]
     critical: list[tuple[str, re.Pattern[str]]]
+    critical_fuzzy: list[str]
     high: list[re.Pattern[str]]
     low: list[re.Pattern[str]]
     soft: list[re.Pattern[str]]
@@ -92,6 +94,7 @@ def parse_rules(doc: dict[str, Any], *, label: str = "rules") -> Rules:
         categories=cats,
         fuzzy=fuzzy,
         critical=critical,
+        critical_fuzzy=[w.lower() for w in sev.get("critical_fuzzy") or []],
         high=[_compile(rx, f"{label}: severity.high") for rx in sev.get("high") or []],
         low=[_compile(rx, f"{label}: severity.low") for rx in sev.get("low") or []],
         soft=[_compile(rx, f"{label}: severity.soft") for rx in sev.get("soft") or []],
@@ -108,11 +111,18 @@ def _normalise(text: str) -> str:
     return " ".join(text.replace("’", "'").split())
 
 
+def _near(text: str, term: str) -> str | None:
+    """A word (or pair of words, for a two-word term) of `text` within typo distance of `term`."""
+    words = _WORD.findall(text.lower())
+    if " " in term:
+        words = [f"{a} {b}" for a, b in pairwise(words)]
+    return next((w for w in words if len(w) >= 5 and fuzz.ratio(w, term) >= 85), None)
+
+
 def classify(text: str, rules: Rules) -> tuple[str, str, dict[str, float]]:
     """The best-scoring category, the words that decided it, and every category's score."""
     scores: dict[str, float] = {}
     evidence: dict[str, list[str]] = {}
-    words = _WORD.findall(text.lower())
     for name, cat_rules in rules.categories.items():
         spans: list[tuple[int, int]] = []
         hits: list[str] = []
@@ -127,7 +137,7 @@ def classify(text: str, rules: Rules) -> tuple[str, str, dict[str, float]]:
         for word in rules.fuzzy.get(name, []):
             if word in matched_text:
                 continue
-            near = next((w for w in words if len(w) >= 5 and fuzz.ratio(w, word) >= 85), None)
+            near = _near(text, word)
             if near and near not in matched_text:
                 score += 2
                 hits.append(f"{near}≈{word}" if near != word else near)
@@ -141,12 +151,21 @@ def classify(text: str, rules: Rules) -> tuple[str, str, dict[str, float]]:
     return best, f"{best}: mentions {shown}", scores
 
 
+_NEGATED = re.compile(r"\b(nothing|not|no|non)[- ](serious|severe|urgent|critical)\b", re.IGNORECASE)
+
+
 def grade(text: str, category: str, rules: Rules) -> tuple[str, str]:
     """Severity with the cue that decided it: critical, high, low cues in turn, else the category default."""
+    original, text = text, _NEGATED.sub(" ", text)  # "nothing serious" is not a cue for "serious"
     for scope, pattern in rules.critical:
         m = pattern.search(text)
         if m and (scope == "any" or category == "safety"):
             return "critical", f"critical: {m.group(0).strip()!r}"
+    if category == "safety":
+        for term in rules.critical_fuzzy:
+            near = _near(text, term)
+            if near:
+                return "critical", f"critical: {near!r}≈{term!r}"
     for pattern in rules.high:
         m = pattern.search(text)
         if m:
@@ -159,7 +178,7 @@ def grade(text: str, category: str, rules: Rules) -> tuple[str, str]:
     default = rules.default_severity.get(category, "medium")
     if category == "safety" and default == "high":
         for pattern in rules.soft:
-            m = pattern.search(text)
+            m = pattern.search(original)
             if m:
                 return "medium", f"medium: {m.group(0).strip()!r}"
     return default, f"{default}: usual for {category}"
@@ -225,3 +244,21 @@ def accuracy(path: Path, *, rules: Rules | None = None) -> dict[str, Any]:
         "critical_agreement": f"{crit_ok}/{crit_n}",
         "misses": misses,
     }
+
+
+def main(argv: list[str]) -> int:
+    """`python -m escalation.infer FILE.jsonl...`: accuracy per labelled file, misses listed."""
+    import json
+
+    for name in argv:
+        report = accuracy(Path(name))
+        print(json.dumps({"file": name, **{k: v for k, v in report.items() if k != "misses"}}))
+        for miss in report["misses"]:
+            print(f"  want {miss['want']} got {miss['got']}: {miss['text'][:80]}  [{miss['why']}]")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
