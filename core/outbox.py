@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -154,30 +154,78 @@ def backoff(attempts: int, retry_after: float | None) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
 
 
+def _send(notifier: Notifier, message: OutboundMessage) -> SendResult:
+    try:
+        return notifier.send(message)
+    except Exception as exc:  # the worker boundary: record, back off, keep delivering the others
+        log.exception("notifier failed on delivery %s (%s to %s)", message.delivery_id, message.kind, message.recipient)
+        return SendResult.retry(f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _outcome(
+    row_id: int, kind: str, recipient: str, attempts: int, result: SendResult, now: datetime
+) -> dict[str, Any]:
+    """The column values that record a send's result on its row."""
+    if result.ok:
+        return {"status": "sent", "sent_at": now, "external_ref": result.external_ref, "last_error": None}
+    if result.recoverable and attempts < MAX_ATTEMPTS:
+        return {"status": "pending", "due_at": now + backoff(attempts, result.retry_after), "last_error": result.error}
+    log.error("delivery %s (%s to %s) failed for good: %s", row_id, kind, recipient, result.error)
+    return {"status": "failed", "last_error": result.error}
+
+
 def deliver_one(session: Session, row: DeliveryRow, notifier: Notifier, *, now: datetime) -> SendResult:
     """Send one claimed row and record the outcome on it (the caller commits); returns the result.
 
     A notifier that raises is treated as a recoverable failure (logged once with the row id), so
     one broken send never stops the delivery loop nor leaves the row claimed.
     """
-    try:
-        result = notifier.send(to_message(row))
-    except Exception as exc:  # the worker boundary: record, back off, keep delivering the others
-        log.exception("notifier failed on delivery %s (%s to %s)", row.id, row.kind, row.recipient)
-        result = SendResult.retry(f"{type(exc).__name__}: {exc}"[:500])
-    if result.ok:
-        row.status = "sent"
-        row.sent_at = now
-        row.external_ref = result.external_ref
-        row.last_error = None
-    elif result.recoverable and row.attempts < MAX_ATTEMPTS:
-        row.status = "pending"
-        row.due_at = now + backoff(row.attempts, result.retry_after)
-        row.last_error = result.error
-    else:
-        row.status = "failed"
-        row.last_error = result.error
-        log.error("delivery %s (%s to %s) failed for good: %s", row.id, row.kind, row.recipient, result.error)
+    result = _send(notifier, to_message(row))
+    for column, value in _outcome(row.id, row.kind, row.recipient, row.attempts, result, now).items():
+        setattr(row, column, value)
     row.claimed_by = None
     session.flush()
     return result
+
+
+_BATCH_COLUMNS = ("status", "due_at", "sent_at", "external_ref", "last_error", "attempts")
+
+
+def deliver_batch(session: Session, notifier: Notifier, *, now: datetime, limit: int) -> list[SendResult]:
+    """Send up to `limit` due rows and record them all in the caller's one transaction.
+
+    Only for private, throw-away storage (the replay's in-memory database): a crash here would roll
+    back the record of every send in the batch. The live service uses `claim_due` + `deliver_one`.
+    """
+    rows = session.execute(
+        select(
+            DeliveryRow.id,
+            DeliveryRow.channel,
+            DeliveryRow.recipient,
+            DeliveryRow.kind,
+            DeliveryRow.payload,
+            DeliveryRow.attempts,
+            DeliveryRow.due_at,
+        )
+        .where(DeliveryRow.due_at <= now, DeliveryRow.status == "pending")
+        .order_by(DeliveryRow.due_at, DeliveryRow.id)
+        .limit(limit)
+    ).all()
+    results, changes = [], []
+    for r in rows:
+        result = _send(notifier, OutboundMessage(r.id, r.channel, r.recipient, r.kind, r.payload))
+        values = {"due_at": r.due_at, "sent_at": None, "external_ref": None, "attempts": r.attempts + 1}
+        values.update(_outcome(r.id, r.kind, r.recipient, r.attempts + 1, result, now))
+        changes.append({"row_id": r.id, **{f"v_{c}": values[c] for c in _BATCH_COLUMNS}})
+        results.append(result)
+        if result.retry_after is not None:
+            break  # the platform asked us to slow down: the rest wait for the next run
+    if changes:
+        table = DeliveryRow.__table__
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values({c: bindparam(f"v_{c}") for c in _BATCH_COLUMNS})
+        )
+        session.execute(stmt, changes)
+    return results
