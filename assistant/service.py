@@ -116,6 +116,11 @@ class Assistant:
         question = redaction.text.strip()
         if not question:
             return Reply("empty", EMPTY, notice=notice, studies=scope.studies)
+        conversation = {
+            "platform": message.platform,
+            "conversation_id": message.conversation_id,
+            "thread_ref": message.thread_ref,
+        }
         answer = self.knowledge.ask(
             question,
             studies=list(scope.studies),
@@ -123,8 +128,9 @@ class Assistant:
             surface=message.platform,
             now=now,
             phi_redacted=redaction.changed,
+            conversation_ref=conversation,
         )
-        answer_id = getattr(answer, "answer_id", None)
+        answer_id = answer.answer_id
         if answer_id is not None:
             with transaction(self.factory) as session:
                 session.merge(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from knowledge.types import Answer, Citation
 
@@ -88,6 +88,7 @@ class Knowledge(Protocol):
         now: datetime | None = None,
         phi_redacted: bool = False,
         record: bool = True,
+        conversation_ref: dict[str, Any] | None = None,
     ) -> Answer: ...
 
 

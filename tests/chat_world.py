@@ -99,11 +99,6 @@ def directory_yaml() -> str:
 
 
 @dataclass
-class KnownAnswer(Answer):
-    answer_id: int | None = None
-
-
-@dataclass
 class FakeKnowledge:
     """Answers from a fixed table (study -> keyword -> answer) and records question/answer rows as the
     real engine does, so ids and feedback rows are real."""
@@ -123,7 +118,8 @@ class FakeKnowledge:
         now: datetime | None = None,
         phi_redacted: bool = False,
         record: bool = True,
-    ) -> KnownAnswer:
+        conversation_ref: dict[str, Any] | None = None,
+    ) -> Answer:
         self.calls.append(
             {
                 "question": question,
@@ -139,14 +135,20 @@ class FakeKnowledge:
             ((a, c) for s in studies for k, (a, c) in self.table.get(s, {}).items() if k in question.lower()), None
         )
         answer = (
-            KnownAnswer(answer=hit[0], abstained=False, citations=[hit[1]])
+            Answer(answer=hit[0], abstained=False, citations=[hit[1]])
             if hit
-            else KnownAnswer(answer="Not found in the study documents.", abstained=True)
+            else Answer(answer="Not found in the study documents.", abstained=True)
         )
         assert now is not None
         with transaction(self.factory) as session:
             q = QuestionRow(
-                at=now, asker=asker, surface=surface, studies=studies, text=question, phi_redacted=phi_redacted
+                at=now,
+                asker=asker,
+                surface=surface,
+                studies=studies,
+                text=question,
+                phi_redacted=phi_redacted,
+                conversation_ref=conversation_ref,
             )
             session.add(q)
             session.flush()

@@ -24,7 +24,7 @@ from assistant.service import Assistant
 from core.db import transaction
 from core.models import AuditRow, DeliveryRow
 from core.settings import Settings
-from knowledge.models import FeedbackRow
+from knowledge.models import FeedbackRow, QuestionRow
 from siteline.container import Container, build
 from siteline.server import create_app
 from tests.chat_world import TABLE, FakeGuard, FakeKnowledge, load_directory
@@ -104,6 +104,9 @@ def test_a_mention_is_answered_in_its_thread_with_citations_and_buttons(h: Harne
     assert [c.args["name"] for c in h.fake.of("reactions.add")] == ["eyes", "white_check_mark"]
     assert [c.args["name"] for c in h.fake.of("reactions.remove")] == ["eyes"]
     assert h.fake.of("chat.postMessage")[0].headers.get("Authorization") == "Bearer xoxb-test-token"
+    with transaction(h.container.factory) as s:
+        stored = s.execute(select(QuestionRow)).scalar_one()
+        assert stored.conversation_ref == {"platform": "slack", "conversation_id": "C_S01", "thread_ref": "1700.0001"}
     assert h.knowledge.calls == [
         {
             "question": "what is the SAE reporting window?",
