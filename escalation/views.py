@@ -156,7 +156,7 @@ def describe_path(
     label = CATEGORY_LABELS.get(category, category)
     wh = snap.working_hours
     text = (
-        f"A {label} issue ({severity}) from {site_row.name or site} on {study} would go:\n"
+        f"A {severity} {label} issue from {site_row.name or site} on {study} would go:\n"
         + "\n".join(lines)
         + "\n"
         + (
