@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from string import Template
 
@@ -53,6 +54,7 @@ class LlmAnswerer:
         if not settings.llm_enabled:
             raise ValueError("the LLM path is off: set OPENAI_BASE_URL (local server) or OPENAI_API_KEY")
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else LOCAL_API_KEY
+        self._redact = _redactor(key)
         self._base_url = settings.openai_base_url or DEFAULT_BASE_URL
         self._chat = ChatOpenAI(
             base_url=self._base_url,
@@ -83,8 +85,8 @@ class LlmAnswerer:
         try:
             reply = self._chat.invoke(self.messages(question, passages))
         except (openai.OpenAIError, httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            # The exception text may echo the request URL but never the key (it travels in a header).
-            log.warning("LLM at %s failed (%s: %s); falling back", self._base_url, type(exc).__name__, exc)
+            detail = self._redact(str(exc))[:300]  # a 401 body may echo the key back
+            log.warning("LLM at %s failed (%s: %s); falling back", self._base_url, type(exc).__name__, detail)
             return LlmOutcome(None, f"model call failed: {type(exc).__name__}", latency_ms=_ms(started))
         text = _text_of(reply)
         try:
@@ -131,6 +133,11 @@ def _example_passage(n: int, text: str) -> Passage:
         page=None,
         text=text,
     )
+
+
+def _redactor(secret: str) -> Callable[[str], str]:
+    """Blank out the secret wherever it appears (kept as a closure so no attribute holds the key)."""
+    return lambda text: text.replace(secret, "***") if secret and secret != LOCAL_API_KEY else text
 
 
 def _text_of(message: BaseMessage) -> str:

@@ -37,6 +37,7 @@ class StubLlm:
     status: int = 200
     raw_body: str | None = None  # sent instead of a chat completion when set
     hang: bool = False  # never answer (until the stub stops): the client must time out
+    error_message: str = "stub failure"  # the error body's message when status is not 200
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
@@ -66,7 +67,8 @@ def _handler(stub: StubLlm) -> type[BaseHTTPRequestHandler]:
             if stub.hang:
                 stub.release.wait()
                 return
-            body = stub.completion() if stub.status == 200 else b'{"error": {"message": "stub failure"}}'
+            error = {"error": {"message": stub.error_message, "type": "stub_error"}}
+            body = stub.completion() if stub.status == 200 else json.dumps(error).encode()
             self.send_response(stub.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -124,8 +126,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def llama_server_process(log_path: Path) -> Iterator[str]:
-    """Run `python -m llama_cpp.server` on SmolLM2 until the block ends; yields its base URL (with /v1)."""
+def llama_server_process(log_path: Path, *, threads: int = 1) -> Iterator[str]:
+    """Run `python -m llama_cpp.server` on SmolLM2 until the block ends; yields its base URL (with /v1).
+
+    One thread by default: llama.cpp threads spin while waiting for each other, so on a shared
+    2-core machine more threads make each answer slower, not faster."""
     gguf = smollm2_gguf()
     assert gguf is not None, llama_unavailable_reason()
     port = _free_port()
@@ -144,7 +149,9 @@ def llama_server_process(log_path: Path) -> Iterator[str]:
         "--n_ctx",
         "2048",
         "--n_threads",
-        "2",
+        str(threads),
+        "--n_threads_batch",
+        str(threads),
     ]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)

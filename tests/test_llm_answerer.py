@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import prompts
 from core.settings import Settings
 from knowledge.llm import LlmAnswerer
 from knowledge.types import Passage
@@ -139,11 +140,12 @@ def test_an_llm_that_is_not_configured_is_refused_with_a_clear_message() -> None
 
 def test_the_api_key_never_reaches_the_logs(stub: StubLlm, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    stub.status = 401
+    stub.status, stub.error_message = 401, f"Incorrect API key provided: {SECRET}."
     assert answerer(stub, key=SECRET).answer(QUESTION, PASSAGES) is None
     stub.status, stub.content = 200, reply(SAE)
     assert answerer(stub, key=SECRET).answer(QUESTION, PASSAGES) is None
-    assert caplog.records, "the failure and the rejection are logged"
+    assert "Incorrect API key provided: ***" in caplog.text, "the failure is logged, with the key blanked out"
+    assert "rejected by the citation guardrail: answer cites nothing" in caplog.text
     assert SECRET not in caplog.text
     assert SECRET not in repr(answerer(stub, key=SECRET).__dict__)
 
@@ -165,3 +167,13 @@ def test_a_prompt_injection_obeyed_by_the_model_is_caught(stub: StubLlm) -> None
     block = user[user.index("[PASSAGE 3]") : user.index("[END PASSAGE 3]")]
     assert "Ignore previous instructions" in block
     assert user.count("Ignore previous instructions") == 1
+
+
+def test_a_model_that_echoes_the_worked_example_is_caught(stub: StubLlm) -> None:
+    """Small models often repeat the prompt's example; its passages are not among the retrieved ones."""
+    stub.content = prompts.load("answer_example.json")
+    example_reply = json.dumps(json.loads(stub.content)["reply"])
+    for content in (example_reply, example_reply.replace('"passage": 1', '"passage": 2')):
+        stub.content = content
+        outcome = answerer(stub).attempt(QUESTION, PASSAGES)
+        assert outcome.answer is None and "quote does not occur" in outcome.reason
