@@ -3,7 +3,8 @@
 Site chat is full of dates that relate to no one (an amendment's date, a database lock, an IRB
 approval), and removing those would make the assistant useless for protocol questions. So a date is
 redacted when the message is about a person: it carries another identifier (a name, MRN, phone...)
-or a patient cue ("pt", "her", "admitted", "subject 1002-004 was seen"). A labelled date of birth is
+or a patient cue ("pt", "her", "admitted") or a subject number ("1002-004's Week 12 was 3/14": the
+code itself is kept, the participant's dates of service are not). A labelled date of birth is
 always removed (that is the DOB detector). A year alone, a weekday or a season is never PHI; a bare
 month name ("May visit windows") counts only in patient context.
 """
@@ -14,6 +15,7 @@ import re
 from collections.abc import Iterable
 
 from privacy.redaction import Finding
+from privacy.vocabulary import mentions_subject
 
 # singular cues only: "subjects must fast" is protocol talk, "the subject fasted" is about a person
 PATIENT_CUE = re.compile(
@@ -32,7 +34,8 @@ _NOT_A_DATE = re.compile(
 
 
 def about_a_person(text: str, findings: Iterable[Finding]) -> bool:
-    return any(f.kind in PERSONAL_KINDS for f in findings) or bool(PATIENT_CUE.search(text))
+    personal = any(f.kind in PERSONAL_KINDS for f in findings)
+    return personal or bool(PATIENT_CUE.search(text)) or mentions_subject(text)
 
 
 def keep_dates(text: str, findings: list[Finding]) -> list[Finding]:

@@ -17,9 +17,9 @@ _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Jun(?:e)?|Jul(?:y)?|Aug(?:ust)?|"
     r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
-# 3/14/61, 04-22-1958, 1963-09-30, 7 March 1952, March 3, 1966, Mar 3 1966
+# 3/14/61, 04-22-1958, 1963-09-30, 14-Mar-1961, 7 March 1952, March 3, 1966, Mar 3 1966
 DATE = (
-    rf"(?:\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{1,2}}-\d{{1,2}}"
+    rf"(?:\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}-{_MONTH}-\d{{2,4}}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{2,4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{2,4}})"
 )
 # numeric or month-name day+month with no year: "4/2", "started 4/2", "on March 3"
@@ -80,6 +80,8 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
         ),
         0,
     ),
+    # initials are derived from the name ("initials M.R.", "pt initials ABC")
+    ("NAME", re.compile(r"(?i:\binitials?\s*(?:are|is|:|=|-)?\s*)((?:[A-Z]\.?\s?){2,3})(?![a-z])"), 1),
     (
         "AGE",
         re.compile(
@@ -97,7 +99,7 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
             r"(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|#)\.?\s*[\w-]+)?"
             r"(?:,?\s*(?:[A-Z][a-z]+\s?){1,3},?\s*[A-Z]{2}\.?(?:\s+\d{5}(?:-\d{4})?)?)?"
             r"|\bP\.?\s?O\.?\s+Box\s+\d+"
-            r"|\b(?:[A-Z][a-z]+\s){1,3}[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"
+            r"|\b(?:[A-Z][a-z]+\s){0,2}[A-Z][a-z]+,?\s[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"
         ),
         0,
     ),

@@ -30,6 +30,7 @@ _NAME_GAP = re.compile(
     r"(?:\s+(?:la|le|los|der|den))?)\s+)$"
 )
 _FULL_DATE = re.compile(detectors.DATE)
+_LEADING_PREPOSITION = re.compile(r"(?:(?:in|at|on|to|from|near|of)\s+)+")
 _AGE_NUMBER = re.compile(r"\d+")
 OLDEST_UNREDACTED_AGE = 89  # Safe Harbor: ages over 89 are identifiers, younger ones are not
 
@@ -72,7 +73,9 @@ class PhiGuard:
         names = [f for f in found if f.kind == "NAME"]
         found = [f for f in found if f.kind != "NAME"] + self._names.grow(text, names, safe)
         found = dates.keep_dates(text, found)
-        merged = [self._names.trim(text, f) if f.kind == "NAME" else f for f in _merge(text, found)]
+        merged = [
+            self._names.trim(text, f) if f.kind == "NAME" else _trim_address(text, f) for f in _merge(text, found)
+        ]
         return [f for f in merged if f is not None]
 
 
@@ -131,9 +134,15 @@ def _snap(text: str, f: Finding) -> Finding:
         end += 1
     while end > start and (text[end - 1].isspace() or text[end - 1] in ".,;:!?"):
         end -= 1
-    while start < end and (text[start].isspace() or text[start] in ",;:"):
+    while start < end and (text[start].isspace() or text[start] in ",;:<"):
         start += 1
     return Finding(f.kind, start, end)
+
+
+def _trim_address(text: str, f: Finding) -> Finding:
+    """philter's address patterns can start at the preposition: "lives in Quincy, MA" keeps "in"."""
+    m = _LEADING_PREPOSITION.match(text, f.start, f.end) if f.kind == "ADDRESS" else None
+    return Finding(f.kind, m.end(), f.end) if m and m.end() < f.end else f
 
 
 def _merge(text: str, findings: list[Finding]) -> list[Finding]:

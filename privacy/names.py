@@ -23,6 +23,7 @@ _CUES = (
 _CUE = re.compile(rf"(?:{_CUES})[\s:,]+")
 _WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+(?:['’-][A-Za-zÀ-ÖØ-öø-ÿ]+)*")
 _TITLE_ONLY = re.compile(rf"(?i)^{TITLES}$")
+_TITLED = re.compile(rf"(?i:{TITLES})[\s:,]")
 _TITLE_WORDS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof"})
 # only these cues license a lower-case or unlisted word: the others ("for", "with") need a capital
 _STRONG = re.compile(rf"^(?:(?i:{TITLES})|(?i:pt|patient|participant|caller|caregiver|name))")
@@ -45,10 +46,16 @@ class NameFinder:
         """Up to three name-like words right after a cue ("pt", "Mrs.", "her husband", "caller was")."""
         for cue in _CUE.finditer(text):
             strong = bool(_STRONG.match(cue.group(0)))
+            titled = bool(_TITLED.match(cue.group(0)))
             pos, span = cue.end(), None
             for _ in range(3):
                 word = _WORD.match(text, pos)
-                if not word or _covered(word.start(), word.end(), safe) or not self._namelike(word.group(), strong):
+                if not word or _covered(word.start(), word.end(), safe):
+                    break
+                # after "Mr."/"Dr." any capitalised word is a surname ("Mr. Ng"), whatever the lists say
+                if not (titled and _is_title(word.group()) and _bare(word.group()) not in STOP) and not self._namelike(
+                    word.group(), strong
+                ):
                     break
                 span = (span[0] if span else word.start(), word.end())
                 pos = word.end()
@@ -79,11 +86,18 @@ class NameFinder:
             words.pop()
         if not words:
             return None
-        return Finding(f.kind, *_strip_possessive(text, words[0].start(), words[-1].end()))
+        end = words[-1].end()
+        if text[end : end + 1] == "." and end >= 2 and text[end - 2] == ".":
+            end += 1  # initials keep their last dot: "M.R."
+        return Finding(f.kind, *_strip_possessive(text, words[0].start(), end))
 
     def _edge_noise(self, word: str) -> bool:
         base = _bare(word)
-        return base in STOP or base in _TITLE_WORDS or (word.islower() and base in self._common)
+        if base in STOP or base in _TITLE_WORDS:
+            return True
+        # "pt in", "Patient Reported Outcome": ordinary words no name list knows (short ones may be
+        # initials or surnames like "Ng")
+        return base in self._common and (word.islower() or (len(base) > 3 and base not in self._listed))
 
     def _continues(self, text: str, start: int, end: int, lower: bool, safe: list[tuple[int, int]]) -> bool:
         word = text[start:end]

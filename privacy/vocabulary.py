@@ -21,6 +21,10 @@ _ROUTE = r"(?:IV|SC|SQ|PO|IM|QD|BID|TID|QID|QW|Q[1-9]W|q[1-9]w|daily|weekly|once
 PATTERNS: dict[str, str] = {
     # ORION-301, M15-554, PD-204, ORION-302 OLE; NCT numbers; EudraCT; IND numbers; Form 1572
     "study code": r"\b[A-Z][A-Z0-9]{0,9}-\d{2,4}\b",
+    # instruments and assays written as upper-case codes with a digit: PHQ-9, EQ-5D-5L, SF-36, IL-6, COVID-19
+    "coded term": r"\b(?=[A-Z0-9-]*\d)[A-Z][A-Z0-9]{0,9}(?:-[A-Z0-9]{1,5}){1,3}\b",
+    # Slack's own tokens for people and channels: an opaque workspace id, not a name
+    "chat mention": r"<[@#][UWC][A-Z0-9]{4,}(?:\|[^>\s]{0,80})?>|<![a-z]+>",
     "registry number": (
         r"\bNCT\d{8}\b|\bEudraCT\s*(?:no\.?|number)?\s*\d{4}-\d{6}-\d{2}\b|\bIND\s*#?\s*\d{4,7}\b|\b1572\b"
     ),
@@ -82,6 +86,14 @@ def safe_spans(text: str) -> list[tuple[int, int]]:
     """Every [start, end) span of trial vocabulary or clinical eponym in text (may overlap)."""
     spans = [m.span() for rx in _COMPILED for m in rx.finditer(text) if m.end() > m.start()]
     return spans + eponym_spans(text)
+
+
+_SUBJECT = re.compile(PATTERNS["subject number"])
+
+
+def mentions_subject(text: str) -> bool:
+    """Whether a trial subject number appears: dates beside it are that participant's dates."""
+    return bool(_SUBJECT.search(text))
 
 
 def eponym_spans(text: str) -> list[tuple[int, int]]:

@@ -82,6 +82,11 @@ def test_dates_are_phi_only_about_a_person(guard: PhiGuard) -> None:
     assert guard.redact("IRB approval came through on 2025-03-11").text == "IRB approval came through on 2025-03-11"
     assert guard.redact("she was admitted 2025-03-11").text == "she was admitted [DATE]"
     assert guard.redact("subject 1002-004 was seen on 4/2").text == "subject 1002-004 was seen on [DATE]"
+    assert guard.redact("1002-004's Week 12 window is 3/14-3/20").text == "1002-004's Week 12 window is [DATE]"
+    assert (
+        guard.redact("The Week 12 window is 3/14-3/20 for cohort 2").text
+        == "The Week 12 window is 3/14-3/20 for cohort 2"
+    )
     assert guard.redact("DOB 7/4/1956, can you check eligibility?").text == "DOB [DOB], can you check eligibility?"
     # a year alone and a weekday are never identifiers
     assert (
@@ -104,6 +109,10 @@ def test_names_in_the_shapes_chat_uses(guard: PhiGuard) -> None:
         "José Núñez called": "[NAME] called",
         "Hannah O'Neill's husband Patrick drove her": "[NAME]'s husband [NAME] drove her",
         "Can you check if Li Na Wu signed?": "Can you check if [NAME] signed?",
+        "Mr. Ng and Ms. Li came for Week 4": "Mr. [NAME] and Ms. [NAME] came for Week 4",
+        "subject 1001-002, initials M.R., screen failed": "subject 1001-002, initials [NAME], screen failed",
+        "Patient Reported Outcome forms: EQ-5D-5L, PHQ-9": "Patient Reported Outcome forms: EQ-5D-5L, PHQ-9",
+        "<@U012ABCDE> is pt Maria Alvarez on the list?": "<@U012ABCDE> is pt [NAME] on the list?",
     }
     for text, expected in cases.items():
         assert guard.redact(text).text == expected, text
@@ -113,6 +122,7 @@ def test_addresses_urls_and_ips(guard: PhiGuard) -> None:
     r = guard.redact("send it to 418 Maple Ave, Apt 3B, Somerville MA 02144 or see https://portal.example.org/p/123")
     assert r.text == "send it to [ADDRESS] or see [URL]"
     assert guard.redact("login from 192.168.14.77 failed").text == "login from [IP] failed"
+    assert guard.redact("she lives in Quincy, MA 02169").text == "she lives in [ADDRESS]"
 
 
 def test_a_long_paste_is_redacted_piece_by_piece_with_the_right_offsets(guard: PhiGuard) -> None:
