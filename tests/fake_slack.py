@@ -58,6 +58,7 @@ class FakeSlack:
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _cond: threading.Condition = field(default_factory=threading.Condition)
     server: ThreadingHTTPServer | None = None
+    socket_url: str = "ws://127.0.0.1:9/"  # what apps.connections.open hands out (Socket Mode)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -147,6 +148,8 @@ class FakeSlack:
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": {"text": args.get("text")}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket_url}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": f"D{str(args.get('users', 'X')).split(',')[0]}"}}
         if method in ("views.open", "views.publish"):

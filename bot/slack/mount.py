@@ -14,6 +14,7 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from starlette.concurrency import run_in_threadpool
 
 from bot.slack.app import build_app
+from bot.slack.failures import describe
 from bot.slack.runtime import SlackRuntime
 
 if TYPE_CHECKING:
@@ -51,6 +52,9 @@ def start_socket_mode(bolt: App, app_token: str) -> Callable[[], None]:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     handler = SocketModeHandler(bolt, app_token=app_token)
-    handler.connect()
-    log.info("slack: Socket Mode connected")
+    try:
+        handler.connect()
+        log.info("slack: Socket Mode connected")
+    except Exception as exc:  # HTTP mode keeps working; the client reconnects on its own once it had a session
+        log.error("slack: Socket Mode could not connect (%s); check SLACK_APP_TOKEN", describe(exc))
     return handler.close
