@@ -38,7 +38,7 @@ _INSTRUCTION_LIKE = re.compile(
     r"|disregard\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|earlier|preceding)\s+(instructions|rules)"
     r"|(system|developer)\s+prompt"
     r"|cite\s+nothing|do\s+not\s+cite|without\s+(any\s+)?citations?"
-    r"|you\s+are\s+now\b"
+    r"|you\s+are\s+now\s+(an?\s+)?(ai|assistant|chatbot|language\s+model|in\s+\w+\s+mode)\b"
     r"|\b(assistants?|chatbots?|language\s+models?|llms?|ai)\b[\s,:]+(must|should|will|shall)\s+"
     r"(now\s+)?(say|answer|reply|respond|state|tell)",
     re.IGNORECASE,
@@ -203,7 +203,8 @@ def _fold(text: str) -> str:
 
 
 def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    """Numbers as written, minus thousands separators and leading zeros ("1,000" = "1000", "05" = "5")."""
+    return {n.replace(",", "").lstrip("0") or "0" for n in _NUMBER.findall(text)}
 
 
 def _content_words(text: str) -> set[str]:
