@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     open_question_escalate_after_h: float = Field(default=24.0, validation_alias="SITELINE_ASK_CRA_ESCALATE_AFTER_H")
     # Escalation routing policy YAML used until a policy is stored (None: the built-in default).
     escalation_policy_path: Path | None = Field(default=None, validation_alias="SITELINE_ESCALATION_POLICY_PATH")
+    # Let the LLM (when configured) refine inferred escalation category/severity; it may never lower safety.
+    escalation_llm_refine: bool = Field(default=False, validation_alias="SITELINE_ESCALATION_LLM")
     # Triage rules YAML a sponsor may edit (None: the built-in triage/default_policy.yaml).
     triage_policy_path: Path | None = Field(default=None, validation_alias="SITELINE_TRIAGE_POLICY_PATH")
 
