@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from assistant.models import ChatAnswerRow, OpenQuestionRow
-from assistant.service import Assistant
+from assistant.service import Assistant, ChatUser
+from bot.slack.runtime import SlackRuntime
 from core.db import transaction
 from core.models import AuditRow, DeliveryRow
 from core.settings import Settings
@@ -310,3 +311,48 @@ def test_bot_messages_and_edits_are_ignored(h: Harness) -> None:
     assert h.post(h.slack.event(edit)).status_code == 200
     time.sleep(0.3)
     assert h.fake.of("chat.postMessage") == [] and h.knowledge.calls == []
+
+
+def test_the_real_phi_guard_removes_a_pasted_name_mrn_and_date_of_birth(h: Harness) -> None:
+    settings = h.container.settings
+    h.container.__dict__["assistant"] = Assistant(
+        settings=settings, factory=h.container.factory, knowledge=lambda: h.knowledge
+    )  # guard=None: privacy.default_guard(), as in production
+    text = "Pt Maria Gonzalez, MRN 7781234, DOB 03/14/1958 had an SAE. When is the SAE report due?"
+    h.post(h.slack.dm("U_ANNA", text, ts="1800.0009"))
+    [reply] = h.fake.wait_for("chat.postMessage", timeout=30)
+    asked = h.knowledge.calls[-1]["question"]
+    assert h.knowledge.calls[-1]["phi_redacted"] is True
+    for identifier in ("Maria", "Gonzalez", "7781234", "03/14/1958"):
+        assert identifier not in asked
+    assert "SAE" in asked and ":lock:" in reply.text_of_blocks
+    with transaction(h.container.factory) as s:
+        stored = s.execute(select(QuestionRow)).scalar_one()
+        assert stored.text == asked and stored.phi_redacted
+
+
+def test_a_private_slash_answer_handed_to_the_cra_comes_back_by_dm(h: Harness) -> None:
+    h.post(h.slack.command("U_ANNA", "C_S01", "ask SAE window?"), FORM)
+    [private] = h.fake.wait_for("/commands/U_ANNA")
+    answer_id = private.args["blocks"][-1]["elements"][0]["value"]
+    ephemeral = h.slack.interaction(
+        {
+            "type": "block_actions",
+            "user": {"id": "U_ANNA"},
+            "response_url": h.fake.url("/response/U_ANNA"),
+            "container": {"type": "message", "message_ts": "1", "channel_id": "C_S01", "is_ephemeral": True},
+            "channel": {"id": "C_S01"},
+            "actions": [{"type": "button", "action_id": "ask_cra", "block_id": "b", "value": answer_id}],
+        }
+    )
+    h.post(ephemeral, FORM)
+    [told] = h.fake.wait_for("/response/U_ANNA")
+    assert "Carla CRA" in told.args["text"] and told.args["response_type"] == "ephemeral"
+    dm = h.fake.wait_for("chat.postMessage", where=lambda c: c.args["channel"] == "DU_CARLA")[0]
+    qid = dm.args["blocks"][-1]["elements"][0]["value"]
+    outcome = h.container.assistant.answer_open_question(
+        int(qid), ChatUser("slack", "U_CARLA"), "Within 24 hours.", h.container.clock.now()
+    )
+    SlackRuntime(h.container).deliver(outcome.deliveries)
+    back = h.fake.wait_for("chat.postMessage", where=lambda c: c.args["channel"] == "DU_ANNA")[0]
+    assert "thread_ts" not in back.args and "Within 24 hours." in back.text_of_blocks

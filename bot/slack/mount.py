@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -29,8 +30,10 @@ def mount(app: FastAPI, container: Container) -> None:
     settings = container.settings
     if not settings.slack_enabled:
         return
+    quiet_sdk_debug_logs()
     bolt = build_app(SlackRuntime(container), settings)
     app.state.slack_app = bolt
+    app.state.on_start.append(lambda: warm_up(container))
 
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
@@ -45,6 +48,27 @@ def mount(app: FastAPI, container: Container) -> None:
         token = settings.slack_app_token.get_secret_value()
         app.state.on_start.append(lambda: start_socket_mode(bolt, token))
     log.info("slack: events at POST /slack/events%s", " and Socket Mode" if settings.slack_app_token else "")
+
+
+def quiet_sdk_debug_logs() -> None:
+    """bolt and slack_sdk log raw request bodies (message text) at DEBUG; never let them, even when
+    SITELINE_LOG_LEVEL=DEBUG."""
+    for name in ("slack_bolt", "slack_sdk"):
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
+
+
+def warm_up(container: Container) -> None:
+    """Load the PHI guard and the knowledge engine in the background at start, so the first question
+    is not the one that waits for them (Slack has already had its 200 either way)."""
+
+    def load() -> None:
+        try:
+            _ = container.assistant.guard, container.assistant.knowledge
+        except Exception as exc:  # the first question will try again and apologize if it still fails
+            log.warning("slack: warm-up failed (%s)", describe(exc))
+
+    threading.Thread(target=load, name="slack-warm-up", daemon=True).start()
 
 
 def start_socket_mode(bolt: App, app_token: str) -> Callable[[], None]:
