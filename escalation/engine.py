@@ -24,6 +24,7 @@ from escalation.ladder import Snapshot, build_snapshot, directory_recipients, no
 from escalation.messages import CATEGORY_LABELS, local, path_lines, role_label
 from escalation.models import EscalationRow
 from escalation.policy_store import current_policy
+from escalation.refine import build_refiner
 from scheduler import timers
 
 HAND_ON = "escalation.hand_on"
@@ -87,6 +88,9 @@ def raise_escalation(
     if session.get(EscalationRow, escalation_id) is not None:
         raise Conflict(f"id: escalation {escalation_id!r} already exists")
     category_inferred, severity_inferred = category is None, severity is None
+    settings = settings or Settings.model_construct()
+    if refiner is None:
+        refiner = build_refiner(settings)
     guess = infer(summary, refiner=refiner) if category_inferred or severity_inferred else None
     reasons = []
     if guess and category_inferred:
@@ -95,7 +99,7 @@ def raise_escalation(
         reasons.append(guess.severity_reason)
     category = category or (guess.category if guess else "other")
     severity = severity or (guess.severity if guess else "medium")
-    version, policy = current_policy(session, settings or Settings(_env_file=None))
+    version, policy = current_policy(session, settings)
     snap = build_snapshot(policy, version=version, category=category, severity=severity, tier=site_row.tier)
     esc = EscalationRow(
         id=escalation_id,

@@ -123,7 +123,7 @@ def describe_path(
         guess = infer(summary)
         category, severity, reason = category or guess.category, severity or guess.severity, guess.reason
     category, severity = category or "other", severity or "medium"
-    version, policy = current_policy(session, settings or Settings(_env_file=None))
+    version, policy = current_policy(session, settings or Settings.model_construct())
     snap = build_snapshot(policy, version=version, category=category, severity=severity, tier=site_row.tier)
     recipients = directory_recipients(directory, snap, site=site, study=study)
     plan = project(snap, recipients, now)
