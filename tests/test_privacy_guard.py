@@ -183,3 +183,11 @@ def test_vocabulary_spans_cover_trial_words() -> None:
         assert word in covered, word
     # an eponym's head noun does not shield a patient's surname after a title
     assert not any("Alvarez" in text2[s:e] for text2 in ["Mrs. Alvarez's score"] for s, e in safe_spans(text2))
+
+
+def test_philter_lite_runs_on_our_tagger_not_nltks_downloadable_model(guard: PhiGuard) -> None:
+    """philter-lite==0.6.0's one POS call is replaced; if a new version moves it, this fails first."""
+    import philter_lite.philter as engine
+
+    tagged = engine._get_pos("pt john smith 12")
+    assert [t for t in tagged if not t[0].isspace()] == [("pt", "NN"), ("john", "NNP"), ("smith", "NNP"), ("12", "CD")]
