@@ -146,6 +146,13 @@ def prepare(
     return PrepareReport(True, len(documents), len(sites), len(persons))
 
 
+@dataclass(frozen=True)
+class Asked:
+    question: str  # as the engine saw it: identifiers already removed
+    answer: Answer
+    notice: str = ""  # the privacy notice when something was removed
+
+
 class DemoSession:
     """Who the demo user is pretending to be, and their questions, scoped like a chat user's."""
 
@@ -178,13 +185,23 @@ class DemoSession:
             directory = Directory(session)
             return next((s for s in map(directory.site, self.person.sites) if s is not None), None)
 
-    def ask(self, question: str, *, now: datetime) -> Answer:
+    def ask(self, question: str, *, now: datetime) -> Asked:
+        """Redact identifiers first (as the chat surfaces do), then answer within the person's studies."""
+        from privacy import default_guard
+
         studies = self.studies()
         if not studies:
             raise DemoError(f"{self.person.person_id} is on no study, so there is nothing to answer from")
-        return self.container.knowledge.ask(
-            question, studies=studies, asker=self.person.person_id, surface=SURFACE, now=now
+        redaction = default_guard().redact(question)
+        answer = self.container.knowledge.ask(
+            redaction.text,
+            studies=studies,
+            asker=self.person.person_id,
+            surface=SURFACE,
+            now=now,
+            phi_redacted=redaction.changed,
         )
+        return Asked(redaction.text, answer, redaction.notice())
 
 
 # -- what the triage and escalation engines would do (replayed on a virtual clock) ----------

@@ -99,7 +99,7 @@ def test_questions_are_scoped_to_the_persons_studies(container: Container, fake:
     assert session.person.person_id == "p-bos-crc" and session.site() and session.site().site_id == "S-BOS"
     session.ask("wk 12 window?", now=NOW)
     session.switch("p-osa-crc")
-    assert session.ask("wk 12 window?", now=NOW).abstained
+    assert session.ask("wk 12 window?", now=NOW).answer.abstained
     session.switch("p-lyo-crc")
     session.ask("how is IP stored?", now=NOW)
     assert [(s, a) for _, s, a in fake.asked] == [
@@ -203,3 +203,15 @@ def test_escalate_shows_the_chain_without_notifying_anyone(
         assert session.execute(select(AuditRow.action).where(AuditRow.action.like("escalation%"))).first() is None
     out = _run(container, monkeypatch, ":as p-cra-us\n:escalate something\n").stdout
     assert "Escalations are raised by site staff" in out
+
+
+def test_identifiers_are_removed_before_the_question_reaches_the_engine(
+    container: Container, fake: RecordingKnowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = "pt John Smith DOB 03/04/1961 had an SAE yesterday, how fast do we report?\n"
+    out = _run(container, monkeypatch, stdin).stdout
+    sent = fake.asked[0][0]
+    assert "John Smith" not in sent and "03/04/1961" not in sent and "[NAME]" in sent
+    assert "John Smith" not in out and "To protect patient privacy I removed" in out
+    line = json.loads(_run(container, monkeypatch, stdin, "--json").stdout)
+    assert "John Smith" not in line["question"] and line["notice"].startswith("To protect patient privacy")

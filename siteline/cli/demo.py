@@ -69,14 +69,15 @@ class DemoConsole:
 
     def ask(self, question: str) -> None:
         try:
-            answer = self.session.ask(question, now=self.c.clock.now())
+            asked = self.session.ask(question, now=self.c.clock.now())
         except demo.DemoError as exc:
             self.say(str(exc), style="red")
             return
         if self.as_json:
-            print_json({"question": question, **answer_json(answer)})
+            notice = {"notice": asked.notice} if asked.notice else {}
+            print_json({"question": asked.question, **notice, **answer_json(asked.answer)})
         else:
-            print_answer(self.out, question, answer, self.session.person)
+            print_answer(self.out, asked, self.session.person)
 
 
 def _help(ui: DemoConsole, _arg: str) -> None:

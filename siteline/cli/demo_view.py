@@ -21,7 +21,7 @@ from core.domain import Person
 from knowledge.models import DocumentRow, DocumentVersionRow
 from knowledge.types import Answer
 from siteline.container import Container
-from siteline.demo import Delivery
+from siteline.demo import Asked, Delivery
 
 ROLE_LABELS = {
     "site_staff": "site staff",
@@ -76,10 +76,13 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     return data
 
 
-def print_answer(out: Console, question: str, answer: Answer, person: Person) -> None:
+def print_answer(out: Console, asked: Asked, person: Person) -> None:
     """The answer, then each source with its verbatim quote; an abstention offers the CRA."""
+    answer = asked.answer
     if not out.is_terminal:
-        out.print(f"Q: {escape(question)}")
+        out.print(f"Q: {escape(asked.question)}")
+    if asked.notice:
+        out.print(f"[magenta]{escape(asked.notice)}[/]")
     if answer.abstained:
         out.print(f"[yellow]{ASK_CRA}[/]")
         out.print("[dim]Type :escalate <your question> to see how Siteline would hand it to your CRA.[/]")
