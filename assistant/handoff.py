@@ -7,6 +7,7 @@ transaction; the Ticker sends. Functions take the session and `now` and never re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,9 +19,7 @@ from assistant.types import OpenQuestion, Outcome
 from core import audit, outbox
 from core.directory import Directory
 from core.domain import Person
-from core.settings import Settings
-from escalation.service import open_question_to_escalation
-from knowledge.models import ChunkRow
+from knowledge.models import AnswerRow, ChunkRow, QuestionRow
 from scheduler import timers
 
 OPEN_QUESTION_TIMER = "assistant.open_question_escalate"
@@ -43,11 +42,32 @@ def _cited_study(session: Session, citations: list[dict[str, Any]]) -> str | Non
     return None
 
 
-def _route(session: Session, ref: ChatAnswerRow) -> tuple[str, list[Person]]:
+@dataclass(frozen=True)
+class Asked:
+    """An answer as a hand-off needs it: where it was given (ours) and what was asked and answered
+    (the knowledge engine's rows)."""
+
+    ref: ChatAnswerRow
+    question: str  # redacted before it was stored
+    answer: str
+    abstained: bool
+    citations: list[dict[str, Any]]
+
+    @classmethod
+    def load(cls, session: Session, ref: ChatAnswerRow) -> Asked | None:
+        answer = session.get(AnswerRow, ref.answer_id)
+        question = session.get(QuestionRow, answer.question_id) if answer else None
+        if answer is None or question is None:
+            return None
+        return cls(ref, question.text, answer.text, answer.abstained, list(answer.citations or []))
+
+
+def _route(session: Session, asked: Asked) -> tuple[str, list[Person]]:
     """Pick the study and its CRAs for a hand-off: the cited study first, then the answer's scope."""
-    directory = Directory(session)
+    ref = asked.ref
     assert ref.site_id is not None
-    candidates = [s for s in [_cited_study(session, ref.citations), *ref.studies] if s and s in ref.studies]
+    candidates = [s for s in [_cited_study(session, asked.citations), *ref.studies] if s and s in ref.studies]
+    directory = Directory(session)
     for study in dict.fromkeys(candidates):
         cras = directory.recipients("cra", site=ref.site_id, study=study)
         if cras:
@@ -55,21 +75,27 @@ def _route(session: Session, ref: ChatAnswerRow) -> tuple[str, list[Person]]:
     return (candidates[0] if candidates else ""), []
 
 
+def _names(session: Session, person_ids: list[str]) -> str:
+    directory = Directory(session)
+    return ", ".join(display(p) if (p := directory.person(i)) else i for i in person_ids)
+
+
 def open_question(session: Session, *, ref: ChatAnswerRow, by: Person, now: datetime, wait: timedelta) -> Outcome:
     """Create the open question for an answer (once) and queue a DM to each CRA of its site and study."""
     existing = session.execute(select(OpenQuestionRow).where(OpenQuestionRow.answer_id == ref.answer_id)).scalar()
     if existing is not None:
-        names = ", ".join(existing.recipients)
-        return Outcome(
-            True, f"This question is already with your CRA ({names}); their answer will appear here.", existing.id
-        )
+        names = _names(session, existing.recipients)
+        return Outcome(True, f"This question is already with {names}; their answer will appear here.", existing.id)
+    asked = Asked.load(session, ref)
+    if asked is None:
+        return Outcome(False, "I can't find that answer any more; please ask the question again.")
     if ref.site_id is None:
         return Outcome(
             False,
             "I can't tell which site this question belongs to, so I don't know your CRA. "
             "Please ask it in your site's channel, then press Ask my CRA.",
         )
-    study, cras = _route(session, ref)
+    study, cras = _route(session, asked)
     if not cras:
         return Outcome(
             False,
@@ -83,9 +109,9 @@ def open_question(session: Session, *, ref: ChatAnswerRow, by: Person, now: date
         study=study,
         asked_by=ref.asker,
         handed_off_by=by.person_id,
-        question=ref.question,
-        bot_answer=ref.answer,
-        citations=ref.citations,
+        question=asked.question,
+        bot_answer=asked.answer,
+        citations=[{k: v for k, v in c.items() if k != "chunk_id"} for c in asked.citations],
         recipients=[p.person_id for p in cras],
         platform=ref.platform,
         conversation_id=ref.conversation_id,
@@ -95,33 +121,7 @@ def open_question(session: Session, *, ref: ChatAnswerRow, by: Person, now: date
     )
     session.add(row)
     session.flush()
-    directory = Directory(session)
-    asker = directory.person(ref.asker)
-    site = directory.site(ref.site_id)
-    payload = {
-        "question_id": row.id,
-        "site": ref.site_id,
-        "site_name": site.name if site else ref.site_id,
-        "study": study,
-        "asked_by": ref.asker,
-        "asked_by_name": display(asker) if asker else ref.asker,
-        "question": ref.question,
-        "bot_answer": ref.answer,
-        "abstained": ref.abstained,
-        "citations": [{k: v for k, v in c.items() if k != "chunk_id"} for c in ref.citations],
-    }
-    keys = tuple(f"open_question:{row.id}:{cra.person_id}" for cra in cras)
-    for key, cra in zip(keys, cras, strict=True):
-        outbox.enqueue(
-            session,
-            dedupe_key=key,
-            now=now,
-            due_at=now,
-            channel="person",
-            recipient=cra.person_id,
-            kind="open_question",
-            payload=payload,
-        )
+    keys = _queue_for_cras(session, row, asked.abstained, cras, now=now)
     timers.schedule(
         session,
         key=f"open_question:{row.id}",
@@ -139,6 +139,39 @@ def open_question(session: Session, *, ref: ChatAnswerRow, by: Person, now: date
     )
     names = ", ".join(display(p) for p in cras)
     return Outcome(True, f"I've sent your question to {names} (your CRA). Their answer will appear here.", row.id, keys)
+
+
+def _queue_for_cras(
+    session: Session, row: OpenQuestionRow, abstained: bool, cras: list[Person], *, now: datetime
+) -> tuple[str, ...]:
+    """One outbox DM per CRA: the question, the bot's attempt and its sources (the platform adds a button)."""
+    directory = Directory(session)
+    asker, site = directory.person(row.asked_by), directory.site(row.site_id)
+    payload = {
+        "question_id": row.id,
+        "site": row.site_id,
+        "site_name": site.name if site else row.site_id,
+        "study": row.study,
+        "asked_by": row.asked_by,
+        "asked_by_name": display(asker) if asker else row.asked_by,
+        "question": row.question,
+        "bot_answer": row.bot_answer,
+        "abstained": abstained,
+        "citations": row.citations,
+    }
+    keys = tuple(f"open_question:{row.id}:{cra.person_id}" for cra in cras)
+    for key, cra in zip(keys, cras, strict=True):
+        outbox.enqueue(
+            session,
+            dedupe_key=key,
+            now=now,
+            due_at=now,
+            channel="person",
+            recipient=cra.person_id,
+            kind="open_question",
+            payload=payload,
+        )
+    return keys
 
 
 def may_answer(person: Person, row: OpenQuestionRow) -> bool:
@@ -223,46 +256,3 @@ def listing(session: Session, *, person: Person, limit: int = 50) -> list[OpenQu
     ).scalars()
     mine = [r for r in rows if r.asked_by == person.person_id or may_answer(person, r)]
     return [to_view(r) for r in mine[:limit]]
-
-
-def still_open(session: Session, question_id: int) -> bool:
-    """The port the escalation engine checks before acting on an old timer."""
-    row = session.get(OpenQuestionRow, question_id)
-    return row is not None and row.status == "open"
-
-
-def escalate_if_unanswered(session: Session, *, question_id: int, now: datetime, settings: Settings) -> str | None:
-    """The wait is over: a question nobody answered becomes a protocol_clarification escalation
-    (once); an answered one is left alone. Returns the escalation id, if one was raised."""
-    row = session.get(OpenQuestionRow, question_id, with_for_update=True)
-    if row is None or row.status != "open":
-        return None
-    esc = open_question_to_escalation(
-        session,
-        question_id=str(row.id),
-        site=row.site_id,
-        study=row.study,
-        asked_by=row.asked_by,
-        summary=row.question[:500],
-        now=now,
-        settings=settings,
-    )
-    row.status, row.escalation_id = "escalated", esc.id
-    audit.record(
-        session,
-        now=now,
-        actor="siteline",
-        action="open_question.escalated",
-        subject=f"question:{row.id}",
-        detail={
-            "escalation": esc.id,
-            "site": row.site_id,
-            "study": row.study,
-            "waited_h": _hours(now - row.created_at),
-        },
-    )
-    return esc.id
-
-
-def _hours(delta: timedelta) -> float:
-    return round(delta.total_seconds() / 3600, 2)

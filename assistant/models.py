@@ -31,7 +31,8 @@ class ChatEventRow(Base):
 
 
 class ChatAnswerRow(Base):
-    """Where an answer was given (conversation and thread), so a CRA's reply can go back there."""
+    """Where an answer was given (conversation, thread, site), so a CRA's reply can go back there.
+    The question and answer themselves are the knowledge engine's rows (`questions`, `answers`)."""
 
     __tablename__ = "chat_answers"
 
@@ -44,10 +45,6 @@ class ChatAnswerRow(Base):
     site_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     asker: Mapped[str] = mapped_column(String(64), index=True)
     studies: Mapped[list[str]] = mapped_column(JSON, default=list)
-    question: Mapped[str] = mapped_column(Text)  # redacted
-    answer: Mapped[str] = mapped_column(Text)
-    abstained: Mapped[bool] = mapped_column(Boolean, default=False)
-    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class OpenQuestionRow(Base):

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from assistant.handoff import OPEN_QUESTION_TIMER, escalate_if_unanswered
+from assistant.handoff import OPEN_QUESTION_TIMER
+from assistant.unanswered import escalate_if_unanswered
 from core.models import TimerRow
 from core.settings import Settings
 from scheduler.plugins import EnginePlugin

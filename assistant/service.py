@@ -10,7 +10,7 @@ Unexpected errors are not caught here: the bot layer owns the single catch-all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 
@@ -144,10 +144,6 @@ class Assistant:
                         site_id=scope.site.site_id if scope.site else None,
                         asker=scope.person.person_id,
                         studies=list(scope.studies),
-                        question=question,
-                        answer=answer.answer,
-                        abstained=answer.abstained,
-                        citations=[asdict(c) for c in answer.citations],
                     )
                 )
         return Reply(

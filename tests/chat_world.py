@@ -158,7 +158,7 @@ class FakeKnowledge:
                 text=answer.answer,
                 abstained=answer.abstained,
                 mode="extractive",
-                citations=[c.to_json() for c in answer.citations],
+                citations=[{**c.to_json(), "chunk_id": c.chunk_id} for c in answer.citations],
             )
             session.add(a)
             session.flush()

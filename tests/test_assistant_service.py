@@ -19,7 +19,7 @@ from assistant.types import InboundMessage
 from core.db import transaction
 from core.models import AuditRow, DeliveryRow, TimerRow
 from core.settings import Settings
-from knowledge.models import FeedbackRow
+from knowledge.models import FeedbackRow, QuestionRow
 from tests.chat_world import TABLE, FakeGuard, FakeKnowledge, load_directory
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -84,8 +84,9 @@ def test_identifiers_are_removed_before_the_engine_and_storage_see_them(world, f
     assert knowledge.calls[-1]["phi_redacted"] is True
     assert reply.notice and "removed 1 identifier" in reply.notice
     with transaction(factory) as s:
-        stored = s.get(ChatAnswerRow, reply.answer_id)
-        assert stored is not None and "4455667" not in stored.question and "[MRN]" in stored.question
+        assert s.get(ChatAnswerRow, reply.answer_id) is not None
+        stored = s.execute(select(QuestionRow)).scalar_one()
+        assert "4455667" not in stored.text and "[MRN]" in stored.text and stored.phi_redacted
 
 
 def test_an_empty_mention_gets_a_hint_not_an_engine_call(world) -> None:

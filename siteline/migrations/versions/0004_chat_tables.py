@@ -41,10 +41,6 @@ def upgrade() -> None:
         sa.Column("site_id", sa.String(length=64), nullable=True),
         sa.Column("asker", sa.String(length=64), nullable=False),
         sa.Column("studies", sa.JSON(), nullable=False),
-        sa.Column("question", sa.Text(), nullable=False),
-        sa.Column("answer", sa.Text(), nullable=False),
-        sa.Column("abstained", sa.Boolean(), nullable=False),
-        sa.Column("citations", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("answer_id", name=op.f("pk_chat_answers")),
     )
     with op.batch_alter_table("chat_answers", schema=None) as batch_op:
