@@ -7,6 +7,7 @@ Document text is always escaped: a bracket in a protocol must never be read as r
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -127,12 +128,13 @@ def print_studies(out: Console, c: Container, studies: list[str]) -> None:
             .order_by(DocumentRow.study, DocumentRow.kind, DocumentRow.doc_key, DocumentVersionRow.is_current.desc())
         ).all()
     table = Table(title=f"Your studies: {', '.join(studies) or 'none'}")
-    for col in ("study", "document", "kind", "version", "effective", "pages", "status"):
+    for col in ("study", "document", "format", "kind", "version", "effective", "pages", "status"):
         table.add_column(col)
     for doc, ver in rows:
         table.add_row(
             doc.study,
             escape(doc.title or doc.doc_key),
+            Path(ver.file_name).suffix.lstrip(".").upper(),
             doc.kind,
             ver.version,
             str(ver.effective or ""),
