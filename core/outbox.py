@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
@@ -63,6 +64,13 @@ def enqueue(
     return True
 
 
+@cache
+def _insert_new(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING, built once per dialect."""
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(DeliveryRow.__table__)
+    return ins.on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
 def enqueue_many(session: Session, rows: Iterable[dict[str, Any]], *, now: datetime) -> None:
     """`enqueue` for many rows in one statement (a digest flush for many sites, an urgent update to
     many sites). Each row gives dedupe_key, due_at, channel, recipient, kind and payload; rows whose
@@ -70,11 +78,9 @@ def enqueue_many(session: Session, rows: Iterable[dict[str, Any]], *, now: datet
     values = [dict(r, created_at=now, status="pending", attempts=0) for r in rows]
     if not values:
         return
-    table = DeliveryRow.__table__
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-        session.execute(ins.on_conflict_do_nothing(index_elements=["dedupe_key"]), values)
+        session.execute(_insert_new(dialect), values)
         return
     for v in values:
         enqueue(

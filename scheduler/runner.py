@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import VirtualClock
@@ -42,6 +42,7 @@ class Ticker:
         self.worker_id = worker_id
         self.claim_batch = claim_batch
         self.private_batch = private_batch
+        self._wakeup: Select[tuple[datetime | None, datetime | None]] | None = None  # built once
 
     def run(self, now: datetime) -> int:
         """Do everything due at `now`; returns the number of timers fired plus rows handled."""
@@ -92,12 +93,14 @@ class Ticker:
 
     def next_wakeup(self) -> datetime | None:
         """The earliest instant at which anything is due (a timer this Ticker fires, or a delivery)."""
+        if self._wakeup is None:
+            pending = select(func.min(DeliveryRow.due_at)).where(DeliveryRow.status == "pending")
+            self._wakeup = select(
+                timers.next_due_query(self.timer_handlers).scalar_subquery(), pending.scalar_subquery()
+            )
         with transaction(self.factory) as session:
-            t = timers.next_due(session, kinds=self.timer_handlers)
-            d = session.execute(select(func.min(DeliveryRow.due_at)).where(DeliveryRow.status == "pending")).scalar()
-        if d is not None and d.tzinfo is None:
-            d = d.replace(tzinfo=UTC)
-        candidates = [x for x in (t, d) if x is not None]
+            t, d = session.execute(self._wakeup).one()
+        candidates = [x if x.tzinfo else x.replace(tzinfo=UTC) for x in (t, d) if x is not None]
         return min(candidates) if candidates else None
 
 

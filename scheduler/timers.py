@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -45,6 +46,30 @@ def schedule(session: Session, *, key: str, kind: str, due_at: datetime, payload
     return row
 
 
+def schedule_many(session: Session, timers: Iterable[tuple[str, str, datetime, dict[str, Any]]]) -> None:
+    """`schedule` for many (key, kind, due_at, payload) at once, in one statement (returns nothing)."""
+    values = [{"key": k, "kind": kind, "due_at": due, "payload": payload, "status": "pending"} for k, kind, due, payload
+              in timers]  # fmt: skip
+    if not values:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        for v in values:
+            schedule(session, key=v["key"], kind=v["kind"], due_at=v["due_at"], payload=v["payload"])
+        return
+    session.execute(_upsert_many(dialect), values)
+
+
+@cache
+def _upsert_many(dialect: str) -> Any:
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(TimerRow.__table__)
+    return ins.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"kind": ins.excluded.kind, "due_at": ins.excluded.due_at, "payload": ins.excluded.payload,
+              "status": "pending"},
+    )  # fmt: skip
+
+
 def cancel(session: Session, *, key: str) -> None:
     row = session.execute(select(TimerRow).where(TimerRow.key == key)).scalar()
     if row is not None and row.status == "pending":
@@ -58,10 +83,15 @@ def next_due(session: Session, kinds: Iterable[str] | None = None) -> datetime |
     With `kinds`, only timers someone can fire count: a timer of an engine that is not loaded
     would otherwise hold the virtual clock at its instant forever.
     """
+    return session.execute(next_due_query(kinds)).scalar()
+
+
+def next_due_query(kinds: Iterable[str] | None = None) -> Select[tuple[datetime]]:
+    """The `next_due` query, to embed in a larger one (the Ticker asks timers and outbox at once)."""
     query = select(TimerRow.due_at).where(TimerRow.status == "pending")
     if kinds is not None:
-        query = query.where(TimerRow.kind.in_(list(kinds)))
-    return session.execute(query.order_by(TimerRow.due_at).limit(1)).scalar()
+        query = query.where(TimerRow.kind.in_(sorted(kinds)))
+    return query.order_by(TimerRow.due_at).limit(1)
 
 
 def fire_due(session: Session, *, now: datetime, handlers: Mapping[str, TimerHandler], limit: int = 500) -> int:
