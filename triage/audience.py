@@ -9,13 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import ColumnElement
 
-from core.models import SiteRow
 from scheduler.plugins import LineRejected
+from triage import queries
 
 
 class UpdateRejected(LineRejected):
@@ -37,24 +34,13 @@ class SiteInfo:
     quiet_hours: list[str] | None
 
 
-def _on_study(session: Session, study: str) -> ColumnElement[bool]:
-    if session.get_bind().dialect.name == "postgresql":
-        return SiteRow.studies.cast(JSONB).has_key(study)
-    each = func.json_each(SiteRow.studies).table_valued("value", joins_implicitly=True)
-    return exists(select(1).select_from(each).where(each.c.value == study))
-
-
-def _columns() -> tuple[ColumnElement[object], ...]:
-    return (SiteRow.site_id, SiteRow.tz, SiteRow.digest_times, SiteRow.quiet_hours, SiteRow.studies)
-
-
 def resolve(session: Session, *, study: str, sites: Sequence[str] | str) -> list[SiteInfo]:
     """The addressed sites, sorted by id; raises UpdateRejected for unknown or off-study sites."""
     if sites == "all":
-        rows = session.execute(select(*_columns()).where(_on_study(session, study)).order_by(SiteRow.site_id)).all()
+        rows = session.execute(queries.sites_on_study(session.get_bind().dialect.name), {"study": study}).all()
         return [SiteInfo(r[0], r[1], list(r[2] or []), r[3]) for r in rows]
     wanted = list(sites)
-    rows = session.execute(select(*_columns()).where(SiteRow.site_id.in_(wanted))).all()
+    rows = session.execute(queries.SITES_BY_ID, {"ids": wanted}).all()
     found = {r[0]: r for r in rows}
     unknown = [s for s in wanted if s not in found]
     if unknown:

@@ -13,16 +13,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.clock import iso
-from core.models import SiteRow, TimerRow
+from core.models import TimerRow
 from core.outbox import enqueue_many
 from scheduler import timers
+from triage import queries
 from triage.engine import DIGEST_TIMER, wake_key
-from triage.models import ItemRow, SiteStateRow, UpdateRow
 from triage.payloads import detail, item_json, sort_key
 from triage.slots import in_quiet_hours, is_slot, next_slot
 from triage.states import move_slot
@@ -30,106 +29,71 @@ from triage.states import move_slot
 
 def flush_due(session: Session, timer: TimerRow | None, now: datetime) -> int:
     """Flush every site whose slot is due at `now`; returns how many digests were queued."""
-    query = (
-        select(SiteStateRow)
-        .where(SiteStateRow.next_digest_at.is_not(None), SiteStateRow.next_digest_at <= now)
-        .order_by(SiteStateRow.site_id)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()  # wait for an intake holding a site, then see its result
-    states = list(session.execute(query).scalars())
+    dialect = session.get_bind().dialect.name
+    states = session.execute(queries.due_states(dialect), {"now": now}).all()
     if not states:
         return 0
-    sites = {
-        r.site_id: r
-        for r in session.execute(select(SiteRow).where(SiteRow.site_id.in_([s.site_id for s in states]))).scalars()
-    }
+    sites = {r.site_id: r for r in session.execute(queries.SITES_BY_ID, {"ids": [s.site_id for s in states]})}
     ready: dict[str, datetime] = {}
-    for state in states:
-        site = sites.get(state.site_id)
-        slot = state.next_digest_at
-        assert slot is not None
+    for site_id, slot in states:
+        site = sites.get(site_id)
         if site is None:
             continue  # removed from the directory: its items stay pending, visible in stats
         prefs = {"tz": site.tz, "digest_times": list(site.digest_times or []), "quiet_hours": site.quiet_hours}
         local_now = now.astimezone(ZoneInfo(site.tz)).time()
         if is_slot(slot, **prefs) and not in_quiet_hours(local_now, site.quiet_hours):
-            ready[state.site_id] = slot
+            ready[site_id] = slot
         else:
-            rearm(session, state.site_id, next_slot(now, **prefs).at, "slot no longer valid; re-armed")
-    flushed = _queue_digests(session, ready, now)
+            rearm(session, site_id, next_slot(now, **prefs).at, "slot no longer valid; re-armed")
+    counts = _queue_digests(session, dialect, ready, now)
     if ready:
-        session.execute(
-            update(SiteStateRow).where(SiteStateRow.site_id.in_(list(ready))).values(next_digest_at=None, slot_note="")
-        )
+        session.execute(queries.CLEAR_SLOTS, {"ids": sorted(ready)})
         audit.record(
             session,
             now=now,
             actor="triage",
             action="triage.digest_flush",
             subject=iso(now),
-            detail={"sites": len(ready), "digests": len(flushed), "items": sum(flushed.values())},
+            detail={"sites": len(ready), "digests": len(counts), "items": sum(counts.values())},
         )
-    return len(flushed)
+    return len(counts)
 
 
 def rearm(session: Session, site_id: str, at: datetime, note: str) -> None:
     move_slot(session, site_id, at, note)
-    timers.schedule(session, key=wake_key(at), kind=DIGEST_TIMER, due_at=at, payload={})
+    timers.schedule_many(session, [(wake_key(at), DIGEST_TIMER, at, {})])
 
 
-def _queue_digests(session: Session, ready: dict[str, datetime], now: datetime) -> dict[str, int]:
+def _queue_digests(session: Session, dialect: str, ready: dict[str, datetime], now: datetime) -> dict[str, int]:
     """One digest outbox row per site with pending items; returns site -> item count."""
     if not ready:
         return {}
-    item_query = (
-        select(ItemRow)
-        .where(ItemRow.site_id.in_(sorted(ready)), ItemRow.status == "pending")
-        .order_by(ItemRow.site_id, ItemRow.id)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        item_query = item_query.with_for_update()
-    items = list(session.execute(item_query).scalars())
+    items = session.execute(queries.pending_items(dialect), {"ids": sorted(ready)}).all()
     if not items:
         return {}
-    update_ids = sorted({i.update_id for i in items} | {m for i in items for m in (i.merged or [])})
-    info = {
-        u.update_id: u
-        for u in session.execute(
-            select(
-                UpdateRow.id,
-                UpdateRow.update_id,
-                UpdateRow.study,
-                UpdateRow.sender,
-                UpdateRow.org,
-                UpdateRow.subject,
-                UpdateRow.body,
-                UpdateRow.due,
-            ).where(UpdateRow.update_id.in_(update_ids))
-        ).all()
-    }
-    by_site: dict[str, list[ItemRow]] = {}
+    uids = sorted({i.update_id for i in items} | {m for i in items for m in (i.merged or [])})
+    info = {u.update_id: u for u in session.execute(queries.UPDATE_INFO, {"uids": uids})}
+    by_site: dict[str, list[Any]] = {}
     for it in items:
         by_site.setdefault(it.site_id, []).append(it)
     rows: list[dict[str, Any]] = []
     marks: list[dict[str, Any]] = []
-    counts: dict[str, int] = {}
     for site_id, site_items in by_site.items():
         site_items.sort(key=lambda i: sort_key(i.priority, i.due, info[i.update_id].id))
         key = f"triage:digest:{site_id}:{iso(ready[site_id])}"
+        shown = dict.fromkeys(x for i in site_items for x in (i.update_id, *(i.merged or [])))
         payload = {
             "items": [item_json(i.update_id, i.priority, i.reason, list(i.merged or [])) for i in site_items],
-            "details": {
-                uid: detail(study=u.study, sender=u.sender, org=u.org, subject=u.subject, body=u.body, due=u.due)
-                for uid in dict.fromkeys(x for i in site_items for x in (i.update_id, *(i.merged or [])))
-                if (u := info.get(uid)) is not None
-            },
+            "details": {uid: _detail(info[uid]) for uid in shown if uid in info},
             "slot": iso(ready[site_id]),
         }
         rows.append({"dedupe_key": key, "due_at": now, "channel": "site", "recipient": site_id, "kind": "digest",
                      "payload": payload})  # fmt: skip
-        marks.extend({"id": i.id, "status": "queued", "delivery_key": key} for i in site_items)
-        counts[site_id] = len(site_items)
+        marks.extend({"row_id": i.id, "v_key": key} for i in site_items)
     enqueue_many(session, rows, now=now)
-    session.execute(update(ItemRow), marks)  # bulk UPDATE by primary key
-    return counts
+    session.execute(queries.MARK_QUEUED, marks)
+    return {site_id: len(v) for site_id, v in by_site.items()}
+
+
+def _detail(u: Any) -> dict[str, Any]:
+    return detail(study=u.study, sender=u.sender, org=u.org, subject=u.subject, body=u.body, due=u.due)

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.clock import iso
 from core.outbox import enqueue_many
 from scheduler import timers
+from triage import queries
 from triage.audience import SiteInfo, resolve
 from triage.classify import Classifier, Judgment, Refiner, SenderRecord
 from triage.decision import Decision, SiteOutcome
@@ -75,11 +76,7 @@ class TriageEngine:
 
     def sender_record(self, session: Session, sender: str, now: datetime) -> SenderRecord:
         since = now - timedelta(days=self.policy.sender_flood.window_days)
-        total, urgent = session.execute(
-            select(
-                func.count(), func.coalesce(func.sum(case((UpdateRow.declared_priority == "urgent", 1), else_=0)), 0)
-            ).where(UpdateRow.sender == sender, UpdateRow.received_at >= since)
-        ).one()
+        total, urgent = session.execute(queries.SENDER_RECORD, {"sender": sender, "since": since}).one()
         return SenderRecord(int(total), int(urgent))
 
     def plan(self, session: Session, update: UpdateIn, now: datetime, *, lock: bool = False) -> Plan:
@@ -116,26 +113,12 @@ class TriageEngine:
         if not update_ids or not site_ids:
             return {}
         order = {uid: n for n, uid in enumerate(update_ids)}
-        query = (
-            select(ItemRow.id, ItemRow.update_id, ItemRow.site_id, ItemRow.status, ItemRow.priority, ItemRow.reason)
-            .where(
-                ItemRow.update_id.in_(update_ids),
-                ItemRow.site_id.in_(site_ids),
-                ItemRow.status.in_(("pending", "queued")),
-            )
-            .order_by(ItemRow.id)
-        )
-        if lock and session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
+        stmt = queries.carriers(session.get_bind().dialect.name, lock)
+        rows = session.execute(stmt, {"uids": update_ids, "ids": site_ids}).all()
         found: dict[str, Carrier] = {}
-        rows = sorted(session.execute(query).all(), key=lambda r: order[r.update_id])
-        ids = [r.id for r in rows]
-        merged = (
-            dict(session.execute(select(ItemRow.id, ItemRow.merged).where(ItemRow.id.in_(ids))).all()) if ids else {}
-        )
-        for r in rows:
+        for r in sorted(rows, key=lambda r: order[r.update_id]):
             if r.site_id not in found:
-                found[r.site_id] = Carrier(r.id, r.update_id, r.status, r.priority, r.reason, tuple(merged[r.id] or ()))
+                found[r.site_id] = Carrier(r.id, r.update_id, r.status, r.priority, r.reason, tuple(r.merged or ()))
         return found
 
     def _outcome(
@@ -173,49 +156,47 @@ class TriageEngine:
 
     def receive(self, session: Session, update: UpdateIn, now: datetime, *, source: str, actor: str) -> Decision:
         """Triage and store `update` (idempotent by id: a repeat submission stores nothing new)."""
-        if session.execute(select(UpdateRow.id).where(UpdateRow.update_id == update.id)).first():
+        if session.execute(queries.UPDATE_EXISTS, {"uid": update.id}).first():
             return self.stored_decision(session, update.id)
         plan = self.plan(session, update, now, lock=True)
-        audit.record(
-            session,
-            now=now,
-            actor=actor,
-            action="triage.update_received",
-            subject=update.id,
-            detail={"study": update.study, "from": update.sender, "org": update.org, "source": source,
-                    "declared": update.declared_priority, "sites": len(plan.outcomes)},
-        )  # fmt: skip
         self._store(session, plan, now, source)
         decision = plan.decision()
         carriers: dict[str, int] = {}
         for o in plan.outcomes:
             if o.carrier:
                 carriers[o.carrier] = carriers.get(o.carrier, 0) + 1
+        # One audit entry per update: what was received, from whom, and what was decided (the
+        # per-site decisions and their reasons are the triage_items rows of the same transaction).
         audit.record(
             session,
             now=now,
-            actor="triage",
-            action="triage.decided",
+            actor=actor,
+            action="triage.update",
             subject=update.id,
-            detail={"priority": decision.priority, "reason": decision.reason, "rule": decision.rule,
-                    "counts": decision.counts(), "carriers": carriers, "sender_flooding": plan.flooding},
+            detail={"received": {"study": update.study, "from": update.sender, "org": update.org, "source": source,
+                                 "declared": update.declared_priority, "addressed": update.sites if update.sites ==
+                                 "all" else len(update.sites)},
+                    "decided": {"priority": decision.priority, "reason": decision.reason, "rule": decision.rule,
+                                "counts": decision.counts(), "carriers": carriers,
+                                "sender_flooding": plan.flooding}},
         )  # fmt: skip
         return decision
 
     def _store(self, session: Session, plan: Plan, now: datetime, source: str) -> None:
         u, j = plan.update, plan.judgment
         session.execute(
-            insert(UpdateRow).values(
-                update_id=u.id, received_at=now, source=source, sender=u.sender, org=u.org, study=u.study,
-                addressed=u.sites, subject=u.subject, body=u.body, declared_priority=u.declared_priority,
-                due=u.due, priority=j.priority, reason=j.reason[:REASON_MAX], rule=j.rule,
-                core_text=plan.fp.core, keys=sorted(plan.fp.keys),
-            )
+            queries.INSERT_UPDATE,
+            [{"update_id": u.id, "received_at": now, "source": source, "sender": u.sender, "org": u.org,
+              "study": u.study, "addressed": u.sites, "subject": u.subject, "body": u.body,
+              "declared_priority": u.declared_priority, "due": u.due, "priority": j.priority,
+              "reason": j.reason[:REASON_MAX], "rule": j.rule, "core_text": plan.fp.core,
+              "keys": sorted(plan.fp.keys)}],
         )  # fmt: skip
         details = details_of(u)
         items: list[dict[str, Any]] = []
         outbox: list[dict[str, Any]] = []
-        carrier_updates: list[dict[str, Any]] = []
+        merges: list[dict[str, Any]] = []
+        promotions: list[dict[str, Any]] = []
         for o in plan.outcomes:
             row = {
                 "update_id": u.id, "site_id": o.site_id, "study": u.study, "received_at": now, "decided_at": now,
@@ -234,27 +215,30 @@ class TriageEngine:
                 row.update(status="suppressed", delivery_key=key)
                 payload = {"items": [{"id": u.id, "duplicate_of": o.carrier}], "study": u.study}
                 outbox.append(_row(key, now, o.site_id, "suppressed", payload))
-            else:  # merged into a pending carrier (which may go out at once if this repeat is urgent)
+            else:  # merged into a pending carrier (which goes out at once if this repeat is urgent)
                 row.update(status="merged")
                 c = plan.carriers[o.site_id]
                 merged = [*c.merged, u.id]
-                change: dict[str, Any] = {"id": c.item_id, "merged": merged}
                 if o.digest_at is None:
                     key = f"triage:immediate:{c.update_id}:{o.site_id}"
-                    change.update(status="queued", priority="urgent", reason=j.reason[:REASON_MAX], delivery_key=key)
+                    promotions.append({"row_id": c.item_id, "v_merged": merged, "v_reason": j.reason[:REASON_MAX],
+                                       "v_key": key})  # fmt: skip
                     payload = {"items": [item_json(c.update_id, "urgent", j.reason, merged)], "study": u.study}
                     outbox.append(_row(key, now, o.site_id, "immediate", payload))
-                carrier_updates.append(change)
+                else:
+                    merges.append({"row_id": c.item_id, "v_merged": merged})
             items.append(row)
         if items:
-            session.execute(insert(ItemRow), items)
-        for change in carrier_updates:  # a handful per update: one carrier per site at most
-            session.execute(update(ItemRow), [change])
+            session.execute(queries.INSERT_ITEMS, items)
+        if merges:
+            session.execute(queries.SET_MERGED, merges)
+        if promotions:
+            session.execute(queries.PROMOTE, promotions)
         enqueue_many(session, outbox, now=now)
         if plan.new_slots:
             set_next_slots(session, plan.new_slots)
-            for at in sorted({at for at, _ in plan.new_slots.values()}):
-                timers.schedule(session, key=wake_key(at), kind=DIGEST_TIMER, due_at=at, payload={})
+            wakes = sorted({at for at, _ in plan.new_slots.values()})
+            timers.schedule_many(session, [(wake_key(at), DIGEST_TIMER, at, {}) for at in wakes])
 
     def stored_decision(self, session: Session, update_id: str) -> Decision:
         """The decision made when `update_id` was first received (for a repeated submission)."""

@@ -46,6 +46,7 @@ _SIGNOFF = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/.:°]*[A-Za-z0-9°]|[A-Za-z0-9]")
 _MONTHS = {
     "january", "february", "march", "april", "june", "july", "august", "september", "october",
@@ -63,12 +64,33 @@ _MAX_INTRO_WORDS = 18
 _ORDINAL = re.compile(r"^\(?#?\d{1,2}(?:st|nd|rd|th)?[).,:!]*$", re.IGNORECASE)  # "2nd reminder", "(#3)"
 
 
+# Words whose presence or absence does not change what a message asks: function words, greetings,
+# sign-offs and the vocabulary of passing a message on. Every other word must be in both texts.
+IGNORABLE = frozenset({
+    "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "from", "at", "by", "with", "as", "is", "are",
+    "be", "been", "was", "were", "will", "this", "that", "these", "those", "it", "its", "we", "our", "us", "you",
+    "your", "please", "kindly", "dear", "hi", "hello", "all", "team", "colleagues", "site", "sites", "regards",
+    "best", "kind", "thanks", "thank", "cheers", "reminder", "friendly", "gentle", "just", "fw", "fwd", "re", "tr",
+    "resend", "resending", "forwarded", "forwarding", "below", "above", "message", "note", "fyi", "sponsor", "cro",
+    "sharing", "behalf", "following", "up", "again",
+})  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     """The comparable core of a message and the keys that must match exactly."""
 
     core: str
     keys: frozenset[str]
+
+    @property
+    def words(self) -> frozenset[str]:
+        return content_words(self.core)
+
+
+def content_words(core: str) -> frozenset[str]:
+    """The words that carry meaning (lower-case), for the "no new word" test of a repeat."""
+    return frozenset(w for w in _WORD.findall(core.lower()) if w not in IGNORABLE)
 
 
 def strip_prefixes(subject: str) -> str:

@@ -85,8 +85,7 @@ class SenderFloodPolicy(_Strict):
 
 class DedupePolicy(_Strict):
     window_days: float = Field(default=7, gt=0, le=60)
-    min_token_set_ratio: float = Field(default=90, ge=50, le=100)
-    min_token_sort_ratio: float = Field(default=60, ge=0, le=100)
+    min_ratio: float = Field(default=85, ge=50, le=100)
     state_words: list[str] = Field(default_factory=list)
 
 
