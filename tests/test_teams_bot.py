@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from sqlalchemy import select
 from assistant.models import ChatAnswerRow, OpenQuestionRow
 from assistant.service import Assistant
 from bot.teams.models import TeamsConversationRow
+from core.clock import Clock
 from core.db import transaction
 from core.models import AuditRow, DeliveryRow
 from core.settings import Settings
@@ -87,17 +89,26 @@ def fake() -> Iterator[FakeConnector]:
     f.stop()
 
 
-@pytest.fixture
-def h(tmp_path: Path, db_url: str, fake: FakeConnector) -> Iterator[Harness]:
-    container = build(make_settings(tmp_path, db_url, SITELINE_TEAMS_ANONYMOUS=True))
+@contextmanager
+def running(tmp_path: Path, db_url: str, fake: FakeConnector, clock: Clock | None = None) -> Iterator[Harness]:
+    """The app in anonymous local mode with the Teams directory, fake knowledge and guard, over HTTP."""
+    container = build(make_settings(tmp_path, db_url, SITELINE_TEAMS_ANONYMOUS=True), clock=clock)
     load_teams_directory(container.factory, fake.url)
     knowledge = FakeKnowledge(container.factory, TABLE)
     container.__dict__["assistant"] = Assistant(
         settings=container.settings, factory=container.factory, knowledge=lambda: knowledge, guard=FakeGuard
     )
-    with ServerThread(create_app(container)) as base, httpx.Client(base_url=base, timeout=20) as http:
-        yield Harness(http, fake, Activities(fake.url), container, knowledge)
-    container.engine.dispose()
+    try:
+        with ServerThread(create_app(container)) as base, httpx.Client(base_url=base, timeout=20) as http:
+            yield Harness(http, fake, Activities(fake.url), container, knowledge)
+    finally:
+        container.engine.dispose()
+
+
+@pytest.fixture
+def h(tmp_path: Path, db_url: str, fake: FakeConnector) -> Iterator[Harness]:
+    with running(tmp_path, db_url, fake) as harness:
+        yield harness
 
 
 def settled(h: Harness, timeout: float = 10.0) -> set[str]:

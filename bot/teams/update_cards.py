@@ -24,6 +24,7 @@ from bot.teams.cards import (
     subtle,
     text_block,
 )
+from escalation.messages import role_label
 
 Rendered = tuple[str, Card]
 PRIORITY_ICON = {"urgent": "🚨", "action": "📌", "fyi": "ℹ️"}
@@ -101,7 +102,7 @@ def render_escalation(payload: Mapping[str, Any]) -> Rendered:
     if summary:
         body.append(text_block(clip(str(summary), 2800), style="emphasis"))
     if payload.get("ack_within_text"):
-        nxt = f", or it goes to the {payload['hands_on_to']}" if payload.get("hands_on_to") else ""
+        nxt = f", or it goes to the {role_label(str(payload['hands_on_to']))}" if payload.get("hands_on_to") else ""
         body.append(subtle(f"Please acknowledge within {payload['ack_within_text']}{nxt}."))
     elif payload.get("text"):
         body.append(subtle(clip(str(payload["text"]), 1500)))
