@@ -20,7 +20,17 @@ from core.models import TimerRow
 from core.settings import Settings
 from escalation import deliveries, journal
 from escalation.infer import Refiner, infer
-from escalation.ladder import Snapshot, build_snapshot, directory_recipients, notices, project
+from escalation.ladder import (
+    RAISE_ZONE,
+    Notice,
+    Snapshot,
+    build_snapshot,
+    deadline_after,
+    directory_recipients,
+    first,
+    notices,
+    project,
+)
 from escalation.messages import CATEGORY_LABELS, local, path_lines, role_label
 from escalation.models import EscalationRow
 from escalation.policy_store import current_policy
@@ -140,15 +150,15 @@ def raise_escalation(
             "source": source,
         },
     )
-    start = None
+    head = None
     for level in range(1, snap.notify_through_level + 1):
-        start = _engage(session, esc, snap, directory, level=level, when=now, now=now)
+        head = _engage(session, esc, snap, directory, level=level, when=now, zone=RAISE_ZONE, now=now)
     esc.level = snap.notify_through_level
-    esc.status = "notified" if start is not None and start <= now else "raised"
-    if start is None:
+    esc.status = "notified" if head is not None and head.due <= now else "raised"
+    if head is None:
         _halt(session, esc, directory, now=now)
     else:
-        _arm(session, esc, snap, start)
+        _arm(session, esc, snap, head)
     _tell_site_raised(session, esc, snap, directory, now=now)
     return esc
 
@@ -171,17 +181,19 @@ def _engage(
     *,
     level: int,
     when: datetime,
+    zone: str,
     now: datetime,
     previous_role: str | None = None,
-) -> datetime | None:
-    """Queue every notice of `level` (from instant `when`); returns the level's start (first notice)."""
+) -> Notice | None:
+    """Queue every notice of `level` (from instant `when`); returns its first notice (the level's start)."""
     people = directory_recipients(directory, snap, site=esc.site, study=esc.study)(level)
-    told = notices(snap, people, when)
+    told = notices(snap, people, when, zone)
     for notice in told:
         deliveries.notify(
             session, esc, snap, notice, level=level, now=now, directory=directory, previous_role=previous_role
         )
-    start = min((n.due for n in told), default=None)
+    head = first(told)
+    start = head.due if head else None
     journal.record(
         session,
         esc,
@@ -198,16 +210,17 @@ def _engage(
     )
     if start is not None:
         esc.level_started = {**(esc.level_started or {}), str(level): iso(start)}
-    return start
+    return head
 
 
-def _arm(session: Session, esc: EscalationRow, snap: Snapshot, start: datetime) -> None:
+def _arm(session: Session, esc: EscalationRow, snap: Snapshot, head: Notice) -> None:
     """Schedule the hand-on for the current level, unless it is the last one."""
     timeout = snap.timeout(esc.level)
+    esc.clock_zone = head.zone
     if timeout is None:
         esc.deadline_at = None
         return
-    deadline = start + timeout
+    deadline = deadline_after(head.due, head.zone, timeout)
     esc.deadline_at = deadline
     timers.schedule(
         session,
@@ -256,15 +269,18 @@ def hand_on(session: Session, timer: TimerRow, now: datetime) -> None:
         actor="siteline",
         detail={"from_role": previous_role, "deadline": iso(deadline)},
     )
-    start = _engage(session, esc, snap, directory, level=esc.level, when=deadline, now=now, previous_role=previous_role)
-    if start is None:
+    zone = esc.clock_zone or RAISE_ZONE
+    head = _engage(
+        session, esc, snap, directory, level=esc.level, when=deadline, zone=zone, now=now, previous_role=previous_role
+    )
+    if head is None:
         _halt(session, esc, directory, now=now)
         return
-    _arm(session, esc, snap, start)
+    _arm(session, esc, snap, head)
     site = directory.site(esc.site)
     tz = site.tz if site else "UTC"
     recipients = directory_recipients(directory, snap, site=esc.site, study=esc.study)
-    plan = _replan(snap, recipients, esc.level, start)
+    plan = _replan(snap, recipients, esc.level, deadline, zone)
     lines = path_lines(plan, now, tz, engaged_through=esc.level, from_level=esc.level)
     text = (
         f"Update on {esc.id}: the {role_label(previous_role)} did not acknowledge in time, so it has gone "
@@ -275,10 +291,10 @@ def hand_on(session: Session, timer: TimerRow, now: datetime) -> None:
     )
 
 
-def _replan(snap: Snapshot, recipients: Any, level: int, start: datetime) -> list[Any]:
-    """The path from `level` on, with `level` started at `start` (for the site's update)."""
+def _replan(snap: Snapshot, recipients: Any, level: int, when: datetime, zone: str) -> list[Any]:
+    """The path from `level` on, `level` being told from `when` (for the site's update)."""
     shifted = snap.model_copy(update={"notify_through_level": level})
-    return [p for p in project(shifted, recipients, start) if p.level >= level]
+    return [p for p in project(shifted, recipients, when, zone) if p.level >= level]
 
 
 def _halt(session: Session, esc: EscalationRow, directory: Directory, *, now: datetime) -> None:

@@ -6,14 +6,20 @@ explain the path to a site before anything happens. The timing rules are the rep
 level 1 (or 1..N for `notify_through_level`) at once, non-critical notices wait for each
 recipient's working hours, a level's clock starts at its first notice, and after
 `ack_within × timeout_factor` without an acknowledgement the next level is told.
+
+Timeouts run on a wall clock, as the contract's reference scorer computes them: the clock of
+the zone in which the level started (the first recipient's zone when the level waited for their
+working hours; the zone of the instant it started from otherwise, UTC for a raise). So "24 h
+from Friday 08:00 Paris" is Saturday 08:00 Paris even across a DST change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -86,11 +92,25 @@ def build_snapshot(policy: RoutingPolicy, *, version: int | None, category: str,
     )
 
 
+RAISE_ZONE = "UTC"
+
+
 @dataclass(frozen=True)
 class Notice:
     person: Person
     role: str
     due: datetime
+    zone: str  # the wall clock this notice's instant is read on (see the module docstring)
+
+
+def first(told: list[Notice]) -> Notice | None:
+    """The level's first notice (the earliest; on a tie the first recipient by id): its clock starts."""
+    return min(told, key=lambda n: n.due) if told else None
+
+
+def deadline_after(start: datetime, zone: str, timeout: timedelta) -> datetime:
+    """`start + timeout` on the wall clock of `zone`, as a UTC instant."""
+    return (start.astimezone(ZoneInfo(zone)) + timeout).astimezone(UTC)
 
 
 Recipients = Callable[[int], list[tuple[Person, str]]]
@@ -109,12 +129,14 @@ def directory_recipients(directory: Directory, snapshot: Snapshot, *, site: str,
     return at
 
 
-def notices(snapshot: Snapshot, people: list[tuple[Person, str]], when: datetime) -> list[Notice]:
+def notices(
+    snapshot: Snapshot, people: list[tuple[Person, str]], when: datetime, zone: str = RAISE_ZONE
+) -> list[Notice]:
     """When each person is told: at once if critical, else at their next working hours."""
     out = []
     for person, role in people:
         due = when if snapshot.critical else working_start(when, person.tz, snapshot.working_hours)
-        out.append(Notice(person, role, due))
+        out.append(Notice(person, role, due, zone if due == when else person.tz))
     return out
 
 
@@ -125,25 +147,33 @@ class PlannedLevel:
     notices: list[Notice]
     start: datetime | None  # first notice; None when nobody holds the role
     deadline: datetime | None  # hand-on instant if unacknowledged; None on the last level
+    zone: str = RAISE_ZONE  # the wall clock of the level's timeout
 
 
-def project(snapshot: Snapshot, recipients: Recipients, raised_at: datetime) -> list[PlannedLevel]:
+def project(
+    snapshot: Snapshot, recipients: Recipients, raised_at: datetime, zone: str = RAISE_ZONE
+) -> list[PlannedLevel]:
     """The whole path if nobody acknowledges: what the engine will do, level by level."""
     plan: list[PlannedLevel] = []
     through = snapshot.notify_through_level
     for level in range(1, through + 1):
-        told = notices(snapshot, recipients(level), raised_at)
-        start = min((n.due for n in told), default=None)
-        plan.append(PlannedLevel(level, snapshot.roles(level), told, start, None))
+        plan.append(_level(snapshot, recipients, level, raised_at, zone))
     level = through
     while True:
         current = plan[-1]
         timeout = snapshot.timeout(level)
         if current.start is None or timeout is None:
             break
-        deadline = current.start + timeout
-        plan[-1] = PlannedLevel(current.level, current.roles, current.notices, current.start, deadline)
+        deadline = deadline_after(current.start, current.zone, timeout)
+        plan[-1] = PlannedLevel(current.level, current.roles, current.notices, current.start, deadline, current.zone)
         level += 1
-        told = notices(snapshot, recipients(level), deadline)
-        plan.append(PlannedLevel(level, snapshot.roles(level), told, min((n.due for n in told), default=None), None))
+        plan.append(_level(snapshot, recipients, level, deadline, current.zone))
     return plan
+
+
+def _level(snapshot: Snapshot, recipients: Recipients, level: int, when: datetime, zone: str) -> PlannedLevel:
+    told = notices(snapshot, recipients(level), when, zone)
+    head = first(told)
+    return PlannedLevel(
+        level, snapshot.roles(level), told, head.due if head else None, None, head.zone if head else zone
+    )

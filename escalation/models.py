@@ -51,6 +51,7 @@ class EscalationRow(Base):
     level: Mapped[int] = mapped_column(Integer, default=0)  # highest level notified so far
     level_started: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # "level" -> ISO instant
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    clock_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)  # wall clock of the timeout
     halted: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the ladder cannot climb further
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

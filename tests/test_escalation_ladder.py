@@ -10,7 +10,7 @@ import pytest
 from core.clock import iso, parse_instant
 from core.domain import Person
 from escalation.hours import in_working_hours, working_start
-from escalation.ladder import build_snapshot, notices, project
+from escalation.ladder import build_snapshot, deadline_after, notices, project
 from escalation.policy import DEFAULT_POLICY_PATH, WorkingHours, load_policy_file
 
 WH = WorkingHours()
@@ -106,3 +106,22 @@ def test_notices_each_in_their_own_zone() -> None:
     )
     # 11:00 in Tokyo (in hours) / 19:00 the day before in Los Angeles (→ 08:00 PDT = 15:00Z)
     assert [iso(n.due) for n in told] == ["2026-03-10T02:00:00Z", "2026-03-10T15:00:00Z"]
+
+
+def test_timeouts_run_on_the_wall_clock_of_the_zone_the_level_started_in() -> None:
+    friday = parse_instant("2026-03-27T07:00:00Z")  # Fri 08:00 CET; Europe moves to CEST on Sunday
+    assert iso(deadline_after(friday, "Europe/Paris", timedelta(hours=72))) == "2026-03-30T06:00:00Z"  # Mon 08:00
+    assert iso(deadline_after(friday, "UTC", timedelta(hours=72))) == "2026-03-30T07:00:00Z"
+    snap = build_snapshot(POLICY, version=None, category="contract_budget", severity="medium", tier="standard")
+    people = {
+        1: [_p("srm", "Europe/Paris", "srm")],
+        2: [_p("sm", "Europe/Zurich", "study_manager")],
+        3: [_p("head", "Europe/Berlin", "clinops_head")],
+    }
+    plan = project(snap, lambda lv: people.get(lv, []), parse_instant("2026-03-24T22:00:00Z"))
+    # srm waits for Wed 08:00 Paris; 48 h later the study manager (Fri 08:00); 72 h on the Paris clock
+    assert [(p.zone, iso(p.start)) for p in plan if p.start] == [
+        ("Europe/Paris", "2026-03-25T07:00:00Z"),
+        ("Europe/Paris", "2026-03-27T07:00:00Z"),
+        ("Europe/Paris", "2026-03-30T06:00:00Z"),
+    ]

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("level_started", sa.JSON(), nullable=False),
         sa.Column("deadline_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("clock_zone", sa.String(length=64), nullable=True),
         sa.Column("halted", sa.Text(), nullable=True),
         sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("acked_at", sa.DateTime(timezone=True), nullable=True),
