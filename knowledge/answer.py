@@ -1,7 +1,160 @@
-"""placeholder"""
+"""Extractive answers: quote the sentence(s) that answer, cite where they are, or abstain.
 
-from knowledge.types import Answer
+The quote is always an exact span of a stored chunk (whitespace runs collapsed), cited with its
+document, version, section and page. The engine abstains ("not found in the study documents")
+when no retrieved sentence covers enough of the question, or when the question asks for a kind
+of answer (a phone number, a time of day, an amount in mg, a duration) that no sentence about
+its subject contains. The thresholds are calibrated on the development set; see docs/knowledge.md.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from knowledge.answer_types import AnswerType, expected_type
+from knowledge.chunking import page_at
+from knowledge.lexicon import terms, words
+from knowledge.retrieval import Retrieval
+from knowledge.scoring import SentenceHit, Weighted, sentence_hits
+from knowledge.types import Answer, Citation, Passage
+
+MIN_COVERAGE = 0.45  # best sentence must mention this share of the question's concepts (by rarity)
+# A sentence of the expected type (near a question word) must be this much about the question: less for
+# durations, whose subject is often paraphrased ("check in" / "admitted"), more for amounts and contacts.
+MIN_TYPED_COVERAGE = {"duration": 0.30, "frequency": 0.30, "lead time": 0.30}
+MIN_TYPED_COVERAGE_OTHER = 0.45
+RANK_DECAY = 0.03  # later passages need slightly better sentences to win
+TYPE_BONUS = 0.15
+OTHER_DOC_PENALTY = 0.25  # the question named a document; sentences elsewhere must be much better
+LONG_SENTENCE = 250  # longer "sentences" (tables, glossaries) cover many words by accident: discounted
+NEAR_WORDS = 10  # an answer of the expected type must sit this close to a word of the question
+FOLLOW_ON = 0.5  # the next sentence joins the quote when it covers this share of what the best one does
+MAX_QUOTE_CHARS = 600
+WORD = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
 
 
-def extractive_answer(question, found):
-    return Answer.abstain()
+@dataclass
+class Pick:
+    hit: SentenceHit
+    passage: Passage
+    rank: int
+    score: float
+    typed: bool
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def near_subject(sentence: str, kind: AnswerType, concepts: dict[str, Weighted]) -> bool:
+    """Whether an answer of `kind` in the sentence sits within NEAR_WORDS words of a question word.
+
+    "15 mg and 30 mg" of a drug does not answer "how many mg of copper" when copper is 17 words away.
+    """
+    words = [(m.start(), m.end(), set(terms(m.group(0)))) for m in WORD.finditer(sentence)]
+    wanted = {t for c in concepts.values() for alt, _ in c.alternatives for t in alt}
+    for match in kind.pattern.finditer(sentence):
+        inside = [i for i, (a, b, _) in enumerate(words) if a < match.end() and b > match.start()]
+        if not inside:
+            continue
+        lo, hi = min(inside), max(inside)
+        for i, (_, _, found) in enumerate(words):
+            if ((i < lo and lo - i <= NEAR_WORDS) or (i > hi and i - hi <= NEAR_WORDS)) and found & wanted:
+                return True
+    return False
+
+
+def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
+    doc_of = {c.chunk_id: c.version.document_id for c in found.candidates}
+    picks = []
+    for rank, passage in enumerate(found.passages):
+        row = found.chunks.get(passage.chunk_id)
+        if row is None:
+            continue
+        for hit in sentence_hits(passage.chunk_id, row.text, found.concepts, row.section):
+            length = len(_collapse(hit.text))
+            if length > LONG_SENTENCE:
+                hit.coverage *= math.sqrt(LONG_SENTENCE / length)
+            typed = bool(kind and kind.found_in(hit.text) and near_subject(hit.text, kind, found.concepts))
+            score = hit.coverage - RANK_DECAY * rank + (TYPE_BONUS if typed else 0.0)
+            if found.routed_docs and doc_of.get(passage.chunk_id) not in found.routed_docs:
+                score -= OTHER_DOC_PENALTY
+            picks.append(Pick(hit, passage, rank, score, typed))
+    return sorted(picks, key=lambda p: -p.score)
+
+
+def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
+    """The quote's span: the sentence, plus the next one of the same paragraph when it introduces it
+    (ends with ":" or is very short) or covers the question nearly as well."""
+    row = found.chunks[pick.passage.chunk_id]
+    start, end = pick.hit.start, pick.hit.end
+    text = row.text
+    following = [
+        p
+        for p in picks
+        if p.passage.chunk_id == pick.passage.chunk_id and p.hit.start >= end and "\n\n" not in text[end : p.hit.start]
+    ]
+    nxt = min(following, key=lambda p: p.hit.start, default=None)
+    if nxt is not None:
+        introduces = pick.hit.text.rstrip().endswith(":") or len(_collapse(pick.hit.text)) < 50
+        if introduces or nxt.hit.coverage >= FOLLOW_ON * pick.hit.coverage:
+            end = nxt.hit.end
+    if end - start > MAX_QUOTE_CHARS:
+        end = start + MAX_QUOTE_CHARS
+        end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
+    return start, end
+
+
+def _citation(pick: Pick, found: Retrieval, span: tuple[int, int]) -> Citation:
+    row = found.chunks[pick.passage.chunk_id]
+    p = pick.passage
+    page = page_at(row.page_map, span[0]) if row.page_map else row.page
+    return Citation(
+        doc=p.doc,
+        title=p.title,
+        version=p.version,
+        section=p.section,
+        page=page,
+        quote=_collapse(row.text[span[0] : span[1]]),
+        score=max(0.0, min(1.0, pick.hit.coverage)),
+        chunk_id=p.chunk_id,
+    )
+
+
+def extractive_answer(question: str, found: Retrieval) -> Answer:
+    if not found.passages or not found.concepts:
+        return Answer.abstain()
+    kind = expected_type(question)
+    if kind is not None:  # "how early", "what time": the words that ask for the type are not the subject
+        asked = set(words(kind.asked_by(question)))
+        found.concepts = {w: c for w, c in found.concepts.items() if w not in asked} or found.concepts
+    picks = _candidates(found, kind)
+    if not picks:
+        return Answer.abstain()
+    if kind and kind.hard:
+        floor = MIN_TYPED_COVERAGE.get(kind.name, MIN_TYPED_COVERAGE_OTHER)
+        typed = [p for p in picks if p.typed and p.hit.coverage >= floor]
+        if not typed:
+            return Answer.abstain()
+        best = typed[0]
+    else:
+        best = picks[0]
+        if best.hit.coverage < MIN_COVERAGE:
+            return Answer.abstain()
+    span = _extend(best, found, picks)
+    citations = [_citation(best, found, span)]
+    second = next(
+        (
+            p
+            for p in picks[1:]
+            if p.passage.chunk_id != best.passage.chunk_id
+            and p.score >= best.score - 0.05
+            and (not kind or not kind.hard or p.typed)
+        ),
+        None,
+    )
+    if second is not None:
+        citations.append(_citation(second, found, _extend(second, found, picks)))
+    return Answer(answer=citations[0].quote, abstained=False, citations=citations, mode="extractive")

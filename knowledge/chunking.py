@@ -82,7 +82,7 @@ def chunk_blocks(blocks: list[Block]) -> list[Chunk]:
         text, page_map, last_page = "", [], None
         for part in parts:
             if text:
-                text += "\n"
+                text += "\n\n"  # a blank line between blocks: sentences never run across them
             if part.page is not None and part.page != last_page:
                 page_map.append((len(text), part.page))
                 last_page = part.page

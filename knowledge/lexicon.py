@@ -24,6 +24,7 @@ ALNUM_RUN = re.compile(r"[a-z]+|[0-9]+")
 EXPANSION_WEIGHT = 0.6
 PREFIX_WEIGHT = 0.8
 FUZZY_WEIGHT = 0.7
+SHORTHAND_MATCH = 0.9  # a sentence using the spelled-out form answers the shorthand almost as well
 
 
 def stem(word: str) -> str:
@@ -99,16 +100,46 @@ def lexicon() -> dict[str, list[str]]:
 
 
 @dataclass
+class Concept:
+    """One thing the question asks about: a typed word and the ways a sentence can mention it.
+
+    Each alternative is a set of index terms that must all appear ("serious adverse event" for
+    "SAE"), with how well it stands for the word (1.0 as typed, less for shorthand expansions and
+    spelling guesses). Answers are judged by concepts, so "pt" is covered by "participant".
+    """
+
+    word: str
+    alternatives: list[tuple[frozenset[str], float, bool]] = field(default_factory=list)  # terms, strength, own
+
+    def add(self, found: list[str], strength: float, *, own: bool) -> None:
+        if found:
+            self.alternatives.append((frozenset(found), strength, own))
+
+    @property
+    def terms(self) -> set[str]:
+        return {t for alt, _, _ in self.alternatives for t in alt}
+
+    @property
+    def own(self) -> set[str]:
+        return {t for alt, _, is_own in self.alternatives if is_own for t in alt}
+
+
+@dataclass
 class QueryTerms:
-    """Weighted index terms of a question and the rewritten text used for the vector search."""
+    """Weighted index terms of a question, its concepts, and the rewritten text for the vector search."""
 
     weights: dict[str, float] = field(default_factory=dict)
-    typed: list[str] = field(default_factory=list)  # terms of the words the user typed (after spelling fixes)
+    concepts: list[Concept] = field(default_factory=list)
     semantic_text: str = ""
 
     def add(self, term: str, weight: float) -> None:
         if weight > self.weights.get(term, 0.0):
             self.weights[term] = weight
+
+    @property
+    def typed(self) -> list[str]:
+        """Terms that stand for the user's own words (not shorthand expansions)."""
+        return [t for c in self.concepts for t in c.own]
 
 
 def _near(term: str, vocab: Mapping[str, int]) -> list[tuple[str, float]]:
@@ -124,6 +155,14 @@ def _near(term: str, vocab: Mapping[str, int]) -> list[tuple[str, float]]:
         found = process.extract(term, list(vocab), scorer=fuzz.ratio, score_cutoff=cutoff, limit=2)
         return [(t, FUZZY_WEIGHT * s / 100) for t, s, _ in found if abs(len(t) - len(term)) <= 2]
     return []
+
+
+def _word_terms(word: str) -> list[str]:
+    """Terms of one typed word for judging answers: a number glued to letters ("psa2") is not its own term."""
+    found = terms(word)
+    if any(ch.isalpha() for ch in word):
+        found = [t for t in found if not (t.isdigit() and len(t) <= 2)]
+    return found
 
 
 def expand(question: str, vocab: Mapping[str, int]) -> QueryTerms:
@@ -144,21 +183,36 @@ def expand(question: str, vocab: Mapping[str, int]) -> QueryTerms:
         key = pair if pair in table else word if word in table else None
         if key == pair:
             skip_next = True
-        for term in terms(key or word):
-            if term in vocab:
-                query.add(term, 1.0)
-                query.typed.append(term)
-            elif key is None:
+        concept = Concept(key or word)
+        whole = [t for t in _word_terms(key or word) if t in vocab]
+        for t in terms(key or word):
+            if t in vocab:
+                query.add(t, 1.0)
+        if len(whole) == 1:
+            concept.add(whole, 1.0, own=True)
+        elif whole:  # a compound: "non-serious" is nonserious, or non + serious; a lone part counts half
+            longest = max(whole, key=len)
+            concept.add([longest], 1.0, own=True)
+            concept.add(whole, 1.0, own=True)
+            for t in whole:
+                if t != longest:
+                    concept.add([t], 0.5, own=True)
+        if not whole and key is None:
+            for term in _word_terms(word):
                 for near, weight in _near(term, vocab):
+                    concept.add([near], weight, own=True)
                     query.add(near, weight)
-                    query.typed.append(near)
         if key is not None:
             for phrase in table[key]:
-                for term in terms(phrase):
-                    if term in vocab:
-                        query.add(term, EXPANSION_WEIGHT)
+                found = [t for t in terms(phrase) if t not in stopwords()]
+                if found and all(t in vocab for t in found):
+                    concept.add(found, SHORTHAND_MATCH, own=False)
+                    for t in found:
+                        query.add(t, EXPANSION_WEIGHT)
             semantic.append(table[key][0])
         else:
             semantic.append(word)
+        if concept.alternatives:
+            query.concepts.append(concept)
     query.semantic_text = " ".join(semantic) if semantic else question
     return query

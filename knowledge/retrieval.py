@@ -19,12 +19,15 @@ from knowledge.catalog import VersionInfo, chunks_by_id, fingerprint, index_chun
 from knowledge.keyword_index import KeywordIndex
 from knowledge.lexicon import QueryTerms, expand, terms
 from knowledge.models import ChunkRow
+from knowledge.scoring import Weighted, best_window, sentence_hits, weigh
 from knowledge.types import Passage
 from knowledge.vector_index import VectorIndex
 
 RRF_K = 60
 CANDIDATES = 40
 ROUTE_BONUS = 1.0 / (RRF_K + 1)
+RERANK = 30  # fused candidates whose sentences are scored
+RERANK_WEIGHT = 0.03  # a chunk covering the whole question in one sentence gains ~2 first places of RRF
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Candidate:
     cosine: float = 0.0
     vec_rank: int | None = None
     route: float = 0.0
+    sentence: float = 0.0  # coverage of the question by the chunk's best sentence (0..1)
     fused: float = 0.0
 
 
@@ -50,25 +54,32 @@ class Retrieval:
     chunks: dict[str, ChunkRow] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
     routed_docs: set[int] = field(default_factory=set)
+    routing_terms: set[str] = field(default_factory=set)
+    concepts: dict[str, Weighted] = field(default_factory=dict)
 
 
-def _route(query: QueryTerms, versions: Sequence[VersionInfo]) -> dict[int, float]:
-    """Score each document by question words found in its file name or title (rarer words count more)."""
+def _route(query: QueryTerms, versions: Sequence[VersionInfo]) -> tuple[dict[int, float], set[str]]:
+    """Score each document by question words found in its file name (rarer words count more).
+
+    Returns the scores by document id and the question terms that did the routing.
+    """
     docs = {v.document_id: v for v in versions}
     if len(docs) < 2:
-        return {}
-    names = {d: set(terms(v.doc_key)) | set(terms(v.title)) for d, v in docs.items()}
+        return {}, set()
+    names = {d: set(terms(v.doc_key)) for d, v in docs.items()}
     scores: dict[int, float] = {}
+    used: set[str] = set()
     for term in set(query.typed):
         if term.isdigit() and len(term) < 3:
             continue
         having = [d for d, n in names.items() if term in n]
         if not having or len(having) > len(docs) / 2:
             continue
+        used.add(term)
         weight = math.log(len(docs) / len(having))
         for d in having:
             scores[d] = scores.get(d, 0.0) + weight
-    return scores
+    return scores, used
 
 
 class HybridRetriever:
@@ -117,7 +128,7 @@ class HybridRetriever:
                     cands[cid] = Candidate(cid, by_version[int(index.version_ids[i])], bm25=float(scores[i]))
             for rank, c in enumerate(sorted(cands.values(), key=lambda c: -c.bm25), start=1):
                 c.bm25_rank = rank
-            route = _route(query, allowed)
+            route, routing_terms = _route(query, allowed)
             routed_versions = [v.version_id for v in allowed if v.document_id in route]
             explicit = [v.version_id for v in allowed] if (version or doc) else None
             hits = self.vectors.search(qvec, studies, CANDIDATES, version_ids=explicit)
@@ -137,10 +148,17 @@ class HybridRetriever:
                 c.route = route.get(c.version.document_id, 0.0) / best_route if best_route else 0.0
                 c.fused = sum(1.0 / (RRF_K + r) for r in (c.bm25_rank, c.vec_rank) if r) + ROUTE_BONUS * c.route
             ranked = sorted(cands.values(), key=lambda c: -c.fused)
-            rows = chunks_by_id(session, [c.chunk_id for c in ranked[: max(k, 20)]])
+            rows = chunks_by_id(session, [c.chunk_id for c in ranked[: max(k, RERANK)]])
         idf = {t: math.log(1 + (total - vocab.get(t, 0) + 0.5) / (vocab.get(t, 0) + 0.5)) for t in query.weights}
+        concepts = weigh(query, idf, routing_terms)
+        for c in ranked[:RERANK]:
+            row = rows.get(c.chunk_id)
+            if row is not None:
+                c.sentence = best_window(sentence_hits(c.chunk_id, row.text, concepts, row.section), concepts)
+                c.fused += RERANK_WEIGHT * c.sentence
+        ranked.sort(key=lambda c: -c.fused)
         passages = [self._passage(c, rows[c.chunk_id]) for c in ranked[:k] if c.chunk_id in rows]
-        return Retrieval(passages, ranked, query, qvec, rows, idf, set(route))
+        return Retrieval(passages, ranked, query, qvec, rows, idf, set(route), routing_terms, concepts)
 
     @staticmethod
     def _passage(c: Candidate, row: ChunkRow) -> Passage:

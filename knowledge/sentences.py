@@ -10,56 +10,12 @@ from __future__ import annotations
 import itertools
 import re
 
-ABBREVIATIONS = {
-    "e.g",
-    "i.e",
-    "etc",
-    "vs",
-    "approx",
-    "dr",
-    "mr",
-    "mrs",
-    "ms",
-    "no",
-    "fig",
-    "figs",
-    "al",
-    "ca",
-    "min",
-    "max",
-    "inc",
-    "ltd",
-    "co",
-    "corp",
-    "resp",
-    "ref",
-    "refs",
-    "vol",
-    "sec",
-    "sect",
-    "appx",
-    "u.s",
-    "st",
-    "jr",
-    "sr",
-    "cf",
-    "ie",
-    "eg",
-    "viz",
-    "incl",
-    "esp",
-    "est",
-    "dept",
-    "univ",
-    "mo",
-    "wk",
-    "hr",
-    "hrs",
-    "mg",
-    "kg",
-}
-END = re.compile(r"(?<=[.?!;])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9•●○▪■◦–-])")
-ITEM_BREAK = re.compile(r"\n(?=\s*(?:[•●○▪■◦□➢►✓\-–*]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s)")
+_ABBREVIATIONS = (
+    "e.g i.e etc vs approx dr mr mrs ms no fig figs al ca inc ltd co corp resp ref refs vol sec sect appx u.s"
+)
+ABBREVIATIONS = frozenset([*_ABBREVIATIONS.split(), "st", "jr", "sr", "cf", "ie", "eg", "viz", "incl", "esp", "dept"])
+END = re.compile(r"(?<=[.?!;])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9•●○▪■◦–-]|[a-z]\s+[A-Z])")  # "t A ..." footnotes
+ITEM_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[•●○▪■◦□➢►✓\-–*]|\(?\d{1,2}[.)]|\[\s?\d{1,2}\]|\(?[a-z][.)])\s)")
 
 
 def _ends_with_abbreviation(text: str) -> bool:

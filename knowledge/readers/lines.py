@@ -14,7 +14,7 @@ from itertools import pairwise
 from knowledge.readers.blocks import Block
 from knowledge.readers.headings import Heading, find_headings, has_leaders
 
-ITEM = re.compile(r"^(?:[•●○▪■◦□➢►✓\-–*]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|\(?[ivx]{1,4}\))\s+\S")
+ITEM = re.compile(r"^(?:[•●○▪■◦□➢►✓\-–*]|\(?\d{1,2}[.)]|\[\s?\d{1,2}\]|\(?[a-zA-Z][.)]|\(?[ivx]{1,4}\))\s+\S")
 BULLET_ONLY = re.compile(r"^[•●○▪■◦□➢►✓\-–*]$")
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 MD_ROW = re.compile(r"^\|.*\|$")

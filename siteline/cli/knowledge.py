@@ -1,9 +1,136 @@
-"""`siteline ingest | ask | eval | demo` (owned by the knowledge work)."""
+"""`siteline ingest | ask | eval`: study documents in, cited answers out, and a quality report."""
 
 from __future__ import annotations
 
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
 import typer
+
+from siteline.cli.common import container, fail, print_json
+
+
+class Kind(StrEnum):
+    protocol = "protocol"
+    sop = "sop"
+    manual = "manual"
+    other = "other"
+
+
+def _check_study(study: str) -> str:
+    study = study.strip()
+    if not study or len(study) > 64:
+        fail("--study must be 1 to 64 characters", code=2)
+    return study
 
 
 def register(app: typer.Typer) -> None:
-    """Not built yet."""
+    @app.command()
+    def ingest(
+        paths: list[Path] = typer.Argument(..., help="files or folders (searched recursively)"),
+        study: str = typer.Option(..., "--study", help="the study these documents belong to"),
+        kind: Kind = typer.Option(..., "--kind", help="what the documents are"),
+        version: str | None = typer.Option(None, "--version", help="version label (default: next number)"),
+        effective: str | None = typer.Option(None, "--effective", help="effective date, YYYY-MM-DD"),
+    ) -> None:
+        """Ingest PDF, DOCX, HTML, Markdown and text files; exit 1 if any file could not be ingested."""
+        study = _check_study(study)
+        when: date | None = None
+        if effective:
+            try:
+                when = date.fromisoformat(effective)
+            except ValueError:
+                fail(f"--effective {effective!r} is not a YYYY-MM-DD date", code=2)
+        c = container()
+        report = c.knowledge.ingest(
+            paths, study=study, kind=kind.value, version=version, effective=when, now=c.clock.now(), progress=True
+        )
+        for outcome in report.outcomes:
+            color = {"failed": typer.colors.RED, "skipped": typer.colors.YELLOW}.get(outcome.status)
+            typer.secho(outcome.line(), fg=color, err=outcome.status == "failed")
+        done = report.count("ingested") + report.count("superseded")
+        typer.echo(
+            f"study {study}: {done} ingested, {report.count('unchanged')} unchanged, "
+            f"{report.count('skipped')} skipped, {len(report.failed)} failed"
+        )
+        if report.failed:
+            raise typer.Exit(1)
+
+    @app.command()
+    def ask(
+        question: str = typer.Argument(..., help="the question, in your own words"),
+        study: list[str] = typer.Option(..., "--study", help="study to search (repeat for several)"),
+        as_json: bool = typer.Option(False, "--json", help="print the answer as one JSON object"),
+        version: str | None = typer.Option(None, "--version", help="search this version of the documents"),
+        doc: str | None = typer.Option(None, "--doc", help="search only this document (file name or stem)"),
+    ) -> None:
+        """Answer from the study's documents, with citations, or say it is not found there."""
+        studies = [_check_study(s) for s in study]
+        if not question.strip():
+            fail("the question is empty", code=2)
+        c = container()
+        if not c.knowledge.has_documents(studies):
+            fail(f"no documents have been ingested for study {', '.join(studies)}; run `siteline ingest` first")
+        answer = c.knowledge.ask(
+            question, studies=studies, asker="cli", surface="cli", now=c.clock.now(), version=version, doc=doc
+        )
+        if as_json:
+            print_json(answer.to_json())
+            return
+        typer.echo(answer.answer)
+        if answer.abstained:
+            typer.echo("Nothing in the study documents answers this; ask your CRA.")
+        for n, cite in enumerate(answer.citations, start=1):
+            where = ", ".join(x for x in (cite.section, f"p. {cite.page}" if cite.page else "") if x)
+            typer.echo(f"\n[{n}] {cite.title} ({cite.doc}, version {cite.version}){': ' + where if where else ''}")
+            typer.echo(f'    "{cite.quote}"')
+        typer.secho(f"\n{answer.mode}, {answer.latency_ms} ms", dim=True)
+
+    @app.command("eval")
+    def eval_(
+        qa_file: Path = typer.Argument(
+            ..., help="QA set: one JSON object a line (question, doc, answer, evidence, kind)"
+        ),
+        k: int = typer.Option(5, "--k", min=1, max=50, help="passages retrieved per question"),
+        as_json: bool = typer.Option(False, "--json", help="print figures and one row per question as JSON"),
+        study: list[str] = typer.Option([], "--study", help="studies to search (default: every study with documents)"),
+    ) -> None:
+        """Answer every question of a QA set and report retrieval, answer, abstention and latency figures."""
+        from knowledge.catalog import studies_with_documents
+        from knowledge.evaluation import QaFileError, load_qa, run_eval
+
+        if not qa_file.is_file():
+            fail(f"{qa_file}: no such file", code=2)
+        try:
+            items = load_qa(qa_file)
+        except QaFileError as exc:
+            fail(str(exc), code=2)
+        c = container()
+        if not study:
+            with c.factory() as session:
+                study = studies_with_documents(session)
+        if not study or not c.knowledge.has_documents(study):
+            fail("no documents have been ingested; run `siteline ingest` first")
+        knowledge = c.knowledge
+        knowledge.search("warm up", studies=study, k=1)  # load indexes before timing
+        report = run_eval(
+            items, lambda q: knowledge.ask(q, studies=study, asker="eval", surface="eval", record=False, k=k), k=k
+        )
+        figures = report.figures()
+        if as_json:
+            print_json({"studies": study, "figures": figures, "rows": [r.to_json() for r in report.rows]})
+            return
+        _print_figures(figures, study)
+
+
+def _print_figures(figures: dict[str, object], studies: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"siteline eval ({', '.join(studies)})")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in figures.items():
+        table.add_row(name.replace("_", " "), "-" if value is None else str(value))
+    Console().print(table)

@@ -1,0 +1,124 @@
+"""What kind of answer a question expects, and whether a sentence contains one.
+
+A question asking for a phone number, a time of day, an amount in mg or a duration can only be
+answered by a sentence holding such a thing. When no sentence about the question's subject
+holds one, the documents do not answer it and the engine abstains, however similar the words.
+Types are "hard" (no match means abstain) only where the form of the answer is certain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+UNIT_WORDS = {
+    "mg": r"mg",
+    "mcg": r"(?:mcg|µg|μg)",
+    "g": r"g",
+    "kg": r"kg",
+    "ml": r"(?:ml|mL)",
+    "l": r"L",
+    "units": r"(?:units?|U|IU)",
+    "iu": r"(?:IU|units?)",
+    "%": r"%",
+    "percent": r"%",
+    "mmhg": r"mmHg",
+    "bpm": r"(?:bpm|beats)",
+    "mmol": r"mmol",
+    "kg/m2": r"kg/m",
+    "cc": r"(?:cc|mL)",
+}
+NUMBER = r"(?<![A-Za-z])\d+(?:[.,]\d+)?"
+TIME_UNIT = r"(?:min(?:ute)?s?|h(?:ou)?rs?|hours?|h|days?|d|weeks?|wks?|months?|mos?|years?|yrs?)\b"
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    name: str
+    pattern: re.Pattern[str]
+    hard: bool  # no sentence of this type about the subject -> abstain
+    question: re.Pattern[str] | None = None  # the words of a question that ask for this type
+
+    def asked_by(self, question: str) -> str:
+        m = self.question.search(question) if self.question else None
+        return m.group(0) if m else ""
+
+    def found_in(self, sentence: str) -> bool:
+        return bool(self.pattern.search(sentence))
+
+
+PHONE = AnswerType(
+    "phone",
+    re.compile(r"(?<![\d-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)|\d{2,4})[\s.-]\d{3,4}[\s.-]\d{3,4}(?![\d-])"),
+    True,
+)
+EMAIL = AnswerType("email", re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"), True)
+WEB = AnswerType("web address", re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|gov|net)\b"), True)
+CLOCK = AnswerType(
+    "time of day",
+    re.compile(
+        r"\b\d{1,2}[:.]\d{2}\s*(?:am|pm|a\.m\.|p\.m\.|h)?\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|\bnoon\b|\bmidnight\b"
+        r"|\b(?:morning|evening|afternoon|overnight|bedtime)\b",
+        re.IGNORECASE,
+    ),
+    True,
+)
+DURATION = AnswerType(
+    "duration",
+    re.compile(rf"{NUMBER}\s*(?:[-–]|to)?\s*(?:{NUMBER})?\s*-?\s*{TIME_UNIT}|±\s*{NUMBER}", re.IGNORECASE),
+    True,
+)
+FREQUENCY = AnswerType(
+    "frequency",
+    re.compile(
+        rf"{DURATION.pattern.pattern}|\b(?:daily|weekly|monthly|yearly|annually|hourly|once|twice|every|each|per)\b",
+        re.IGNORECASE,
+    ),
+    True,
+)
+AMOUNT = AnswerType("amount", re.compile(NUMBER), True)
+LEAD_TIME = AnswerType(
+    "lead time",
+    re.compile(rf"{NUMBER}\s*-?\s*{TIME_UNIT}\s+(?:\w+\s+){{0,3}}(?:prior|before|in advance|ahead|earlier)", re.I),
+    True,
+)
+
+QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
+    (re.compile(r"\b(?:phone|telephone|tel|fax|hotline|pager)\b|\bnumber to call\b|\bcontact number\b", re.I), PHONE),
+    (re.compile(r"\be-?mail\b", re.I), EMAIL),
+    (re.compile(r"\b(?:website|web site|url|web address|portal link)\b", re.I), WEB),
+    (
+        re.compile(r"\bwhat time\b|\bat what time\b|\bwhich time\b|\btime of day\b|\bo'?clock\b|\bwhat hour\b", re.I),
+        CLOCK,
+    ),
+    (
+        re.compile(r"\bhow (?:early|far in advance|long before|soon before)\b|\bhow many \w+ (?:before|prior)\b", re.I),
+        LEAD_TIME,
+    ),
+    (re.compile(r"\bhow often\b|\bhow frequently\b|\bfrequency\b|\bhow many times\b", re.I), FREQUENCY),
+    (
+        re.compile(
+            r"\bhow (?:long|soon|early|late)\b|\bwithin how\b|\bhow many (?:days|weeks|hours|minutes|months|years)\b"
+            r"|\bwhat (?:is the )?(?:window|interval|duration)\b|\bwashout\b",
+            re.I,
+        ),
+        DURATION,
+    ),
+    (
+        re.compile(r"\bhow (?:many|much)\b|\bwhat (?:dose|amount|volume)\b|\b(?:max|maximum|minimum|min)\b", re.I),
+        AMOUNT,
+    ),
+]
+
+
+def expected_type(question: str) -> AnswerType | None:
+    """The answer type a question asks for, with its unit when it names one ("how many mg ...")."""
+    for pattern, kind in QUESTION_TYPES:
+        if pattern.search(question):
+            if kind is AMOUNT:
+                unit = next((u for u in UNIT_WORDS if re.search(rf"\b{re.escape(u)}\b", question, re.I)), None)
+                if unit:
+                    regex = re.compile(rf"{NUMBER}\s*{UNIT_WORDS[unit]}(?![A-Za-z])")
+                    return AnswerType(f"amount in {unit}", regex, True, pattern)
+            return replace(kind, question=pattern)
+    return None

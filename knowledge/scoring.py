@@ -1,0 +1,93 @@
+"""How well one sentence covers a question: the share of the question's concepts it mentions, by rarity.
+
+Used twice: to rerank retrieved chunks by their best sentence (an answer is usually one
+sentence, so a chunk that covers the question in one place beats one that spreads the words
+over a page), and to pick the sentence(s) to quote.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from knowledge.lexicon import QueryTerms, terms
+from knowledge.sentences import sentence_spans
+
+
+@dataclass
+class Weighted:
+    """A concept's alternatives (term sets with match strength) and how much the concept matters (rarity)."""
+
+    alternatives: list[tuple[frozenset[str], float]]
+    importance: float
+
+
+@dataclass
+class SentenceHit:
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+    coverage: float
+    matched: set[str] = field(default_factory=set)  # concept words found
+
+
+def weigh(query: QueryTerms, idf: dict[str, float], exclude: set[str]) -> dict[str, Weighted]:
+    """Concepts that count for coverage, by word; `exclude` holds document-name terms (routing, not content).
+
+    A concept matters as much as its rarest way of being said, but shorthand is judged by what it
+    stands for: "pt" is a rare token and a common idea, so it weighs what "participant" weighs.
+    """
+    out: dict[str, Weighted] = {}
+    for concept in query.concepts:
+        if concept.own and concept.own <= exclude:
+            continue
+        alts = [(a, w, own) for a, w, own in concept.alternatives if not a & exclude]
+        if not alts:
+            continue
+
+        def rarity(group: list[frozenset[str]]) -> float:
+            return max(max(idf.get(t, 1.0) for t in a) for a in group)
+
+        own = [a for a, _, is_own in alts if is_own]
+        expansions = [a for a, _, is_own in alts if not is_own]
+        importance = min(rarity(own), rarity(expansions)) if own and expansions else rarity(own or expansions)
+        out[concept.word] = Weighted([(a, w) for a, w, _ in alts], importance)
+    return out
+
+
+def coverage(sentence_terms: set[str], concepts: dict[str, Weighted]) -> tuple[float, set[str]]:
+    total = sum(c.importance for c in concepts.values())
+    if not total:
+        return 0.0, set()
+    got, matched = 0.0, set()
+    for word, c in concepts.items():
+        strength = max((w for alt, w in c.alternatives if alt <= sentence_terms), default=0.0)
+        if strength:
+            got += strength * c.importance
+            matched.add(word)
+    return got / total, matched
+
+
+def sentence_hits(chunk_id: str, text: str, concepts: dict[str, Weighted], context: str = "") -> list[SentenceHit]:
+    """Coverage of every sentence of a chunk; `context` (the section heading) counts at half strength."""
+    context_terms = set(terms(context)) if context else set()
+    hits = []
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        own = set(terms(sentence))
+        score, matched = coverage(own, concepts)
+        if context_terms:
+            boosted, _ = coverage(own | context_terms, concepts)
+            score += 0.5 * (boosted - score)
+        hits.append(SentenceHit(chunk_id, start, end, sentence, score, matched))
+    return hits
+
+
+def best_window(hits: list[SentenceHit], concepts: dict[str, Weighted]) -> float:
+    """The best coverage of one sentence, or of two neighbours together (slightly discounted)."""
+    best = max((h.coverage for h in hits), default=0.0)
+    for a, b in itertools.pairwise(hits):
+        both, _ = coverage(set(terms(a.text)) | set(terms(b.text)), concepts)
+        best = max(best, 0.85 * both)
+    return best
