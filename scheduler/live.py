@@ -1,0 +1,184 @@
+"""The live loop of `siteline serve`: APScheduler calls the same `Ticker.run` as the replay, on the wall clock.
+
+Every `tick_seconds` the leader fires due timers and delivers due outbox rows through the live
+Notifier (the chat adapters' router when `bot/notifier.py` offers one with a platform configured,
+else a `LoggingNotifier`). On PostgreSQL one process per database leads, by holding a
+session-level advisory lock on a dedicated connection; the others stay followers and try again
+each tick, so a leader that dies is replaced within a tick. Correctness never depends on the
+lock: timers and outbox rows are claimed with `FOR UPDATE SKIP LOCKED`, so even two leaders
+would never send the same row twice. The lock only saves the followers' work.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from core.notify import LoggingNotifier, Notifier
+from scheduler.plugins import EnginePlugin, load_plugins, timer_handlers
+from scheduler.runner import Ticker
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from siteline.container import Container
+
+log = logging.getLogger("siteline.scheduler")
+
+LEADER_LOCK_KEY = 0x51_7E_11_4E  # pg advisory lock id: "the scheduler leader"
+
+
+class LeaderLock:
+    """Leadership among `serve` processes sharing a database (always granted on SQLite)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None or self.engine.dialect.name != "postgresql"
+
+    def acquire(self) -> bool:
+        """True if this process leads now (keeps the lock it holds; tries to take it otherwise)."""
+        if self.engine.dialect.name != "postgresql":
+            return True
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT 1"))
+                self._conn.commit()
+                return True
+            except DBAPIError:
+                log.warning("lost the scheduler leader connection; trying to lead again")
+                self._drop()
+        conn = None
+        try:
+            conn = self.engine.connect()
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY}).scalar())
+            conn.commit()  # the lock is session-level: it outlives this transaction
+        except DBAPIError:
+            log.warning("could not reach the database to take the scheduler lead; retrying next tick")
+            if conn is not None:
+                conn.close()
+            return False
+        if not got:
+            conn.close()
+            return False
+        log.info("this process now leads the scheduler")
+        self._conn = conn
+        return True
+
+    def release(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK_KEY})
+            self._conn.commit()
+        except DBAPIError:
+            pass  # the connection is gone, and the lock with it
+        self._drop()
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.invalidate()  # never hand a connection holding the lock back to the pool
+                self._conn.close()
+            except DBAPIError:
+                pass
+        self._conn = None
+
+
+def live_notifier(container: Container) -> Notifier:
+    """The chat adapters' Notifier when one is installed and a platform is configured, else logging."""
+    try:
+        module = importlib.import_module("bot.notifier")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("bot", "bot.notifier"):
+            raise
+        return LoggingNotifier()
+    notifier: Any = module.build_notifier(container)
+    if getattr(notifier, "senders", None) == {}:
+        log.warning("no chat platform is configured: deliveries are logged, not sent")
+        return LoggingNotifier()
+    return notifier
+
+
+class LiveScheduler:
+    def __init__(
+        self,
+        container: Container,
+        *,
+        notifier: Notifier | None = None,
+        plugins: list[EnginePlugin] | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.container = container
+        plugins = load_plugins(container.settings) if plugins is None else plugins
+        self.ticker = Ticker(
+            container.factory,
+            timer_handlers=timer_handlers(plugins),
+            notifier=notifier or live_notifier(container),
+            worker_id=worker_id or f"{socket.gethostname()}:{os.getpid()}",
+        )
+        self.lock = LeaderLock(container.engine)
+        self._scheduler: BackgroundScheduler | None = None
+
+    def tick(self) -> int | None:
+        """One round at the clock's now: the number of timers and rows handled, None when a follower."""
+        if not self.lock.acquire():
+            return None
+        try:
+            return self.ticker.run(self.container.clock.now())
+        except Exception:  # the loop's boundary: log once, the rows stay due for the next tick
+            log.exception("scheduler tick failed; everything due stays due for the next tick")
+            return 0
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and self._scheduler.running
+
+    def start(self) -> Callable[[], None]:
+        """Start ticking in a background thread; returns the function that stops it."""
+        scheduler = BackgroundScheduler(timezone=UTC)
+        scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.container.settings.tick_seconds,
+            id="siteline-tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info("scheduler started: a tick every %ss", self.container.settings.tick_seconds)
+        return self.stop
+
+    def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+        self.lock.release()
+
+
+def mount(app: FastAPI, container: Container) -> None:
+    """Start the scheduler with the app (unless SITELINE_RUN_SCHEDULER is off), stop it with the app."""
+    if not container.settings.run_scheduler:
+        log.info("SITELINE_RUN_SCHEDULER is off: this process serves requests only")
+        return
+
+    def start() -> Callable[[], None]:
+        live = LiveScheduler(container)
+        app.state.scheduler = live
+        return live.start()
+
+    app.state.on_start.append(start)

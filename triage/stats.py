@@ -1,0 +1,168 @@
+"""How much Siteline spared each site, and which senders cry wolf.
+
+Per site: raw update-site pairs against messages actually delivered (the noise ratio),
+interruptions (immediate messages, and how many fell in quiet hours), urgent latency (arrival to
+send), merges and suppressions. Per sender: updates, how many they declared urgent (the rate
+that turns their hint off) and how many Siteline judged urgent.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from core.clock import iso
+from core.models import DeliveryRow, SiteRow
+from triage.classify import Classifier, SenderRecord
+from triage.models import ItemRow, UpdateRow
+from triage.slots import in_quiet_hours
+
+
+@dataclass
+class SiteStats:
+    site_id: str
+    raw_updates: int = 0
+    delivered_messages: int = 0
+    noise_ratio: float | None = None
+    digests: int = 0
+    interruptions: int = 0
+    quiet_hour_interruptions: int = 0
+    merged: int = 0
+    suppressed: int = 0
+    pending: int = 0
+    failed_deliveries: int = 0
+    urgent_latency_median_s: float | None = None
+    urgent_latency_max_s: float | None = None
+
+
+@dataclass
+class SenderStats:
+    sender: str
+    updates: int = 0
+    declared_urgent: int = 0
+    declared_urgent_rate: float = 0.0
+    judged_urgent: int = 0
+    hint_ignored: bool = False  # the sender declares urgent so often that the hint is ignored
+
+
+@dataclass
+class StatsReport:
+    since: datetime
+    until: datetime
+    sites: list[SiteStats] = field(default_factory=list)
+    senders: list[SenderStats] = field(default_factory=list)
+
+    def totals(self) -> dict[str, Any]:
+        raw = sum(s.raw_updates for s in self.sites)
+        delivered = sum(s.delivered_messages for s in self.sites)
+        return {
+            "raw_updates": raw,
+            "delivered_messages": delivered,
+            "noise_ratio": round(delivered / raw, 3) if raw else None,
+            "interruptions": sum(s.interruptions for s in self.sites),
+            "quiet_hour_interruptions": sum(s.quiet_hour_interruptions for s in self.sites),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "since": iso(self.since),
+            "until": iso(self.until),
+            "totals": self.totals(),
+            "sites": [asdict(s) for s in self.sites],
+            "senders": [asdict(s) for s in self.senders],
+        }
+
+
+def build(session: Session, *, now: datetime, days: float, classifier: Classifier) -> StatsReport:
+    since = now - timedelta(days=days)
+    report = StatsReport(since=since, until=now)
+    sites: dict[str, SiteStats] = {}
+
+    def site(site_id: str) -> SiteStats:
+        return sites.setdefault(site_id, SiteStats(site_id))
+
+    for site_id, status, n in session.execute(
+        select(ItemRow.site_id, ItemRow.status, func.count())
+        .where(ItemRow.received_at >= since)
+        .group_by(ItemRow.site_id, ItemRow.status)
+    ):
+        s = site(site_id)
+        s.raw_updates += n
+        if status in ("merged", "suppressed", "pending"):
+            setattr(s, status, getattr(s, status) + n)
+    zones = {
+        r.site_id: (r.tz, r.quiet_hours)
+        for r in session.execute(select(SiteRow.site_id, SiteRow.tz, SiteRow.quiet_hours))
+    }
+    sent = session.execute(
+        select(DeliveryRow.recipient, DeliveryRow.kind, DeliveryRow.status, DeliveryRow.sent_at).where(
+            DeliveryRow.channel == "site",
+            DeliveryRow.kind.in_(("immediate", "digest")),
+            DeliveryRow.created_at >= since,
+        )
+    )
+    for recipient, kind, status, sent_at in sent:
+        s = site(recipient)
+        if status == "failed":
+            s.failed_deliveries += 1
+        if status != "sent":
+            continue
+        s.delivered_messages += 1
+        if kind == "digest":
+            s.digests += 1
+            continue
+        s.interruptions += 1
+        tz, quiet = zones.get(recipient, ("UTC", None))
+        if sent_at is not None and in_quiet_hours(sent_at.astimezone(ZoneInfo(tz)).time(), quiet):
+            s.quiet_hour_interruptions += 1
+    latencies: dict[str, list[float]] = defaultdict(list)
+    for site_id, received, sent_at in session.execute(
+        select(ItemRow.site_id, ItemRow.received_at, DeliveryRow.sent_at)
+        .join(DeliveryRow, DeliveryRow.dedupe_key == ItemRow.delivery_key)
+        .where(ItemRow.received_at >= since, DeliveryRow.kind == "immediate", DeliveryRow.status == "sent")
+    ):
+        latencies[site_id].append((sent_at - received).total_seconds())
+    for s in sites.values():
+        if s.raw_updates:
+            s.noise_ratio = round(s.delivered_messages / s.raw_updates, 3)
+        if latencies.get(s.site_id):
+            s.urgent_latency_median_s = statistics.median(latencies[s.site_id])
+            s.urgent_latency_max_s = max(latencies[s.site_id])
+    report.sites = sorted(sites.values(), key=lambda s: s.site_id)
+    report.senders = _senders(session, since, classifier)
+    return report
+
+
+def _senders(session: Session, since: datetime, classifier: Classifier) -> list[SenderStats]:
+    rows = session.execute(
+        select(
+            UpdateRow.sender,
+            func.count(),
+            func.sum(case((UpdateRow.declared_priority == "urgent", 1), else_=0)),
+            func.sum(case((UpdateRow.priority == "urgent", 1), else_=0)),
+        )
+        .where(UpdateRow.received_at >= since)
+        .group_by(UpdateRow.sender)
+        .order_by(UpdateRow.sender)
+    )
+    out = []
+    for sender, n, declared, judged in rows:
+        record = SenderRecord(int(n), int(declared or 0))
+        out.append(
+            SenderStats(
+                sender=sender,
+                updates=record.updates,
+                declared_urgent=record.declared_urgent,
+                declared_urgent_rate=round(record.declared_urgent_rate, 3),
+                judged_urgent=int(judged or 0),
+                hint_ignored=classifier.is_flooding(record),
+            )
+        )
+    return out
