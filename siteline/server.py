@@ -42,6 +42,7 @@ def create_app(container: Container) -> FastAPI:
             "status": "ok",
             "database": container.engine.dialect.name,
             "slack": s.slack_enabled,
+            "teams": s.teams_enabled,
             "llm": s.llm_enabled,
         }
 
