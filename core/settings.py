@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     @property
     def teams_enabled(self) -> bool:
         """Teams is on with app credentials, or in the explicit anonymous local mode."""
-        return bool(self.teams_app_id and self.teams_app_password) or self.teams_anonymous
+        return bool(self.teams_app_id and self.teams_app_password and self.teams_tenant_id) or self.teams_anonymous
 
     @property
     def llm_enabled(self) -> bool:
