@@ -240,6 +240,9 @@ def test_a_forged_request_is_refused(w: World) -> None:
     headers = w.slack.headers(body, "application/json") | {"X-Slack-Signature": "v0=" + "f" * 64}
     resp = httpx.post(f"{w.serve.url}/slack/events", content=body, headers=headers)
     assert resp.status_code == 401 and w.fake.calls == []
+    w.serve.wait_log("refused a request with an invalid or stale signature")
+    assert "How soon must serious adverse events" not in w.serve.log.read_text()  # no message text, ever
+    assert "`token` will be unused" not in w.serve.log.read_text()
 
 
 def test_ask_my_cra_reaches_the_cra_through_serve(w: World) -> None:

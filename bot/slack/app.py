@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.slack import actions, commands, events
+from bot.slack.logs import bolt_logger
 from bot.slack.runtime import SlackRuntime
 from bot.slack.translate import is_user_message
 from core.settings import Settings
@@ -91,6 +92,7 @@ def build_app(rt: SlackRuntime, settings: Settings) -> App:
     )
     app = App(
         name="siteline",
+        logger=bolt_logger(),
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         authorize=bot_identity(settings),

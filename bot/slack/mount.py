@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.slack.app import build_app
 from bot.slack.failures import describe
+from bot.slack.logs import quiet_sdk
 from bot.slack.runtime import SlackRuntime
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def mount(app: FastAPI, container: Container) -> None:
     settings = container.settings
     if not settings.slack_enabled:
         return
-    quiet_sdk_debug_logs()
+    quiet_sdk()
     bolt = build_app(SlackRuntime(container), settings)
     app.state.slack_app = bolt
     app.state.on_start.append(lambda: warm_up(container))
@@ -42,20 +43,17 @@ def mount(app: FastAPI, container: Container) -> None:
             return Response(status_code=413, content="payload too large")
         body = await request.body()
         bolt_response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+        if bolt_response.status == 401:
+            log.warning(
+                "slack: refused a request with an invalid or stale signature (from %s)",
+                request.client and request.client.host,
+            )
         return to_starlette_response(bolt_response)
 
     if settings.slack_app_token:
         token = settings.slack_app_token.get_secret_value()
         app.state.on_start.append(lambda: start_socket_mode(bolt, token))
     log.info("slack: events at POST /slack/events%s", " and Socket Mode" if settings.slack_app_token else "")
-
-
-def quiet_sdk_debug_logs() -> None:
-    """bolt and slack_sdk log raw request bodies (message text) at DEBUG; never let them, even when
-    SITELINE_LOG_LEVEL=DEBUG."""
-    for name in ("slack_bolt", "slack_sdk"):
-        logger = logging.getLogger(name)
-        logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
 
 
 def warm_up(container: Container) -> None:
