@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from siteline.api.auth import require_token
@@ -18,5 +18,10 @@ class AskBody(BaseModel):
 @router.post("/ask")
 def ask(body: AskBody, request: Request, caller: str = Depends(require_token)) -> dict[str, object]:
     container = request.app.state.container
-    answer = container.knowledge.ask(body.question, studies=[body.study], asker=caller, surface="api")
+    if not body.question.strip():
+        raise HTTPException(422, [{"loc": ["body", "question"], "msg": "the question is blank", "type": "value_error"}])
+    knowledge = container.knowledge
+    if not knowledge.has_documents([body.study]):
+        raise HTTPException(404, f"no documents have been ingested for study {body.study!r}")
+    answer = knowledge.ask(body.question, studies=[body.study], asker=caller, surface="api", now=container.clock.now())
     return answer.to_json()

@@ -1,0 +1,276 @@
+"""Readers, headings, sentences and chunking on small generated files (no database, no model).
+
+Also home of the tiny test corpus (`write_corpus`, `make_pdf`) that the other knowledge tests use:
+a made-up study, ZX-101, so no real document text is needed.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from knowledge.chunking import TARGET_CHARS, chunk_blocks, page_at
+from knowledge.readers import ReadError, read_document
+from knowledge.readers.blocks import Block
+from knowledge.readers.headings import find_headings
+from knowledge.sentences import sentences
+
+RUNNING = "ZX-101 Clinical Study Protocol Amendment 2"
+
+PROTOCOL_PAGES = [
+    [
+        RUNNING,
+        "Page 1 of 4",
+        "1. INTRODUCTION",
+        "Zelmivar (ZX-101) is an oral tablet studied in adults with chronic cough.",
+    ],
+    [
+        RUNNING,
+        "Page 2 of 4",
+        "5. STUDY POPULATION",
+        "5.1 Inclusion Criteria",
+        "1. Participants aged 18 to 75 years at the time of signing the informed consent form.",
+        "2. Body mass index of 18.0 to 32.0 kg/m2 at screening, inclusive, and stable",
+        "weight for at least 3 months.",
+        "5.2 Visit Schedule",
+        "Visits up to Week 12 have a window of plus or minus 2 days. Visits after Week 12 have a visit window of",
+        "plus or minus 5 days.",
+    ],
+    [
+        RUNNING,
+        "Page 3 of 4",
+        "6. SAFETY",
+        "6.1.5 Serious Adverse Event Reporting",
+        "The investigator must report every serious adverse event to the sponsor within 24 hours of awareness.",
+        "Serious adverse events are reported on the paper SAE form and faxed to the safety desk.",
+    ],
+    [
+        RUNNING,
+        "Page 4 of 4",
+        "7. STUDY INTERVENTION",
+        "7.3 Storage",
+        "Store study tablets at 15 to 25 degrees Celsius in the original bottle, away from light.",
+        "The pharmacist records the temperature of the storage area every working day.",
+    ],
+]
+
+
+def make_pdf(pages: list[list[str]]) -> bytes:
+    """A minimal valid PDF with one text line per entry (Helvetica), enough for pypdf to extract."""
+
+    def esc(s: str) -> str:
+        return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    font = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+    objs: list[str] = ["<< /Type /Catalog /Pages 2 0 R >>", "", font]
+    kids = []
+    for lines in pages:
+        stream = "BT /F1 10 Tf 14 TL 50 780 Td\n" + "".join(f"({esc(line)}) '\n" for line in lines) + "ET"
+        objs.append(f"<< /Length {len(stream.encode('latin-1'))} >>\nstream\n{stream}\nendstream")
+        objs.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+            f"/Contents {len(objs)} 0 R >>"
+        )
+        kids.append(len(objs))
+    objs[1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>"
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{obj}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{off:010d} 00000 n \n".encode() for off in offsets)
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def encrypted_pdf(data: bytes) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt("secret", algorithm="RC4-128")
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+SOP_MD = """---
+title: SOP-7 Handling Study Drug Deliveries
+---
+
+# 1 Purpose
+
+This SOP describes how pharmacy staff receive study drug shipments.
+
+# 2 Receipt of Shipments
+
+Check the temperature logger before opening the shipper. If the logger shows an excursion,
+quarantine the shipment and call the sponsor depot at +1 (555) 010-2030.
+
+| Item | Who | When |
+| --- | --- | --- |
+| Temperature logger check | Pharmacist | On arrival |
+| Acknowledge receipt in IRT | Pharmacist | Within 1 business day |
+
+- Record the shipment number in the drug accountability log.
+- File the packing slip in the pharmacy binder.
+"""
+
+
+def write_corpus(folder: Path) -> Path:
+    """The ZX-101 documents: a protocol PDF (4 pages), an SOP in Markdown, a DOCX manual and an HTML page."""
+    import docx
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ZX101_Protocol.pdf").write_bytes(make_pdf(PROTOCOL_PAGES))
+    (folder / "SOP-7_Drug_Deliveries.md").write_text(SOP_MD, encoding="utf-8")
+    manual = docx.Document()
+    manual.add_heading("Lab Manual ZX-101", level=0)
+    manual.add_heading("3 Sample Shipping", level=1)
+    manual.add_paragraph("Ship frozen PK samples on dry ice, Monday to Wednesday only.")
+    manual.add_paragraph("Include the sample manifest in the box.", style="List Bullet")
+    table = manual.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Sample", "Temperature"
+    table.cell(1, 0).text, table.cell(1, 1).text = "PK plasma", "-70 C or colder"
+    manual.save(str(folder / "ZX101_Lab_Manual.docx"))
+    (folder / "Pharmacy_Hours.html").write_text(
+        "<html><head><title>Pharmacy hours</title></head><body><nav>menu</nav><h1>Investigational pharmacy</h1>"
+        "<p>The investigational pharmacy dispenses study drug on weekdays.</p>"
+        "<ul><li>Bring the signed prescription.</li><li>Bring the participant ID card.</li></ul>"
+        "<table><tr><th>Day</th><th>Hours</th></tr><tr><td>Monday</td><td>8:00 to 16:00</td></tr></table>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_pdf_keeps_pages_and_numbered_headings_and_drops_running_headers(tmp_path: Path) -> None:
+    path = tmp_path / "p.pdf"
+    path.write_bytes(make_pdf(PROTOCOL_PAGES))
+    doc = read_document(path)
+    assert doc.pages == 4
+    headings = [(b.section, b.page) for b in doc.blocks if b.kind == "heading"]
+    assert ("6.1.5 Serious Adverse Event Reporting", 3) in headings
+    assert ("5.1 Inclusion Criteria", 2) in headings
+    texts = " ".join(b.text for b in doc.blocks)
+    assert RUNNING not in texts and "Page 2 of 4" not in texts
+    # numbered list items inside a section are items, not headings
+    items = [b.text for b in doc.blocks if b.kind == "item"]
+    assert any(t.startswith("2. Body mass index") and "weight for at least 3 months." in t for t in items)
+
+
+def test_markdown_docx_html_sections_rows_and_items(tmp_path: Path) -> None:
+    folder = write_corpus(tmp_path / "c")
+    md = read_document(folder / "SOP-7_Drug_Deliveries.md")
+    assert md.title == "SOP-7 Handling Study Drug Deliveries"
+    assert [b.section for b in md.blocks if b.kind == "heading"] == ["1 Purpose", "2 Receipt of Shipments"]
+    assert "| Acknowledge receipt in IRT | Pharmacist | Within 1 business day |" in [
+        b.text for b in md.blocks if b.kind == "row"
+    ]
+    assert any(b.kind == "item" and b.text.startswith("- Record the shipment") for b in md.blocks)
+
+    manual = read_document(folder / "ZX101_Lab_Manual.docx")
+    assert "3 Sample Shipping" in [b.section for b in manual.blocks if b.kind == "heading"]
+    assert "PK plasma | -70 C or colder" in [b.text for b in manual.blocks if b.kind == "row"]
+    assert any(b.kind == "item" and "manifest" in b.text for b in manual.blocks)
+
+    html = read_document(folder / "Pharmacy_Hours.html")
+    assert html.title == "Pharmacy hours"
+    assert "menu" not in " ".join(b.text for b in html.blocks)
+    assert [b.text for b in html.blocks if b.kind == "item"] == [
+        "Bring the signed prescription.",
+        "Bring the participant ID card.",
+    ]
+    assert "Monday | 8:00 to 16:00" in [b.text for b in html.blocks if b.kind == "row"]
+
+
+def test_outline_headings_build_a_section_path() -> None:
+    lines = [
+        "I. ",
+        "INTRODUCTION ......... 1",
+        "II.",
+        "BACKGROUND .......... 2",  # table of contents
+        "I. INTRODUCTION",
+        "Some text.",
+        "II. CONSENT",
+        "A.",
+        "General Requirements",
+        "Text here.",
+        "1. Short Forms",
+        "1. a list item that is not a heading because it is a sentence.",
+        "a.",
+        "Witness",
+        "More text.",
+        "2. Long Forms",
+        "B. Documentation",
+    ]
+    sections = [h.section for h in find_headings(lines)]
+    assert sections == [
+        "I INTRODUCTION",
+        "II CONSENT",
+        "II.A General Requirements",
+        "II.A.1 Short Forms",
+        "II.A.1.a Witness",
+        "II.A.2 Long Forms",
+        "II.B Documentation",
+    ]
+
+
+def test_sentences_respect_abbreviations_and_list_items() -> None:
+    text = "Take 1 tablet, e.g. with water. Dr. Lee checks it.\n● ≥ 4 weeks for drug A;\n● ≥ 8 weeks for drug B"
+    assert sentences(text) == [
+        "Take 1 tablet, e.g. with water.",
+        "Dr. Lee checks it.",
+        "● ≥ 4 weeks for drug A;",
+        "● ≥ 8 weeks for drug B",
+    ]
+
+
+def test_chunks_never_split_rows_or_items_and_keep_sections_and_pages() -> None:
+    row = "| " + " | ".join(f"cell {i} with some text" for i in range(8)) + " |"
+    blocks = [Block("heading", "4.2 Table Section", 7, section="4.2 Table Section")]
+    blocks += [Block("row", f"{row} {n}", 7 + n // 10) for n in range(30)]
+    blocks += [Block("heading", "4.3 Lists", 10, section="4.3 Lists")]
+    blocks += [Block("item", f"- item {n} " + "word " * 40, 10) for n in range(12)]
+    chunks = chunk_blocks(blocks)
+    rows = {b.text for b in blocks if b.kind == "row"}
+    items = {b.text for b in blocks if b.kind == "item"}
+    for chunk in chunks:
+        assert chunk.section in ("4.2 Table Section", "4.3 Lists")
+        for part in chunk.text.split("\n\n"):
+            assert part in rows or part in items or part.startswith("4.")
+        assert len(chunk.text) <= TARGET_CHARS + max(len(r) for r in rows)
+    assert chunks[0].text.startswith("4.2 Table Section")
+    assert sum(c.text.count("| 29") for c in chunks) == 1
+    # a chunk crossing a page break knows the page of each part
+    crossing = next(c for c in chunks if len({p for _, p in c.page_map}) > 1)
+    second = crossing.page_map[1]
+    assert page_at(crossing.page_map, second[0]) == second[1]
+    assert page_at(crossing.page_map, 0) == crossing.page
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.pdf", b"", "empty file"),
+        ("broken.pdf", b"%PDF-1.4\nthis is not really a pdf", "not a readable PDF"),
+        ("broken.docx", b"PK\x03\x04 nope", "not a readable DOCX"),
+        ("binary.txt", b"\x00\x01\x02abc", "binary content"),
+        ("notes.xyz", b"hello", "unsupported file type .xyz"),
+    ],
+)
+def test_unreadable_files_raise_a_reason(tmp_path: Path, name: str, data: bytes, reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ReadError, match=reason):
+        read_document(path)
+
+
+def test_encrypted_pdf_is_refused_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(encrypted_pdf(make_pdf(PROTOCOL_PAGES[:1])))
+    with pytest.raises(ReadError, match="encrypted PDF"):
+        read_document(path)
