@@ -370,3 +370,19 @@ def test_with_app_credentials_a_missing_or_bogus_token_is_401(tmp_path: Path, db
         assert http.post("/api/messages", json=activity, headers={"Authorization": "Basic abc"}).status_code == 401
     container.engine.dispose()
     assert fake.posts == []
+
+
+def test_a_hand_off_from_a_personal_chat_is_answered_back_in_that_chat(h: Harness) -> None:
+    question = h.teams.personal("anna", "SAE window?", activity_id="4001")
+    h.post(question)
+    answer_id = h.fake.wait_for()[0].actions()[0]["data"]["answer_id"]
+    h.post(h.teams.invoke("anna", "ask_cra", {"answer_id": answer_id}, on=question))
+    card = h.fake.wait_for(where=lambda p: p.conversation == f"a:dm-{CARLA_AAD}")[0]
+    question_id = card.actions()[0]["data"]["question_id"]
+    on = {"id": "msg-cra", "conversation": {"id": f"a:dm-{CARLA_AAD}", "conversationType": "personal"}}
+    h.fake.reset()
+    reply = {"question_id": question_id, "answer_text": "24 hours, EDC form."}
+    assert h.post(h.teams.invoke("carla", "answer_question", reply, on=on)).status_code == 200
+    [back] = h.fake.wait_for(where=lambda p: "24 hours, EDC form." in p.all_text)
+    assert back.conversation == "a:dm-anna" and back.path == "/v3/conversations/a:dm-anna/activities"
+    assert "Answer from your CRA, Carla CRA" in back.all_text

@@ -84,6 +84,7 @@ def w(world: World) -> World:
 
 def test_a_mention_gets_a_cited_card_from_the_real_engine(w: World) -> None:
     assert "ANONYMOUS LOCAL MODE" in w.serve.log.read_text()
+    assert httpx.get(f"{w.serve.url}/healthz").json()["teams"] is True
     resp = w.post(w.teams.mention("anna", "S01", SAE_QUESTION, activity_id="5001"))
     assert resp.status_code == 202
     answer = w.answered("5001")
