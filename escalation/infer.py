@@ -79,8 +79,11 @@ def parse_rules(doc: dict[str, Any], *, label: str = "rules") -> Rules:
         rules = []
         for i, item in enumerate(spec.get("rules") or []):
             if not (isinstance(item, list) and len(item) == 2):
-                raise ValueError(f"{label}: categories.{name}.rules[{i}] must be [weight, regex]")
-            rules.append(_Rule(float(item[0]), _compile(item[1], f"{label}: categories.{name}.rules[{i}]")))
+                raise ValueError(f"{label}: categories.{name}.rules[{i}] must be [weight, regex or word list]")
+            pattern = item[1]
+            if isinstance(pattern, list):  # a lexicon: whole words or phrases, optional plural
+                pattern = r"\b(" + "|".join(re.escape(str(w)) for w in pattern) + r")s?\b"
+            rules.append(_Rule(float(item[0]), _compile(pattern, f"{label}: categories.{name}.rules[{i}]")))
         cats[name] = rules
         fuzzy[name] = [w.lower() for w in spec.get("fuzzy") or []]
     sev = doc.get("severity") or {}
