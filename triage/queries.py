@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, exists, func, insert, select, update
+from sqlalchemy import String, bindparam, case, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -82,7 +82,7 @@ def _locked(stmt: Any, dialect: str) -> Any:
 def sites_on_study(dialect: str) -> Any:
     """Every site whose `studies` list holds :study (JSON containment differs per dialect)."""
     if dialect == PG:
-        cond = SiteRow.studies.cast(JSONB).has_key(bindparam("study"))
+        cond = SiteRow.studies.cast(JSONB).has_key(bindparam("study", type_=String))
     else:
         each = func.json_each(SiteRow.studies).table_valued("value", joins_implicitly=True)
         cond = exists(select(1).select_from(each).where(each.c.value == bindparam("study")))

@@ -1,0 +1,124 @@
+"""Priority judgment: content decides, the sender's urgent flag is only a hint, safety is never lowered."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from triage.classify import Classifier, Judgment, SenderRecord
+from triage.policy import PolicyError, load_policy
+
+POLICY = load_policy()
+
+
+def judge(subject: str, body: str = "", *, due: date | None = None, declared: str | None = None,
+          record: SenderRecord = SenderRecord(), classifier: Classifier | None = None) -> Judgment:  # fmt: skip
+    c = classifier or Classifier(POLICY)
+    return c.judge(subject=subject, body=body, due=due, declared=declared, sender="s1", record=record)
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "rule"),
+    [
+        ("SUSAR notification SU-123", "A suspected unexpected serious adverse reaction was reported.", "safety_event"),
+        ("Participant death", "A participant died at home; file the SAE form.", "safety_event"),
+        ("Dosing paused in cohort 3", "Dosing in cohort 3 is paused with immediate effect.", "urgent_safety_measure"),
+        ("Urgent safety measure", "Liver tests before every dose from Monday.", "urgent_safety_measure"),
+        ("Recall of study drug lot L1234", "The manufacturer is recalling lot L1234.", "ip_integrity"),
+        ("Temperature excursion at depot", "Kits were exposed to 31 °C.", "ip_integrity"),
+        ("Lot L5744", "Stop dispensing it now and keep it in quarantine.", "ip_integrity"),
+        ("Enrolment on hold", "Screening and randomisation are on hold from 2026-03-04.", "enrolment_hold"),
+        ("Please stop screening", "Do not consent new participants.", "enrolment_hold"),
+        ("Emergency unblinding", "Emergency unblinding is now done in the IWRS only.", "emergency_unblinding"),
+    ],
+)
+def test_safety_ip_enrolment_and_unblinding_are_urgent(subject: str, body: str, rule: str) -> None:
+    j = judge(subject, body)
+    assert (j.priority, j.rule, j.protected) == ("urgent", rule, True)
+    assert j.reason  # says why, e.g. "IP integrity: ... (“quarantine”)"
+
+
+def test_a_request_with_a_due_date_is_action_and_the_rest_fyi() -> None:
+    j = judge("Open queries", "38 queries are open. Please close them.", due=date(2026, 3, 8))
+    assert (j.priority, j.reason) == ("action", "request due 2026-03-08")
+    j = judge("Survey", "Please answer our survey by 2026-03-17.")  # the date is only in the text
+    assert j.priority == "action" and "2026-03-17" in j.reason
+    j = judge("Training", "Please finish the module before 15 April 2026.")
+    assert j.priority == "action" and "15 April 2026" in j.reason
+    assert judge("Our office is moving", "The study team moves next month.").priority == "fyi"
+    assert judge("First participant randomized", "The first participant was randomized.").priority == "fyi"
+    assert judge("Quarterly newsletter", "Recruitment figures, new sites and conferences.").priority == "fyi"
+
+
+def test_declared_urgent_is_a_hint_only() -> None:
+    # Routine content marked urgent stays routine, and the reason says the flag was not followed.
+    j = judge("Our office is moving", "New address next month.", declared="urgent")
+    assert j.priority == "fyi" and "not confirmed" in j.reason
+    # A sender who rarely says urgent, on a text that asks for immediate action, is believed.
+    j = judge("Call the hotline", "Please call the sponsor hotline immediately.", declared="urgent",
+              record=SenderRecord(updates=10, declared_urgent=1))  # fmt: skip
+    assert (j.priority, j.rule) == ("urgent", "declared_urgent")
+    # The same text without the flag is not urgent: the cue alone interrupts nobody.
+    assert judge("Call the hotline", "Please call the sponsor hotline immediately.").priority == "fyi"
+
+
+def test_a_sender_who_marks_everything_urgent_does_not_flood_sites() -> None:
+    c = Classifier(POLICY)
+    flooder = SenderRecord(updates=20, declared_urgent=19)
+    assert c.is_flooding(flooder)
+    j = judge("Newsletter", "Please read it immediately!", declared="urgent", record=flooder, classifier=c)
+    assert j.priority == "fyi" and "95%" in j.reason
+    # ...but a real safety message from the same sender is still urgent: content decides.
+    assert judge("SAE follow-up", "Send the SAE form now.", declared="urgent", record=flooder).priority == "urgent"
+    # Too little history to call it flooding.
+    assert not c.is_flooding(SenderRecord(updates=2, declared_urgent=2))
+
+
+def test_declared_low_never_lowers_safety() -> None:
+    j = judge("Temperature excursion", "Kits exposed to 14 °C; quarantine them.", declared="low")
+    assert j.priority == "urgent"
+
+
+class _Refiner:
+    def __init__(self, priority: str) -> None:
+        self.priority = priority
+
+    def refine(self, *, subject: str, body: str, judgment: Judgment) -> Judgment | None:
+        return Judgment(self.priority, "model says so", "llm", judgment.protected)
+
+
+def test_the_llm_may_refine_but_never_downgrade_a_safety_rule() -> None:
+    down = Classifier(POLICY, _Refiner("fyi"))
+    assert judge("SUSAR notification", "A SUSAR was reported.", classifier=down).priority == "urgent"
+    # A non-safety judgment can be changed either way.
+    assert judge("Office move", "New office next month.", classifier=Classifier(POLICY, _Refiner("action"))).priority \
+        == "action"  # fmt: skip
+    assert judge("Survey", "Answer by 2026-03-17.", classifier=down).priority == "fyi"
+    up = Classifier(POLICY, _Refiner("urgent"))
+    assert judge("Office move", "New office next month.", classifier=up).priority == "urgent"
+
+
+def test_llm_replies_are_parsed_defensively() -> None:
+    from triage.refine import parse_reply
+
+    base = Judgment("fyi", "for information", "fyi")
+    assert parse_reply('{"priority": "action", "reason": "asks for a form"}', base).priority == "action"
+    assert parse_reply('sure! ```{"priority": "urgent"}```', base).priority == "urgent"
+    assert parse_reply('{"priority": "critical"}', base) is None
+    assert parse_reply("no json here", base) is None
+    assert parse_reply('{"priority": "fyi"}', base) is None  # agreeing changes nothing
+
+
+def test_a_sponsor_policy_file_is_validated_with_the_field_named(tmp_path: Path) -> None:
+    bad = tmp_path / "policy.yaml"
+    bad.write_text("urgent_rules:\n  - id: x\n    reason: y\n    patterns: ['(unclosed']\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"urgent_rules\.0\.patterns.*bad regular expression"):
+        load_policy(bad)
+    good = tmp_path / "ok.yaml"
+    good.write_text("urgent_rules:\n  - id: nuclear\n    reason: 'site evacuation'\n    patterns: ['evacuat']\n",
+                    encoding="utf-8")  # fmt: skip
+    custom = Classifier(load_policy(good))
+    assert custom.judge(subject="Evacuate the ward", body="", due=None, declared=None, sender="s",
+                        record=SenderRecord()).rule == "nuclear"  # fmt: skip
