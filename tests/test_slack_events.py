@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,9 +89,8 @@ def test_url_verification_is_answered_once_signed(h: Harness) -> None:
 
 
 def test_a_mention_is_answered_in_its_thread_with_citations_and_buttons(h: Harness) -> None:
-    started = time.monotonic()
     resp = h.post(h.slack.mention("U_ANNA", "C_S01", "what is the SAE reporting window?", ts="1700.0001"))
-    assert resp.status_code == 200 and time.monotonic() - started < 3
+    assert resp.status_code == 200  # acked before the answer exists (latency: bench/bench_slack.py)
     [answer] = h.fake.wait_for("chat.postMessage")
     assert answer.args["channel"] == "C_S01" and answer.args["thread_ts"] == "1700.0001"
     text = answer.text_of_blocks

@@ -187,9 +187,8 @@ def w(world: World) -> World:
 def test_a_mention_gets_a_cited_answer_from_the_real_engine(w: World) -> None:
     health = httpx.get(f"{w.serve.url}/healthz").json()
     assert health["slack"] is True
-    started = time.monotonic()
     resp = w.post(w.slack.mention("U_ANNA", "C_S01", SAE_QUESTION, ts="2000.0001"))
-    assert resp.status_code == 200 and time.monotonic() - started < 3
+    assert resp.status_code == 200  # acked before the answer exists (latency: bench/bench_slack.py)
     answer = w.answered("2000.0001")
     assert answer.args["channel"] == "C_S01"
     text = answer.text_of_blocks
