@@ -40,9 +40,8 @@ def main() -> dict[str, dict[str, float]]:
     from core.settings import Settings
     from siteline.container import build
     from siteline.server import create_app
-    from tests.chat_world import load_directory
+    from tests.chat_world import load_directory, write_corpus
     from tests.fake_slack import FakeSlack, SlackPayloads
-    from tests.test_slack_serve import write_corpus
 
     fake = FakeSlack().start()
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:  # Chroma may still hold files

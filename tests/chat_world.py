@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -209,3 +210,36 @@ class FakeGuard:
     def redact(self, text: str) -> FakeRedaction:
         new, n = self.PATTERN.subn("[MRN]", text)
         return FakeRedaction(new, n)
+
+
+def write_corpus(root: Path) -> tuple[Path, Path]:
+    """ORION: a two-page PDF protocol (so citations carry pages); VEGA: a Markdown protocol."""
+    from fpdf import FPDF
+
+    orion, vega = root / "orion", root / "vega"
+    orion.mkdir(parents=True)
+    vega.mkdir(parents=True)
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.multi_cell(
+        0,
+        6,
+        "ORION-301 Clinical Study Protocol\n\n1 Introduction\nThis study evaluates orionumab in "
+        "adults with heart failure.\n\n2 Objectives\nThe primary objective is to compare "
+        "hospitalisation rates over 52 weeks.",
+    )
+    pdf.add_page()
+    pdf.multi_cell(
+        0,
+        6,
+        "8 Safety\n\n8.3 Serious Adverse Events\nAll serious adverse events must be reported to "
+        "the sponsor within 24 hours of the site becoming aware of the event, using the SAE form in "
+        "the EDC.\n\n8.4 Pregnancy\nPregnancies must be reported within 14 days.",
+    )
+    pdf.output(str(orion / "ORION_Protocol.pdf"))
+    (vega / "VEGA_Protocol.md").write_text(
+        "# VEGA-210 Protocol\n\n## 6.2 Visit Windows\n\nVisit 3 may occur within plus or minus 3 days of the "
+        "scheduled date.\n\n## 7.1 Adverse Events\n\nAdverse events are recorded in the EDC at each visit.\n"
+    )
+    return orion, vega
