@@ -210,6 +210,8 @@ def build(
         raised = start + timedelta(minutes=rng.randint(60, (days - 4) * 24 * 60))
         if rng.random() < weekend_bias:  # move it to the nearest Saturday/Sunday, any hour
             raised += timedelta(days=(5 - raised.weekday()) % 7 + rng.choice([0, 1]))
+            if raised > end - timedelta(days=2):
+                raised -= timedelta(days=7)
         row = rng.choice(texts)
         eid = f"{name[:3]}{n + 1:02d}"
         labelled = rng.random() < 0.5
