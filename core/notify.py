@@ -17,6 +17,11 @@ log = logging.getLogger("siteline.notify")
 RECORD_ONLY_KINDS = frozenset({"suppressed"})
 
 
+class NotifierStopped(Exception):
+    """Raised by a Notifier that cannot go on at all (e.g. the replay's output stream closed): the
+    delivery loop stops and lets it propagate, instead of retrying every row into the void."""
+
+
 @dataclass(frozen=True)
 class OutboundMessage:
     """A platform-neutral message: who gets it and what it says; adapters render it."""

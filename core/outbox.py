@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.models import DeliveryRow
-from core.notify import Notifier, OutboundMessage, SendResult
+from core.notify import Notifier, NotifierStopped, OutboundMessage, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +163,8 @@ def backoff(attempts: int, retry_after: float | None) -> timedelta:
 def _send(notifier: Notifier, message: OutboundMessage) -> SendResult:
     try:
         return notifier.send(message)
+    except NotifierStopped:
+        raise
     except Exception as exc:  # the worker boundary: record, back off, keep delivering the others
         log.exception("notifier failed on delivery %s (%s to %s)", message.delivery_id, message.kind, message.recipient)
         return SendResult.retry(f"{type(exc).__name__}: {exc}"[:500])

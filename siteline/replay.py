@@ -20,7 +20,7 @@ from core.clock import VirtualClock, iso, parse_instant
 from core.db import make_engine, make_session_factory, transaction
 from core.directory import upsert
 from core.domain import Person, Site
-from core.notify import OutboundMessage, SendResult
+from core.notify import NotifierStopped, OutboundMessage, SendResult
 from core.settings import Settings
 from scheduler.plugins import EnginePlugin, LineRejected, load_plugins, timer_handlers
 from scheduler.runner import Ticker, run_virtual_until
@@ -111,7 +111,10 @@ class JsonlNotifier:
         }
         if message.payload.get("escalation") is not None:
             record["escalation"] = message.payload["escalation"]
-        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        try:
+            self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        except OSError as exc:  # the reader went away (`| head`) or the disk is full: stop the replay
+            raise NotifierStopped(f"cannot write deliveries: {exc.strerror or exc}") from exc
         self.count += 1
         return SendResult.sent()
 

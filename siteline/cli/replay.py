@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import typer
 
+from core.notify import NotifierStopped
 from scheduler.plugins import PluginError
 from siteline.cli.common import fail
 from siteline.replay import ScenarioError, replay
@@ -29,3 +31,8 @@ def register(app: typer.Typer) -> None:
             fail(str(exc), code=2)
         except PluginError as exc:
             fail(f"cannot start the engines: {exc}", code=1)
+        except NotifierStopped as exc:
+            if isinstance(exc.__cause__, BrokenPipeError):  # `siteline replay x | head`: the reader has enough
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+                raise typer.Exit(0) from None
+            fail(str(exc), code=1)
