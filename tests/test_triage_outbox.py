@@ -1,0 +1,140 @@
+"""Delivery through a flaky Notifier: retries with backoff, Slack's 429 Retry-After, permanent failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from core.db import transaction
+from core.models import DeliveryRow
+from core.notify import OutboundMessage, SendResult
+from core.outbox import STALE_CLAIM, claim_due, enqueue
+from scheduler.runner import Ticker
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class Flaky:
+    """Answers from a script, one result per send; records what it was asked to send."""
+
+    def __init__(self, *script: SendResult | Exception) -> None:
+        self.script = list(script)
+        self.calls: list[OutboundMessage] = []
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        self.calls.append(message)
+        step = self.script.pop(0) if self.script else SendResult.sent(f"ts-{len(self.calls)}")
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+
+def put(factory, n: int = 1, *, at: datetime = T0) -> None:
+    with transaction(factory) as s:
+        for i in range(n):
+            enqueue(s, dedupe_key=f"k{i}", now=at, due_at=at, channel="site", recipient=f"S{i}", kind="digest",
+                    payload={"items": [{"id": f"m{i}"}]})  # fmt: skip
+
+
+def rows(factory) -> list[DeliveryRow]:
+    with transaction(factory) as s:
+        return list(s.execute(select(DeliveryRow).order_by(DeliveryRow.id)).scalars())
+
+
+def ticker(factory, notifier, worker: str = "w1") -> Ticker:
+    return Ticker(factory, timer_handlers={}, notifier=notifier, worker_id=worker)
+
+
+def test_recoverable_failures_retry_with_backoff_then_succeed(factory) -> None:
+    put(factory)
+    flaky = Flaky(SendResult.retry("timeout"), SendResult.retry("HTTP 503"))
+    t = ticker(factory, flaky)
+    t.run(T0)
+    (row,) = rows(factory)
+    assert (row.status, row.attempts, row.last_error, row.due_at) == (
+        "pending",
+        1,
+        "timeout",
+        T0 + timedelta(seconds=30),
+    )
+    t.run(T0 + timedelta(seconds=10))  # not due yet: nothing sent
+    assert len(flaky.calls) == 1
+    t.run(T0 + timedelta(seconds=30))
+    (row,) = rows(factory)
+    assert (row.attempts, row.due_at) == (2, T0 + timedelta(seconds=90))  # 30 s, then 60 s
+    t.run(T0 + timedelta(seconds=90))
+    (row,) = rows(factory)
+    assert (row.status, row.attempts, row.external_ref, row.last_error) == ("sent", 3, "ts-3", None)
+    assert row.sent_at == T0 + timedelta(seconds=90)
+
+
+def test_429_retry_after_is_honoured_and_holds_the_rest_of_the_batch(factory) -> None:
+    put(factory, 3)
+    flaky = Flaky(SendResult.sent("a"), SendResult.retry("429 rate limited", retry_after=42))
+    t = ticker(factory, flaky)
+    t.run(T0)
+    got = rows(factory)
+    assert [r.status for r in got] == ["sent", "pending", "pending"]
+    assert got[1].due_at == got[2].due_at == T0 + timedelta(seconds=42)
+    assert (got[1].attempts, got[2].attempts) == (1, 0)  # the untried row's attempt is not counted
+    assert len(flaky.calls) == 2  # the third was not even tried
+    t.run(T0 + timedelta(seconds=41))
+    assert len(flaky.calls) == 2
+    t.run(T0 + timedelta(seconds=42))
+    assert [r.status for r in rows(factory)] == ["sent", "sent", "sent"]
+    assert [m.recipient for m in flaky.calls] == ["S0", "S1", "S1", "S2"]
+
+
+def test_permanent_failure_is_marked_and_never_retried(factory) -> None:
+    put(factory)
+    flaky = Flaky(SendResult.failed("channel_not_found"))
+    t = ticker(factory, flaky)
+    t.run(T0)
+    t.run(T0 + timedelta(hours=2))
+    (row,) = rows(factory)
+    assert (row.status, row.last_error, len(flaky.calls)) == ("failed", "channel_not_found", 1)
+
+
+def test_retries_stop_after_max_attempts(factory) -> None:
+    put(factory)
+    flaky = Flaky(*[SendResult.retry("503")] * 20)
+    t = ticker(factory, flaky)
+    now = T0
+    for _ in range(12):
+        t.run(now)
+        now += timedelta(hours=1)
+    (row,) = rows(factory)
+    assert (row.status, row.attempts) == ("failed", 8)
+
+
+def test_a_notifier_that_raises_is_a_recoverable_failure_not_a_stuck_row(factory) -> None:
+    put(factory, 2)
+    flaky = Flaky(RuntimeError("socket closed"))
+    t = ticker(factory, flaky)
+    t.run(T0)
+    got = rows(factory)
+    assert (got[0].status, got[0].last_error) == ("pending", "RuntimeError: socket closed")
+    assert got[1].status == "sent"  # one broken send does not stop the others
+
+
+def test_a_row_claimed_by_a_dead_worker_is_reclaimed_after_the_stale_delay(factory) -> None:
+    put(factory)
+    with transaction(factory) as s:  # worker w-dead claims the row and dies before sending it
+        assert len(claim_due(s, now=T0, worker="w-dead", limit=5)) == 1
+    flaky = Flaky()
+    t = ticker(factory, flaky, worker="w2")
+    t.run(T0 + timedelta(minutes=1))
+    assert flaky.calls == []  # still claimed: w-dead might be sending it right now
+    t.run(T0 + STALE_CLAIM + timedelta(seconds=1))
+    assert [r.status for r in rows(factory)] == ["sent"] and len(flaky.calls) == 1
+
+
+def test_replay_batches_record_the_same_outcomes(factory) -> None:
+    put(factory, 3)
+    flaky = Flaky(SendResult.sent("a"), SendResult.failed("gone"), SendResult.retry("429", retry_after=5))
+    t = Ticker(factory, timer_handlers={}, notifier=flaky, worker_id="replay", private_batch=100)
+    t.run(T0)
+    got = rows(factory)
+    assert [(r.status, r.attempts) for r in got] == [("sent", 1), ("failed", 1), ("pending", 1)]
+    assert got[2].due_at == T0 + timedelta(seconds=5)

@@ -1,0 +1,113 @@
+"""`siteline replay` end to end, scored by the contract's own check.py.
+
+The contract's example and the generated scenarios in tests/scenarios/ (DST spring and fall,
+many sites and time zones, reminders, resends, forwards, sponsor+CRO copies, look-alikes, a
+sender who marks everything urgent) must PASS. Malformed lines exit 2 naming the line.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bench.gen_scenario import generate, write
+from siteline.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTRACTS = ROOT.parent / "shared" / "contracts"
+CHECK = CONTRACTS / "check.py"
+SCENARIOS = Path(__file__).parent / "scenarios"
+runner = CliRunner()
+
+
+def need_contracts() -> None:
+    if not CHECK.exists():
+        pytest.skip(f"the shared contracts are not here ({CHECK} is absent): cannot score replays with check.py")
+
+
+def replay(scenario: Path, out: Path) -> None:
+    result = runner.invoke(app, ["replay", str(scenario), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+
+
+def check(scenario: Path, truth: Path, out: Path) -> dict:
+    proc = subprocess.run(
+        [sys.executable, str(CHECK), str(scenario), str(truth), str(out), "--json"],
+        cwd=CONTRACTS,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert proc.returncode == 0 and report["pass_"], report["problems"]
+    return report
+
+
+def test_the_contract_example_passes_check_py(tmp_path: Path) -> None:
+    need_contracts()
+    out = tmp_path / "deliveries.jsonl"
+    replay(CONTRACTS / "examples" / "scenario.jsonl", out)
+    report = check(CONTRACTS / "examples" / "scenario.jsonl", CONTRACTS / "examples" / "truth.json", out)
+    assert (report["lost"], report["doubled"], report["false_merges"]) == (0, 0, 0)
+    assert report["urgent_immediate"] == "4/4" and report["duplicates_merged"] == "13/13"
+    assert report["false_urgent_items"] == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    m2 = next(x for x in lines if x["kind"] == "immediate" and x["items"][0]["id"] == "m2")
+    reason = m2["items"][0]["reason"]
+    assert reason.startswith("IP integrity")
+    assert m2 == {"at": "2026-03-02T07:35:00Z", "to": "S01", "channel": "site", "kind": "immediate",
+                  "items": [{"id": "m2", "priority": "urgent", "reason": reason, "merged": []}]}  # fmt: skip
+    assert {"kind": "suppressed", "to": "S01", "items": [{"id": "m3", "duplicate_of": "m2"}]}.items() <= next(
+        x for x in lines if x["kind"] == "suppressed"
+    ).items()
+
+
+@pytest.mark.parametrize("name", ["triage_dst_spring", "triage_dst_fall", "triage_many_sites"])
+def test_generated_scenarios_pass_check_py(name: str, tmp_path: Path) -> None:
+    need_contracts()
+    out = tmp_path / "deliveries.jsonl"
+    replay(SCENARIOS / f"{name}.jsonl", out)
+    report = check(SCENARIOS / f"{name}.jsonl", SCENARIOS / f"{name}.truth.json", out)
+    assert report["false_urgent_items"] == 0 and report["false_merges"] == 0
+    assert report["noise_ratio"] < 0.65  # a site gets well under two messages for every three updates
+
+
+def test_replay_is_deterministic(tmp_path: Path) -> None:
+    lines, truth = generate(sites=12, days=5, seed=5, start=date(2026, 10, 22))
+    scenario, _ = write(tmp_path / "s", lines, truth)
+    replay(scenario, tmp_path / "a.jsonl")
+    replay(scenario, tmp_path / "b.jsonl")
+    assert (tmp_path / "a.jsonl").read_text() == (tmp_path / "b.jsonl").read_text() != ""
+
+
+SITE = {"type": "site", "at": "2026-03-02T00:00:00Z", "site_id": "S1", "name": "x", "tz": "Europe/Paris",
+        "tier": "standard", "studies": ["A"], "digest_times": ["08:30"], "quiet_hours": ["19:00", "07:00"]}  # fmt: skip
+UPDATE = {"type": "update", "at": "2026-03-02T09:00:00Z", "id": "m1", "from": "p", "org": "sponsor", "study": "A",
+          "sites": "all", "subject": "Hello", "body": "Text"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ('{"type": "update", "at": ', "line 2: not valid JSON"),
+        (json.dumps({**UPDATE, "org": "pharma"}), "line 2 (update): org: Input should be 'sponsor' or 'cro'"),
+        (json.dumps({k: v for k, v in UPDATE.items() if k != "subject"}), "line 2 (update): subject: Field required"),
+        (json.dumps({**UPDATE, "sites": []}), "line 2 (update): sites"),
+        (json.dumps({**UPDATE, "due": "next week"}), "line 2 (update): due"),
+        (json.dumps({**UPDATE, "at": "2026-03-02 09:00"}), "line 2: 'at'"),
+        (json.dumps({**UPDATE, "sites": ["S9"]}), "line 2 (update): sites: unknown site(s) S9"),
+    ],
+)
+def test_a_malformed_line_exits_2_naming_the_line_and_field(tmp_path: Path, bad: str, message: str) -> None:
+    scenario = tmp_path / "bad.jsonl"
+    scenario.write_text(json.dumps(SITE) + "\n" + bad + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["replay", str(scenario)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
