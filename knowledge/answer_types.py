@@ -77,6 +77,16 @@ FREQUENCY = AnswerType(
     True,
 )
 AMOUNT = AnswerType("amount", re.compile(NUMBER), True)
+WHEN = AnswerType(  # "timeline?", "when?": a time expression is likely but not certain ("per the protocol's timetable")
+    "time",
+    re.compile(
+        rf"{DURATION.pattern.pattern}|\b(?:day|week|visit|month)\s+-?\d+\b"
+        r"|\b(?:before|after|prior to|until|within|by)\b"
+        r"|\b(?:immediately|promptly|annually|daily|weekly)\b",
+        re.I,
+    ),
+    False,
+)
 LEAD_TIME = AnswerType(
     "lead time",
     re.compile(rf"{NUMBER}\s*-?\s*{TIME_UNIT}\s+(?:\w+\s+){{0,3}}(?:prior|before|in advance|ahead|earlier)", re.I),
@@ -108,6 +118,7 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
         re.compile(r"\bhow (?:many|much)\b|\bwhat (?:dose|amount|volume)\b|\b(?:max|maximum|minimum|min)\b", re.I),
         AMOUNT,
     ),
+    (re.compile(r"\b(?:timeline|timing|deadline|time ?frame|when)\b", re.I), WHEN),
 ]
 
 

@@ -1,0 +1,177 @@
+"""Answers through the real service, the CLI and the HTTP API, on the small ZX-101 corpus."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from core.models import AuditRow
+from knowledge.models import AnswerRow, ChunkRow, QuestionRow
+from siteline.container import Container
+from tests.test_knowledge_readers import write_corpus
+
+NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def zx101(container: Container, tmp_path: Path) -> Container:
+    write_corpus(tmp_path / "docs")
+    report = container.knowledge.ingest([tmp_path / "docs"], study="ZX-101", kind="protocol", now=NOW, progress=False)
+    assert report.ok
+    return container
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_extractive_answer_quotes_verbatim_and_cites_page_and_section(zx101: Container) -> None:
+    answer = zx101.knowledge.ask(
+        "pt had an SAE - how soon do we report it to the sponsor?",
+        studies=["ZX-101"],
+        asker="u1",
+        surface="test",
+        now=NOW,
+    )
+    assert not answer.abstained and answer.mode == "extractive"
+    assert "within 24 hours" in answer.answer
+    cite = answer.citations[0]
+    assert (cite.doc, cite.version, cite.section, cite.page) == (
+        "ZX101_Protocol.pdf",
+        "1",
+        "6.1.5 Serious Adverse Event Reporting",
+        3,
+    )
+    with zx101.factory() as s:
+        chunk = s.get(ChunkRow, cite.chunk_id)
+        assert chunk is not None and cite.quote in _squash(chunk.text)
+        question = s.get(QuestionRow, answer.question_id)
+        stored = s.get(AnswerRow, answer.answer_id)
+        assert question is not None and question.text.startswith("pt had an SAE") and question.asker == "u1"
+        assert stored is not None and stored.question_id == question.id and stored.citations[0]["version"] == "1"
+        audit = s.execute(select(AuditRow).where(AuditRow.action == "knowledge.answer")).scalars().one()
+        assert audit.detail["cited"] == ["ZX101_Protocol.pdf@1"] and audit.detail["answer_id"] == stored.id
+
+
+def test_chat_phrasing_typos_and_other_formats(zx101: Container) -> None:
+    ask = zx101.knowledge.ask
+    window = ask("visit window after wk 12?", studies=["ZX-101"], asker="u", surface="test", record=False)
+    assert "plus or minus 5 days" in window.answer and window.citations[0].section == "5.2 Visit Schedule"
+    bmi = ask("bmi range for inclusoin?", studies=["ZX-101"], asker="u", surface="test", record=False)
+    assert "18.0 to 32.0 kg/m2" in bmi.answer
+    ship = ask("which days can we ship PK samples?", studies=["ZX-101"], asker="u", surface="test", record=False)
+    assert "Monday to Wednesday" in ship.answer and ship.citations[0].doc == "ZX101_Lab_Manual.docx"
+    store = ask("what temp do we store the IP at?", studies=["ZX-101"], asker="u", surface="test", record=False)
+    assert "15 to 25 degrees Celsius" in store.answer and store.citations[0].page == 4
+    phone = ask(
+        "depot phone number for a temperature excursion?", studies=["ZX-101"], asker="u", surface="test", record=False
+    )
+    assert "+1 (555) 010-2030" in phone.answer and phone.citations[0].section == "2 Receipt of Shipments"
+
+
+UNANSWERABLE = [
+    "what is the medical monitor's phone number?",
+    "what time does the courier collect the PK samples?",
+    "how many mg of zelmivar are in each tablet?",
+    "is the parking at the site free for participants?",
+]
+
+
+def test_abstains_when_the_documents_do_not_answer(zx101: Container) -> None:
+    for question in UNANSWERABLE:
+        answer = zx101.knowledge.ask(question, studies=["ZX-101"], asker="u", surface="test", record=False)
+        assert answer.abstained, (question, answer.answer)
+        assert answer.answer == "Not found in the study documents." and answer.citations == []
+
+
+def test_cli_ingest_ask_and_eval(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from siteline.cli import app
+
+    monkeypatch.setenv("SITELINE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SITELINE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    folder = write_corpus(tmp_path / "docs")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 no")
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest", str(folder), "--study", "ZX-101", "--kind", "protocol"])
+    assert result.exit_code == 1, result.output
+    assert "broken.pdf: not a readable PDF" in result.output
+    assert "study ZX-101: 4 ingested, 0 unchanged, 0 skipped, 1 failed" in result.output
+    result = runner.invoke(
+        app, ["ingest", str(folder / "ZX101_Protocol.pdf"), "--study", "ZX-101", "--kind", "protocol"]
+    )
+    assert result.exit_code == 0 and "unchanged" in result.output
+
+    result = runner.invoke(app, ["ask", "SAE reporting timeline?", "--study", "ZX-101", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {"answer", "abstained", "citations", "mode", "latency_ms"}
+    assert data["abstained"] is False and "24 hours" in data["answer"]
+    assert set(data["citations"][0]) == {"doc", "title", "version", "section", "page", "quote", "score"}
+    result = runner.invoke(app, ["ask", "SAE reporting timeline?", "--study", "NOPE"])
+    assert result.exit_code == 1 and "no documents have been ingested for study NOPE" in result.output
+
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(
+        "\n".join(
+            json.dumps(x)
+            for x in [
+                {
+                    "question": "how soon are SAEs reported?",
+                    "doc": "ZX101_Protocol.txt",
+                    "answer": "24 hours",
+                    "evidence": "to the sponsor within 24 hours of awareness",
+                    "kind": "numeric",
+                },
+                {
+                    "question": "what time does the courier come?",
+                    "doc": "",
+                    "answer": "",
+                    "evidence": "",
+                    "kind": "unanswerable",
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["eval", str(qa), "--json", "--k", "3"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    figures = report["figures"]
+    assert figures["evidence_in_top_3"] == 1.0 and figures["numeric_answer"] == 1.0
+    assert figures["abstained_when_unanswerable"] == 1.0 and figures["false_abstain"] == 0.0
+    assert [r["abstained"] for r in report["rows"]] == [False, True]
+    assert report["rows"][0]["evidence_rank"] == 1 and report["rows"][0]["latency_ms"] >= 0
+    table = runner.invoke(app, ["eval", str(qa)])
+    assert table.exit_code == 0 and re.search(r"evidence in top 5\s*│\s*1\.0", table.output)
+
+
+def test_api_ask_needs_the_token_names_bad_fields_and_answers(zx101: Container) -> None:
+    from siteline.server import create_app
+
+    zx101.settings.api_token = SecretStr("s3cret")
+    client = TestClient(create_app(zx101))
+    body = {"question": "how should study tablets be stored?", "study": "ZX-101"}
+    assert client.post("/api/ask", json=body).status_code == 401
+    assert client.post("/api/ask", json=body, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    auth = {"Authorization": "Bearer s3cret"}
+    bad = client.post("/api/ask", json={"study": "ZX-101"}, headers=auth)
+    assert bad.status_code == 422 and "question" in json.dumps(bad.json())
+    missing = client.post("/api/ask", json={"question": "x", "study": "NOPE"}, headers=auth)
+    assert missing.status_code == 404 and "NOPE" in missing.json()["detail"]
+    ok = client.post("/api/ask", json=body, headers=auth)
+    assert ok.status_code == 200
+    data = ok.json()
+    assert not data["abstained"] and "15 to 25 degrees Celsius" in data["answer"]
+    assert data["citations"][0]["doc"] == "ZX101_Protocol.pdf" and data["citations"][0]["page"] == 4
+    with zx101.factory() as s:
+        assert s.execute(select(QuestionRow).where(QuestionRow.surface == "api")).scalars().one().asker == "api"
