@@ -14,11 +14,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.clock import iso, parse_instant
+from core.clock import iso
 from core.directory import Directory
 from core.models import TimerRow
 from core.settings import Settings
-from escalation import deliveries, journal
+from escalation import deliveries, journal, site_updates
+from escalation.errors import Conflict, EscalationError, Forbidden
 from escalation.infer import Refiner, infer
 from escalation.ladder import (
     RAISE_ZONE,
@@ -29,9 +30,7 @@ from escalation.ladder import (
     directory_recipients,
     first,
     notices,
-    project,
 )
-from escalation.messages import CATEGORY_LABELS, local, path_lines, role_label
 from escalation.models import EscalationRow
 from escalation.policy_store import current_policy
 from escalation.refine import build_refiner
@@ -42,24 +41,6 @@ OPEN = ("raised", "notified", "handed_on")
 # An ack at the very deadline counts as in time (the contract: a deadline at or after the ack
 # does not hand on); the timer fires just after it, so input at that instant is applied first.
 AFTER_DEADLINE = timedelta(microseconds=1)
-
-
-class EscalationError(ValueError):
-    """Input the engine refuses; the message says what was wrong. Subclasses map to HTTP codes."""
-
-    status = 422
-
-
-class NotFound(EscalationError):
-    status = 404
-
-
-class Conflict(EscalationError):
-    status = 409
-
-
-class Forbidden(EscalationError):
-    status = 403
 
 
 def timer_key(esc_id: str, level: int) -> str:
@@ -156,10 +137,10 @@ def raise_escalation(
     esc.level = snap.notify_through_level
     esc.status = "notified" if head is not None and head.due <= now else "raised"
     if head is None:
-        _halt(session, esc, directory, now=now)
+        site_updates.halt(session, esc, snap, directory, now=now)
     else:
         _arm(session, esc, snap, head)
-    _tell_site_raised(session, esc, snap, directory, now=now)
+    site_updates.tell_raised(session, esc, snap, directory, now=now)
     return esc
 
 
@@ -274,95 +255,9 @@ def hand_on(session: Session, timer: TimerRow, now: datetime) -> None:
         session, esc, snap, directory, level=esc.level, when=deadline, zone=zone, now=now, previous_role=previous_role
     )
     if head is None:
-        _halt(session, esc, directory, now=now)
+        site_updates.halt(session, esc, snap, directory, now=now)
         return
     _arm(session, esc, snap, head)
-    site = directory.site(esc.site)
-    tz = site.tz if site else "UTC"
-    recipients = directory_recipients(directory, snap, site=esc.site, study=esc.study)
-    plan = _replan(snap, recipients, esc.level, deadline, zone)
-    lines = path_lines(plan, now, tz, engaged_through=esc.level, from_level=esc.level)
-    text = (
-        f"Update on {esc.id}: the {role_label(previous_role)} did not acknowledge in time, so it has gone "
-        f"up to level {esc.level}.\n" + "\n".join(lines)
+    site_updates.tell_handed_on(
+        session, esc, snap, directory, previous_role=previous_role, when=deadline, zone=zone, now=now
     )
-    deliveries.update_site(
-        session, esc, event=f"hand_on:L{esc.level}", status="handed_on", text=text, now=now, extra={"path": lines}
-    )
-
-
-def _replan(snap: Snapshot, recipients: Any, level: int, when: datetime, zone: str) -> list[Any]:
-    """The path from `level` on, `level` being told from `when` (for the site's update)."""
-    shifted = snap.model_copy(update={"notify_through_level": level})
-    return [p for p in project(shifted, recipients, when, zone) if p.level >= level]
-
-
-def _halt(session: Session, esc: EscalationRow, directory: Directory, *, now: datetime) -> None:
-    """Nobody holds the role for this level: stop climbing, tell the site, alert operations.
-
-    The contract's ladder stops at a level with nobody to tell, so the engine does not skip
-    ahead; instead the gap is made loud: the site is told plainly and every head of clinical
-    operations gets an `escalation_update` naming the missing role, and the escalation is
-    listed as halted until someone acknowledges or resolves it.
-    """
-    snap = snapshot_of(esc)
-    roles = " / ".join(role_label(r) for r in snap.roles(esc.level))
-    esc.halted = f"nobody is registered as {roles} for study {esc.study} at site {esc.site}"
-    esc.deadline_at = None
-    journal.record(session, esc, "halted", now=now, actor="siteline", detail={"reason": esc.halted})
-    heads = directory.recipients("clinops_head", site=esc.site, study=esc.study)
-    for head in heads:
-        deliveries.update_person(
-            session,
-            esc,
-            head.person_id,
-            event=f"halted:L{esc.level}",
-            status="halted",
-            now=now,
-            text=f"Routing gap: escalation {esc.id} ({esc.site}, {esc.study}, {esc.severity}) cannot reach level "
-            f"{esc.level}: {esc.halted}. Please take it or fix the directory.",
-        )
-    who = "the head of clinical operations has been alerted" if heads else "please contact your CRA directly"
-    deliveries.update_site(
-        session,
-        esc,
-        event=f"halted:L{esc.level}",
-        status="halted",
-        now=now,
-        text=f"Update on {esc.id}: {esc.halted}, so it cannot go further automatically; {who}.",
-    )
-
-
-def _tell_site_raised(
-    session: Session, esc: EscalationRow, snap: Snapshot, directory: Directory, *, now: datetime
-) -> None:
-    site = directory.site(esc.site)
-    tz = site.tz if site else "UTC"
-    recipients = directory_recipients(directory, snap, site=esc.site, study=esc.study)
-    lines = path_lines(project(snap, recipients, esc.raised_at), now, tz, engaged_through=esc.level)
-    label = CATEGORY_LABELS.get(esc.category, esc.category)
-    guessed = f" (Siteline's reading: {esc.inference_reason})" if esc.inference_reason else ""
-    first = ""
-    if esc.status != "notified":
-        first = f" Nobody is in working hours yet; the first person sees it {_first(esc, tz)}."
-    text = (
-        f"Your escalation {esc.id} is logged as {label}, {esc.severity}{guessed}.{first} Who will see it:\n"
-        + "\n".join(lines)
-        + "\nYou will get an update here when it is acknowledged, handed on or resolved."
-    )
-    deliveries.update_site(
-        session,
-        esc,
-        event="raise",
-        status=esc.status,
-        text=text,
-        now=now,
-        extra={"path": lines, "reason": esc.inference_reason or None},
-    )
-
-
-def _first(esc: EscalationRow, tz: str) -> str:
-    starts = sorted(esc.level_started.values()) if esc.level_started else []
-    if not starts:
-        return "when the directory names someone"
-    return f"on {local(parse_instant(starts[0]), tz)} your time"

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.models import TimerRow
 from core.settings import Settings
+from escalation.engine import raise_escalation
 from escalation.models import EscalationRow
 from scheduler import timers
 
@@ -94,8 +95,6 @@ def open_question_to_escalation(
     settings: Settings | None = None,
 ) -> EscalationRow:
     """Raise (once per question) a protocol_clarification escalation for an unanswered question."""
-    from escalation.engine import raise_escalation
-
     existing = session.execute(select(EscalationRow).where(EscalationRow.question_id == question_id)).scalar()
     if existing is not None:
         return existing

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
-from escalation.engine import HAND_ON, EscalationError, hand_on, raise_escalation
+from escalation.engine import HAND_ON, hand_on, raise_escalation
+from escalation.errors import EscalationError
 from escalation.infer import load_rules
 from escalation.lines import AckLine, EscalationLine, PolicyLine, ResolveLine
 from escalation.open_questions import OPEN_QUESTION, on_open_question_timer

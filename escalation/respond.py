@@ -16,7 +16,8 @@ from core import outbox
 from core.directory import Directory
 from core.models import DeliveryRow
 from escalation import deliveries, journal
-from escalation.engine import OPEN, Conflict, Forbidden, NotFound, timer_key
+from escalation.engine import OPEN, timer_key
+from escalation.errors import Conflict, Forbidden, NotFound
 from escalation.messages import person_label, role_label
 from escalation.models import EscalationRow, NoticeRow
 from scheduler import timers

@@ -7,7 +7,8 @@ scope, 409 conflicting state, 422 bad input) and whose message names the field.
 
 from __future__ import annotations
 
-from escalation.engine import Conflict, EscalationError, Forbidden, NotFound, raise_escalation
+from escalation.engine import raise_escalation
+from escalation.errors import Conflict, EscalationError, Forbidden, NotFound
 from escalation.open_questions import (
     OpenQuestionPort,
     cancel_open_question,

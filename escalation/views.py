@@ -16,7 +16,8 @@ from core.clock import iso, parse_instant
 from core.directory import Directory
 from core.settings import Settings
 from escalation.deliveries import iso_duration
-from escalation.engine import OPEN, EscalationError, snapshot_of
+from escalation.engine import OPEN, snapshot_of
+from escalation.errors import EscalationError
 from escalation.infer import infer
 from escalation.ladder import build_snapshot, directory_recipients, project
 from escalation.messages import CATEGORY_LABELS, duration, path_lines, person_label, role_label
