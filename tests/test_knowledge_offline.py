@@ -1,0 +1,60 @@
+"""Reopening the indexes in a new process never touches the network (no model download, no telemetry)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from core.settings import Settings
+from siteline.container import build
+
+GUARDED_ASK = r"""
+import json, socket, sys
+attempts = []
+
+def refuse(*args, **kwargs):
+    attempts.append(repr(args[1:] if args else kwargs)[:80])
+    raise OSError("network disabled by the test")
+
+socket.socket.connect = refuse
+socket.socket.connect_ex = refuse
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+
+from core.settings import Settings
+from siteline.container import build
+
+c = build(Settings(_env_file=None))
+answer = c.knowledge.ask("how often do participants visit?", studies=["OFF"], asker="t", surface="test", record=False)
+print(json.dumps({"answer": answer.answer, "abstained": answer.abstained, "attempts": attempts}))
+"""
+
+
+def test_a_new_process_answers_from_the_stored_index_without_network(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    settings = Settings(SITELINE_HOME=home, _env_file=None)
+    doc = tmp_path / "Visits.md"
+    doc.write_text("# Visits\n\nParticipants visit the clinic every 2 weeks.\n", encoding="utf-8")
+    container = build(settings)
+    report = container.knowledge.ingest([doc], study="OFF", kind="sop", now=datetime.now(UTC), progress=False)
+    assert report.ok
+    container.engine.dispose()
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SITELINE_", "OPENAI_"))}
+    env.update(SITELINE_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+    done = subprocess.run(
+        [sys.executable, "-c", GUARDED_ASK],
+        env=env,
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["attempts"] == []
+    assert not result["abstained"] and "every 2 weeks" in result["answer"]
