@@ -52,10 +52,14 @@ class World:
             upsert(session, sites if sites is not None else SITES, [])
         self.seq = 0
 
-    def send(self, at: str | datetime, **fields: Any) -> Decision:
-        """Store an update at `at` (timers due before it run first, as in a replay)."""
+    def send(self, at: str | datetime, *, deliver_before: bool = True, **fields: Any) -> Decision:
+        """Store an update at `at` (timers and deliveries due before it run first, as in a replay,
+        unless `deliver_before` is False: then the clock just moves, nothing is sent)."""
         when = parse_instant(at) if isinstance(at, str) else at
-        self.advance(when)
+        if deliver_before:
+            self.advance(when)
+        else:
+            self.clock.advance_to(when)
         self.seq += 1
         data: dict[str, Any] = {"id": f"m{self.seq}", "from": "sm-1", "org": "sponsor", "study": "ALPHA",
                                 "sites": "all", "body": ""} | fields  # fmt: skip
