@@ -231,9 +231,7 @@ def build(
         snap = build_snapshot(parsed, version=None, category=row["category"], severity=row["severity"], tier=tier)
         plan = project(
             snap,
-            lambda lv, s=snap, si=sid, st=study: [
-                (p, r) for r in s.roles(lv) for p in _recipients(r, si, st)
-            ],
+            lambda lv, s=snap, si=sid, st=study: [(p, r) for r in s.roles(lv) for p in _recipients(r, si, st)],
             raised,
         )
         answer = _outcome(rng, plan, raised)
