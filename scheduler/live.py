@@ -35,7 +35,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("siteline.scheduler")
 
-LEADER_LOCK_KEY = 0x51_7E_11_4E  # pg advisory lock id: "the scheduler leader"
+LEADER_LOCK_KEY = 0x517E114E  # pg advisory lock class: "the scheduler leader" (with the schema, below)
+
+
+_TRY_LOCK = text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))")
+_UNLOCK = text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))")
 
 
 class LeaderLock:
@@ -64,7 +68,9 @@ class LeaderLock:
         conn = None
         try:
             conn = self.engine.connect()
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY}).scalar())
+            # One leader per database *and schema*: deployments (or test runs) sharing a server in
+            # separate schemas each elect their own.
+            got = bool(conn.execute(_TRY_LOCK, {"k": LEADER_LOCK_KEY}).scalar())
             conn.commit()  # the lock is session-level: it outlives this transaction
         except DBAPIError:
             log.warning("could not reach the database to take the scheduler lead; retrying next tick")
@@ -82,7 +88,7 @@ class LeaderLock:
         if self._conn is None:
             return
         try:
-            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK_KEY})
+            self._conn.execute(_UNLOCK, {"k": LEADER_LOCK_KEY})
             self._conn.commit()
         except DBAPIError:
             pass  # the connection is gone, and the lock with it
