@@ -22,4 +22,6 @@ for module in (knowledge, demo, directory, serve, replay, triage, escalations, a
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # bm25s sets its logger to DEBUG when imported; unpropagated, only its warnings reach stderr (lastResort)
+    logging.getLogger("bm25s").propagate = False
     app()
