@@ -32,6 +32,15 @@ def judge(subject: str, body: str = "", *, due: date | None = None, declared: st
         ("Enrolment on hold", "Screening and randomisation are on hold from 2026-03-04.", "enrolment_hold"),
         ("Please stop screening", "Do not consent new participants.", "enrolment_hold"),
         ("Emergency unblinding", "Emergency unblinding is now done in the IWRS only.", "emergency_unblinding"),
+        # other wordings of the same kinds of message
+        ("Suspend dosing", "All participants: suspend dosing until further notice.", "urgent_safety_measure"),
+        ("DSMB recommendation", "The DSMB recommends pausing enrolment.", "urgent_safety_measure"),
+        ("Amendment pending", "No new patients may be enrolled until approval.", "enrolment_hold"),
+        ("Kits affected by a temperature deviation", "Keep them aside.", "ip_integrity"),
+        ("Depot incident", "The freezer failed overnight; kits affected.", "ip_integrity"),
+        ("Batch B7", "Place all kits from batch B7 on hold.", "ip_integrity"),
+        ("Important safety information", "New hepatotoxicity findings.", "safety_event"),
+        ("IWRS outage", "How to unblind a participant in an emergency.", "emergency_unblinding"),
     ],
 )
 def test_safety_ip_enrolment_and_unblinding_are_urgent(subject: str, body: str, rule: str) -> None:
@@ -50,6 +59,10 @@ def test_a_request_with_a_due_date_is_action_and_the_rest_fyi() -> None:
     assert judge("Our office is moving", "The study team moves next month.").priority == "fyi"
     assert judge("First participant randomized", "The first participant was randomized.").priority == "fyi"
     assert judge("Quarterly newsletter", "Recruitment figures, new sites and conferences.").priority == "fyi"
+    # Safety words in routine admin are not emergencies; past events in a routine text neither.
+    assert judge("SAE reconciliation", "Please reconcile SAEs by 2026-03-10.").priority == "action"
+    assert judge("Newsletter", "This month: SAE reporting refresher webinar.").priority == "fyi"
+    assert judge("Follow-up visits", "Participants who discontinued treatment attend follow-up.").priority == "fyi"
 
 
 def test_declared_urgent_is_a_hint_only() -> None:

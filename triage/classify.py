@@ -53,7 +53,7 @@ class Classifier:
     def __init__(self, policy: TriagePolicy, refiner: Refiner | None = None) -> None:
         self.policy = policy
         self.refiner = refiner
-        self._urgent = [(r, r.compiled) for r in policy.urgent_rules]
+        self._urgent = [(r, r.compiled, r.compiled_unless) for r in policy.urgent_rules]
         self._due = [re.compile(p, re.IGNORECASE) for p in policy.action.text_due_patterns]
         self._cues = [re.compile(p, re.IGNORECASE) for p in policy.declared_urgent.cue_patterns]
 
@@ -93,11 +93,17 @@ class Classifier:
         record: SenderRecord,
     ) -> Judgment:
         text = f"{subject}\n{body}"
-        for rule, patterns in self._urgent:
+        for rule, patterns, unless in self._urgent:
+            if unless and any(u.search(text) for u in unless):
+                continue
             for pattern in patterns:
                 m = pattern.search(text)
                 if m:
-                    return Judgment("urgent", f"{rule.reason} (“{_clip(m.group(0))}”)", rule.id, rule.protected)
+                    end = m.end()
+                    while end < len(text) and text[end].isalnum():  # quote whole words
+                        end += 1
+                    quote = _clip(text[m.start() : end])
+                    return Judgment("urgent", f"{rule.reason} (“{quote}”)", rule.id, rule.protected)
         if declared == "urgent" and not self.is_flooding(record) and any(c.search(text) for c in self._cues):
             return Judgment("urgent", self.policy.declared_urgent.reason.format(sender=sender), "declared_urgent")
         due_text = due.isoformat() if due else self._due_in_text(text)

@@ -21,6 +21,7 @@ _PREFIX = re.compile(
     r"|(?:(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|final|last|friendly|gentle|kind|quick|urgent)\s+)*"
     r"reminder\s*(?:#?\d+)?\s*(?:[:\-–—!]|$)"
     r"|re-?send(?:ing)?\s*[:\-–—]|re-?sent\s*[:\-–—]|repost(?:ed|ing)?\s*[:\-–—]"
+    r"|rappel\s*[:\-–—]|follow[- ]?up\s*[:\-–—]|(?:first|second|third|final|last)\s+notice\s*[:\-–—]"
     r"|(?:forwarded|forwarding)\s*[:\-–—]"
     r")\s*",
     re.IGNORECASE,
@@ -38,7 +39,8 @@ _HEADER_LINE = re.compile(
 _INTRO = re.compile(
     r"\b(?:forward(?:ed|ing)?|fwd|resend(?:ing)?|re-?sen(?:t|ding)|remind(?:er|ing)?|still (?:open|pending|outstanding)"
     r"|in case you missed|missed (?:it|this)|bump(?:ing)?|following up|follow(?:ing)?[- ]up|see below|below"
-    r"|passing (?:on|along)|sharing|as (?:sent|announced) (?:earlier|before|previously)|once more|once again)\b",
+    r"|passing (?:on|along)|sharing|as (?:sent|announced) (?:earlier|before|previously)|once more|once again"
+    r"|for your (?:information|attention|reference)|fyi|on behalf of|relaying|re-?circulat\w*|copying)\b",
     re.IGNORECASE,
 )
 _SIGNOFF = re.compile(
@@ -72,7 +74,7 @@ IGNORABLE = frozenset({
     "your", "please", "kindly", "dear", "hi", "hello", "all", "team", "colleagues", "site", "sites", "regards",
     "best", "kind", "thanks", "thank", "cheers", "reminder", "friendly", "gentle", "just", "fw", "fwd", "re", "tr",
     "resend", "resending", "forwarded", "forwarding", "below", "above", "message", "note", "fyi", "sponsor", "cro",
-    "sharing", "behalf", "following", "up", "again",
+    "sharing", "behalf", "following", "up", "again", "original", "email", "mail", "forward", "sponsor's", "cro's",
 })  # fmt: skip
 
 

@@ -41,8 +41,9 @@ class UrgentRule(_Strict):
     reason: str = Field(min_length=1, max_length=200)
     protected: bool = True
     patterns: list[str] = Field(min_length=1)
+    unless: list[str] = Field(default_factory=list)  # any of these in the text: the rule does not apply
 
-    @field_validator("patterns")
+    @field_validator("patterns", "unless")
     @classmethod
     def _valid(cls, value: list[str]) -> list[str]:
         _compile(value)
@@ -51,6 +52,10 @@ class UrgentRule(_Strict):
     @property
     def compiled(self) -> list[re.Pattern[str]]:
         return _compile(self.patterns)
+
+    @property
+    def compiled_unless(self) -> list[re.Pattern[str]]:
+        return _compile(self.unless)
 
 
 class ActionPolicy(_Strict):
