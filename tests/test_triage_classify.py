@@ -75,6 +75,11 @@ def test_declared_urgent_is_a_hint_only() -> None:
     assert (j.priority, j.rule) == ("urgent", "declared_urgent")
     # The same text without the flag is not urgent: the cue alone interrupts nobody.
     assert judge("Call the hotline", "Please call the sponsor hotline immediately.").priority == "fyi"
+    # A cue only in the wrapper ("URGENT reminder:") is not the message asking for immediate action.
+    c = Classifier(POLICY)
+    j = c.judge(subject="URGENT reminder: Survey", body="Please answer.", due=None, declared="urgent", sender="s",
+                record=SenderRecord(10, 1), core="Survey\nPlease answer.")  # fmt: skip
+    assert j.priority == "fyi"
 
 
 def test_a_sender_who_marks_everything_urgent_does_not_flood_sites() -> None:

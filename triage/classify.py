@@ -71,8 +71,13 @@ class Classifier:
         declared: str | None,
         sender: str,
         record: SenderRecord,
+        core: str | None = None,
     ) -> Judgment:
-        judgment = self._by_rules(subject=subject, body=body, due=due, declared=declared, sender=sender, record=record)
+        """`core` is the message without reminder/forward wrappers (see triage.fingerprint): the
+        declared-urgent cue is looked for there, so "URGENT reminder:" alone never interrupts."""
+        judgment = self._by_rules(
+            subject=subject, body=body, due=due, declared=declared, sender=sender, record=record, core=core
+        )
         if self.refiner is None:
             return judgment
         refined = self.refiner.refine(subject=subject, body=body, judgment=judgment)
@@ -91,6 +96,7 @@ class Classifier:
         declared: str | None,
         sender: str,
         record: SenderRecord,
+        core: str | None = None,
     ) -> Judgment:
         text = f"{subject}\n{body}"
         for rule, patterns, unless in self._urgent:
@@ -104,7 +110,8 @@ class Classifier:
                         end += 1
                     quote = _clip(text[m.start() : end])
                     return Judgment("urgent", f"{rule.reason} (“{quote}”)", rule.id, rule.protected)
-        if declared == "urgent" and not self.is_flooding(record) and any(c.search(text) for c in self._cues):
+        cue_text = text if core is None else core
+        if declared == "urgent" and not self.is_flooding(record) and any(c.search(cue_text) for c in self._cues):
             return Judgment("urgent", self.policy.declared_urgent.reason.format(sender=sender), "declared_urgent")
         due_text = due.isoformat() if due else self._due_in_text(text)
         note = self._declared_note(declared, record)

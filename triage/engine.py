@@ -85,6 +85,7 @@ class TriageEngine:
         sites = resolve(session, study=update.study, sites=update.sites)
         record = self.sender_record(session, update.sender, now)
         flooding = self.classifier.is_flooding(record)
+        fp = fingerprint(update.subject, update.body, self.policy.dedupe.state_words)
         judgment = self.classifier.judge(
             subject=update.subject,
             body=update.body,
@@ -92,8 +93,8 @@ class TriageEngine:
             declared=update.declared_priority,
             sender=update.sender,
             record=record,
+            core=fp.core,
         )
-        fp = fingerprint(update.subject, update.body, self.policy.dedupe.state_words)
         site_ids = [s.site_id for s in sites]
         states = lock_states(session, site_ids, lock=lock)
         matches = find_matches(
