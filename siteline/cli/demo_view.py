@@ -47,10 +47,12 @@ This demo runs the same engines over a bundled, [italic]fictional[/] study:
   [cyan]VEGA-210[/]   velnostat in chronic urticaria: a short protocol (another study, other sites)
 
 Try asking:
-  [green]whats the window for the wk 12 visit?[/]
-  [green]pt just told us she's pregnant - how fast do we report?[/]
-  [green]our IP fridge was at 11 degrees for 40 min, what do I do with the kits?[/]
-  [green]what's the medical monitor's phone number?[/]   [dim](not in the documents: watch it say so)[/]
+  [green]how long do we need to observe pts after the injection?[/]
+  [green]when must a pregnancy be reported?[/]
+  [green]how do I unblind a pt in an emergency?[/]
+  [green]which days can we ship frozen PK samples?[/]
+  [green]is there parking validation for study pts?[/]   [dim](not in the documents: watch it say so)[/]
+Then [bold]:as p-osa-crc[/] (a VEGA-210 coordinator in Osaka) and ask [green]what temp do we store IP at?[/]
 
 Commands: [bold]:help  :as <person>  :people  :study  :updates  :escalate <text>  :quit[/]
 [dim]Data folder: {home}[/]"""
