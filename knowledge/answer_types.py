@@ -29,6 +29,9 @@ UNIT_WORDS = {
     "cc": r"(?:cc|mL)",
 }
 NUMBER = r"(?<![A-Za-z])\d+(?:[.,]\d+)?"
+NUMBER_WORDS = r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|once|twice|single)\b"
+# "Period 1 Day -1", "Visit 3", "Week 12": schedule labels, not durations
+NOT_A_LABEL = r"(?<![Pp]eriod )(?<![Vv]isit )(?<![Cc]ycle )(?<![Ww]eek )(?<![Dd]ay )(?<![Dd]ay -)"
 TIME_UNIT = r"(?:min(?:ute)?s?|h(?:ou)?rs?|hours?|h|days?|d|weeks?|wks?|months?|mos?|years?|yrs?)\b"
 
 
@@ -65,7 +68,7 @@ CLOCK = AnswerType(
 )
 DURATION = AnswerType(
     "duration",
-    re.compile(rf"{NUMBER}\s*(?:[-–]|to)?\s*(?:{NUMBER})?\s*-?\s*{TIME_UNIT}|±\s*{NUMBER}", re.IGNORECASE),
+    re.compile(rf"{NOT_A_LABEL}{NUMBER}\s*(?:[-–]|to)?\s*(?:{NUMBER})?\s*-?\s*{TIME_UNIT}|±\s*{NUMBER}", re.IGNORECASE),
     True,
 )
 FREQUENCY = AnswerType(
@@ -76,13 +79,12 @@ FREQUENCY = AnswerType(
     ),
     True,
 )
-AMOUNT = AnswerType("amount", re.compile(NUMBER), True)
+AMOUNT = AnswerType("amount", re.compile(rf"{NUMBER}|{NUMBER_WORDS}", re.I), True)
 WHEN = AnswerType(  # "timeline?", "when?": a time expression is likely but not certain ("per the protocol's timetable")
     "time",
     re.compile(
         rf"{DURATION.pattern.pattern}|\b(?:day|week|visit|month)\s+-?\d+\b"
-        r"|\b(?:before|after|prior to|until|within|by)\b"
-        r"|\b(?:immediately|promptly|annually|daily|weekly)\b",
+        r"|\b(?:immediately|promptly|as soon as possible|no later than|annually|daily|weekly|monthly)\b",
         re.I,
     ),
     False,
@@ -94,7 +96,14 @@ LEAD_TIME = AnswerType(
 )
 
 QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
-    (re.compile(r"\b(?:phone|telephone|tel|fax|hotline|pager)\b|\bnumber to call\b|\bcontact number\b", re.I), PHONE),
+    (
+        re.compile(
+            r"\b(?:phone|telephone|tel|fax|pager|cell)\s*(?:number|no\b|#)|\bnumber to (?:call|fax)\b"
+            r"|\bcontact number\b|\bhotline\b|\b(?:phone|fax)\s*\??\s*$",
+            re.I,
+        ),
+        PHONE,
+    ),
     (re.compile(r"\be-?mail\b", re.I), EMAIL),
     (re.compile(r"\b(?:website|web site|url|web address|portal link)\b", re.I), WEB),
     (
@@ -108,7 +117,8 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\bhow often\b|\bhow frequently\b|\bfrequency\b|\bhow many times\b", re.I), FREQUENCY),
     (
         re.compile(
-            r"\bhow (?:long|soon|early|late)\b|\bwithin how\b|\bhow many (?:days|weeks|hours|minutes|months|years)\b"
+            r"\bhow (?:long|soon|early|late|fast|quickly)\b|\bwithin how\b"
+            r"|\bhow many (?:days|weeks|hours|minutes|months|years)\b"
             r"|\bwhat (?:is the )?(?:window|interval|duration)\b|\bwashout\b",
             re.I,
         ),

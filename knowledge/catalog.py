@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.keyword_index import IndexedChunk
+from knowledge.lexicon import TERMS_VERSION
 from knowledge.models import ChunkRow, DocumentRow, DocumentVersionRow
 
 
@@ -58,8 +59,8 @@ def versions_for(session: Session, studies: Sequence[str]) -> list[VersionInfo]:
 
 
 def fingerprint(versions: Iterable[VersionInfo]) -> str:
-    """Identifies the set of chunks of a study: changes whenever a version is added or removed."""
-    parts = sorted(f"{v.version_id}:{v.chunk_count}" for v in versions)
+    """Identifies the set of chunks of a study (and how they are tokenized): a stale index is rebuilt."""
+    parts = [f"terms{TERMS_VERSION}", *sorted(f"{v.version_id}:{v.chunk_count}" for v in versions)]
     return hashlib.sha256(",".join(parts).encode()).hexdigest()[:32]
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 LEXICON_FILE = Path(__file__).parent / "assets" / "lexicon.yaml"
+TERMS_VERSION = 2  # bump when `terms()` changes: stored keyword indexes are then rebuilt
 COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
 CAMEL = re.compile(r"(?<=[a-z]{3})(?=[A-Z][a-z]{2})")
 ALNUM_RUN = re.compile(r"[a-z]+|[0-9]+")
@@ -62,7 +63,7 @@ def _compound_terms(raw: str) -> list[str]:
         if len(runs) > 1:
             out.extend(r for r in runs if len(r) >= 2 or r.isdigit())
     if len(pieces) > 1:
-        out.append("".join(p.lower() for p in pieces))
+        out.append(stem("".join(p.lower() for p in pieces)))
     return out
 
 
@@ -110,6 +111,7 @@ class Concept:
 
     word: str
     alternatives: list[tuple[frozenset[str], float, bool]] = field(default_factory=list)  # terms, strength, own
+    unknown: bool = False  # no index term, shorthand or spelling match stands for this word
 
     def add(self, found: list[str], strength: float, *, own: bool) -> None:
         if found:
@@ -213,6 +215,9 @@ def expand(question: str, vocab: Mapping[str, int]) -> QueryTerms:
         else:
             semantic.append(word)
         if concept.alternatives:
+            query.concepts.append(concept)
+        elif key is None and word.isalpha() and len(word) >= 3 and word not in stopwords():
+            concept.unknown = True  # the documents never use this word: a sentence cannot cover it
             query.concepts.append(concept)
     query.semantic_text = " ".join(semantic) if semantic else question
     return query

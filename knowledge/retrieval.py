@@ -27,7 +27,7 @@ RRF_K = 60
 CANDIDATES = 40
 ROUTE_BONUS = 1.0 / (RRF_K + 1)
 RERANK = 30  # fused candidates whose sentences are scored
-RERANK_WEIGHT = 0.03  # a chunk covering the whole question in one sentence gains ~2 first places of RRF
+RERANK_WEIGHT = 0.05  # a chunk covering the whole question in one sentence gains ~2 first places of RRF
 
 
 @dataclass
@@ -150,7 +150,8 @@ class HybridRetriever:
             ranked = sorted(cands.values(), key=lambda c: -c.fused)
             rows = chunks_by_id(session, [c.chunk_id for c in ranked[: max(k, RERANK)]])
         idf = {t: math.log(1 + (total - vocab.get(t, 0) + 0.5) / (vocab.get(t, 0) + 0.5)) for t in query.weights}
-        concepts = weigh(query, idf, routing_terms)
+        rarest = math.log(1 + (total + 0.5) / 1.5)
+        concepts = weigh(query, idf, routing_terms, rarest)
         for c in ranked[:RERANK]:
             row = rows.get(c.chunk_id)
             if row is not None:

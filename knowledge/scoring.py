@@ -16,10 +16,15 @@ from knowledge.sentences import sentence_spans
 
 @dataclass
 class Weighted:
-    """A concept's alternatives (term sets with match strength) and how much the concept matters (rarity)."""
+    """A concept's alternatives (term sets with match strength) and how much the concept matters (rarity).
+
+    An optional concept (a word that named the document, like "psa2" or "wilson") counts only when a
+    sentence mentions it; an unknown one (a word the documents never use) can never be covered.
+    """
 
     alternatives: list[tuple[frozenset[str], float]]
     importance: float
+    optional: bool = False
 
 
 @dataclass
@@ -32,19 +37,22 @@ class SentenceHit:
     matched: set[str] = field(default_factory=set)  # concept words found
 
 
-def weigh(query: QueryTerms, idf: dict[str, float], exclude: set[str]) -> dict[str, Weighted]:
-    """Concepts that count for coverage, by word; `exclude` holds document-name terms (routing, not content).
+UNKNOWN_RARITY = 1.0  # a word the documents never use weighs as much as a word they use once
+
+
+def weigh(query: QueryTerms, idf: dict[str, float], routing: set[str], rarest: float) -> dict[str, Weighted]:
+    """Concepts for coverage, by word. `routing` holds the terms that named a document; `rarest` is the
+    rarity of a word occurring once.
 
     A concept matters as much as its rarest way of being said, but shorthand is judged by what it
     stands for: "pt" is a rare token and a common idea, so it weighs what "participant" weighs.
     """
     out: dict[str, Weighted] = {}
     for concept in query.concepts:
-        if concept.own and concept.own <= exclude:
+        if concept.unknown:
+            out[concept.word] = Weighted([], UNKNOWN_RARITY * rarest)
             continue
-        alts = [(a, w, own) for a, w, own in concept.alternatives if not a & exclude]
-        if not alts:
-            continue
+        alts = concept.alternatives
 
         def rarity(group: list[frozenset[str]]) -> float:
             return max(max(idf.get(t, 1.0) for t in a) for a in group)
@@ -52,21 +60,22 @@ def weigh(query: QueryTerms, idf: dict[str, float], exclude: set[str]) -> dict[s
         own = [a for a, _, is_own in alts if is_own]
         expansions = [a for a, _, is_own in alts if not is_own]
         importance = min(rarity(own), rarity(expansions)) if own and expansions else rarity(own or expansions)
-        out[concept.word] = Weighted([(a, w) for a, w, _ in alts], importance)
+        optional = bool(concept.own) and concept.own <= routing
+        out[concept.word] = Weighted([(a, w) for a, w, _ in alts], importance, optional)
     return out
 
 
 def coverage(sentence_terms: set[str], concepts: dict[str, Weighted]) -> tuple[float, set[str]]:
-    total = sum(c.importance for c in concepts.values())
-    if not total:
-        return 0.0, set()
-    got, matched = 0.0, set()
+    got = total = 0.0
+    matched = set()
     for word, c in concepts.items():
         strength = max((w for alt, w in c.alternatives if alt <= sentence_terms), default=0.0)
+        if not c.optional or strength:
+            total += c.importance
         if strength:
             got += strength * c.importance
             matched.add(word)
-    return got / total, matched
+    return (got / total if total else 0.0), matched
 
 
 def sentence_hits(chunk_id: str, text: str, concepts: dict[str, Weighted], context: str = "") -> list[SentenceHit]:

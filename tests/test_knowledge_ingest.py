@@ -136,7 +136,8 @@ def test_a_question_on_study_b_never_sees_study_a(container: Container, tmp_path
     assert all(v.study == "B" for v in versions_b)
     vector_hits = knowledge.vectors.search(found.query_vector, ["B"], 10)
     assert vector_hits and all(cid.startswith(f"v{versions_b[0].version_id}c") for cid, _ in vector_hits)
-    answer = knowledge.ask("how cold must the vials be stored?", studies=["B"], asker="t", surface="test", now=NOW)
+    question = "at what temperature are the vials stored?"
+    answer = knowledge.ask(question, studies=["B"], asker="t", surface="test", now=NOW)
     assert answer.abstained and "frozen" not in answer.answer
-    both = knowledge.ask("how cold must the vials be stored?", studies=["A", "B"], asker="t", surface="test", now=NOW)
+    both = knowledge.ask(question, studies=["A", "B"], asker="t", surface="test", now=NOW)
     assert not both.abstained and both.citations[0].doc == "Cold_Chain.md"

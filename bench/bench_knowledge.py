@@ -1,0 +1,234 @@
+"""Knowledge engine speed and quality at scale, in one run.
+
+    python -m bench knowledge            # ~50k chunks
+    python -m bench --quick knowledge    # ~6k chunks, fewer repetitions
+
+1. Raw embedding rate of the model vs full ingest rate (pages/s) on the 159-page protocol.
+2. The evaluation corpus ingested once, then replicated across studies up to ~50k chunks (vectors
+   copied, not recomputed; SQL rows and per-study BM25 indexes built as ingest would).
+3. Ask latency p50/p95 at that size, each question scoped to one study, next to a vector-only
+   LangChain Chroma retriever (`as_retriever`, same collection, same study filter), with
+   evidence-in-top-5 of both on the development questions.
+Data lives in bench/out/knowledge/ (ignored by git). The corpus is ../shared/eval/ beside the repo,
+or SITELINE_BENCH_EVAL pointing at a folder with corpus/ and qa_dev.jsonl.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import statistics
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+REPO = Path(__file__).resolve().parent.parent
+EVAL = Path(os.environ.get("SITELINE_BENCH_EVAL", REPO.parent / "shared" / "eval"))
+PROTOCOL = "NCT03104374_SELECT-PsA2_M15-554_Protocol.pdf"
+OUT = REPO / "bench" / "out" / "knowledge"
+NOW = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+def _ms(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000
+
+
+def _service(home: Path):
+    from core.settings import Settings
+    from siteline.container import build
+
+    return build(
+        Settings(SITELINE_HOME=home, SITELINE_DATABASE_URL=f"sqlite:///{home / 'siteline.db'}", _env_file=None)
+    )
+
+
+def embedding_vs_ingest(rows: list[tuple[str, str, str]]) -> None:
+    """Embed the protocol's chunks alone, then ingest the file end to end in a fresh home."""
+    from knowledge.catalog import embedding_text
+    from knowledge.chunking import chunk_blocks
+    from knowledge.embedding import MiniLmEmbeddings
+    from knowledge.readers import read_document
+
+    path = EVAL / "corpus" / PROTOCOL
+    parsed = read_document(path)
+    chunks = chunk_blocks(parsed.blocks)
+    texts = [embedding_text(c.section, c.text) for c in chunks]
+    model = MiniLmEmbeddings()
+    model.embed(texts[:16])
+    started = time.perf_counter()
+    model.embed(texts)
+    embed_s = time.perf_counter() - started
+    pages = parsed.pages or 1
+    rows.append(
+        ("embedding only (MiniLM int8)", f"{len(texts) / embed_s:.1f} chunks/s", f"{pages / embed_s:.2f} pages/s")
+    )
+
+    home = OUT / "ingest"
+    shutil.rmtree(home, ignore_errors=True)
+    container = _service(home)
+    started = time.perf_counter()
+    report = container.knowledge.ingest([path], study="ING", kind="protocol", now=NOW, progress=False)
+    ingest_s = time.perf_counter() - started
+    assert report.ok, [o.line() for o in report.outcomes]
+    rows.append(
+        (
+            f"ingest {PROTOCOL[:24]}… ({pages} p, {len(chunks)} chunks)",
+            f"{len(chunks) / ingest_s:.1f} chunks/s",
+            f"{pages / ingest_s:.2f} pages/s ({ingest_s:.0f} s)",
+        )
+    )
+    container.engine.dispose()
+
+
+def build_scale(home: Path, target_chunks: int) -> tuple[object, list[str]]:
+    """Ingest the corpus into study S000, then copy it to S001… until ~target_chunks chunks exist."""
+    from knowledge.models import ChunkRow, DocumentRow, DocumentVersionRow
+
+    shutil.rmtree(home, ignore_errors=True)
+    container = _service(home)
+    knowledge = container.knowledge
+    report = knowledge.ingest([EVAL / "corpus"], study="S000", kind="protocol", now=NOW, progress=False)
+    assert report.ok, [o.line() for o in report.failed]
+    with container.factory() as s:
+        docs = s.execute(select(DocumentRow).where(DocumentRow.study == "S000")).scalars().all()
+        versions = (
+            s.execute(select(DocumentVersionRow).where(DocumentVersionRow.document_id.in_([d.id for d in docs])))
+            .scalars()
+            .all()
+        )
+        chunks = s.execute(select(ChunkRow).where(ChunkRow.study == "S000").order_by(ChunkRow.id)).scalars().all()
+    stored = knowledge.vectors.collection.get(where={"study": "S000"}, include=["embeddings", "metadatas", "documents"])
+    vectors = dict(zip(stored["ids"], stored["embeddings"], strict=True))
+    meta = dict(zip(stored["ids"], stored["metadatas"], strict=True))
+    texts = dict(zip(stored["ids"], stored["documents"], strict=True))
+    studies = ["S000"]
+    copies = max(0, round(target_chunks / max(1, len(chunks))) - 1)
+    for n in range(1, copies + 1):
+        study = f"S{n:03d}"
+        studies.append(study)
+        ids, vecs, metas, docs_text, chunk_rows = [], [], [], [], []
+        with container.factory() as s, s.begin():
+            version_map = {}
+            for d in docs:
+                new_doc = DocumentRow(study=study, doc_key=d.doc_key, kind=d.kind, title=d.title)
+                s.add(new_doc)
+                s.flush()
+                for v in (v for v in versions if v.document_id == d.id):
+                    new_v = DocumentVersionRow(
+                        document_id=new_doc.id,
+                        version=v.version,
+                        effective=v.effective,
+                        file_name=v.file_name,
+                        content_hash=v.content_hash,
+                        pages=v.pages,
+                        is_current=v.is_current,
+                        ingested_at=NOW,
+                        chunk_count=v.chunk_count,
+                    )
+                    s.add(new_v)
+                    s.flush()
+                    version_map[v.id] = new_v.id
+            for c in chunks:
+                new_id = f"v{version_map[c.version_id]}c{c.ordinal}"
+                chunk_rows.append(
+                    {
+                        "id": new_id,
+                        "version_id": version_map[c.version_id],
+                        "study": study,
+                        "ordinal": c.ordinal,
+                        "section": c.section,
+                        "page": c.page,
+                        "page_end": c.page_end,
+                        "page_map": c.page_map,
+                        "text": c.text,
+                    }
+                )
+                ids.append(new_id)
+                vecs.append(vectors[c.id])
+                metas.append({**meta[c.id], "study": study, "version_id": version_map[c.version_id]})
+                docs_text.append(texts[c.id])
+            s.execute(insert(ChunkRow), chunk_rows)
+        import numpy as np
+
+        knowledge.vectors.add(ids, docs_text, np.asarray(vecs, dtype=np.float32), metas)
+        knowledge.search("warm", studies=[study], k=1)  # build this study's keyword index now
+    return container, studies
+
+
+def ask_latency(container: object, studies: list[str], rows: list[tuple[str, str, str]], repeats: int) -> None:
+    from knowledge.evaluation import contains_evidence, load_qa
+    from knowledge.types import Passage
+
+    knowledge = container.knowledge  # type: ignore[attr-defined]
+    items = load_qa(EVAL / "qa_dev.jsonl")
+    rng = random.Random(7)
+    ours, base, hits_ours, hits_base, answerable = [], [], 0, 0, 0
+    for _ in range(repeats):
+        for item in items:
+            study = rng.choice(studies)
+            started = time.perf_counter()
+            answer = knowledge.ask(item.question, studies=[study], asker="bench", surface="bench", record=False)
+            ours.append(time.perf_counter() - started)
+            retriever = knowledge.vectors.store.as_retriever(search_kwargs={"k": 5, "filter": {"study": study}})
+            started = time.perf_counter()
+            docs = retriever.invoke(item.question)
+            base.append(time.perf_counter() - started)
+            if item.answerable:
+                answerable += 1
+                hits_ours += any(contains_evidence(p, item) for p in answer.retrieved[:5])
+                as_passages = [
+                    Passage("", study, d.metadata.get("doc", "") + ".x", "", "", "", None, d.page_content) for d in docs
+                ]
+                hits_base += any(contains_evidence(p, item) for p in as_passages)
+    p50, p95 = _ms(ours)
+    rows.append(
+        (
+            "ask: hybrid + extractive answer",
+            f"p50 {p50:.0f} ms / p95 {p95:.0f} ms",
+            f"evidence in top 5: {hits_ours / answerable:.2f}",
+        )
+    )
+    p50, p95 = _ms(base)
+    rows.append(
+        (
+            "vector-only LangChain Chroma retriever",
+            f"p50 {p50:.0f} ms / p95 {p95:.0f} ms",
+            f"evidence in top 5: {hits_base / answerable:.2f}",
+        )
+    )
+
+
+def main(quick: bool = False) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    if not (EVAL / "corpus" / PROTOCOL).exists():
+        print(f"skipped: the evaluation corpus is not at {EVAL} (set SITELINE_BENCH_EVAL)")
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows: list[tuple[str, str, str]] = []
+    embedding_vs_ingest(rows)
+    target = 6_000 if quick else 50_000
+    started = time.perf_counter()
+    container, studies = build_scale(OUT / "scale", target)
+    chunks = container.knowledge.vectors.count()  # type: ignore[attr-defined]
+    rows.append(
+        (f"scale set: {len(studies)} studies", f"{chunks} chunks", f"built in {time.perf_counter() - started:.0f} s")
+    )
+    ask_latency(container, studies, rows, repeats=1 if quick else 3)
+    table = Table(title=f"knowledge bench ({'quick' if quick else 'full'}; {os.cpu_count()} CPUs)")
+    for column in ("what", "speed", "detail"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(quick="--quick" in sys.argv)
