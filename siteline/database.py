@@ -19,7 +19,15 @@ def all_metadata() -> MetaData:
     import knowledge.models  # noqa: F401
     from core.db import Base
 
-    for optional in ("triage.models", "escalation.models", "assistant.models", "bot.models", "bot.teams.models"):
+    optional_models = (
+        "triage.models",
+        "escalation.models",
+        "assistant.models",
+        "bot.models",
+        "bot.teams.models",
+        "bot.slack.models",
+    )
+    for optional in optional_models:
         with contextlib.suppress(ModuleNotFoundError):
             __import__(optional)
     return Base.metadata
