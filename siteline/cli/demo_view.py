@@ -49,7 +49,7 @@ This demo runs the same engines over a bundled, [italic]fictional[/] study:
 Try asking:
   [green]how long do we need to observe pts after the injection?[/]
   [green]when must a pregnancy be reported?[/]
-  [green]how do I unblind a pt in an emergency?[/]
+  [green]how do we unblind a pt in an emergency?[/]
   [green]which days can we ship frozen PK samples?[/]
   [green]is there parking validation for study pts?[/]   [dim](not in the documents: watch it say so)[/]
 Then [bold]:as p-osa-crc[/] (a VEGA-210 coordinator in Osaka) and ask [green]what temp do we store IP at?[/]
