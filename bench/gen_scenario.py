@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.scenario_templates import DUP_STYLES, TEMPLATES, Template
+from bench.scenario_templates import DUP_STYLES, HOLDOUT, HOLDOUT_WRAPPERS, TEMPLATES, Template
 
 ZONES = [
     "Europe/Paris", "America/New_York", "America/Chicago", "Europe/London", "Australia/Sydney", "Asia/Singapore",
@@ -66,6 +66,8 @@ class Sent:
 @dataclass
 class World:
     rng: random.Random
+    templates: list[Template] = field(default_factory=lambda: TEMPLATES)
+    holdout: bool = False
     studies: dict[str, list[str]] = field(default_factory=dict)  # study -> site ids
     lines: list[tuple[datetime, int, dict[str, Any]]] = field(default_factory=list)
     truth: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -89,10 +91,12 @@ def _iso(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def generate(*, sites: int, days: int, seed: int, start: date, studies: int | None = None) -> tuple[list, dict]:
-    """The scenario lines and the truth document."""
+def generate(
+    *, sites: int, days: int, seed: int, start: date, studies: int | None = None, wordings: str = "dev"
+) -> tuple[list, dict]:
+    """The scenario lines and the truth document (`wordings`: "dev" or the untuned "holdout" set)."""
     rng = random.Random(seed)
-    w = World(rng)
+    w = World(rng, HOLDOUT if wordings == "holdout" else TEMPLATES, wordings == "holdout")
     t0 = datetime(start.year, start.month, start.day, tzinfo=UTC)
     n_studies = studies or max(2, min(25, sites // 12 + 1))
     study_ids = [f"ST-{100 + i}" for i in range(n_studies)]
@@ -145,13 +149,13 @@ def _traffic(w: World, study: str, start: datetime, stop: datetime) -> None:
             old = rng.choice(stale)
             _send(w, t, study, old.template, same_as=old)
         else:
-            _send(w, t, study, _pick_template(rng))
+            _send(w, t, study, _pick_template(rng, w.templates))
         t += timedelta(hours=rng.expovariate(1 / 16))
 
 
-def _pick_template(rng: random.Random) -> Template:
-    weights = [{"urgent": 1.0, "action": 3.0, "fyi": 4.5}[tp.priority] for tp in TEMPLATES]
-    return rng.choices(TEMPLATES, weights=weights)[0]
+def _pick_template(rng: random.Random, templates: list[Template]) -> Template:
+    weights = [{"urgent": 1.0, "action": 3.0, "fyi": 4.5}[tp.priority] for tp in templates]
+    return rng.choices(templates, weights=weights)[0]
 
 
 def _audience(w: World, study: str) -> tuple[Any, list[str]]:
@@ -229,7 +233,7 @@ def _emit(
     subject, body, due = tp.render(w.rng, params, study)
     who, org, declared = _sender(w, study, tp.priority)
     if dup_of is not None and style is not None:
-        subject, body, org, who = _restyle(w.rng, style, subject, body, study, org, who)
+        subject, body, org, who = _restyle(w.rng, style, subject, body, study, org, who, w.holdout)
     line: dict[str, Any] = {"type": "update", "id": uid, "from": who, "org": org, "study": study, "sites": addressed,
                             "subject": subject, "body": body}  # fmt: skip
     if declared:
@@ -247,9 +251,14 @@ def _emit(
 
 
 def _restyle(
-    rng: random.Random, style: str, subject: str, body: str, study: str, org: str, who: str
+    rng: random.Random, style: str, subject: str, body: str, study: str, org: str, who: str, holdout: bool = False
 ) -> tuple[str, str, str, str]:
     """Dress a true repeat the way people do: reminder, resend, forward, or the other org's copy."""
+    if holdout and style in HOLDOUT_WRAPPERS:
+        prefixes, intros = HOLDOUT_WRAPPERS[style]
+        intro = rng.choice(intros)
+        new_org, new_who = ("cro", f"cra-{study}") if style == "forward" else (org, who)
+        return rng.choice(prefixes) + subject, (f"{intro}\n\n{body}" if intro else body), new_org, new_who
     if style == "reminder":
         prefix = rng.choice(["Reminder: ", "REMINDER: ", "2nd reminder: ", "Friendly reminder: ", "Reminder - "])
         intro = rng.choice(["Friendly reminder, this is still open.", "Just a reminder in case you missed it.",
@@ -277,9 +286,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--studies", type=int, default=None)
     ap.add_argument("--start", type=date.fromisoformat, default=date(2026, 3, 2))
+    ap.add_argument("--wordings", choices=["dev", "holdout"], default="dev", help="template set")
     ap.add_argument("--out", type=Path, required=True, help="path prefix: writes PREFIX.jsonl and PREFIX.truth.json")
     a = ap.parse_args()
-    lines, truth = generate(sites=a.sites, days=a.days, seed=a.seed, start=a.start, studies=a.studies)
+    lines, truth = generate(
+        sites=a.sites, days=a.days, seed=a.seed, start=a.start, studies=a.studies, wordings=a.wordings
+    )
     write(a.out, lines, truth)
     n = sum(1 for x in lines if x["type"] == "update")
     print(f"{a.out}.jsonl: {len(lines)} lines, {n} updates; truth in {a.out}.truth.json")

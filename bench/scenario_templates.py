@@ -136,3 +136,64 @@ TEMPLATES: list[Template] = [
     ), lambda r, t: {"p": f"P{r.randint(100, 999)}", "y": r.randint(2026, 2027)}),
 ]  # fmt: skip
 DUP_STYLES = ["reminder", "forward", "resend", "copy"]
+
+# A second set, written apart from the rules: other phrasings of the same kinds of message, to see
+# how triage copes with wordings it was not tuned on (`gen_scenario --wordings holdout`).
+HOLDOUT: list[Template] = [
+    T("lot_block", "urgent", (
+        ("Immediate action: lot {lot} must not be used", "Our QA team found a labelling error on lot {lot}. Take all "
+         "kits of this lot off the shelf and keep them apart until we send instructions."),
+    ), lambda r, t: {"lot": _lot(r)}),
+    T("cold_storage", "urgent", (
+        ("Cold storage failure, shipment {ship}", "Shipment {ship} was stored at {temp} °C for six hours. Segregate "
+         "the kits and wait for the QA decision before any use."),
+    ), lambda r, t: {"ship": f"SH-{r.randint(10000, 99999)}", "temp": r.choice([15, 18, 26, 30])}),
+    T("dose_interruption", "urgent", (
+        ("Patient safety: dosing interruption in arm {arm}", "Because of {n} liver signals, dosing in arm {arm} is "
+         "interrupted today. Call participants scheduled this week."),
+    ), lambda r, t: {"arm": r.choice("ABCD"), "n": r.randint(2, 5)}),
+    T("fatal_case", "urgent", (
+        ("Fatal case reported, ref {ref}", "A fatal case (ref {ref}) was reported in the programme. Read the attached "
+         "letter with your investigator today."),
+    ), lambda r, t: {"ref": f"FC-{r.randint(100, 999)}"}),
+    T("recruitment_freeze", "urgent", (
+        ("Recruitment freeze from {d}", "Recruitment freeze from {d}: screen no new patients until the amended "
+         "protocol is approved."),
+    ), lambda r, t: {"d": _day(r, t, 0, 2)}),
+    T("unblind_hotline", "urgent", (
+        ("Code-break hotline number changed", "In a medical emergency, unblind through the new hotline "
+         "+44 20 {n}; the old number stops working on {d}."),
+    ), lambda r, t: {"n": r.randint(1000000, 9999999), "d": _day(r, t, 1, 3)}),
+    T("pending_forms", "action", (
+        ("Missing eCRF pages", "{n} eCRF pages are still missing for your site; kindly complete them before {d}."),
+    ), lambda r, t: {"n": r.randint(2, 40), "d": _day(r, t)}, "d"),
+    T("cv_update", "action", (
+        ("Updated CVs needed", "Send us the signed and dated CVs of your {n} sub-investigators no later than {d}."),
+    ), lambda r, t: {"n": r.randint(1, 5), "d": _day(r, t)}, "d"),
+    T("lab_kits", "action", (
+        ("Lab kit expiry check", "Check the expiry dates of your lab kits and order replacements by {d}."),
+    ), lambda r, t: {"d": _day(r, t)}, "d"),
+    T("monitoring_visit", "action", (
+        ("Monitoring visit confirmation", "Please confirm the on-site monitoring visit planned for {d} and book a "
+         "room for {n} hours."),
+    ), lambda r, t: {"d": _day(r, t), "n": r.randint(3, 8)}, "d"),
+    T("team_news", "fyi", (
+        ("Welcome to our new medical monitor", "Dr {name} joined the study team as medical monitor on {d}."),
+    ), lambda r, t: {"name": r.choice(["Osei", "Lindqvist", "Moreau", "Tanaka", "Garcia"]), "d": _day(r, t, -5, 0)}),
+    T("enrolment_progress", "fyi", (
+        ("Enrolment progress", "We have reached {n}% of the enrolment target. Well done everyone."),
+    ), lambda r, t: {"n": r.randrange(20, 95, 5)}),
+    T("portal_maintenance", "fyi", (
+        ("Portal maintenance on {d}", "The study portal will be unavailable on {d} between 20:00 and 22:00 CET."),
+    ), lambda r, t: {"d": _day(r, t, 3, 15)}),
+    T("publication_news", "fyi", (
+        ("Manuscript submitted", "The primary results manuscript (draft {v}) was submitted to a journal."),
+    ), lambda r, t: {"v": f"{r.randint(2, 9)}.{r.randint(0, 9)}"}),
+]  # fmt: skip
+HOLDOUT_WRAPPERS = {
+    "reminder": (["Gentle reminder: ", "Rappel : ", "Second notice: ", "Follow-up: "],
+                 ["Kindly note this is still pending.", "We have not yet heard back on the request below.", ""]),
+    "forward": (["Fw: ", "FWD: ", "Re: FW: "],
+                ["For your information, see the sponsor's note.", "Relaying the message from the sponsor.",
+                 "Passing this along from the study sponsor."]),
+}  # fmt: skip

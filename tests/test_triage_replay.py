@@ -68,7 +68,9 @@ def test_the_contract_example_passes_check_py(tmp_path: Path) -> None:
     ).items()
 
 
-@pytest.mark.parametrize("name", ["triage_dst_spring", "triage_dst_fall", "triage_many_sites"])
+@pytest.mark.parametrize(
+    "name", ["triage_dst_spring", "triage_dst_fall", "triage_many_sites", "triage_holdout_wording"]
+)
 def test_generated_scenarios_pass_check_py(name: str, tmp_path: Path) -> None:
     need_contracts()
     out = tmp_path / "deliveries.jsonl"

@@ -39,7 +39,9 @@ _HEADER_LINE = re.compile(
 _INTRO = re.compile(
     r"\b(?:forward(?:ed|ing)?|fwd|resend(?:ing)?|re-?sen(?:t|ding)|remind(?:er|ing)?|still (?:open|pending|outstanding)"
     r"|in case you missed|missed (?:it|this)|bump(?:ing)?|following up|follow(?:ing)?[- ]up|see below|below"
-    r"|passing (?:on|along)|sharing|as (?:sent|announced) (?:earlier|before|previously)|once more|once again"
+    r"|pass(?:ing)? (?:\w+ )?(?:on|along)|sharing|(?:message|note|e-?mail|request) (?:from|by) the (?:study )?sponsor"
+    r"|sponsor'?s (?:message|note|e-?mail|request)|as (?:sent|announced) (?:earlier|before|previously)"
+    r"|once more|once again"
     r"|for your (?:information|attention|reference)|fyi|on behalf of|relaying|re-?circulat\w*|copying)\b",
     re.IGNORECASE,
 )
