@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from core.clock import iso, parse_instant
 from core.settings import Settings
 from siteline import demo
 from siteline.cli.common import fail, print_json
@@ -26,6 +27,7 @@ from siteline.cli.demo_view import (
     print_answer,
     print_deliveries,
     print_people,
+    print_site_schedules,
     print_studies,
     who,
 )
@@ -114,7 +116,11 @@ def _updates(ui: DemoConsole, _arg: str) -> None:
         print_json({"command": ":updates", "deliveries": [_delivery_json(d) for d in deliveries]})
         return
     people = {p.person_id: p for p in ui.session.people()}
-    print_deliveries(ui.out, ui.c, deliveries, people=people, updates=updates, title="Sponsor and CRO updates")
+    first, last = (parse_instant(updates[i]["at"]) for i in (0, -1))
+    span = f"{first:%d %b} to {last:%d %b %Y}"
+    ui.out.print(f"[bold]{len(updates)} sponsor and CRO updates[/] ({span}), triaged for these sites:")
+    print_site_schedules(ui.out, ui.c)
+    print_deliveries(ui.out, ui.c, deliveries, people=people, updates=updates, title="What each site received")
 
 
 def _escalate(ui: DemoConsole, arg: str) -> None:
@@ -146,8 +152,6 @@ def _escalate(ui: DemoConsole, arg: str) -> None:
 
 
 def _delivery_json(d: demo.Delivery) -> dict[str, Any]:
-    from core.clock import iso
-
     data: dict[str, Any] = {"at": iso(d.at), "to": d.to, "channel": d.channel, "kind": d.kind, "items": d.items}
     if d.escalation is not None:
         data["escalation"] = d.escalation

@@ -146,6 +146,16 @@ def print_studies(out: Console, c: Container, studies: list[str]) -> None:
     out.print(table)
 
 
+def print_site_schedules(out: Console, c: Container) -> None:
+    """Each site's digest slots and quiet hours: the rules the triage table below follows."""
+    with transaction(c.factory) as session:
+        sites = Directory(session).sites()
+    for site in sites:
+        quiet = f", quiet {'-'.join(site.quiet_hours)}" if site.quiet_hours else ""
+        slots, studies = ", ".join(site.digest_times), ", ".join(site.studies)
+        out.print(escape(f"  {site.site_id} ({site.tier}; {studies}): digests at {slots} {site.tz}{quiet}"))
+
+
 def _local(c: Container, d: Delivery, people: dict[str, Person]) -> tuple[str, str]:
     """When, in the recipient's own time zone, and who, in words."""
     with transaction(c.factory) as session:
