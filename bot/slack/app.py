@@ -23,7 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
-from bot.slack import actions, commands, events
+from bot.slack import actions, commands, digest_prefs, escalate, escalation_actions, events, notify
 from bot.slack.logs import bolt_logger
 from bot.slack.runtime import SlackRuntime
 from bot.slack.translate import is_user_message
@@ -105,4 +105,8 @@ def build_app(rt: SlackRuntime, settings: Settings) -> App:
     events.register(app, rt)
     commands.register(app, rt)
     actions.register(app, rt)
+    notify.register(app, rt)
+    digest_prefs.register(app, rt)
+    escalate.register(app, rt)
+    escalation_actions.register(app, rt)
     return app

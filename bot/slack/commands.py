@@ -1,4 +1,4 @@
-"""`/siteline <subcommand>`: ask, help, questions; the rest announce what they will do.
+"""`/siteline <subcommand>`: ask, help, questions, notify, digest, escalate, escalation-path.
 
 Subcommands are a table, not an if/elif chain: the triage and escalation work adds its own
 entries to `SUBCOMMANDS` (and removes them from `COMING_SOON`) without touching the others.
@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from assistant.scope import UNKNOWN_USER
 from assistant.service import ChatUser
+from bot.slack import digest_prefs, escalate, notify, path
 from bot.slack.answering import answer_privately
 from bot.slack.blocks import apology, questions_blocks
 from bot.slack.failures import guarded
@@ -43,16 +44,8 @@ class Invocation:
 
 Subcommand = Callable[[Invocation], None]
 
-COMING_SOON = {
-    "escalate": "`/siteline escalate <issue>` will raise an issue for your site (IP supply, contracts, safety, …) "
-    "and route it to the right sponsor or CRO person, with acknowledgement deadlines.",
-    "digest": "`/siteline digest` will show the sponsor updates waiting for your site's next digest, "
-    "and let you change when digests arrive.",
-    "notify": "`/siteline notify` will let you choose which sponsor updates reach you at once "
-    "and which wait for the digest.",
-    "escalation-path": "`/siteline escalation-path` will show who an issue of your site would reach, "
-    "level by level, and how long each has to respond.",
-}
+# Subcommands still to come, announced rather than refused (none at the moment).
+COMING_SOON: dict[str, str] = {}
 
 
 def ask(inv: Invocation) -> None:
@@ -83,7 +76,15 @@ def questions(inv: Invocation) -> None:
         inv.respond(text=f"Open questions: {len(listed)}", blocks=blocks, response_type="ephemeral")
 
 
-SUBCOMMANDS: dict[str, Subcommand] = {"ask": ask, "help": help_, "questions": questions}
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "ask": ask,
+    "help": help_,
+    "questions": questions,
+    "notify": notify.command,
+    "digest": digest_prefs.command,
+    "escalate": escalate.command,
+    "escalation-path": path.command,
+}
 
 
 def register(app: App, rt: SlackRuntime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.service import Profile
-from bot.slack.blocks import Block, context, escape, questions_blocks, section
+from bot.slack.blocks import Block, button, context, escape, questions_blocks, section
 
 HELP = """*Siteline* answers questions from your study documents, with sources.
 
@@ -14,12 +14,20 @@ HELP = """*Siteline* answers questions from your study documents, with sources.
 • *Buttons under each answer:* _Helpful_, _Not helpful_, and _Ask my CRA_ (sends the question, my answer
   and its sources to your site's CRA; their answer comes back in the same thread).
 • `/siteline questions`: Ask-my-CRA questions still waiting for an answer.
+• `/siteline escalate`: raise an issue for your site (supply, safety, contracts, …). You see who gets it and
+  when before you send it, and every step shows up in a thread in your site's channel.
+• `/siteline escalation-path [category]`: who an issue of your site would reach, level by level, and how long
+  each has to respond.
+• `/siteline digest`: when your site gets its digest of sponsor updates, and its quiet hours;
+  `/siteline digest 08:30,16:00 quiet 19:00-07:00` changes them.
+• `/siteline notify` (sponsor and CRO team): send an update to sites, after seeing how Siteline will treat it.
 • `/siteline help`: this message.
-Coming soon: `/siteline escalate`, `/siteline digest`, `/siteline notify`, `/siteline escalation-path`.
 
 I only answer from the documents of your own site's studies. Please don't paste patient identifiers:
 I remove them before anything is stored, but it is better not to share them in chat at all."""
 
+EDIT_DIGEST = "digest_prefs_open"
+DIGEST_EDITORS = ("site_staff", "cra")  # of their own sites (profile.sites)
 NOT_IN_DIRECTORY_HOME = (
     "Hi! I don't have you in the Siteline directory yet, so I can't show study information. "
     "Please ask your study team or Siteline admin to add your Slack account."
@@ -41,6 +49,14 @@ def home_view(profile: Profile | None) -> dict[str, Any]:
     prefs = [_digest_line(s) for s in profile.sites]
     if prefs:
         blocks.append(section("*Digest of sponsor updates*\n" + "\n".join(prefs)))
+    editable = [s for s in profile.sites if person.role in DIGEST_EDITORS]
+    if editable:
+        many = len(editable) > 1
+        buttons = [
+            button(f"Edit digest preferences{f' · {s.site_id}' if many else ''}", EDIT_DIGEST, s.site_id)
+            for s in editable[:5]
+        ]
+        blocks.append({"type": "actions", "block_id": "digest_prefs", "elements": buttons})
     blocks.append({"type": "divider"})
     blocks.extend(questions_blocks(list(profile.open_questions), viewer=person.person_id))
     blocks.append({"type": "divider"})
