@@ -155,6 +155,8 @@ class LiveScheduler:
 
     def start(self) -> Callable[[], None]:
         """Start ticking in a background thread; returns the function that stops it."""
+        # APScheduler logs every run at INFO; a tick every few seconds would drown the service log.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         scheduler = BackgroundScheduler(timezone=UTC)
         scheduler.add_job(
             self.tick,
