@@ -41,6 +41,7 @@ def _service(home: Path):
     from core.settings import Settings
     from siteline.container import build
 
+    home.mkdir(parents=True, exist_ok=True)
     return build(
         Settings(SITELINE_HOME=home, SITELINE_DATABASE_URL=f"sqlite:///{home / 'siteline.db'}", _env_file=None)
     )
