@@ -97,9 +97,14 @@ def command(inv: Invocation) -> None:
         by_id = {s.site_id.lower(): s for s in sites}
         target = by_id.pop(args[0].lower(), None) if args else None
         rest = " ".join(args[1:] if target else args)
+        with transaction(inv.rt.container.factory) as session:
+            directory = Directory(session)
+            other = directory.site(args[0]) if args and target is None else None
+            here = directory.site_by_slack_channel(str(inv.command.get("channel_id")))
+        if other is not None:
+            reply(f"You can't change the digest of {other.site_id}: only its staff and CRAs can.")
+            return
         if target is None:
-            with transaction(inv.rt.container.factory) as session:
-                here = Directory(session).site_by_slack_channel(str(inv.command.get("channel_id")))
             target = next(
                 (s for s in sites if here and s.site_id == here.site_id), sites[0] if len(sites) == 1 else None
             )

@@ -64,7 +64,7 @@ def _paths(
 
 def _form(rt: SlackRuntime, places: list[Where], chosen: Where, category: str, severity: str) -> dict[str, Any]:
     path, critical = _paths(rt, chosen, category, severity)
-    return v.raise_view(places, chosen, category, severity, path, critical)
+    return v.raise_view(places, chosen, category, severity, path, critical, now=rt.now())
 
 
 def command(inv: Invocation) -> None:
@@ -160,9 +160,8 @@ def register(app: App, rt: SlackRuntime) -> None:
                 return
             rt.deliver(queued_now(rt, shown["id"]))
             path, _ = _paths(rt, chosen, shown["category"], shown["severity"])
-            blocks = path_blocks(
-                path, site_name=chosen.site.name or chosen.site.site_id, tz=chosen.site.tz, critical=None
-            )
+            site = chosen.site
+            blocks = path_blocks(path, site_name=site.name or site.site_id, tz=site.tz, critical=None, now=now)
             notice = redaction.notice() if redaction.changed else None
             done = v.raised_view(shown, chosen.site.slack_channel_id, notice, blocks)
             client.views_update(view_id=view["id"], view=done)

@@ -8,6 +8,7 @@ what changes if it is critical. Choosing a category or severity redraws the expl
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.slack.blocks import Block, clip, context, escape, section
@@ -53,18 +54,14 @@ def severity_options() -> list[dict[str, Any]]:
 
 def explanation(category: str, severity: str) -> str:
     """What the path below assumes, in plain words."""
-    parts = []
+    reading = "you'll see its reading in your channel's thread"
+    if category == AUTO and severity == AUTO:
+        return f"Siteline will pick the category and severity from your summary ({reading}). Below: the usual path."
     if category == AUTO:
-        parts.append(
-            "Siteline will pick the category from your summary (you'll see its reading in your channel's thread); "
-            "below is the usual path"
-        )
+        return f"Siteline will pick the category from your summary ({reading}). Below: the usual path."
     if severity == AUTO:
-        parts.append("the severity is read from your summary too (shown here as medium)")
-    if not parts:
-        return "This is the path your issue will take."
-    text = "; ".join(parts) + "."
-    return text[:1].upper() + text[1:]
+        return f"Siteline will read the severity from your summary ({reading}). Below: the path at medium severity."
+    return "This is the path your issue will take."
 
 
 def raise_view(
@@ -74,6 +71,7 @@ def raise_view(
     severity: str,
     path: Mapping[str, Any],
     critical: Mapping[str, Any] | None,
+    now: datetime | None = None,
 ) -> Block:
     summary_el = {
         "type": "plain_text_input",
@@ -95,7 +93,7 @@ def raise_view(
         {"type": "input", "block_id": SUMMARY, "label": _text("Summary"), "element": summary_el},
         {"type": "divider"},
         section(f"*Who will see it, and when*\n{escape(explanation(category, severity))}"),
-        *path_blocks(path, site_name=site.name or site.site_id, tz=site.tz, critical=critical),
+        *path_blocks(path, site_name=site.name or site.site_id, tz=site.tz, critical=critical, now=now),
     ]
     return {
         "type": "modal",

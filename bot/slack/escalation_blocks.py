@@ -10,6 +10,7 @@ ack deadline the sender looks up); wording lives here only.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.slack.blocks import Block, button, clip, context, escape, section
@@ -78,7 +79,7 @@ def render_notice(payload: Mapping[str, Any]) -> Rendered:
         blocks.append(section(">" + escape(clip(" ".join(str(payload["summary"]).split()), 2800))))
     if inferred and payload.get("inference_reason"):
         blocks.append(context(f"Siteline's reading: {escape(str(payload['inference_reason']))}"))
-    blocks.append(section(_deadline_line(payload)))
+    blocks.append({**section(_deadline_line(payload)), "block_id": "deadline"})
     blocks.append(notice_buttons(esc_id))
     return f"Escalation {esc_id} from {site}: please acknowledge", blocks
 
@@ -97,7 +98,8 @@ def _deadline_line(payload: Mapping[str, Any]) -> str:
 
 def acted_blocks(original: Sequence[Block], note: str, *, esc_id: str, still_open: bool) -> list[Block]:
     """The DM after a click: the same facts, the outcome, and Resolve while it is only acknowledged."""
-    kept = [b for b in original if b.get("type") != "actions" and not str(b.get("block_id", "")).startswith("acted")]
+    gone = ("actions",)
+    kept = [b for b in original if b.get("type") not in gone and b.get("block_id") not in ("acted", "deadline")]
     kept.append({"type": "context", "block_id": "acted", "elements": [{"type": "mrkdwn", "text": clip(note, 2000)}]})
     if still_open:
         kept.append(notice_buttons(esc_id, ack=False))
@@ -110,7 +112,7 @@ def render_update(payload: Mapping[str, Any]) -> Rendered:
     status = str(esc.get("status", ""))
     text = str(payload.get("text") or f"Escalation {esc.get('id', '')}: {status or 'updated'}")
     head, _, rest = text.partition("\n")
-    icon = STATUS_ICON.get(status, ":arrows_counterclockwise:")
+    icon = ":mega:" if payload.get("event") == "raise" else STATUS_ICON.get(status, ":arrows_counterclockwise:")
     blocks = [section(f"{icon} {escape(head)}")]
     lines = [line for line in rest.splitlines() if line.strip()]
     if lines:
@@ -160,7 +162,14 @@ def notified_line(payload: Mapping[str, Any], name: str) -> str:
     return f":bell: Level {chain.get('level', '?')} notified: {escape(name)} ({role}){wait}."
 
 
-def path_blocks(path: Mapping[str, Any], *, site_name: str, tz: str, critical: Mapping[str, Any] | None) -> list[Block]:
+def path_blocks(
+    path: Mapping[str, Any],
+    *,
+    site_name: str,
+    tz: str,
+    critical: Mapping[str, Any] | None,
+    now: datetime | None = None,
+) -> list[Block]:
     """`describe_path` as a site reads it: each level's roles and names, when they are told (site time),
     how long they have (after the site tier's factor), working hours, and what *critical* changes."""
     label = CATEGORY_LABELS.get(str(path.get("category")), str(path.get("category")))
@@ -174,7 +183,7 @@ def path_blocks(path: Mapping[str, Any], *, site_name: str, tz: str, critical: M
         blocks.append(context(f"Siteline's reading of your text: {escape(str(path['inference_reason']))}"))
     levels = list(path.get("levels") or [])
     for n, level in enumerate(levels[:12], start=1):
-        blocks.append(section(_level_text(level, tz, last=n == len(levels))))
+        blocks.append(section(_level_text(level, tz, last=n == len(levels), now=now)))
     notes = []
     factor = path.get("timeout_factor")
     if factor and float(factor) != 1.0:
@@ -199,7 +208,7 @@ def path_blocks(path: Mapping[str, Any], *, site_name: str, tz: str, critical: M
     return blocks
 
 
-def _level_text(level: Mapping[str, Any], tz: str, *, last: bool) -> str:
+def _level_text(level: Mapping[str, Any], tz: str, *, last: bool, now: datetime | None) -> str:
     roles = " and ".join(level.get("role_labels") or level.get("roles") or [])
     people = level.get("people") or []
     names = ", ".join(escape(str(p.get("name"))) for p in people) or "_nobody is registered for this role yet_"
@@ -207,9 +216,12 @@ def _level_text(level: Mapping[str, Any], tz: str, *, last: bool) -> str:
     told = [str(p["told_at"]) for p in people if p.get("told_at")]
     when = ""
     if told:
-        first = min(told)
-        prefix = "told" if level.get("at_once") else "told, if still unacknowledged,"
-        when = f"{prefix} {local(parse_instant(first), tz)} ({tz})"
+        first = parse_instant(min(told))
+        if level.get("at_once") and now is not None and first <= now:
+            when = "told at once"
+        else:
+            prefix = "told" if level.get("at_once") else "told, if still unacknowledged,"
+            when = f"{prefix} {local(first, tz)} ({tz})"
     limit = f"{level['ack_within_text']} to acknowledge" if level.get("ack_within_text") else ""
     if last and not limit:
         limit = "last level"

@@ -111,11 +111,13 @@ def command(inv: Invocation) -> None:
 
 
 def _ladder(rt: SlackRuntime, where: Where, category: str | None, severity: str | None) -> list[Block]:
+    now = rt.now()
     with transaction(rt.container.factory) as session:
-        args = {"site": where.site.site_id, "study": where.study, "now": rt.now(), "settings": rt.container.settings}
+        args = {"site": where.site.site_id, "study": where.study, "now": now, "settings": rt.container.settings}
         path = service.describe_path(session, **args, category=category, severity=severity)
         critical = None
         if path["severity"] != "critical":
             critical = service.describe_path(session, **args, category=category, severity="critical")
-    blocks = path_blocks(path, site_name=where.site.name or where.site.site_id, tz=where.site.tz, critical=critical)
+    site = where.site
+    blocks = path_blocks(path, site_name=site.name or site.site_id, tz=site.tz, critical=critical, now=now)
     return [{"type": "divider"}, *blocks]

@@ -3,6 +3,8 @@
 A 429 becomes `SendResult.retry(..., retry_after)` (the outbox waits Retry-After instead of
 blocking the ticker); Slack's transient errors are retried with backoff; errors that will not
 fix themselves (channel gone, bot not invited, bad token) fail at once with Slack's reason.
+Names and deadlines are looked up for the reader (`render_context.py`), and a site's escalation
+updates go into that escalation's thread (`threads.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.notifier import Address
+from bot.slack.render_context import RenderContext
+from bot.slack.threads import SiteThreads
 from bot.slack.update_blocks import render
 from core.notify import RECORD_ONLY_KINDS, OutboundMessage, SendResult
 
@@ -40,23 +44,33 @@ class SlackSender:
 
     platform = "slack"
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(
+        self, client: WebClient, context: RenderContext | None = None, threads: SiteThreads | None = None
+    ) -> None:
         self.client = client
+        self.context = context
+        self.threads = threads
 
     def send_to(self, address: Address, message: OutboundMessage) -> SendResult:
         if message.kind in RECORD_ONLY_KINDS:
             return SendResult.sent()
-        text, blocks = render(message.kind, message.payload)
+        payload = self.context.enrich(message) if self.context else message.payload
+        text, blocks = render(message.kind, payload)
         try:
             channel = address.conversation_id or self._open_dm(address.user_id or "")
+            thread = address.thread_ref
+            if thread is None and self.threads is not None:
+                thread = self.threads.thread_for(message, channel)
             resp = self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, thread_ts=address.thread_ref, unfurl_links=False
+                channel=channel, text=text, blocks=blocks, thread_ts=thread, unfurl_links=False
             )
         except SlackApiError as err:
             return self._classify(err, message)
         except OSError as err:  # connection refused, timeout, DNS: Slack unreachable for now
             log.warning("slack delivery %s: %s", message.delivery_id, type(err).__name__)
             return SendResult.retry(f"slack unreachable ({type(err).__name__})")
+        if self.threads is not None:
+            self.threads.after_send(message, payload)
         return SendResult.sent(external_ref=f"{resp.get('channel', channel)}:{resp.get('ts', '')}")
 
     def _open_dm(self, user_id: str) -> str:
@@ -80,4 +94,5 @@ def sender(container: Container) -> SlackSender | None:
     if not settings.slack_bot_token:
         return None
     client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=15)
-    return SlackSender(client)
+    now = container.clock.now
+    return SlackSender(client, RenderContext(container.factory, now), SiteThreads(container.factory, client, now))

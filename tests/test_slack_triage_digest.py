@@ -1,0 +1,162 @@
+"""Digest preferences in Slack (`/siteline digest`, the App Home form) through signed requests, and
+the Block Kit of digests and urgent updates (pure rendering, within Slack's limits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.slack.update_blocks import render
+from core.db import transaction
+from core.models import AuditRow, SiteRow
+from tests.fake_slack import Call
+from tests.test_slack_triage_notify import World, fake, texts, typed, views, w  # noqa: F401  (fixtures)
+
+USAGE_HINT = "/siteline digest 08:30,16:00 quiet 19:00-07:00"
+
+
+@pytest.fixture
+def world(w: World) -> World:  # noqa: F811  (the shared harness, under this module's name)
+    return w
+
+
+def digest(world: World, user: str, text: str, channel: str = "C_S01") -> str:
+    world.fake.reset()
+    assert world.command(user, channel, f"digest {text}".strip()).status_code == 200
+    reply = world.fake.wait_for(f"/commands/{user}")[0]
+    assert reply.args["response_type"] == "ephemeral"
+    return str(reply.args["text"])
+
+
+def site(world: World, site_id: str) -> tuple[list[str], list[str] | None]:
+    with transaction(world.container.factory) as s:
+        row = s.get(SiteRow, site_id)
+        assert row is not None
+        return list(row.digest_times), row.quiet_hours
+
+
+def test_digest_shows_and_sets_times_and_quiet_hours_with_an_audit_entry(world: World) -> None:
+    shown = digest(world, "U_ANNA", "")
+    assert "*Berlin Heart Centre* (S01, Europe/Berlin): digests at 09:00; quiet hours 20:00–07:00;" in shown
+    assert "nothing is waiting for a digest" in shown and USAGE_HINT in shown
+
+    saved = digest(world, "U_ANNA", "08:30,16:00 quiet 19:00-07:00")
+    assert saved.startswith(":white_check_mark: Saved.") and "digests at 08:30, 16:00; quiet hours 19:00–07:00" in saved
+    assert site(world, "S01") == (["08:30", "16:00"], ["19:00", "07:00"])
+    with transaction(world.container.factory) as s:
+        entry = s.execute(select(AuditRow).where(AuditRow.action == "triage.preferences")).scalar_one()
+        assert (entry.actor, entry.subject) == ("anna", "S01")
+        assert entry.detail["before"] == {"digest_times": ["09:00"], "quiet_hours": ["20:00", "07:00"]}
+
+    assert "no quiet hours" in digest(world, "U_ANNA", "quiet off")
+    assert site(world, "S01") == (["08:30", "16:00"], None)  # times kept when only quiet hours change
+    assert "digests at 07:15" in digest(world, "U_ANNA", "07:15")
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("8h", "digest_times: '8h' is not a HH:MM time"),
+        ("21:00 quiet 20:00-07:00", "digest_times: every time (21:00) falls in quiet hours 20:00-07:00"),
+        ("09:00 quiet 19-07", "quiet_hours: '19-07' is not HH:MM-HH:MM"),
+        ("09:00 quiet", "quiet_hours: nothing is not HH:MM-HH:MM"),
+    ],
+)
+def test_bad_preferences_are_refused_naming_the_field(world: World, text: str, named: str) -> None:
+    reply = digest(world, "U_ANNA", text)
+    assert reply.startswith(":no_entry: Not saved.") and named in reply and USAGE_HINT in reply
+    assert site(world, "S01") == (["09:00"], ["20:00", "07:00"])
+
+
+def test_who_may_see_and_change_which_site(world: World) -> None:
+    both = digest(world, "U_CARLA", "", channel="DU_CARLA")  # a CRA of S01 and S03, in a DM
+    assert "(S01, Europe/Berlin)" in both and "(S03, America/New_York)" in both
+    assert "Which site? Start with its id (S01, S03)" in digest(world, "U_CARLA", "10:00", channel="DU_CARLA")
+    assert "Saved" in digest(world, "U_CARLA", "s03 10:00", channel="DU_CARLA")
+    assert site(world, "S03")[0] == ["10:00"]
+    assert "Saved" in digest(world, "U_CARLA", "11:00", channel="C_S01")  # typed in S01's channel: S01
+    assert site(world, "S01")[0] == ["11:00"]
+    assert "Digest times belong to a site" in digest(world, "U_SAM", "08:00")
+    assert "directory" in digest(world, "U_STRANGER", "")
+    assert "You can't change the digest of S02" in digest(world, "U_ANNA", "S02 08:00")
+
+
+def test_app_home_button_opens_the_form_and_saving_refreshes_the_home(world: World) -> None:
+    world.post(world.slack.event({"type": "app_home_opened", "user": "U_ANNA", "channel": "DU_ANNA", "tab": "home"}),
+               "application/json")  # fmt: skip
+    home = world.fake.wait_for("views.publish")[0].args["view"]
+    [button] = [e for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert (button["action_id"], button["value"], button["text"]["text"]) == (
+        "digest_prefs_open", "S01", "Edit digest preferences")  # fmt: skip
+
+    world.act_in_view("U_ANNA", home, {}, "digest_prefs_open", value="S01")
+    form = views(world, "views.open", 1)
+    assert form["callback_id"] == "digest_prefs" and form["private_metadata"] == "S01"
+    blocks = {b.get("block_id"): b for b in form["blocks"]}
+    assert blocks["d_times"]["element"]["initial_value"] == "09:00"
+    assert blocks["d_quiet_from"]["element"]["initial_time"] == "20:00"
+    assert "Europe/Berlin" in texts(form)
+
+    def state(times: str, start: str | None, end: str | None) -> dict[str, Any]:
+        return {
+            "d_times": {"d_times": typed(times)},
+            "d_quiet_from": {"d_quiet_from": {"type": "timepicker", "selected_time": start}},
+            "d_quiet_to": {"d_quiet_to": {"type": "timepicker", "selected_time": end}},
+        }
+
+    half = world.submit("U_ANNA", form, state("09:00", "22:00", None))
+    assert half.json() == {"response_action": "errors", "errors": {"d_quiet_to": "Give both ends, or neither."}}
+    bad = world.submit("U_ANNA", form, state("25:00", None, None))
+    assert bad.json()["errors"] == {"d_times": "digest_times: '25:00' is not a HH:MM time"}
+    ok = world.submit("U_ANNA", form, state("07:45, 12:00", "22:00", "06:00"))
+    assert ok.status_code == 200 and ok.text == ""
+    assert site(world, "S01") == (["07:45", "12:00"], ["22:00", "06:00"])
+    refreshed = world.fake.wait_for("views.publish", 2)[-1]
+    assert "daily at 07:45, 12:00" in refreshed.text_of_blocks
+
+    sneaky = world.submit("U_BEN", form, state("03:00", None, None))  # Ben is not on S01
+    assert sneaky.json()["response_action"] == "errors" and site(world, "S01")[0] == ["07:45", "12:00"]
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def test_a_digest_groups_action_items_first_with_due_dates_reasons_and_merged_repeats() -> None:
+    items = [
+        {"id": "m1", "priority": "action", "reason": "asks the site to act by 2026-03-10", "merged": ["m4"]},
+        {"id": "m2", "priority": "fyi", "reason": "for information", "merged": []},
+    ]
+    details = {
+        "m1": {"study": "ORION", "from": "carla", "subject": "Re-consent with ICF v3", "body": "Re-consent all.",
+               "due": "2026-03-10"},
+        "m4": {"subject": "Reminder: re-consent ICF v3"},
+        "m2": {"study": "ORION", "from": "sponsor.ops", "subject": "Newsletter", "body": "Enrolment at 60%."},
+    }  # fmt: skip
+    payload = {"items": items, "details": details, "slot": "2026-03-03T08:00:00Z", "site_name": "Berlin Heart Centre",
+               "site_tz": "Europe/Berlin"}  # fmt: skip
+    text, blocks = render("digest", payload)
+    assert text == "Digest of sponsor updates for Berlin Heart Centre (2 updates)"
+    assert blocks[0]["text"]["text"] == ":newspaper: Digest for Berlin Heart Centre · 2 updates"
+    lines = Call("x", {"blocks": blocks}, {}).text_of_blocks.splitlines()
+    assert lines.index(":pushpin: *Action needed* (1)") < lines.index(":information_source: *For your information* (1)")
+    assert "*Re-consent with ICF v3* · due Tue 10 Mar 2026" in lines
+    assert "_also: Reminder: re-consent ICF v3 (m4)_" in lines
+    reasons = [b for b in blocks if b["type"] == "context" and b["elements"][0]["text"].startswith("Why:")]
+    assert [r["elements"][0]["text"] for r in reasons] == ["Why: asks the site to act by 2026-03-10",
+                                                            "Why: for information"]  # fmt: skip
+
+
+def test_a_long_digest_stays_within_slacks_block_limit_and_lists_every_item() -> None:
+    items = [{"id": f"u{i}", "priority": "fyi" if i % 2 else "action", "reason": "r"} for i in range(80)]
+    _, blocks = render("digest", {"items": items, "site_name": "X"})
+    assert len(blocks) <= 50
+    text = Call("x", {"blocks": blocks}, {}).text_of_blocks
+    assert all(f"u{i}" in text for i in range(80)) and "more*" in text
+
+
+def test_urgent_updates_have_a_clear_marker_and_render_without_details() -> None:
+    text, blocks = render("immediate", {"items": [{"id": "u9", "priority": "urgent", "reason": "recall"}]})
+    assert text == "URGENT: u9" and blocks[0]["type"] == "header" and "URGENT" in blocks[0]["text"]["text"]
+    assert "Sent at once, not in the digest: recall" in Call("x", {"blocks": blocks}, {}).text_of_blocks
