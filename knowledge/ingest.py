@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -188,7 +189,16 @@ class Ingester:
         title = parsed.title or path.stem.replace("_", " ")
         return self._store(path, digest, request, parsed.pages, title, chunks, vectors)
 
-    def _store(self, path, digest, request, pages, title, chunks: list[Chunk], vectors) -> FileOutcome:
+    def _store(
+        self,
+        path: Path,
+        digest: str,
+        request: IngestRequest,
+        pages: int | None,
+        title: str,
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+    ) -> FileOutcome:
         added: list[str] = []
         demoted: list[int] = []
         try:

@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.catalog import VersionInfo, chunks_by_id, fingerprint, index_chunks, versions_for
-from knowledge.keyword_index import KeywordIndex
+from knowledge.keyword_index import KeywordIndex, StudyIndex
 from knowledge.lexicon import QueryTerms, expand, terms
 from knowledge.models import ChunkRow
 from knowledge.scoring import Weighted, best_window, sentence_hits, weigh
@@ -82,6 +82,15 @@ def _route(query: QueryTerms, versions: Sequence[VersionInfo]) -> tuple[dict[int
     return scores, used
 
 
+def _fuse(cands: dict[str, Candidate], route: dict[int, float]) -> list[Candidate]:
+    """Reciprocal rank fusion of both rankings, plus a bonus for the document the question named."""
+    best_route = max(route.values(), default=0.0)
+    for c in cands.values():
+        c.route = route.get(c.version.document_id, 0.0) / best_route if best_route else 0.0
+        c.fused = sum(1.0 / (RRF_K + r) for r in (c.bm25_rank, c.vec_rank) if r) + ROUTE_BONUS * c.route
+    return sorted(cands.values(), key=lambda c: -c.fused)
+
+
 class HybridRetriever:
     def __init__(self, factory: sessionmaker[Session], keyword: KeywordIndex, vectors: VectorIndex) -> None:
         self.factory = factory
@@ -93,65 +102,36 @@ class HybridRetriever:
     ) -> Retrieval:
         with self.factory() as session:
             versions = versions_for(session, studies)
-            indexes = []
-            for study in sorted(set(studies)):
-                mine = [v for v in versions if v.study == study]
-                if mine:
-                    indexes.append(
-                        self.keyword.get(study, fingerprint(mine), lambda s=study, m=mine: index_chunks(session, s, m))
-                    )
+            indexes = [
+                self.keyword.get(study, fingerprint(mine), lambda s=study, m=mine: index_chunks(session, s, m))
+                for study in sorted(set(studies))
+                if (mine := [v for v in versions if v.study == study])
+            ]
             allowed = [
                 v
                 for v in versions
                 if (doc is None or v.doc_key == doc or v.file_name == doc)
                 and (v.version == version if version else v.is_current)
             ]
-            by_version = {v.version_id: v for v in allowed}
             vocab: dict[str, int] = {}
-            total = 0
             for index in indexes:
-                total += len(index.chunk_ids)
                 for t, n in index.vocab.items():
                     vocab[t] = vocab.get(t, 0) + n
             query = expand(question, vocab)
             qvec = self.vectors.embeddings.embed([query.semantic_text])[0]
-            if not by_version:
+            if not allowed:
                 return Retrieval([], [], query, qvec)
-            cands: dict[str, Candidate] = {}
-            for index in indexes:
-                scores = index.scores(query.weights, set(by_version))
-                top = np.argsort(-scores)[:CANDIDATES]
-                for i in top:
-                    if scores[i] <= 0:
-                        break
-                    cid = index.chunk_ids[i]
-                    cands[cid] = Candidate(cid, by_version[int(index.version_ids[i])], bm25=float(scores[i]))
-            for rank, c in enumerate(sorted(cands.values(), key=lambda c: -c.bm25), start=1):
-                c.bm25_rank = rank
+            by_version = {v.version_id: v for v in allowed}
+            cands = self._keyword_candidates(indexes, query, by_version)
             route, routing_terms = _route(query, allowed)
-            routed_versions = [v.version_id for v in allowed if v.document_id in route]
-            explicit = [v.version_id for v in allowed] if (version or doc) else None
-            hits = self.vectors.search(qvec, studies, CANDIDATES, version_ids=explicit)
-            if routed_versions and not explicit:
-                hits += self.vectors.search(qvec, studies, CANDIDATES // 2, version_ids=routed_versions)
-            seen: set[str] = set()
-            for cid, cosine in sorted(hits, key=lambda h: -h[1]):
-                vid = int(cid[1 : cid.index("c")])
-                if cid in seen or vid not in by_version:
-                    continue
-                seen.add(cid)
-                c = cands.setdefault(cid, Candidate(cid, by_version[vid]))
-                c.cosine = cosine
-                c.vec_rank = len(seen)
-            best_route = max(route.values(), default=0.0)
-            for c in cands.values():
-                c.route = route.get(c.version.document_id, 0.0) / best_route if best_route else 0.0
-                c.fused = sum(1.0 / (RRF_K + r) for r in (c.bm25_rank, c.vec_rank) if r) + ROUTE_BONUS * c.route
-            ranked = sorted(cands.values(), key=lambda c: -c.fused)
+            explicit = list(by_version) if (version or doc) else None
+            routed = [v.version_id for v in allowed if v.document_id in route]
+            self._vector_candidates(cands, qvec, studies, by_version, explicit, routed)
+            ranked = _fuse(cands, route)
             rows = chunks_by_id(session, [c.chunk_id for c in ranked[: max(k, RERANK)]])
+        total = sum(len(index.chunk_ids) for index in indexes)
         idf = {t: math.log(1 + (total - vocab.get(t, 0) + 0.5) / (vocab.get(t, 0) + 0.5)) for t in query.weights}
-        rarest = math.log(1 + (total + 0.5) / 1.5)
-        concepts = weigh(query, idf, routing_terms, rarest)
+        concepts = weigh(query, idf, routing_terms, rarest=math.log(1 + (total + 0.5) / 1.5))
         for c in ranked[:RERANK]:
             row = rows.get(c.chunk_id)
             if row is not None:
@@ -160,6 +140,44 @@ class HybridRetriever:
         ranked.sort(key=lambda c: -c.fused)
         passages = [self._passage(c, rows[c.chunk_id]) for c in ranked[:k] if c.chunk_id in rows]
         return Retrieval(passages, ranked, query, qvec, rows, idf, set(route), routing_terms, concepts)
+
+    @staticmethod
+    def _keyword_candidates(
+        indexes: list[StudyIndex], query: QueryTerms, by_version: dict[int, VersionInfo]
+    ) -> dict[str, Candidate]:
+        cands: dict[str, Candidate] = {}
+        for index in indexes:
+            scores = index.scores(query.weights, set(by_version))
+            for i in np.argsort(-scores)[:CANDIDATES]:
+                if scores[i] <= 0:
+                    break
+                cid = index.chunk_ids[i]
+                cands[cid] = Candidate(cid, by_version[int(index.version_ids[i])], bm25=float(scores[i]))
+        for rank, c in enumerate(sorted(cands.values(), key=lambda c: -c.bm25), start=1):
+            c.bm25_rank = rank
+        return cands
+
+    def _vector_candidates(
+        self,
+        cands: dict[str, Candidate],
+        qvec: np.ndarray,
+        studies: Sequence[str],
+        by_version: dict[int, VersionInfo],
+        explicit: list[int] | None,
+        routed: list[int],
+    ) -> None:
+        """Nearest chunks inside the study (and version) filter; the named document gets its own search."""
+        hits = self.vectors.search(qvec, studies, CANDIDATES, version_ids=explicit)
+        if routed and not explicit:
+            hits += self.vectors.search(qvec, studies, CANDIDATES // 2, version_ids=routed)
+        seen: set[str] = set()
+        for hit in sorted(hits, key=lambda h: -h.similarity):
+            if hit.chunk_id in seen or hit.version_id not in by_version:
+                continue
+            seen.add(hit.chunk_id)
+            c = cands.setdefault(hit.chunk_id, Candidate(hit.chunk_id, by_version[hit.version_id]))
+            c.cosine = hit.similarity
+            c.vec_rank = len(seen)
 
     @staticmethod
     def _passage(c: Candidate, row: ChunkRow) -> Passage:

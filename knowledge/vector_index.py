@@ -10,6 +10,7 @@ asked for): other studies' chunks are never candidates.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,13 @@ from knowledge.embedding import MiniLmEmbeddings
 
 COLLECTION = "siteline_chunks"
 BATCH = 1000
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    chunk_id: str
+    similarity: float
+    version_id: int
 
 
 def make_client(settings: Settings) -> Any:
@@ -87,19 +95,23 @@ class VectorIndex:
 
     def search(
         self, vector: Sequence[float], studies: Sequence[str], k: int, *, version_ids: Sequence[int] | None = None
-    ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the k nearest chunks inside the filter."""
+    ) -> list[VectorHit]:
+        """The k nearest chunks inside the filter, with cosine similarity."""
         if not studies or k <= 0:
             return []
         result = self.collection.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=k,
             where=study_filter(studies, version_ids=version_ids),
-            include=["distances"],
+            include=["distances", "metadatas"],
         )
         ids = result["ids"][0] if result["ids"] else []
         distances = result["distances"][0] if result.get("distances") else []
-        return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=False)]
+        metadatas = result["metadatas"][0] if result.get("metadatas") else []
+        return [
+            VectorHit(i, 1.0 - float(d), int(m["version_id"]))
+            for i, d, m in zip(ids, distances, metadatas, strict=False)
+        ]
 
     def count(self) -> int:
         return int(self.collection.count())

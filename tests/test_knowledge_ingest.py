@@ -135,7 +135,7 @@ def test_a_question_on_study_b_never_sees_study_a(container: Container, tmp_path
         versions_b = versions_for(s, ["B"])
     assert all(v.study == "B" for v in versions_b)
     vector_hits = knowledge.vectors.search(found.query_vector, ["B"], 10)
-    assert vector_hits and all(cid.startswith(f"v{versions_b[0].version_id}c") for cid, _ in vector_hits)
+    assert vector_hits and {h.version_id for h in vector_hits} == {versions_b[0].version_id}
     question = "at what temperature are the vials stored?"
     answer = knowledge.ask(question, studies=["B"], asker="t", surface="test", now=NOW)
     assert answer.abstained and "frozen" not in answer.answer
