@@ -175,3 +175,30 @@ def test_api_ask_needs_the_token_names_bad_fields_and_answers(zx101: Container) 
     assert data["citations"][0]["doc"] == "ZX101_Protocol.pdf" and data["citations"][0]["page"] == 4
     with zx101.factory() as s:
         assert s.execute(select(QuestionRow).where(QuestionRow.surface == "api")).scalars().one().asker == "api"
+
+
+def test_llm_writer_is_used_when_configured_and_extractive_is_the_fallback(
+    zx101: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import knowledge.llm
+    from knowledge.types import Answer, Passage
+
+    seen: list[list[Passage]] = []
+
+    class FakeWriter:
+        def __init__(self, settings: object) -> None:
+            pass
+
+        def answer(self, question: str, passages: list[Passage]) -> Answer | None:
+            seen.append(passages)
+            if "storage" in question:
+                return None  # e.g. the model's citations did not check out
+            return Answer(answer="Within 24 hours.", abstained=False, mode="llm")
+
+    monkeypatch.setattr(knowledge.llm, "LlmAnswerer", FakeWriter)
+    zx101.knowledge.settings.openai_base_url = "http://127.0.0.1:9/v1"
+    written = zx101.knowledge.ask("SAE timeline?", studies=["ZX-101"], asker="u", surface="test", record=False)
+    assert written.mode == "llm" and written.answer == "Within 24 hours."
+    assert seen[0] and all(p.study == "ZX-101" for p in seen[0])
+    fallback = zx101.knowledge.ask("tablet storage temp?", studies=["ZX-101"], asker="u", surface="test", record=False)
+    assert fallback.mode == "extractive" and "15 to 25 degrees Celsius" in fallback.answer
