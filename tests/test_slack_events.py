@@ -255,8 +255,9 @@ def test_slash_commands(h: Harness) -> None:
     assert private.args["response_type"] == "ephemeral" and "ORION Protocol" in private.text_of_blocks
 
     assert "/siteline ask" in h.post(h.slack.command("U_ANNA", "C_S01", "help"), FORM).text
-    soon = h.post(h.slack.command("U_ANNA", "C_S01", "escalate IP shipment late"), FORM).text
-    assert "Coming soon" in soon and "route it to the right" in soon
+    h.post(h.slack.command("U_ANNA", "C_S01", "escalate IP shipment late"), FORM)
+    [form] = h.fake.wait_for("views.open")  # the raise form, its summary prefilled
+    assert form.args["view"]["callback_id"] == "escalate_raise" and "IP shipment late" in json.dumps(form.args)
 
     h.fake.reset()
     h.post(h.slack.command("U_CARLA", "DU_CARLA", "questions"), FORM)
