@@ -1,4 +1,4 @@
-"""`/siteline escalate`: site staff raise an issue from a form that shows who will see it and when.
+"""`/siteline escalate [summary]`: site staff raise an issue from a form that shows who will see it and when.
 
 On *Raise* the summary goes through the PHI guard first (nothing with identifiers is stored or
 sent), then escalation.service.raise_escalation files it (category and severity inferred when
@@ -62,9 +62,11 @@ def _paths(
     return path, critical
 
 
-def _form(rt: SlackRuntime, places: list[Where], chosen: Where, category: str, severity: str) -> dict[str, Any]:
+def _form(
+    rt: SlackRuntime, places: list[Where], chosen: Where, category: str, severity: str, summary: str = ""
+) -> dict[str, Any]:
     path, critical = _paths(rt, chosen, category, severity)
-    return v.raise_view(places, chosen, category, severity, path, critical, now=rt.now())
+    return v.raise_view(places, chosen, category, severity, path, critical, now=rt.now(), summary=summary)
 
 
 def command(inv: Invocation) -> None:
@@ -84,7 +86,9 @@ def command(inv: Invocation) -> None:
     chosen = next((p for p in places if here and p.site.site_id == here.site_id), places[0])
     inv.ack()
     with guarded("escalate form", inv.ref, lambda: inv.respond(text=apology(inv.ref), response_type="ephemeral")):
-        inv.client.views_open(trigger_id=inv.command["trigger_id"], view=_form(inv.rt, places, chosen, v.AUTO, v.AUTO))
+        inv.client.views_open(
+            trigger_id=inv.command["trigger_id"], view=_form(inv.rt, places, chosen, v.AUTO, v.AUTO, inv.args)
+        )
 
 
 def read_form(values: Mapping[str, Any]) -> dict[str, str]:
@@ -112,7 +116,7 @@ def register(app: App, rt: SlackRuntime) -> None:
             chosen = next((p for p in places if p.value == form["where"]), None)
             if chosen is None:
                 return
-            new = _form(rt, places, chosen, form["category"], form["severity"])
+            new = _form(rt, places, chosen, form["category"], form["severity"], form["summary"])
             client.views_update(view_id=view["id"], hash=view.get("hash"), view=new)
 
     for action_id in (v.WHERE, v.CATEGORY, v.SEVERITY):

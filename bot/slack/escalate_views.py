@@ -72,8 +72,9 @@ def raise_view(
     path: Mapping[str, Any],
     critical: Mapping[str, Any] | None,
     now: datetime | None = None,
+    summary: str = "",
 ) -> Block:
-    summary_el = {
+    summary_el: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": SUMMARY,
         "multiline": True,
@@ -81,6 +82,8 @@ def raise_view(
         "max_length": SUMMARY_MAX,
         "placeholder": _text("What happened, and what do you need? No patient identifiers, please."),
     }
+    if summary:
+        summary_el["initial_value"] = clip(summary, SUMMARY_MAX)
     site = chosen.site
     blocks: list[Block] = [
         section(
