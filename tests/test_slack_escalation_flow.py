@@ -199,3 +199,27 @@ def test_only_site_staff_raise(world: World) -> None:
     assert "sponsor team you'll get escalations by DM" in world.command("U_CARLA", "C_S01", "escalate").text
     assert "directory" in world.command("U_STRANGER", "C_S01", "escalate").text
     assert world.fake.of("views.open") == []
+
+
+def test_a_critical_issue_reaches_levels_1_and_2_at_once_with_the_shared_deadline(world: World) -> None:
+    raise_one(world, "Kits for tomorrow's dosing visit are missing entirely", severity="critical")
+    sam = world.fake.wait_for("chat.postMessage", where=lambda c: c.args["channel"] == "DU_SAM")[0]
+    carla = world.posts(channel="DU_CARLA")[0]
+    for dm in (carla, sam):  # levels told together share the clock of the highest: 8 h from now
+        assert "Please acknowledge by Mon 2 Mar 17:00 (UTC)" in dm.text_of_blocks
+    assert "2 of 3 · you, as study manager" in sam.text_of_blocks
+    steps = world.fake.wait_for("chat.postMessage", 2, where=lambda c: "notified" in c.args["text"])
+    assert {s.args["thread_ts"] for s in steps} == {"1700000000.000001"}
+
+
+def test_nobody_for_the_first_level_stops_the_ladder_and_the_thread_says_so(world: World) -> None:
+    world.command("U_ANNA", "C_S01", "escalate")
+    world.submit(
+        "U_ANNA", views(world, "views.open", 1), escalate_state("Patient fainted after dosing", category="safety")
+    )
+    views(world, "views.update", 1)
+    root = world.fake.wait_for("chat.postMessage", where=lambda c: c.args["channel"] == "C_S01")[0]
+    assert "Stopped: nobody is registered as medical monitor" in root.text_of_blocks
+    halted = world.fake.wait_for("chat.postMessage", where=lambda c: "cannot go further" in c.args["text"])[0]
+    assert halted.args["thread_ts"] == "1700000000.000001" and "please contact your CRA directly" in halted.args["text"]
+    assert [c for c in world.fake.of("chat.postMessage") if c.args["channel"].startswith("D")] == []

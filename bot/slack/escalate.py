@@ -105,7 +105,7 @@ def read_form(values: Mapping[str, Any]) -> dict[str, str]:
 
 
 def register(app: App, rt: SlackRuntime) -> None:
-    def on_change(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_change(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         """A new site/study, category or severity: redraw who will see it and when."""
         ack()
         view = body["view"]
@@ -113,6 +113,11 @@ def register(app: App, rt: SlackRuntime) -> None:
             person = person_of(rt, str(body["user"]["id"]))
             places = _places(rt, person) if person else []
             form = read_form(view["state"]["values"])
+            changed = {v.WHERE: "where", v.CATEGORY: "category", v.SEVERITY: "severity"}.get(
+                action.get("action_id", "")
+            )
+            if changed and (action.get("selected_option") or {}).get("value"):
+                form[changed] = action["selected_option"]["value"]
             chosen = next((p for p in places if p.value == form["where"]), None)
             if chosen is None:
                 return

@@ -44,13 +44,13 @@ def queued_now(rt: SlackRuntime, esc_id: str) -> list[str]:
     now = rt.now()
     with transaction(rt.container.factory) as session:
         rows = session.execute(
-            select(DeliveryRow.dedupe_key, DeliveryRow.channel).where(
+            select(DeliveryRow.dedupe_key, DeliveryRow.channel, DeliveryRow.id).where(
                 DeliveryRow.dedupe_key.startswith(f"esc:{esc_id}:", autoescape=True),
                 DeliveryRow.status == "pending",
                 DeliveryRow.due_at <= now,
             )
         ).all()
-    return [key for key, _ in sorted(rows, key=lambda r: (r.channel != "site", r.dedupe_key))]
+    return [r.dedupe_key for r in sorted(rows, key=lambda r: (r.channel != "site", r.id))]
 
 
 def on_ladder(session: Session, esc_id: str, person_id: str) -> bool:

@@ -42,6 +42,7 @@ NO_STUDIES = (
     "You're not listed on any study yet, so there is nowhere to send an update. Please ask your Siteline admin."
 )
 METADATA_MAX = 3000
+LOST = "This form lost its contents (Slack did not send them back). Nothing was sent: please start again."
 FIELD_BLOCKS = {"study": v.STUDY, "subject": v.SUBJECT, "body": v.BODY, "declared_priority": v.PRIORITY, "due": v.DUE}
 
 
@@ -147,7 +148,7 @@ def _sorry(ref: str | None) -> dict[str, Any]:
 
 def register(app: App, rt: SlackRuntime) -> None:
     @app.action(v.STUDY_CHANGED)
-    def on_study(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_study(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         """Another study chosen: offer that study's sites."""
         ack()
         view = body["view"]
@@ -155,8 +156,9 @@ def register(app: App, rt: SlackRuntime) -> None:
             person = person_of(rt, str(body["user"]["id"]))
             if person is None:
                 return
+            study = (action.get("selected_option") or {}).get("value")
             draft = read_form(view["state"]["values"])
-            draft = v.Draft(**{**draft.to_json(), "sites": []})
+            draft = v.Draft(**{**draft.to_json(), "study": study or draft.study, "sites": []})
             client.views_update(view_id=view["id"], hash=view.get("hash"), view=_compose(rt, person, draft))
 
     @app.view(v.COMPOSE)
@@ -204,12 +206,15 @@ def register(app: App, rt: SlackRuntime) -> None:
     def on_send(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         ref = view.get("id")
         person = person_of(rt, str(body["user"]["id"]))
-        meta = json.loads(view.get("private_metadata") or "{}")
-        draft = v.Draft(**meta["draft"])
         try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+            draft = v.Draft(**meta["draft"])
             if person is None or person.role not in SPONSOR_ROLES:
                 raise FormError({})
             update = to_update(rt, person, draft, str(meta["id"]))
+        except (ValueError, KeyError, TypeError):
+            ack(response_action="update", view=v.message_view("Not sent", [section(":no_entry: " + LOST)]))
+            return
         except FormError as exc:
             why = next(iter(exc.errors.values()), NOT_SPONSOR if person else UNKNOWN_USER)
             ack(response_action="update", view=v.message_view("Not sent", [section(f":no_entry: {why}")]))
