@@ -44,6 +44,12 @@ class StudyIndex:
     model: object | None  # bm25s.BM25, or None when the study has no chunks
     vocab: dict[str, int]  # term -> number of chunks containing it
 
+    def containing(self, term: str) -> np.ndarray:
+        """Which chunks contain the term (as a boolean mask over `chunk_ids`)."""
+        if self.model is None or term not in self.vocab:
+            return np.zeros(len(self.chunk_ids), dtype=bool)
+        return self.model.get_scores([term]) > 0  # type: ignore[attr-defined]
+
     def scores(self, weights: dict[str, float], allowed_versions: set[int]) -> np.ndarray:
         """Weighted BM25 score of every chunk, zero outside the allowed versions."""
         if self.model is None or not weights:

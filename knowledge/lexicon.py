@@ -143,6 +143,12 @@ class QueryTerms:
         """Terms that stand for the user's own words (not shorthand expansions)."""
         return [t for c in self.concepts for t in c.own]
 
+    @property
+    def naming(self) -> list[str]:
+        """Terms that may name a document: the user's own words, and what a word the documents lack
+        stands for ("Baqsimi" -> glucagon names the nasal glucagon protocol)."""
+        return [t for c in self.concepts for t in (c.own or c.terms)]
+
 
 def _near(term: str, vocab: Mapping[str, int]) -> list[tuple[str, float]]:
     """Vocabulary terms for a term the documents lack: by prefix first, else by spelling distance."""
@@ -180,6 +186,8 @@ def expand(question: str, vocab: Mapping[str, int]) -> QueryTerms:
     for i, word in enumerate(typed):
         if skip_next:
             skip_next = False
+            continue
+        if len(word) == 1 and word.isalpha():  # "quick q", "r u sure": chat, not content
             continue
         pair = f"{word} {typed[i + 1]}" if i + 1 < len(typed) else ""
         key = pair if pair in table else word if word in table else None

@@ -25,7 +25,8 @@ from knowledge.vector_index import VectorIndex
 
 RRF_K = 60
 CANDIDATES = 40
-ROUTE_BONUS = 1.0 / (RRF_K + 1)
+ROUTE_BONUS = 2.0 / (RRF_K + 1)
+NAME_ELSEWHERE = 0.02  # a file-name word used by more than 2% of other documents' chunks names nothing
 RERANK = 30  # fused candidates whose sentences are scored
 RERANK_WEIGHT = 0.05  # a chunk covering the whole question in one sentence gains ~2 first places of RRF
 
@@ -58,22 +59,34 @@ class Retrieval:
     concepts: dict[str, Weighted] = field(default_factory=dict)
 
 
-def _route(query: QueryTerms, versions: Sequence[VersionInfo]) -> tuple[dict[int, float], set[str]]:
+def _route(
+    query: QueryTerms, versions: Sequence[VersionInfo], indexes: Sequence[StudyIndex]
+) -> tuple[dict[int, float], set[str]]:
     """Score each document by question words found in its file name (rarer words count more).
 
+    A file-name word routes only if the other documents hardly use it: "psa2", "igbj", "wilson" or
+    "glucagon" name a document, while "reporting" in "..._Safety_Reporting_2025" is everyone's word.
     Returns the scores by document id and the question terms that did the routing.
     """
     docs = {v.document_id: v for v in versions}
     if len(docs) < 2:
         return {}, set()
     names = {d: set(terms(v.doc_key)) for d, v in docs.items()}
+    doc_of_version = {v.version_id: v.document_id for v in versions}
     scores: dict[int, float] = {}
     used: set[str] = set()
-    for term in set(query.typed):
+    for term in set(query.naming):
         if term.isdigit() and len(term) < 3:
             continue
-        having = [d for d, n in names.items() if term in n]
+        having = {d for d, n in names.items() if term in n}
         if not having or len(having) > len(docs) / 2:
+            continue
+        outside = total = 0
+        for index in indexes:
+            elsewhere = np.array([doc_of_version.get(int(v)) not in having for v in index.version_ids], dtype=bool)
+            outside += int((index.containing(term) & elsewhere).sum())
+            total += int(elsewhere.sum())
+        if total and outside / total > NAME_ELSEWHERE:
             continue
         used.add(term)
         weight = math.log(len(docs) / len(having))
@@ -123,7 +136,7 @@ class HybridRetriever:
                 return Retrieval([], [], query, qvec)
             by_version = {v.version_id: v for v in allowed}
             cands = self._keyword_candidates(indexes, query, by_version)
-            route, routing_terms = _route(query, allowed)
+            route, routing_terms = _route(query, allowed, indexes)
             explicit = list(by_version) if (version or doc) else None
             routed = [v.version_id for v in allowed if v.document_id in route]
             self._vector_candidates(cands, qvec, studies, by_version, explicit, routed)
