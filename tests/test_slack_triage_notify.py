@@ -299,3 +299,16 @@ def test_site_staff_and_strangers_cannot_notify(w: World) -> None:
     assert resp.json()["response_action"] == "errors"
     with transaction(w.container.factory) as s:
         assert s.execute(select(UpdateRow)).first() is None
+
+
+def test_a_repeat_of_a_pending_update_is_previewed_as_merged(w: World) -> None:
+    state = notify_state("Reminder: upload the delegation log", "Please upload the signed delegation log to the ISF.",
+                         priority="low")  # fmt: skip
+    w.command("U_CARLA", "C_S01", "notify")
+    send_update(w, state)
+    w.command("U_CARLA", "C_S01", "notify")
+    w.submit("U_CARLA", views(w, "views.open", 2), state)
+    preview = texts(views(w, "views.update", 3))
+    with transaction(w.container.factory) as s:
+        first = s.execute(select(UpdateRow.update_id)).scalar_one()
+    assert f"*Berlin Heart Centre (S01)*: merged into {first}, out with it Tue 3 Mar 09:00 (Europe/Berlin)." in preview

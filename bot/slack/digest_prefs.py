@@ -83,7 +83,10 @@ def _sites(rt: SlackRuntime, person: Person) -> list[Site]:
 
 def command(inv: Invocation) -> None:
     inv.ack()
-    reply = lambda text: inv.respond(text=text, response_type="ephemeral")  # noqa: E731
+
+    def reply(text: str) -> None:
+        inv.respond(text=text, response_type="ephemeral")
+
     with guarded("slash digest", inv.ref, lambda: reply(apology(inv.ref))):
         person = person_of(inv.rt, inv.user.user_id)
         if person is None:
