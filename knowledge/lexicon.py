@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -48,7 +48,9 @@ def stem(word: str) -> str:
     return word
 
 
-def _compound_terms(raw: str) -> list[str]:
+@lru_cache(maxsize=200_000)
+def _compound_terms(raw: str) -> tuple[str, ...]:
+    """Terms of one word as written (cached: the same words recur in every chunk and question)."""
     out: list[str] = []
     parts = [p for p in re.split(r"[-_/.'’]", raw) if p]
     pieces: list[str] = []
@@ -64,7 +66,7 @@ def _compound_terms(raw: str) -> list[str]:
             out.extend(r for r in runs if len(r) >= 2 or r.isdigit())
     if len(pieces) > 1:
         out.append(stem("".join(p.lower() for p in pieces)))
-    return out
+    return tuple(out)
 
 
 def terms(text: str) -> list[str]:

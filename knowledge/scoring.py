@@ -35,6 +35,7 @@ class SentenceHit:
     text: str
     coverage: float
     matched: set[str] = field(default_factory=set)  # concept words found
+    terms: set[str] = field(default_factory=set)  # index terms of the sentence
 
 
 UNKNOWN_RARITY = 1.0  # a word the documents never use weighs as much as a word they use once
@@ -89,7 +90,7 @@ def sentence_hits(chunk_id: str, text: str, concepts: dict[str, Weighted], conte
         if context_terms:
             boosted, _ = coverage(own | context_terms, concepts)
             score += 0.5 * (boosted - score)
-        hits.append(SentenceHit(chunk_id, start, end, sentence, score, matched))
+        hits.append(SentenceHit(chunk_id, start, end, sentence, score, matched, own))
     return hits
 
 
@@ -97,6 +98,6 @@ def best_window(hits: list[SentenceHit], concepts: dict[str, Weighted]) -> float
     """The best coverage of one sentence, or of two neighbours together (slightly discounted)."""
     best = max((h.coverage for h in hits), default=0.0)
     for a, b in itertools.pairwise(hits):
-        both, _ = coverage(set(terms(a.text)) | set(terms(b.text)), concepts)
+        both, _ = coverage(a.terms | b.terms, concepts)
         best = max(best, 0.85 * both)
     return best
