@@ -259,6 +259,8 @@ def test_validation_errors_are_shown_on_the_field(w: World) -> None:
     assert none.json() == {"response_action": "errors", "errors": expected}
     other = w.submit("U_CARLA", compose, notify_state("Visit window reminder", "", sites=("S02",)))
     assert other.json()["errors"] == {"n_sites|ORION": "Not one of your sites on ORION: S02."}
+    blank = w.submit("U_CARLA", compose, notify_state("   ", "", sites=("S01",)))
+    assert blank.json()["errors"] == {"n_subject": "String should have at least 1 character"}
     long_body = "word " * 700
     too_long = w.submit("U_CARLA", compose, notify_state("Visit window reminder", long_body.strip() + "é" * 10))
     assert "Too long to preview here" in too_long.json()["errors"]["n_body"]

@@ -19,7 +19,7 @@ from escalation.messages import CATEGORY_LABELS
 RAISE = "escalate_raise"
 WHERE, CATEGORY, SEVERITY, SUMMARY = "e_where", "e_category", "e_severity", "e_summary"
 AUTO = "auto"
-SUMMARY_MIN, SUMMARY_MAX = 10, 2000
+SUMMARY_MIN, SUMMARY_MAX = 10, 2000  # the minimum is checked on submit: a prefilled summary may be shorter
 SEVERITY_LABELS = (
     ("low", "Low: can wait, no impact yet"),
     ("medium", "Medium: needs an answer soon"),
@@ -78,7 +78,6 @@ def raise_view(
         "type": "plain_text_input",
         "action_id": SUMMARY,
         "multiline": True,
-        "min_length": SUMMARY_MIN,
         "max_length": SUMMARY_MAX,
         "placeholder": _text("What happened, and what do you need? No patient identifiers, please."),
     }

@@ -126,9 +126,8 @@ def to_update(rt: SlackRuntime, person: Person, draft: v.Draft, update_id: str) 
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else ""
             block = sites_block if field == "sites" else FIELD_BLOCKS.get(field, v.SUBJECT)
-            errors.setdefault(
-                block, f"{err['msg']}" if field in FIELD_BLOCKS or field == "sites" else f"{field}: {err['msg']}"
-            )
+            known = field == "sites" or field in FIELD_BLOCKS
+            errors.setdefault(block, str(err["msg"]) if known else f"{field}: {err['msg']}")
         raise FormError(errors) from None
 
 
