@@ -41,8 +41,9 @@ ROUTING: dict[str, Any] = {
 KES, MAR, TUN = "KESTREL-204", "MARLIN-115", "TUNDRA-330"
 
 SITES: list[dict[str, Any]] = [
-    {"site_id": "S-SYD", "name": "Sydney Thoracic & Oncology Trials Unit", "tz": "Australia/Sydney", "tier": "strategic",
-     "studies": [KES, TUN], "digest_times": ["08:00", "13:00"], "quiet_hours": ["18:30", "07:30"]},
+    {"site_id": "S-SYD", "name": "Sydney Thoracic & Oncology Trials Unit", "tz": "Australia/Sydney",
+     "tier": "strategic",      "studies": [KES, TUN], "digest_times": ["08:00", "13:00"],
+     "quiet_hours": ["18:30", "07:30"]},
     {"site_id": "S-AKL", "name": "Auckland Clinical Studies", "tz": "Pacific/Auckland", "tier": "standard",
      "studies": [KES], "digest_times": ["09:00"], "quiet_hours": ["19:00", "07:00"]},
     {"site_id": "S-ADL", "name": "Adelaide Heart Research", "tz": "Australia/Adelaide", "tier": "preferred",
@@ -83,7 +84,8 @@ PEOPLE: list[dict[str, Any]] = [
     {"person_id": "cra-in", "role": "cra", "tz": "Asia/Kolkata", "sites": ["S-BLR"], "studies": [KES, MAR]},
     {"person_id": "cra-eu", "role": "cra", "tz": "Europe/Berlin", "sites": ["S-MUC", "S-HEL"], "studies": [KES, TUN]},
     {"person_id": "cra-za", "role": "cra", "tz": "Africa/Johannesburg", "sites": ["S-JNB"], "studies": [MAR, TUN]},
-    {"person_id": "cra-na", "role": "cra", "tz": "America/Toronto", "sites": ["S-TOR", "S-PHX"], "studies": ALL_STUDIES},
+    {"person_id": "cra-na", "role": "cra", "tz": "America/Toronto", "sites": ["S-TOR", "S-PHX"],
+     "studies": ALL_STUDIES},
     {"person_id": "cra-latam", "role": "cra", "tz": "America/Sao_Paulo", "sites": ["S-SAO", "S-SCL"],
      "studies": ALL_STUDIES},
     {"person_id": "srm-emea", "role": "srm", "tz": "Europe/London", "sites": ["S-MUC", "S-HEL", "S-JNB"],
@@ -514,7 +516,8 @@ U: list[tuple[Any, ...]] = [
      "Hi Thandi,\n\nHeads-up from the sponsor: the lab courier does not collect between Good Friday 3 April and "
      "Easter Monday 6 April. If a PK visit falls in that window, freeze the samples at -20 °C and ship them on "
      "Tuesday 7 April.\n\nRegards,\nSipho", None, None, "fyi", "T-COURIER", "w39"),
-    ("2026-03-30T14:00:00Z", "w41", "cra-in", "cro", MAR, ["S-BLR"], "MARLIN-115: delegation log – new sub-investigator",
+    ("2026-03-30T14:00:00Z", "w41", "cra-in", "cro", MAR, ["S-BLR"],
+     "MARLIN-115: delegation log – new sub-investigator",
      "Dear Dr. Rao,\n\nDr. Kavya Iyer has started working on MARLIN-115 at your site. Kindly add her to the "
      "delegation log, have the PI sign the entry and upload her CV and GCP certificate to the eISF within 5 "
      "business days.\n\nThanks and regards,\nArjun", None, None, "action", "M-DELEG-BLR", None),
@@ -555,7 +558,8 @@ U: list[tuple[Any, ...]] = [
      "[Resend] TUNDRA-330 – field safety notice: inhaler batch DV-3312",
      "Resending to make sure that every site has received the notice below. Please confirm receipt to your CRA."
      "\n\n" + FSN, "urgent", None, "urgent", "T-FSN-3312", "w47"),
-    ("2026-04-01T09:00:00Z", "w52", "srm-emea", "sponsor", TUN, ["S-HEL", "S-JNB"], "Site budget amendment – TUNDRA-330",
+    ("2026-04-01T09:00:00Z", "w52", "srm-emea", "sponsor", TUN, ["S-HEL", "S-JNB"],
+     "Site budget amendment – TUNDRA-330",
      "Dear colleagues,\n\nFollowing Protocol Amendment 2, your clinical trial agreement budget has been amended to "
      "cover the additional spirometry visit. Please review the CTA amendment and return it signed via DocuSign by "
      "17 April 2026.\n\nKind regards,\nSarah Mitchell\nSite Relationship Manager", None, None, "action", "T-CTA",
