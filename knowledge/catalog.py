@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from knowledge.keyword_index import IndexedChunk
@@ -96,6 +96,18 @@ def chunks_by_id(session: Session, ids: Sequence[str]) -> dict[str, ChunkRow]:
         return {}
     rows = session.execute(select(ChunkRow).where(ChunkRow.id.in_(list(ids)))).scalars()
     return {r.id: r for r in rows}
+
+
+def generation(session: Session) -> tuple[int, int, int]:
+    """A cheap stamp of the whole catalog: changes whenever any process adds or supersedes a version."""
+    row = session.execute(
+        select(
+            func.count(DocumentVersionRow.id),
+            func.coalesce(func.max(DocumentVersionRow.id), 0),
+            func.count(DocumentVersionRow.id).filter(DocumentVersionRow.is_current.is_(True)),
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def studies_with_documents(session: Session) -> list[str]:

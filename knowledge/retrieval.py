@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.catalog import VersionInfo, chunks_by_id, fingerprint, index_chunks, versions_for
+from knowledge.catalog import VersionInfo, chunks_by_id, fingerprint, generation, index_chunks, versions_for
 from knowledge.keyword_index import KeywordIndex, StudyIndex
 from knowledge.lexicon import QueryTerms, expand, terms
 from knowledge.models import ChunkRow
@@ -114,6 +114,7 @@ class HybridRetriever:
         self, question: str, *, studies: Sequence[str], k: int = 5, version: str | None = None, doc: str | None = None
     ) -> Retrieval:
         with self.factory() as session:
+            self.vectors.ensure_fresh(generation(session))
             versions = versions_for(session, studies)
             indexes = [
                 self.keyword.get(study, fingerprint(mine), lambda s=study, m=mine: index_chunks(session, s, m))

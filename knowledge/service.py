@@ -19,7 +19,7 @@ from core import audit
 from core.db import transaction
 from core.settings import Settings
 from knowledge.answer import extractive_answer
-from knowledge.catalog import versions_for
+from knowledge.catalog import generation, versions_for
 from knowledge.embedding import MiniLmEmbeddings
 from knowledge.ingest import Ingester, IngestReport, IngestRequest
 from knowledge.keyword_index import KeywordIndex
@@ -78,6 +78,8 @@ class KnowledgeService:
             report = Ingester(self.factory, self.vectors).run(list(paths), request, sink)
         finally:
             sink.close()
+        with self.factory() as session:
+            self.vectors.generation = generation(session)  # this process wrote it: no reload needed
         if any(o.status in ("ingested", "superseded") for o in report.outcomes):
             self.retriever.retrieve(
                 "warm", studies=[study], k=1

@@ -55,16 +55,42 @@ def study_filter(studies: Sequence[str], *, version_ids: Sequence[int] | None = 
 
 
 class VectorIndex:
+    """The Chroma collection of all chunks. `generation` is the catalog state this process last saw:
+    when another process has ingested since, the embedded index is reloaded from disk before use
+    (an embedded Chroma keeps its vector index in memory and does not see other writers)."""
+
     def __init__(self, settings: Settings, embeddings: MiniLmEmbeddings, *, collection: str = COLLECTION) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self._name = collection
+        self.generation: object = None
+        self.store = self._open()
+
+    def _open(self) -> Any:
         from langchain_chroma import Chroma
 
-        self.embeddings = embeddings
-        self.store = Chroma(
-            collection_name=collection,
-            embedding_function=embeddings,
-            client=make_client(settings),
+        return Chroma(
+            collection_name=self._name,
+            embedding_function=self.embeddings,
+            client=make_client(self.settings),
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
+
+    def reopen(self) -> None:
+        """Drop this process's copy of the embedded index and load it again from disk."""
+        if not self.settings.chroma_host:
+            from chromadb.api.client import SharedSystemClient
+
+            path = str(self.settings.index_dir / "chroma")
+            SharedSystemClient._identifier_to_system.pop(path, None)
+            SharedSystemClient._identifier_to_refcount.pop(path, None)
+        self.store = self._open()
+
+    def ensure_fresh(self, generation: object) -> None:
+        """Reload when the catalog changed since this process last looked (another process ingested)."""
+        if self.generation is not None and generation != self.generation:
+            self.reopen()
+        self.generation = generation
 
     @property
     def collection(self) -> Any:
@@ -99,12 +125,19 @@ class VectorIndex:
         """The k nearest chunks inside the filter, with cosine similarity."""
         if not studies or k <= 0:
             return []
-        result = self.collection.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=k,
-            where=study_filter(studies, version_ids=version_ids),
-            include=["distances", "metadatas"],
-        )
+        query = {
+            "query_embeddings": [np.asarray(vector, dtype=np.float32)],
+            "n_results": k,
+            "where": study_filter(studies, version_ids=version_ids),
+            "include": ["distances", "metadatas"],
+        }
+        try:
+            result = self.collection.query(**query)
+        except Exception as exc:  # chromadb.errors.InternalError: ids written by another process
+            if "InternalError" not in type(exc).__name__:
+                raise
+            self.reopen()
+            result = self.collection.query(**query)
         ids = result["ids"][0] if result["ids"] else []
         distances = result["distances"][0] if result.get("distances") else []
         metadatas = result["metadatas"][0] if result.get("metadatas") else []

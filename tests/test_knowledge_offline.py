@@ -58,3 +58,47 @@ def test_a_new_process_answers_from_the_stored_index_without_network(tmp_path: P
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["attempts"] == []
     assert not result["abstained"] and "every 2 weeks" in result["answer"]
+
+
+SUBPROCESS_INGEST = r"""
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from core.settings import Settings
+from siteline.container import build
+
+c = build(Settings(_env_file=None))
+report = c.knowledge.ingest([Path(sys.argv[1])], study="OFF", kind="sop", now=datetime.now(UTC), progress=False)
+print(report.outcomes[0].status)
+"""
+
+
+def test_a_running_service_sees_documents_ingested_by_another_process(tmp_path: Path) -> None:
+    """`serve` keeps its indexes open while `siteline ingest` runs in another process."""
+    home = tmp_path / "home"
+    first = tmp_path / "Visits.md"
+    first.write_text("# Visits\n\nParticipants visit the clinic every 2 weeks.\n", encoding="utf-8")
+    second = tmp_path / "Storage.md"
+    second.write_text("# Storage\n\nKeep the study tablets below 25 degrees Celsius.\n", encoding="utf-8")
+    container = build(Settings(SITELINE_HOME=home, _env_file=None))
+    knowledge = container.knowledge
+    assert knowledge.ingest([first], study="OFF", kind="sop", now=datetime.now(UTC), progress=False).ok
+    before = knowledge.ask(
+        "what temperature for tablet storage?", studies=["OFF"], asker="t", surface="t", record=False
+    )
+    assert before.abstained
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SITELINE_", "OPENAI_"))}
+    env["SITELINE_HOME"] = str(home)
+    done = subprocess.run(
+        [sys.executable, "-c", SUBPROCESS_INGEST, str(second)],
+        env=env,
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ingested", done.stderr[-2000:]
+    after = knowledge.ask("what temperature for tablet storage?", studies=["OFF"], asker="t", surface="t", record=False)
+    assert not after.abstained and "below 25 degrees Celsius" in after.answer
+    container.engine.dispose()
