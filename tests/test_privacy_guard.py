@@ -191,3 +191,15 @@ def test_philter_lite_runs_on_our_tagger_not_nltks_downloadable_model(guard: Phi
 
     tagged = engine._get_pos("pt john smith 12")
     assert [t for t in tagged if not t[0].isspace()] == [("pt", "NN"), ("john", "NNP"), ("smith", "NNP"), ("12", "CD")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I unblind a participant in an emergency?",
+        "Should I call the CRA first?",
+        "I'm not sure, can I rescreen?",
+    ],
+)
+def test_the_pronoun_i_is_never_taken_for_a_name(text: str) -> None:
+    assert default_guard().redact(text).text == text
