@@ -53,8 +53,9 @@ class Classifier:
     def __init__(self, policy: TriagePolicy, refiner: Refiner | None = None) -> None:
         self.policy = policy
         self.refiner = refiner
-        self._urgent = [(r, r.compiled, r.compiled_unless) for r in policy.urgent_rules]
+        self._urgent = [(r, r.compiled, r.compiled_unless, r.compiled_ignore_within) for r in policy.urgent_rules]
         self._due = [re.compile(p, re.IGNORECASE) for p in policy.action.text_due_patterns]
+        self._requests = [re.compile(p, re.IGNORECASE) for p in policy.action.request_cue_patterns]
         self._cues = [re.compile(p, re.IGNORECASE) for p in policy.declared_urgent.cue_patterns]
 
     def is_flooding(self, record: SenderRecord) -> bool:
@@ -74,7 +75,8 @@ class Classifier:
         core: str | None = None,
     ) -> Judgment:
         """`core` is the message without reminder/forward wrappers (see triage.fingerprint): the
-        declared-urgent cue is looked for there, so "URGENT reminder:" alone never interrupts."""
+        declared-urgent cue is looked for in its body, so "URGENT!!!" or "URGENT reminder:" in a
+        subject never interrupts by itself."""
         judgment = self._by_rules(
             subject=subject, body=body, due=due, declared=declared, sender=sender, record=record, core=core
         )
@@ -99,18 +101,19 @@ class Classifier:
         core: str | None = None,
     ) -> Judgment:
         text = f"{subject}\n{body}"
-        for rule, patterns, unless in self._urgent:
+        for rule, patterns, unless, ignore_within in self._urgent:
             if unless and any(u.search(text) for u in unless):
                 continue
+            ignored = [m.span() for e in ignore_within for m in e.finditer(text)]
             for pattern in patterns:
-                m = pattern.search(text)
+                m = _first_match(pattern, text, ignored)
                 if m:
                     end = m.end()
                     while end < len(text) and text[end].isalnum():  # quote whole words
                         end += 1
                     quote = _clip(text[m.start() : end])
                     return Judgment("urgent", f"{rule.reason} (“{quote}”)", rule.id, rule.protected)
-        cue_text = text if core is None else core
+        cue_text = body if core is None else core.partition("\n")[2]
         if declared == "urgent" and not self.is_flooding(record) and any(c.search(cue_text) for c in self._cues):
             return Judgment("urgent", self.policy.declared_urgent.reason.format(sender=sender), "declared_urgent")
         due_text = due.isoformat() if due else self._due_in_text(text)
@@ -120,10 +123,15 @@ class Classifier:
         return Judgment("fyi", self.policy.fyi_reason + note, "fyi")
 
     def _due_in_text(self, text: str) -> str | None:
-        for pattern in self._due:
-            m = pattern.search(text)
-            if m:
-                return m.group("date")
+        """A date (or "within 5 business days") the text asks for: in a sentence that requests
+        something, so "will be over-read by 8 April" is news, "please confirm by 8 April" a request."""
+        for sentence in _SENTENCES.split(text):
+            if self._requests and not any(r.search(sentence) for r in self._requests):
+                continue
+            for pattern in self._due:
+                m = pattern.search(sentence)
+                if m:
+                    return " ".join(m.group("date").split())
         return None
 
     def _declared_note(self, declared: str | None, record: SenderRecord) -> str:
@@ -132,6 +140,17 @@ class Classifier:
         if self.is_flooding(record):
             return f"; declared urgent, but the sender marks {record.declared_urgent_rate:.0%} of updates urgent"
         return "; declared urgent, not confirmed by the content"
+
+
+_SENTENCES = re.compile(r"\n+|(?<=[.!?])\s+")
+
+
+def _first_match(pattern: re.Pattern[str], text: str, ignored: list[tuple[int, int]]) -> re.Match[str] | None:
+    """The first match of `pattern` that does not lie inside an ignored phrase."""
+    for m in pattern.finditer(text):
+        if not any(a <= m.start() and m.end() <= b for a, b in ignored):
+            return m
+    return None
 
 
 def _clip(text: str, limit: int = 40) -> str:

@@ -1,14 +1,24 @@
 """Is this update a repeat of one a site already has? (a reminder, a resend, a forward, sponsor + CRO)
 
-Two updates are the same topic when they are on the same study, the earlier one arrived within
-the policy's window (7 days), their keys (numbers, dates, lot codes) are identical, any `due`
-dates agree, neither has a meaningful word the other lacks ("audit visit" is not "monitoring
-visit"), and their normalised texts are near-identical in order too (rapidfuzz). Look-alikes are
-safe: "Stop dispensing lot L5744" never carries "Stop dispensing lot L3386".
+Never across studies, and only of an update received within the policy's window (7 days). Then
+the keys decide first (triage.keys): a repeat brings no date, number, code or flip word that the
+earlier message lacks, so "lot KB-25-0112" never repeats "lot KB-24-0917" and "Amendment 4"
+never repeats "Amendment 3". Two ways to be the same message remain:
+
+- **copy**: the same keys, the same content words and near-identical text (rapidfuzz `ratio`):
+  a resend, a copy from another sender, a reminder whose wrapper was taken off;
+- **relay**: the new message says it passes something on (a "Reminder:"/"FW:" prefix, a quoted
+  original, "Please see below from the sponsor", "Heads-up from ...") and most of its content
+  words are in the earlier one (overlap and rapidfuzz `token_set_ratio` of the stemmed words),
+  more strictly when no date, code or number anchors the two together. A near-identical text with
+  a word swapped ("audit visit" for "monitoring visit") is a look-alike, not a relay.
+
+The best-scoring earlier message carries the repeat (a copy before a relay).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -20,31 +30,78 @@ from triage import queries
 from triage.fingerprint import Fingerprint, content_words
 from triage.policy import DedupePolicy
 
+COPY_BONUS = 100.0  # a copy always ranks before a relay
+
 
 @dataclass(frozen=True)
 class Match:
     update_id: str
     received_at: datetime
-    score: float  # rapidfuzz ratio, 0-100
+    score: float  # copies 100 + ratio; relays overlap × token_set_ratio
 
 
-def similarity(a: str, b: str, policy: DedupePolicy) -> float | None:
-    """rapidfuzz's ratio of the normalised texts when it clears the policy's threshold, else None."""
-    score = fuzz.ratio(default_process(a), default_process(b), score_cutoff=policy.min_ratio)
-    return float(score) if score else None
+def anchor_strength(keys: Iterable[str]) -> float:
+    """How strongly shared keys tie two messages together: a code 2, a date, time or long number 1,
+    a month or a short number ½ ("3" is common; "KB-24-0917" is not)."""
+    total = 0.0
+    for k in keys:
+        if k.startswith("flip:"):
+            continue
+        if k.startswith(("d:", "t:")):
+            total += 1
+        elif k.startswith("m:"):
+            total += 0.5
+        elif k.startswith("n:"):
+            total += 1 if len(k) >= 4 else 0.5
+        else:
+            total += 2
+    return total
+
+
+def _variant(word: str, others: Iterable[str]) -> bool:
+    """ "sent" and "send", "randomis" and "randomisation": one word in two forms."""
+    return any(fuzz.ratio(word, o) >= 75 or (len(word) >= 4 and o[:4] == word[:4]) for o in others)
+
+
+def _swapped(new: frozenset[str], old: frozenset[str]) -> bool:
+    """Some content word replaced by an unrelated one ("audit" for "monitoring")."""
+    added = [w for w in new - old if not _variant(w, old - new)]
+    dropped = [w for w in old - new if not _variant(w, new - old)]
+    return bool(added) and bool(dropped)
 
 
 def same_topic(
-    new: Fingerprint, new_due: date | None, old_core: str, old_keys: list[str], old_due: date | None, p: DedupePolicy
-) -> float | None:
-    """The similarity score if `new` repeats the older message, else None."""
-    if new.keys != frozenset(old_keys):
-        return None
+    new: Fingerprint, new_due: date | None, old_core: str, old_keys: Iterable[str], old_due: date | None,
+    p: DedupePolicy, *, same_kind: bool = False,
+) -> float | None:  # fmt: skip
+    """A score if `new` repeats the older message (higher is a closer repeat), else None.
+    `same_kind`: both were judged urgent by the same content rule (e.g. both an enrolment hold),
+    which anchors a relay like a shared date does."""
+    old_key_set = frozenset(old_keys)
     if new_due is not None and old_due is not None and new_due != old_due:
         return None
-    if new.words != content_words(old_core):
+    if not new.keys <= old_key_set:
+        return None  # a new date, number, code or flip word: new news
+    a, b = default_process(old_core), default_process(new.core)
+    old_words, new_words = content_words(old_core), new.words
+    if new.keys == old_key_set and new_words == old_words:
+        ratio = fuzz.ratio(a, b, score_cutoff=p.min_ratio)
+        if ratio:
+            return COPY_BONUS + ratio
+    if not new.relay or len(new_words) < p.relay_min_words:
         return None
-    return similarity(new.core, old_core, p)
+    overlap = len(new_words & old_words) / len(new_words)
+    anchored = same_kind or anchor_strength(new.keys & old_key_set) >= 1
+    min_overlap = p.relay_min_overlap if anchored else p.relay_unanchored_min_overlap
+    min_set = p.relay_min_token_set if anchored else p.relay_unanchored_min_token_set
+    if overlap < min_overlap:
+        return None
+    token_set = fuzz.token_set_ratio(" ".join(sorted(new_words)), " ".join(sorted(old_words)))
+    if token_set < min_set:
+        return None
+    if fuzz.ratio(a, b) >= p.min_ratio and _swapped(new_words, old_words):
+        return None
+    return overlap * token_set
 
 
 def find_matches(
@@ -56,13 +113,16 @@ def find_matches(
     due: date | None,
     now: datetime,
     policy: DedupePolicy,
+    urgent_rule: str | None = None,
 ) -> list[Match]:
-    """Earlier updates on the same study within the window that this one repeats, oldest first."""
+    """Earlier updates on the same study within the window that this one repeats, best first.
+    `urgent_rule`: the content rule that made this update urgent, if one did."""
     since = now - timedelta(days=policy.window_days)
     rows = session.execute(queries.CANDIDATES, {"study": study, "since": since, "uid": update_id}).all()
     matches = []
-    for uid, received_at, core, keys, old_due in rows:
-        score = same_topic(fp, due, core, keys, old_due, policy)
+    for uid, received_at, core, keys, old_due, old_rule in rows:
+        same_kind = urgent_rule is not None and old_rule == urgent_rule
+        score = same_topic(fp, due, core, keys, old_due, policy, same_kind=same_kind)
         if score is not None:
             matches.append(Match(uid, received_at, score))
-    return matches
+    return sorted(matches, key=lambda m: (-m.score, m.received_at))

@@ -71,6 +71,7 @@ class TriageEngine:
     def __init__(self, policy: TriagePolicy, refiner: Refiner | None = None) -> None:
         self.policy = policy
         self.classifier = Classifier(policy, refiner)
+        self._urgent_rule_ids = frozenset(r.id for r in policy.urgent_rules)
 
     # -- read side ---------------------------------------------------------------------------
 
@@ -85,7 +86,7 @@ class TriageEngine:
         sites = resolve(session, study=update.study, sites=update.sites)
         record = self.sender_record(session, update.sender, now)
         flooding = self.classifier.is_flooding(record)
-        fp = fingerprint(update.subject, update.body, self.policy.dedupe.state_words)
+        fp = fingerprint(update.subject, update.body, self.policy.dedupe.state_words, update.study)
         judgment = self.classifier.judge(
             subject=update.subject,
             body=update.body,
@@ -97,9 +98,11 @@ class TriageEngine:
         )
         site_ids = [s.site_id for s in sites]
         states = lock_states(session, site_ids, lock=lock)
+        content_rule = judgment.rule if judgment.rule in self._urgent_rule_ids else None
         matches = find_matches(
-            session, update_id=update.id, study=update.study, fp=fp, due=update.due, now=now, policy=self.policy.dedupe
-        )
+            session, update_id=update.id, study=update.study, fp=fp, due=update.due, now=now,
+            policy=self.policy.dedupe, urgent_rule=content_rule,
+        )  # fmt: skip
         carriers = self._carriers(session, [m.update_id for m in matches], site_ids, lock=lock)
         outcomes: list[SiteOutcome] = []
         new_slots: dict[str, tuple[datetime, str]] = {}
@@ -110,7 +113,7 @@ class TriageEngine:
     def _carriers(
         self, session: Session, update_ids: list[str], site_ids: list[str], *, lock: bool
     ) -> dict[str, Carrier]:
-        """Per site, the oldest matching item still pending or already queued there."""
+        """Per site, the best-matching item still pending or already queued there (`update_ids` best first)."""
         if not update_ids or not site_ids:
             return {}
         order = {uid: n for n, uid in enumerate(update_ids)}

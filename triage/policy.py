@@ -42,8 +42,11 @@ class UrgentRule(_Strict):
     protected: bool = True
     patterns: list[str] = Field(min_length=1)
     unless: list[str] = Field(default_factory=list)  # any of these in the text: the rule does not apply
+    # A match inside one of these phrases does not count ("emergency unblinding remains available",
+    # "review the SAE log", "no safety concern has been identified"); other matches still do.
+    ignore_within: list[str] = Field(default_factory=list)
 
-    @field_validator("patterns", "unless")
+    @field_validator("patterns", "unless", "ignore_within")
     @classmethod
     def _valid(cls, value: list[str]) -> list[str]:
         _compile(value)
@@ -57,10 +60,16 @@ class UrgentRule(_Strict):
     def compiled_unless(self) -> list[re.Pattern[str]]:
         return _compile(self.unless)
 
+    @property
+    def compiled_ignore_within(self) -> list[re.Pattern[str]]:
+        return _compile(self.ignore_within)
+
 
 class ActionPolicy(_Strict):
     reason: str = "request due {due}"
     text_due_patterns: list[str] = Field(default_factory=list)
+    # A date in the text is a due date only in a sentence that asks for something (empty: any sentence).
+    request_cue_patterns: list[str] = Field(default_factory=list)
 
     @field_validator("text_due_patterns")
     @classmethod
@@ -68,6 +77,12 @@ class ActionPolicy(_Strict):
         for p in _compile(value):
             if "date" not in p.groupindex:
                 raise ValueError(f"pattern {p.pattern!r} needs a (?P<date>...) group")
+        return value
+
+    @field_validator("request_cue_patterns")
+    @classmethod
+    def _valid_cues(cls, value: list[str]) -> list[str]:
+        _compile(value)
         return value
 
 
@@ -92,6 +107,14 @@ class DedupePolicy(_Strict):
     window_days: float = Field(default=7, gt=0, le=60)
     min_ratio: float = Field(default=85, ge=50, le=100)
     state_words: list[str] = Field(default_factory=list)
+    # A message that says it passes something on ("Reminder:", "FW:", "see below from the sponsor")
+    # repeats an earlier one when this share of its content words is in it, and the stemmed words'
+    # rapidfuzz token_set_ratio reaches the minimum; stricter when no shared date/code anchors them.
+    relay_min_words: int = Field(default=4, ge=1)
+    relay_min_overlap: float = Field(default=0.55, ge=0.3, le=1.0)
+    relay_min_token_set: float = Field(default=75, ge=50, le=100)
+    relay_unanchored_min_overlap: float = Field(default=0.75, ge=0.3, le=1.0)
+    relay_unanchored_min_token_set: float = Field(default=85, ge=50, le=100)
 
 
 class LlmPolicy(_Strict):

@@ -30,7 +30,9 @@ SENDER_RECORD = select(
 SITES_BY_ID = select(*_SITE_COLUMNS).where(SiteRow.site_id.in_(bindparam("ids", expanding=True)))
 
 CANDIDATES = (
-    select(UpdateRow.update_id, UpdateRow.received_at, UpdateRow.core_text, UpdateRow.keys, UpdateRow.due)
+    select(
+        UpdateRow.update_id, UpdateRow.received_at, UpdateRow.core_text, UpdateRow.keys, UpdateRow.due, UpdateRow.rule
+    )
     .where(
         UpdateRow.study == bindparam("study"),
         UpdateRow.received_at >= bindparam("since"),
