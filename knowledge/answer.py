@@ -24,7 +24,7 @@ MIN_COVERAGE = 0.45  # best sentence must mention this share of the question's c
 # A sentence of the expected type (near a question word) must be this much about the question: less for
 # durations, whose subject is often paraphrased ("check in" / "admitted"), more for amounts and contacts.
 MIN_TYPED_COVERAGE = {"duration": 0.30, "frequency": 0.30, "lead time": 0.30}
-MIN_TYPED_COVERAGE_OTHER = 0.45
+MIN_TYPED_COVERAGE_OTHER = 0.55
 RANK_DECAY = 0.03  # later passages need slightly better sentences to win
 TYPE_BONUS = 0.15
 OTHER_DOC_PENALTY = 0.4  # the question named a document; sentences elsewhere must be much better

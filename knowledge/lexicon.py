@@ -18,13 +18,16 @@ from pathlib import Path
 import yaml
 
 LEXICON_FILE = Path(__file__).parent / "assets" / "lexicon.yaml"
-TERMS_VERSION = 2  # bump when `terms()` changes: stored keyword indexes are then rebuilt
+TERMS_VERSION = 4  # bump when `terms()` changes: stored keyword indexes are then rebuilt
 COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
+BOUNDS = {"≤": "maximum", "<": "maximum", "≥": "minimum", ">": "minimum"}
+TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*|[≤≥<>]")
 CAMEL = re.compile(r"(?<=[a-z]{3})(?=[A-Z][a-z]{2})")
 ALNUM_RUN = re.compile(r"[a-z]+|[0-9]+")
 EXPANSION_WEIGHT = 0.6
 PREFIX_WEIGHT = 0.8
 FUZZY_WEIGHT = 0.7
+HINT_WEIGHT = 0.3  # retrieval-only words implied by the form of the question ("how long" -> duration)
 SHORTHAND_MATCH = 0.9  # a sentence using the spelled-out form answers the shorthand almost as well
 
 
@@ -58,22 +61,30 @@ def _compound_terms(raw: str) -> tuple[str, ...]:
         pieces.extend(CAMEL.split(part))
     for piece in pieces:
         low = piece.lower()
-        if low in stopwords():
+        if low in stopwords() or (len(low) == 1 and low.isalpha()):  # "what's" -> what + s: neither is content
             continue
         out.append(stem(low))
         runs = ALNUM_RUN.findall(low)
         if len(runs) > 1:
             out.extend(r for r in runs if len(r) >= 2 or r.isdigit())
-    if len(pieces) > 1:
+    kept = [p for p in pieces if p.lower() not in stopwords() and not (len(p) == 1 and p.isalpha())]
+    if len(pieces) > 1 and len(kept) > 1:
         out.append(stem("".join(p.lower() for p in pieces)))
     return tuple(out)
 
 
 def terms(text: str) -> list[str]:
-    """Index terms of a text, in order, with repeats (what BM25 counts)."""
+    """Index terms of a text, in order, with repeats (what BM25 counts).
+
+    Bound symbols count as words: "MTX (≤ 25 mg/week)" states a maximum, "≥ 18 years" a minimum.
+    """
     out: list[str] = []
-    for m in COMPOUND.finditer(text):
-        out.extend(_compound_terms(m.group(0)))
+    for m in TOKEN.finditer(text):
+        word = m.group(0)
+        if word in BOUNDS:
+            out.append(BOUNDS[word])
+        else:
+            out.extend(_compound_terms(word))
     return out
 
 
@@ -90,6 +101,11 @@ def _data() -> dict:
 @cache
 def stopwords() -> frozenset[str]:
     return frozenset(str(_data().get("stopwords") or "").split())
+
+
+@cache
+def hints() -> dict[str, list[str]]:
+    return {str(k).lower(): [str(v) for v in vs] for k, vs in (_data().get("hints") or {}).items()}
 
 
 @cache
@@ -158,7 +174,7 @@ def _near(term: str, vocab: Mapping[str, int]) -> list[tuple[str, float]]:
         starts = sorted((t for t in vocab if t.startswith(term) and t.isalpha()), key=lambda t: -vocab[t])
         if starts:
             return [(t, PREFIX_WEIGHT) for t in starts[:3]]
-    if len(term) >= 4 and term.isalpha():
+    if len(term) >= 5 and term.isalpha():  # shorter words have too many near neighbours ("what" ~ "want")
         from rapidfuzz import fuzz, process
 
         cutoff = 80 if len(term) >= 6 else 75
@@ -189,7 +205,7 @@ def expand(question: str, vocab: Mapping[str, int]) -> QueryTerms:
         if skip_next:
             skip_next = False
             continue
-        if len(word) == 1 and word.isalpha():  # "quick q", "r u sure": chat, not content
+        if (len(word) == 1 and word.isalpha()) or word.replace("’", "'") in stopwords():  # "quick q", "what's"
             continue
         pair = f"{word} {typed[i + 1]}" if i + 1 < len(typed) else ""
         key = pair if pair in table else word if word in table else None
@@ -229,5 +245,12 @@ def expand(question: str, vocab: Mapping[str, int]) -> QueryTerms:
         elif key is None and word.isalpha() and len(word) >= 3 and word not in stopwords():
             concept.unknown = True  # the documents never use this word: a sentence cannot cover it
             query.concepts.append(concept)
+    lowered = " ".join(typed)
+    for phrase, steer in hints().items():
+        if re.search(rf"\b{re.escape(phrase)}\b", lowered):
+            for term in (t for p in steer for t in terms(p)):
+                if term in vocab:
+                    query.add(term, HINT_WEIGHT)
+            semantic.extend(steer[:1])
     query.semantic_text = " ".join(semantic) if semantic else question
     return query
