@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction
 from core.directory import Directory
-from core.notify import Notifier, OutboundMessage, SendResult
+from core.notify import RECORD_ONLY_KINDS, Notifier, OutboundMessage, SendResult
 
 if TYPE_CHECKING:
     from siteline.container import Container
@@ -51,6 +51,8 @@ class RoutingNotifier:
         self.senders = senders
 
     def send(self, message: OutboundMessage) -> SendResult:
+        if message.kind in RECORD_ONLY_KINDS:
+            return SendResult.sent()  # a record of a decision, never posted: acknowledged on every path
         address = self.address(message)
         if address is None:
             return SendResult.failed(
