@@ -138,3 +138,42 @@ def test_replay_batches_record_the_same_outcomes(factory) -> None:
     got = rows(factory)
     assert [(r.status, r.attempts) for r in got] == [("sent", 1), ("failed", 1), ("pending", 1)]
     assert got[2].due_at == T0 + timedelta(seconds=5)
+
+
+class _Platform:
+    """A configured chat platform that records what it was asked to post."""
+
+    platform = "slack"
+
+    def __init__(self) -> None:
+        self.posted: list[OutboundMessage] = []
+
+    def send_to(self, address, message: OutboundMessage) -> SendResult:
+        self.posted.append(message)
+        return SendResult.sent("ts")
+
+
+def test_a_suppressed_record_is_acknowledged_even_where_a_site_has_no_chat_address(factory) -> None:
+    from bot.notifier import RoutingNotifier
+    from core.directory import upsert
+    from core.domain import Site
+
+    site = Site(site_id="S0", name="No chat yet", tz="Europe/Paris", tier="standard", studies=["A"],
+                digest_times=["08:30"], quiet_hours=["19:00", "07:00"])  # fmt: skip
+    with transaction(factory) as s:
+        upsert(s, [site], [])
+        enqueue(s, dedupe_key="sup", now=T0, due_at=T0, channel="site", recipient="S0", kind="suppressed",
+                payload={"items": [{"id": "m2", "duplicate_of": "m1"}]})  # fmt: skip
+        enqueue(s, dedupe_key="dig", now=T0, due_at=T0, channel="site", recipient="S0", kind="digest",
+                payload={"items": [{"id": "m3"}]})  # fmt: skip
+    for senders in ({}, {"slack": _Platform()}):  # no platform configured, and one the site is not on
+        with transaction(factory) as s:
+            for row in s.execute(select(DeliveryRow)).scalars():
+                row.status, row.attempts, row.last_error = "pending", 0, None
+        ticker(factory, RoutingNotifier(factory, senders)).run(T0)
+        got = {r.kind: r for r in rows(factory)}
+        # The record needs no address: acknowledged, never posted, never an operator's "failed".
+        assert (got["suppressed"].status, got["suppressed"].last_error) == ("sent", None)
+        # A real message to the same site still fails, naming why.
+        assert got["digest"].status == "failed" and "no chat address" in got["digest"].last_error
+        assert all(not p.posted for p in senders.values())
