@@ -140,3 +140,63 @@ def test_a_sponsor_policy_file_is_validated_with_the_field_named(tmp_path: Path)
     custom = Classifier(load_policy(good))
     assert custom.judge(subject="Evacuate the ward", body="", due=None, declared=None, sender="s",
                         record=SenderRecord()).rule == "nuclear"  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "rule"),
+    [
+        ("KESTREL-204 – do not dispense kits from lot KB-24-0917",
+         "Please do not dispense kits from this lot. No safety concern has been identified.", "ip_integrity"),
+        ("Field safety notice: inhaler batch DV-3312", "Stop using inhalers from batch DV-3312.", "ip_integrity"),
+        ("Cold-chain breach – shipment 5531", "The logger shows a cold-chain breach.", "ip_integrity"),
+        ("Out-of-specification temperature at the depot", "Affects lot MR-7782.", "ip_integrity"),
+        ("Temporary halt to recruitment", "Recruitment is temporarily halted.", "enrolment_hold"),
+        ("FDA clinical hold", "The IND was placed on clinical hold.", "urgent_safety_measure"),
+        ("Dear Investigator letter — urgent safety measure", "ECG before each dose.", "safety_event"),
+        ("Unblinding required – participant 204-1107", "Please unblind the participant in IWRS now.",
+         "emergency_unblinding"),
+        ("Participant death reported", "A participant death has been reported.", "safety_event"),
+        ("Ethics approval lapsed", "Until the renewal, no new participants may be consented.", "enrolment_hold"),
+        ("New SAE reported", "An SAE was reported at your site yesterday; call the medical monitor.", "safety_report"),
+    ],
+)  # fmt: skip
+def test_urgent_content_in_unusual_words(subject: str, body: str, rule: str) -> None:
+    assert (judge(subject, body).priority, judge(subject, body).rule) == ("urgent", rule)
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "priority"),
+    [
+        # a keyword is not an emergency in every context
+        ("IWRS maintenance on Saturday 7 March", "IWRS is unavailable 02:00-06:00 UTC. Emergency unblinding remains "
+         "available through the IWRS Helpdesk.", "fyi"),
+        ("Monitoring visit 17-18 March: please confirm", "Please confirm by 12 March. I will review the SAE log and IP "
+         "accountability.", "action"),
+        ("SAE case MAR-0217 – follow-up information requested", "Thank you for the initial report of SAE case "
+         "MAR-0217 (hospitalisation for AF). Please provide the discharge summary within 5 business days.", "action"),
+        ("Protocol Amendment 4: QTc monitoring", "It makes the QTc monitoring introduced by the urgent safety measure "
+         "of 30 March part of the protocol. Please submit it to your EC by 30 April.", "action"),
+        ("New IMP lot MR-7790 released", "Lot MR-7790 is released. Lot MR-7782 remains in quarantine.", "fyi"),
+        ("ANZ pharmacy teleconference", "Agenda: IRT returns and the MR-7782 quarantine status.", "fyi"),
+        # shouting that is not urgent, and dates that are (or are not) asked for
+        ("URGENT!!! newsletter", "Great news from the region!", "fyi"),
+        ("IMPORTANT: holiday schedule", "Sessions uploaded that week will be over-read by Wednesday 8 April. No "
+         "action is needed from you.", "fyi"),
+        ("ASAP: please update your contact list", "Could you please send me your site contact list by 2 April?",
+         "action"),
+        ("eCRF data entry", "Please enter all data no later than COB Friday 10 April.", "action"),
+        ("Pharmacy Manual v6.0", "Please complete the read-and-acknowledge within 5 business days.", "action"),
+        ("ISF filing", "Please file the EC letter in the ISF before my visit on 14 April.", "action"),
+        ("Newsletter", "Good practice: file the source documents within 5 days of the scan.", "fyi"),
+    ],
+)  # fmt: skip
+def test_context_decides_over_keywords(subject: str, body: str, priority: str) -> None:
+    assert judge(subject, body).priority == priority, judge(subject, body).reason
+
+
+def test_urgent_in_a_subject_alone_is_not_a_cue_for_a_declared_urgent_flag() -> None:
+    rare = SenderRecord(updates=10, declared_urgent=1)
+    assert judge("URGENT!!! recruitment leaderboard", "Great news team!", declared="urgent", record=rare).priority \
+        == "fyi"  # fmt: skip
+    assert judge("Call us", "Please call the sponsor hotline as soon as possible.", declared="urgent",
+                 record=rare).priority == "urgent"  # fmt: skip

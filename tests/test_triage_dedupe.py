@@ -125,3 +125,89 @@ def test_an_urgent_repeat_of_a_pending_item_goes_out_at_once(factory) -> None:
     assert [s.outcome for s in d.sites] == ["merged"]  # a declared flag alone changes nothing
     w.advance("2026-03-02T11:00:00Z")
     assert w.out("immediate") == []
+
+
+# --- real-world wrappers and rewordings (see tests/scenarios/blind_wording.py for a whole scenario)
+
+LOT = ("KESTREL-204 – do not dispense kits from lot KB-24-0917",
+       "Dear Pharmacists,\n\nA stability test of lot KB-24-0917 returned an out-of-specification result. Please do "
+       "not dispense kits from lot KB-24-0917 until further notice; keep them segregated at 2–8 °C and set them to "
+       "'Quarantined' in IWRS.\n\nKind regards,\nClinical Supply Team\nNorthwind Oncology")  # fmt: skip
+OUTLOOK = "From: Supply <supply@example.org>\nSent: Tuesday, March 24, 2026 9:00 AM\nTo: Sites\nSubject: lot\n\n"
+GMAIL = "---------- Forwarded message ---------\nFrom: Supply <s@example.org>\nDate: Tue, 24 Mar 2026 at 20:00\n" \
+        "Subject: lot\nTo: <sites@example.org>\n\n"  # fmt: skip
+
+
+def relays(a: tuple[str, str], b: tuple[str, str], study: str = "KESTREL-204") -> bool:
+    old = fingerprint(*a, P.state_words, study)
+    new = fingerprint(*b, P.state_words, study)
+    return same_topic(new, None, old.core, sorted(old.keys), None, P) is not None
+
+
+@pytest.mark.parametrize(
+    "repeat",
+    [
+        ("FW: " + LOT[0], "Hi all,\n\nPlease see below from the sponsor.\n\nThanks,\nMeera\n\n" + OUTLOOK + LOT[1]),
+        ("Fwd: " + LOT[0], "Forwarding in case this went to spam.\n\nLiam\n\n" + GMAIL + LOT[1]),
+        ("RE: FW: " + LOT[0], "All,\nPlease confirm receipt to your CRA.\n\n-----Original Message-----\n" + OUTLOOK
+         + LOT[1]),
+        ("Fwd: " + LOT[0], "Hi Grace, see below.\n\nBegin forwarded message:\n\nFrom: Supply\nSubject: lot\nDate: 24 "
+         "March 2026\nTo: Pharmacists\n\n" + LOT[1]),
+        ("Gentle reminder: " + LOT[0], "Gentle reminder, see the note below.\n\n> " + LOT[1].replace("\n", "\n> ")),
+        ("2nd REMINDER – " + LOT[0], "2nd reminder!! Still open.\n\n" + LOT[1]),
+        ("[Resend] " + LOT[0], "Resending in case you missed it.\n\n" + LOT[1]),
+        ("URGENT!!! " + LOT[0], LOT[1].replace("Kind regards,\nClinical Supply Team", "Cheers,\nAna")),
+        # a CRO's rewrite: same facts, other words, greeting and signature
+        ("KESTREL-204: lot KB-24-0917 on hold at your pharmacy",
+         "Dear Dr. Rao and team,\n\nThe sponsor has informed us that lot KB-24-0917 showed an out-of-specification "
+         "result in stability testing. Kindly do not dispense any kit from this lot until further notice: keep them "
+         "segregated at 2–8 °C and mark them as quarantined in IWRS.\n\nWarm regards,\nArjun Mehta\nCRA"),
+    ],
+)  # fmt: skip
+def test_forwards_replies_reminders_and_rewrites_in_the_wild_are_repeats(repeat: tuple[str, str]) -> None:
+    assert relays(LOT, repeat)
+
+
+AM3 = ("Protocol Amendment 3 (v4.0) – implementation",
+       "Protocol Amendment 3 (protocol version 4.0) has been approved. Please submit it to your ethics committee and "
+       "send the submission confirmation to your CRA by 10 April 2026.")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        ("FW: Protocol Amendment 4 (v5.0) – implementation", AM3[1].replace("3", "4").replace("4.0", "5.0")),
+        ("Reminder: Protocol Amendment 3 (v4.0) – implementation", AM3[1].replace("10 April", "17 April")),
+        ("FW: Protocol Amendment 3 (v4.0) – implementation", AM3[1] + " The approval was withdrawn on 2 April."),
+        ("Reminder: Protocol Amendment 3 (v4.0) – implementation", AM3[1].replace("approved", "rejected")),
+        # one topic word swapped in an otherwise identical reminder: a look-alike, not a repeat
+        ("Reminder: Protocol Amendment 3 (v4.0) – implementation", AM3[1].replace("ethics committee", "pharmacy")),
+        # a forward whose note brings a new date is new news, whatever it quotes
+        ("FW: Protocol Amendment 3 (v4.0) – implementation",
+         "Note: the deadline is now 24 April.\n\n" + OUTLOOK + AM3[1]),
+    ],
+)  # fmt: skip
+def test_relayed_lookalikes_with_another_number_date_or_word_are_new_topics(lookalike: tuple[str, str]) -> None:
+    assert not relays(AM3, lookalike)
+
+
+def test_keys_are_canonical_whatever_the_wording() -> None:
+    from triage.keys import keys_of
+
+    assert keys_of("by 10 April 2026") == keys_of("by April 10") == keys_of("no later than Friday 2026-04-10")
+    assert keys_of("Pharmacy Manual v6.0") == keys_of("pharmacy manual version 6.0") == {"n:6.0"}
+    assert keys_of("a 30-minute module") == keys_of("a 30 min module") == {"n:30"}
+    assert keys_of("the March 2026 newsletter") == {"m:03"} != keys_of("the April 2026 newsletter")
+    assert keys_of("cut-off at 12:00 noon") == {"t:12:00"}
+    assert keys_of("SAE case MAR-0217 for MARLIN-115", ignore=["MARLIN-115"]) == {"mar-0217"}
+    assert keys_of("2nd reminder: two items\n1. one\n2. two") == frozenset()  # ordinals, list numbers, words
+    assert keys_of("Recruitment may resume", flip_words=["resume"]) == {"flip:resume"}
+
+
+def test_a_forward_is_split_into_its_note_and_the_innermost_original() -> None:
+    from triage.wrappers import split_forward, strip_letter
+
+    fwd = split_forward("Adding a note.\n\n____\n" + OUTLOOK + "Please see below.\n\n" + GMAIL + LOT[1])
+    assert fwd.original == LOT[1] and "Adding a note." in fwd.note
+    assert strip_letter(LOT[1]).startswith("A stability test") and strip_letter(LOT[1]).endswith("in IWRS.")
+    assert split_forward("Just a message.\nNo quote.") == type(fwd)("Just a message.\nNo quote.", "")

@@ -2,11 +2,15 @@
 
 The contract's example and the generated scenarios in tests/scenarios/ (DST spring and fall,
 many sites and time zones, reminders, resends, forwards, sponsor+CRO copies, look-alikes, a
-sender who marks everything urgent) must PASS. Malformed lines exit 2 naming the line.
+sender who marks everything urgent) must PASS. So must two hand-written ones: the demo's updates
+(demo_updates) and a blind set of real-world wordings (blind_wording: Outlook/Gmail forwards, CRO
+rewrites, look-alikes, urgent content in unusual words, shouting that is not urgent). Malformed
+lines exit 2 naming the line.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -78,6 +82,59 @@ def test_generated_scenarios_pass_check_py(name: str, tmp_path: Path) -> None:
     report = check(SCENARIOS / f"{name}.jsonl", SCENARIOS / f"{name}.truth.json", out)
     assert report["false_urgent_items"] == 0 and report["false_merges"] == 0
     assert report["noise_ratio"] < 0.65  # a site gets well under two messages for every three updates
+
+
+def _build(name: str) -> tuple[list[dict], dict]:
+    spec = importlib.util.spec_from_file_location(name, SCENARIOS / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build()
+
+
+@pytest.mark.parametrize("name", ["demo_updates", "blind_wording"])
+def test_hand_written_scenarios_are_in_sync_with_their_sources(name: str) -> None:
+    lines, truth = _build(name)
+    on_disk = [json.loads(x) for x in (SCENARIOS / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert on_disk == lines, f"run .venv/bin/python tests/scenarios/{name}.py"
+    assert json.loads((SCENARIOS / f"{name}.truth.json").read_text(encoding="utf-8")) == truth
+
+
+def _deliveries(out: Path) -> list[dict]:
+    return [json.loads(x) for x in out.read_text().splitlines()]
+
+
+def test_the_demo_updates_pass_with_the_right_priorities_and_merges(tmp_path: Path) -> None:
+    need_contracts()
+    out = tmp_path / "deliveries.jsonl"
+    replay(SCENARIOS / "demo_updates.jsonl", out)
+    report = check(SCENARIOS / "demo_updates.jsonl", SCENARIOS / "demo_updates.truth.json", out)
+    assert report["duplicates_merged"] == "8/8" and report["false_merges"] == 0
+    assert report["false_urgent_items"] == 0
+    assert report["priority_accuracy"] == {"urgent": "5/5", "action": "8/8", "fyi": "8/8"}
+    lines = _deliveries(out)
+    suppressed = {(d["to"], i["id"], i["duplicate_of"]) for d in lines if d["kind"] == "suppressed" for i in d["items"]}
+    # The CRO's forward of the quarantine notice, the query reminder and the SAE e-learning reminder
+    # are recorded, not sent again.
+    assert {("S-LYO", "u04", "u03"), ("S-BOS", "u09", "u05"), ("S-LYO", "u09", "u05")} <= suppressed
+    assert {("S-BOS", "u16", "u14"), ("S-LYO", "u16", "u14")} <= suppressed
+    immediate = {i["id"] for d in lines if d["kind"] == "immediate" for i in d["items"]}
+    assert immediate == {"u03", "u15", "u17"}  # not the IWRS maintenance (u06) nor the monitoring visit (u08)
+    courier = [i for d in lines if d["kind"] == "digest" and d["to"] == "S-BOS" for i in d["items"] if i["id"] == "u12"]
+    assert [i["merged"] for i in courier] == [["u13"]]  # the sponsor's and the CRA's notice: one item
+
+
+def test_the_blind_wording_set_passes_with_few_misses(tmp_path: Path) -> None:
+    """Figures as measured; the remaining misses are named in docs/triage.md (Known limits)."""
+    need_contracts()
+    out = tmp_path / "deliveries.jsonl"
+    replay(SCENARIOS / "blind_wording.jsonl", out)
+    report = check(SCENARIOS / "blind_wording.jsonl", SCENARIOS / "blind_wording.truth.json", out)
+    assert report["false_merges"] == 0 and report["urgent_immediate"] == "46/46"
+    merged, pairs = map(int, report["duplicates_merged"].split("/"))
+    assert pairs == 64 and merged >= 62
+    assert report["false_urgent_items"] <= 7
+    assert report["noise_ratio"] < 0.6
 
 
 def test_replay_is_deterministic(tmp_path: Path) -> None:

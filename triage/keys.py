@@ -32,8 +32,9 @@ _DATES = [
     re.compile(rf"\b{_MONTH2}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?!:)(?:,?\s+(?P<y>\d{{4}}))?", re.IGNORECASE),
 ]
 _TIME = re.compile(r"\b(?P<h>[01]?\d|2[0-3])[:.h](?P<m>[0-5]\d)\b(?:\s*(?P<ap>am|pm))?", re.IGNORECASE)
-_MONTH_ALONE = re.compile(rf"\b{_MONTH}(?=\s+\d{{4}}\b|\s+(?:issue|newsletter|edition|update|report)\b)",
-                          re.IGNORECASE)  # fmt: skip
+_MONTH_ALONE = re.compile(  # "March 2026" (the year goes with it, as in a date), "March issue"
+    rf"\b{_MONTH}(?:\s+\d{{4}}\b|(?=\s+(?:issue|newsletter|edition|update|report)\b))", re.IGNORECASE
+)
 _MONTH_WORD = re.compile(
     r"\b(?P<mon>january|february|march|april|june|july|august|september|october|november|december)\b", re.IGNORECASE
 )
