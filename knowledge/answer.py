@@ -32,6 +32,8 @@ LONG_SENTENCE = 250  # longer "sentences" (tables, glossaries) cover many words 
 NEAR_WORDS = 10  # an answer of the expected type must sit this close to a word of the question
 FOLLOW_ON = 0.5  # the next sentence joins the quote when it covers this share of what the best one does
 MAX_QUOTE_CHARS = 600
+GLOSSARY = re.compile(r"\S\s+=\s+\S[^=]{0,80}[;,]\s*\S+\s+=\s+\S|^\s*[\w/().-]{1,20}\s+=\s+[^=]{1,80}[;.,]?\s*$")
+GLOSSARY_SECTION = re.compile(r"abbreviation|definition of terms|glossary|list of", re.IGNORECASE)
 WORD = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
 
 
@@ -77,6 +79,10 @@ def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
             length = len(_collapse(hit.text))
             if length > LONG_SENTENCE:
                 hit.coverage *= math.sqrt(LONG_SENTENCE / length)
+            if GLOSSARY.search(hit.text):  # "HbA1c = hemoglobin A1c; HIV = ...": defines words, answers nothing
+                hit.coverage *= 0.5
+            elif GLOSSARY_SECTION.search(passage.section):  # the right place only for "what does X stand for"
+                hit.coverage *= 0.8
             typed = bool(kind and kind.found_in(hit.text) and near_subject(hit.text, kind, found.concepts))
             score = hit.coverage - RANK_DECAY * rank + (TYPE_BONUS if typed else 0.0)
             if found.routed_docs and doc_of.get(passage.chunk_id) not in found.routed_docs:

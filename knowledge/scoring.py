@@ -55,12 +55,12 @@ def weigh(query: QueryTerms, idf: dict[str, float], routing: set[str], rarest: f
             continue
         alts = concept.alternatives
 
-        def rarity(group: list[frozenset[str]]) -> float:
-            return max(max(idf.get(t, 1.0) for t in a) for a in group)
+        def rarity(alt: frozenset[str]) -> float:
+            return max(idf.get(t, 1.0) for t in alt)
 
-        own = [a for a, _, is_own in alts if is_own]
-        expansions = [a for a, _, is_own in alts if not is_own]
-        importance = min(rarity(own), rarity(expansions)) if own and expansions else rarity(own or expansions)
+        own = [rarity(a) for a, _, is_own in alts if is_own]
+        said = [rarity(a) for a, _, is_own in alts if not is_own]  # ways of saying it: as rare as the commonest
+        importance = min(max(own), min(said)) if own and said else max(own) if own else min(said)
         optional = bool(concept.own) and concept.own <= routing
         out[concept.word] = Weighted([(a, w) for a, w, _ in alts], importance, optional)
     return out
