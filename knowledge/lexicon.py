@@ -225,11 +225,13 @@ def expand(question: str, vocab: Mapping[str, int]) -> QueryTerms:
             for t in whole:
                 if t != longest:
                     concept.add([t], 0.5, own=True)
+        fixed = ""
         if not whole and key is None:
             for term in _word_terms(word):
-                for near, weight in _near(term, vocab):
+                for near, weight in _near(term, vocab) or _near(word, vocab):  # the stem may hide a typo
                     concept.add([near], weight, own=True)
                     query.add(near, weight)
+                    fixed = fixed or near
         if key is not None:
             for phrase in table[key]:
                 found = [t for t in terms(phrase) if t not in stopwords()]
@@ -239,7 +241,7 @@ def expand(question: str, vocab: Mapping[str, int]) -> QueryTerms:
                         query.add(t, EXPANSION_WEIGHT)
             semantic.append(table[key][0])
         else:
-            semantic.append(word)
+            semantic.append(fixed or word)  # the vector search gets the spelling fix too
         if concept.alternatives:
             query.concepts.append(concept)
         elif key is None and word.isalpha() and len(word) >= 3 and word not in stopwords():

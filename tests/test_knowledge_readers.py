@@ -274,3 +274,59 @@ def test_encrypted_pdf_is_refused_with_the_reason(tmp_path: Path) -> None:
     path.write_bytes(encrypted_pdf(make_pdf(PROTOCOL_PAGES[:1])))
     with pytest.raises(ReadError, match="encrypted PDF"):
         read_document(path)
+
+
+def test_decimal_headings_skip_the_toc_and_numbered_list_items() -> None:
+    lines = [
+        "TABLE OF CONTENTS",
+        "5. STUDY POPULATION .................... 12",
+        "5.1 Inclusion Criteria .................. 12",
+        "5. STUDY POPULATION",
+        "5.1 Inclusion Criteria",
+        "1. Participants aged 18 years or older.",
+        "2. Participants Able To Swallow Tablets",  # title-cased list item: not a heading (goes back to 2)
+        "3. Signed consent.",
+        "5.2 Exclusion Criteria",
+        "1. Pregnancy.",
+        "6. STUDY INTERVENTION",
+        "6.1.5 Serious Adverse Event Reporting",
+    ]
+    sections = [h.section for h in find_headings(lines)]
+    assert sections == [
+        "5. STUDY POPULATION",
+        "5.1 Inclusion Criteria",
+        "5.2 Exclusion Criteria",
+        "6. STUDY INTERVENTION",
+        "6.1.5 Serious Adverse Event Reporting",
+    ]
+
+
+def test_text_pages_come_from_form_feeds_or_running_page_headers(tmp_path: Path) -> None:
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text("Intro line one.\n\fSecond page text.\n\fThird page text.\n", encoding="utf-8")
+    doc = read_document(feeds)
+    assert [(b.text, b.page) for b in doc.blocks] == [
+        ("Intro line one.", 1),
+        ("Second page text.", 2),
+        ("Third page text.", 3),
+    ]
+    header = "Contains Nonbinding Recommendations"
+    body = []
+    for page in range(4, 8):
+        body += [header, "", str(page), f"Body text of printed page {page}.", ""]
+    marked = tmp_path / "guidance.md"
+    marked.write_text("\n".join(body), encoding="utf-8")
+    doc = read_document(marked)
+    assert [(b.text, b.page) for b in doc.blocks] == [(f"Body text of printed page {n}.", n) for n in range(4, 8)]
+
+
+def test_chat_shorthand_brands_and_typos_become_document_words() -> None:
+    from knowledge.lexicon import expand
+
+    vocab = {t: 3 for t in ["participant", "patient", "subject", "week", "upadacitinib", "screen", "window", "visit"]}
+    query = expand("can pts on Rinvoq skip the wk 12 vistt? scren windw", vocab)
+    words = {c.word: {t for alt, _, _ in c.alternatives for t in alt} for c in query.concepts}
+    assert "participant" in words["pts"] and "week" in words["wk"]
+    assert "upadacitinib" in words["rinvoq"]
+    assert words["scren"] == {"screen"} and words["windw"] == {"window"} and "visit" in words["vistt"]
+    assert query.semantic_text == "patients upadacitinib skip week 12 visit screen window"
