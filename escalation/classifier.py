@@ -169,7 +169,7 @@ def default_classifier() -> ExemplarClassifier | None:
             try:
                 from knowledge.embedding import MiniLmEmbeddings
 
-                embedder = MiniLmEmbeddings()
+                embedder = MiniLmEmbeddings(threads=1)  # one short text at a time: a second thread only adds overhead
                 exemplars = load_exemplars()
                 _state["model"] = ExemplarClassifier(exemplars, load_vectors(exemplars, embedder), embedder)
             except Exception as exc:  # a missing model must not stop escalations: the rules still work
