@@ -182,7 +182,8 @@ class HybridRetriever:
     ) -> None:
         """Nearest chunks inside the study (and version) filter; the named document gets its own search."""
         hits = self.vectors.search(qvec, studies, CANDIDATES, version_ids=explicit)
-        if routed and not explicit:
+        in_named = sum(1 for h in hits if h.version_id in routed)
+        if routed and not explicit and in_named < CANDIDATES // 4:  # the named document is underrepresented
             hits += self.vectors.search(qvec, studies, CANDIDATES // 2, version_ids=routed)
         seen: set[str] = set()
         for hit in sorted(hits, key=lambda h: -h.similarity):
