@@ -140,7 +140,8 @@ def _traffic(w: World, study: str, start: datetime, stop: datetime) -> None:
         # Repeats point at their topic's first message (as in the contract's example), within 7 days of it.
         firsts = [s for s in w.sent if s.study == study and s.first]
         recent = [s for s in firsts if timedelta(0) < t - s.at < timedelta(days=6, hours=20)]
-        stale = [s for s in firsts if timedelta(days=7, hours=6) < t - s.at < timedelta(days=12)]
+        stale = [s for s in firsts if timedelta(days=7, hours=6) < t - s.at < timedelta(days=12)
+                 and not _sent_lately(w, s, t)]  # fmt: skip
         if recent and roll < 0.28:
             _repeat(w, rng.choice(recent), t)
         elif recent and roll < 0.36:
@@ -151,6 +152,16 @@ def _traffic(w: World, study: str, start: datetime, stop: datetime) -> None:
         else:
             _send(w, t, study, _pick_template(rng, w.templates))
         t += timedelta(hours=rng.expovariate(1 / 16))
+
+
+def _sent_lately(w: World, old: Sent, t: datetime) -> bool:
+    """Whether `old`'s message already went out again in the last 8 days (an earlier late resend):
+    sending it once more would repeat that resend, not start a new topic."""
+    return any(
+        s.template is old.template and s.params == old.params and t - s.at < timedelta(days=8)
+        for s in w.sent
+        if s.study == old.study
+    )
 
 
 def _pick_template(rng: random.Random, templates: list[Template]) -> Template:

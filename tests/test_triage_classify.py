@@ -158,6 +158,10 @@ def test_a_sponsor_policy_file_is_validated_with_the_field_named(tmp_path: Path)
         ("Participant death reported", "A participant death has been reported.", "safety_event"),
         ("Ethics approval lapsed", "Until the renewal, no new participants may be consented.", "enrolment_hold"),
         ("New SAE reported", "An SAE was reported at your site yesterday; call the medical monitor.", "safety_report"),
+        ("Product complaint: syringes, lot OS-5521", "Kits from lot OS-5521 must be held and not administered.",
+         "ip_integrity"),
+        ("New contraindication", "Participants with active uveitis must not receive study drug.", "safety_event"),
+        ("Uveitis", "Patients with active uveitis can no longer receive the study drug.", "urgent_safety_measure"),
     ],
 )  # fmt: skip
 def test_urgent_content_in_unusual_words(subject: str, body: str, rule: str) -> None:
@@ -188,6 +192,9 @@ def test_urgent_content_in_unusual_words(subject: str, body: str, rule: str) -> 
         ("Pharmacy Manual v6.0", "Please complete the read-and-acknowledge within 5 business days.", "action"),
         ("ISF filing", "Please file the EC letter in the ISF before my visit on 14 April.", "action"),
         ("Newsletter", "Good practice: file the source documents within 5 days of the scan.", "fyi"),
+        ("Vials released", "QA released the vials. Please remove the 'Do not use' labels.", "fyi"),
+        ("Monitoring visit – SAE source verification", "I will verify the source of two SAEs.", "fyi"),
+        ("Paper diaries", "Sites will no longer receive paper diaries from the depot.", "fyi"),
     ],
 )  # fmt: skip
 def test_context_decides_over_keywords(subject: str, body: str, priority: str) -> None:

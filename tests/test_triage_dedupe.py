@@ -157,6 +157,9 @@ def relays(a: tuple[str, str], b: tuple[str, str], study: str = "KESTREL-204") -
         ("2nd REMINDER – " + LOT[0], "2nd reminder!! Still open.\n\n" + LOT[1]),
         ("[Resend] " + LOT[0], "Resending in case you missed it.\n\n" + LOT[1]),
         ("URGENT!!! " + LOT[0], LOT[1].replace("Kind regards,\nClinical Supply Team", "Cheers,\nAna")),
+        ("!!! Reminder !!! " + LOT[0] + " – only 2 days left", LOT[1]),
+        ("RE: " + LOT[0], "+1 to the note below.\n\nOn Tue, 24 Mar 2026 at 09:00, Supply <s@example.org> wrote:\n> "
+         + LOT[1].replace("\n", "\n> ")),
         # a CRO's rewrite: same facts, other words, greeting and signature
         ("KESTREL-204: lot KB-24-0917 on hold at your pharmacy",
          "Dear Dr. Rao and team,\n\nThe sponsor has informed us that lot KB-24-0917 showed an out-of-specification "
@@ -202,6 +205,9 @@ def test_keys_are_canonical_whatever_the_wording() -> None:
     assert keys_of("SAE case MAR-0217 for MARLIN-115", ignore=["MARLIN-115"]) == {"mar-0217"}
     assert keys_of("2nd reminder: two items\n1. one\n2. two") == frozenset()  # ordinals, list numbers, words
     assert keys_of("Recruitment may resume", flip_words=["resume"]) == {"flip:resume"}
+    # a reminder's countdown and a reply's "+1" are not facts; a phone number is
+    assert keys_of("Only 2 days left (deadline 30 October)") == keys_of("deadline 30 October") == {"d:10-30"}
+    assert keys_of("+1 to the note below") == frozenset() != keys_of("call +1 800 555 0199")
 
 
 def test_a_forward_is_split_into_its_note_and_the_innermost_original() -> None:

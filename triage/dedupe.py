@@ -8,7 +8,8 @@ never repeats "Amendment 3". Two ways to be the same message remain:
 - **copy**: the same keys, the same content words and near-identical text (rapidfuzz `ratio`):
   a resend, a copy from another sender, a reminder whose wrapper was taken off;
 - **relay**: the new message says it passes something on (a "Reminder:"/"FW:" prefix, a quoted
-  original, "Please see below from the sponsor", "Heads-up from ...") and most of its content
+  original, "Please see below from the sponsor", "Heads-up from ...") or both were made urgent by
+  the same content rule (a CRO's own words for the sponsor's dosing stop), and most of its content
   words are in the earlier one (overlap and rapidfuzz `token_set_ratio` of the stemmed words),
   more strictly when no date, code or number anchors the two together. A near-identical text with
   a word swapped ("audit visit" for "monitoring visit") is a look-alike, not a relay.
@@ -88,7 +89,7 @@ def same_topic(
         ratio = fuzz.ratio(a, b, score_cutoff=p.min_ratio)
         if ratio:
             return COPY_BONUS + ratio
-    if not new.relay or len(new_words) < p.relay_min_words:
+    if not (new.relay or same_kind) or len(new_words) < p.relay_min_words:
         return None
     overlap = len(new_words & old_words) / len(new_words)
     anchored = same_kind or anchor_strength(new.keys & old_key_set) >= 1

@@ -44,6 +44,12 @@ _ORDINAL = re.compile(r"^\d{1,2}(?:st|nd|rd|th)$")
 _UNIT_SUFFIX = re.compile(r"^(\d+(?:\.\d+)?)-?(?:[a-z]{1,12})$")  # 30-minute, 24h, 15min, 5mg -> the number
 _VERSION = re.compile(r"^v(?:er(?:sion)?)?\.?(\d+(?:\.\d+)*)$")
 _STOP_IDS = {"covid-19", "sars-cov-2"}
+# A reminder's countdown ("only 2 days left", "1 week to go") and a reply's "+1" are not facts.
+_NOT_FACTS = re.compile(
+    r"\b(?:only\s+)?(?:\d+|one|two|three|four|five|six|seven)\s+(?:more\s+)?(?:days?|weeks?|hours?)\s+"
+    r"(?:left|to go|remaining)\b|(?<![\w+])\+1(?=\s+[a-z])",
+    re.IGNORECASE,
+)
 
 
 def _day_key(month: int, day: int) -> str | None:
@@ -52,7 +58,7 @@ def _day_key(month: int, day: int) -> str | None:
 
 def keys_of(text: str, flip_words: Iterable[str] = (), ignore: Iterable[str] = ()) -> frozenset[str]:
     """The canonical keys of `text`; tokens in `ignore` (e.g. the study id) are not keys."""
-    text = _LIST_NUMBER.sub(" ", text.translate(_DASH))
+    text = _NOT_FACTS.sub(" ", _LIST_NUMBER.sub(" ", text.translate(_DASH)))
     skip = {t.lower() for t in ignore}
     keys: set[str] = set()
     spans: list[tuple[int, int]] = []

@@ -29,8 +29,9 @@ _REPEAT_WORDS = (
 _SHOUT_WORDS = (
     r"\[[^\]]{0,30}\]"
     r"|(?:urgent[ea]?|important[ea]?|action required|action needed|attention|asap|time[- ]sensitive|"
-    r"high priority|please read)\s*(?:!+|:|[\-–—|])"
+    r"high priority|please read)\s*(?:!+|:|\*+|[\-–—|])"
 )
+_DECORATION = re.compile(r"^[\s!*#~=>]+")  # "*** ACTION REQUIRED ***", "!!! Reminder !!!"
 _REPEAT = re.compile(rf"^\s*(?:{_REPEAT_WORDS})\s*", re.IGNORECASE)
 _PREFIX = re.compile(rf"^\s*(?:{_REPEAT_WORDS}|{_SHOUT_WORDS})\s*", re.IGNORECASE)
 # Words of a note that passes a message on ("Please see below from the sponsor", "Heads-up from ...").
@@ -86,7 +87,7 @@ class Forward:
 def is_relay(subject: str, body: str) -> bool:
     """Whether a message says it passes something on again (a repeat prefix, a quoted original, or
     relay words such as "Please see below from the sponsor" near its start)."""
-    if _REPEAT.match(subject) or _REPEAT.match(_strip_shout(subject)):
+    if _REPEAT.match(_DECORATION.sub("", subject)) or _REPEAT.match(_strip_shout(subject)):
         return True
     forward = split_forward(body)
     if forward.original:
@@ -97,9 +98,10 @@ def is_relay(subject: str, body: str) -> bool:
 
 def _strip_shout(subject: str) -> str:
     previous = None
-    text = subject.strip()
+    text = _DECORATION.sub("", subject)
     while previous != text:
         previous = text
+        text = _DECORATION.sub("", text)
         text = re.sub(rf"^\s*(?:{_SHOUT_WORDS})\s*", "", text, count=1, flags=re.IGNORECASE).strip()
     return text
 
@@ -110,7 +112,7 @@ def strip_prefixes(subject: str) -> str:
     text = subject.strip()
     while previous != text:
         previous = text
-        text = _PREFIX.sub("", text, count=1).strip()
+        text = _PREFIX.sub("", _DECORATION.sub("", text), count=1).strip()
     return text
 
 
