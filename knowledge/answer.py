@@ -59,8 +59,8 @@ def near_subject(sentence: str, kind: AnswerType, concepts: dict[str, Weighted])
     wanted = {t for c in concepts.values() for alt, _ in c.alternatives for t in alt}
     for match in kind.pattern.finditer(sentence):
         inside = [i for i, (a, b, _) in enumerate(words) if a < match.end() and b > match.start()]
-        if not inside:
-            continue
+        if not inside or all(words[i][2] <= wanted for i in inside):
+            continue  # the question's own word ("witness" for "who is the witness") is not an answer
         lo, hi = min(inside), max(inside)
         for i, (_, _, found) in enumerate(words):
             if ((i < lo and lo - i <= NEAR_WORDS) or (i > hi and i - hi <= NEAR_WORDS)) and found & wanted:
@@ -104,8 +104,8 @@ def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
     ]
     nxt = min(following, key=lambda p: p.hit.start, default=None)
     if nxt is not None:
-        introduces = pick.hit.text.rstrip().endswith(":") or len(_collapse(pick.hit.text)) < 50
-        if introduces or nxt.hit.coverage >= FOLLOW_ON * pick.hit.coverage:
+        introduces = pick.hit.text.rstrip().endswith(":") or len(_collapse(pick.hit.text)) < 25
+        if introduces or (nxt.hit.matched and nxt.hit.coverage >= FOLLOW_ON * pick.hit.coverage):
             end = nxt.hit.end
     if end - start > MAX_QUOTE_CHARS:
         end = start + MAX_QUOTE_CHARS

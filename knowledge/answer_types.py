@@ -95,6 +95,17 @@ LEAD_TIME = AnswerType(
     True,
 )
 
+PERSON = AnswerType(  # "who should ...": a sentence naming a role answers better than one that only repeats the topic
+    "person or role",
+    re.compile(
+        r"\b(?:investigator|sub-?investigator|physician|doctor|dentist|nurse|coordinator|staff|pharmacist|monitor"
+        r"|sponsor|IRB|committee|third party|person|individual|representative|LAR|advocate|interpreter|witness"
+        r"|designee|delegate|guardian|parent|team|personnel)s?\b",
+        re.I,
+    ),
+    False,
+)
+
 QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
     (
         re.compile(
@@ -129,6 +140,7 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
         AMOUNT,
     ),
     (re.compile(r"\b(?:timeline|timing|deadline|time ?frame|when)\b", re.I), WHEN),
+    (re.compile(r"^\W*who\b|\bwho (?:should|can|must|may|is|are|do|does|will|signs?)\b", re.I), PERSON),
 ]
 
 
