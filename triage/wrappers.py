@@ -36,7 +36,8 @@ _REPEAT = re.compile(rf"^\s*(?:{_REPEAT_WORDS})\s*", re.IGNORECASE)
 _PREFIX = re.compile(rf"^\s*(?:{_REPEAT_WORDS}|{_SHOUT_WORDS})\s*", re.IGNORECASE)
 # Words of a note that passes a message on ("Please see below from the sponsor", "Heads-up from ...").
 _RELAY = re.compile(
-    r"\b(?:remind(?:er|ing)?|re-?send(?:ing)?|re-?sent|forward(?:ed|ing)?|fwd|in case you missed|see below"
+    r"\b(?:remind(?:er|ing)?|re-?send(?:ing)?|re-?sent|(?<!look )(?<!looking )forward(?:ed|ing)?|fwd"
+    r"|in case you missed|see below"
     r"|(?:from|by) the (?:study )?sponsor|the sponsor(?:'s| has| have| asks| requests| informed| is asking)"
     r"|sponsor's (?:message|note|notice|letter|e-?mail|request|mail)|on behalf of|heads[- ]up|passing (?:this )?"
     r"(?:on|along)|relaying|sharing (?:the|this)|still (?:open|pending|outstanding)|follow(?:ing)? up on|nudge"
