@@ -15,17 +15,21 @@ from dataclasses import dataclass
 
 from knowledge.answer_types import AnswerType, expected_type
 from knowledge.chunking import page_at
+from knowledge.confidence import (
+    ABSTAIN_BELOW,
+    HARD_TYPE_COVERAGE,
+    POOL,
+    TYPE_MARGIN,
+    SentenceVectors,
+    confidence,
+    cosines,
+)
 from knowledge.lexicon import terms, words
 from knowledge.retrieval import Retrieval
 from knowledge.scoring import SentenceHit, Weighted, sentence_hits
 from knowledge.types import Answer, Citation, Passage
 
-MIN_COVERAGE = 0.45  # best sentence must mention this share of the question's concepts (by rarity)
-# A sentence of the expected type (near a question word) must be this much about the question: less for
-# durations, whose subject is often paraphrased ("check in" / "admitted"), more for amounts and contacts.
-MIN_TYPED_COVERAGE = {"duration": 0.30, "frequency": 0.30, "lead time": 0.30}
-MIN_TYPED_COVERAGE_OTHER = 0.55
-RANK_DECAY = 0.03  # later passages need slightly better sentences to win
+RANK_DECAY = 0.03  # later passages need slightly better sentences to win (lexical order of the pool)
 TYPE_BONUS = 0.15
 OTHER_DOC_PENALTY = 0.4  # the question named a document; sentences elsewhere must be much better
 LONG_SENTENCE = 250  # longer "sentences" (tables, glossaries) cover many words by accident: discounted
@@ -42,8 +46,11 @@ class Pick:
     hit: SentenceHit
     passage: Passage
     rank: int
-    score: float
+    score: float  # lexical: coverage with rank, type and document adjustments (orders the semantic pool)
     typed: bool
+    other_doc: bool = False  # the question named a document and this sentence is from another one
+    cosine: float = 0.0  # MiniLM similarity of the question and this sentence (0 outside the semantic pool)
+    confidence: float = 0.0  # what the answer is chosen and the abstention decided by
 
 
 def _collapse(text: str) -> str:
@@ -75,7 +82,10 @@ def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
         row = found.chunks.get(passage.chunk_id)
         if row is None:
             continue
+        heading = _collapse(row.section).lower()
         for hit in sentence_hits(passage.chunk_id, row.text, found.concepts, row.section):
+            if heading and hit.start < len(heading) + 8 and _collapse(hit.text).lower().lstrip("# ") in heading:
+                continue  # the chunk's own heading line names the topic; it answers nothing
             length = len(_collapse(hit.text))
             if length > LONG_SENTENCE:
                 hit.coverage *= math.sqrt(LONG_SENTENCE / length)
@@ -85,9 +95,10 @@ def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
                 hit.coverage *= 0.8
             typed = bool(kind and kind.found_in(hit.text) and near_subject(hit.text, kind, found.concepts))
             score = hit.coverage - RANK_DECAY * rank + (TYPE_BONUS if typed else 0.0)
-            if found.routed_docs and doc_of.get(passage.chunk_id) not in found.routed_docs:
+            other = bool(found.routed_docs) and doc_of.get(passage.chunk_id) not in found.routed_docs
+            if other:
                 score -= OTHER_DOC_PENALTY
-            picks.append(Pick(hit, passage, rank, score, typed))
+            picks.append(Pick(hit, passage, rank, score, typed, other))
     return sorted(picks, key=lambda p: -p.score)
 
 
@@ -129,38 +140,57 @@ def _citation(pick: Pick, found: Retrieval, span: tuple[int, int]) -> Citation:
     )
 
 
-def extractive_answer(question: str, found: Retrieval) -> Answer:
-    if not found.passages or not found.concepts:
-        return Answer.abstain()
+def scored_picks(
+    question: str, found: Retrieval, vectors: SentenceVectors | None
+) -> tuple[AnswerType | None, list[Pick]]:
+    """Candidate sentences of the top passages with their confidence, best first, and the expected answer type.
+
+    The POOL best lexical candidates are compared with the question's meaning (one embedding batch);
+    sentences outside the pool keep a cosine of 0 and cannot win against a pool member of similar coverage.
+    """
     kind = expected_type(question)
     if kind is not None:  # "how early", "what time": the words that ask for the type are not the subject
         asked = set(words(kind.asked_by(question)))
         found.concepts = {w: c for w, c in found.concepts.items() if w not in asked} or found.concepts
     picks = _candidates(found, kind)
-    if not picks:
+    pool = picks[:POOL]
+    if vectors is not None and pool:
+        for pick, cos in zip(
+            pool, cosines(found.query_vector, [_collapse(p.hit.text) for p in pool], vectors), strict=True
+        ):
+            pick.cosine = cos
+    for pick in picks:
+        pick.confidence = confidence(pick.hit.coverage, pick.cosine, pick.rank, pick.typed, pick.other_doc)
+    return kind, sorted(picks, key=lambda p: -p.confidence)
+
+
+def extractive_answer(question: str, found: Retrieval, vectors: SentenceVectors | None = None) -> Answer:
+    """The best sentence of the top passages, quoted and cited, or an abstention when none is confident enough.
+
+    `vectors` embeds candidate sentences (the service passes its cached MiniLM); without it only the
+    lexical evidence counts, which abstains more often.
+    """
+    if not found.passages or not found.concepts:
         return Answer.abstain()
-    if kind and kind.hard:
-        floor = MIN_TYPED_COVERAGE.get(kind.name, MIN_TYPED_COVERAGE_OTHER)
-        typed = [p for p in picks if p.typed and p.hit.coverage >= floor]
-        if not typed:
-            return Answer.abstain()
-        best = typed[0]
-    else:
-        best = picks[0]
-        if best.hit.coverage < MIN_COVERAGE:
-            return Answer.abstain()
-    span = _extend(best, found, picks)
+    kind, every = scored_picks(question, found, vectors)
+    picks = every
+    if kind and kind.hard:  # a phone number, a time of day, "how many mg": only such a value about the subject answers
+        picks = [p for p in every if p.typed and p.hit.coverage >= HARD_TYPE_COVERAGE]
+    if not picks or picks[0].confidence < ABSTAIN_BELOW:
+        return Answer.abstain()
+    best = picks[0]
+    if kind is not None:  # "how soon": a sentence nearly as good that holds a duration answers, the other only talks
+        best = next((p for p in picks if p.typed and p.confidence >= best.confidence - TYPE_MARGIN), best)
+    span = _extend(best, found, every)
     citations = [_citation(best, found, span)]
     second = next(
         (
             p
             for p in picks[1:]
-            if p.passage.chunk_id != best.passage.chunk_id
-            and p.score >= best.score - 0.05
-            and (not kind or not kind.hard or p.typed)
+            if p.passage.chunk_id != best.passage.chunk_id and p.confidence >= best.confidence - 0.05
         ),
         None,
     )
     if second is not None:
-        citations.append(_citation(second, found, _extend(second, found, picks)))
+        citations.append(_citation(second, found, _extend(second, found, every)))
     return Answer(answer=citations[0].quote, abstained=False, citations=citations, mode="extractive")

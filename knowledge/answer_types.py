@@ -3,7 +3,9 @@
 A question asking for a phone number, a time of day, an amount in mg or a duration can only be
 answered by a sentence holding such a thing. When no sentence about the question's subject
 holds one, the documents do not answer it and the engine abstains, however similar the words.
-Types are "hard" (no match means abstain) only where the form of the answer is certain.
+Types are "hard" (no match means abstain) only where the question plainly asks for a typed value
+(a phone or fax number, an e-mail or web address, a time of day, an amount in a named unit);
+durations, frequencies, counts and roles are only preferred.
 """
 
 from __future__ import annotations
@@ -32,7 +34,11 @@ NUMBER = r"(?<![A-Za-z])\d+(?:[.,]\d+)?"
 NUMBER_WORDS = r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|once|twice|single)\b"
 # "Period 1 Day -1", "Visit 3", "Week 12": schedule labels, not durations
 NOT_A_LABEL = r"(?<![Pp]eriod )(?<![Vv]isit )(?<![Cc]ycle )(?<![Ww]eek )(?<![Dd]ay )(?<![Dd]ay -)"
-TIME_UNIT = r"(?:min(?:ute)?s?|h(?:ou)?rs?|hours?|h|days?|d|weeks?|wks?|months?|mos?|years?|yrs?)\b"
+TIME_UNIT = (  # "14 calendar days", "3 working days", "5 business days", "10 consecutive days"
+    r"(?:(?:calendar|working|business|consecutive|full|clock|whole)\s+)?"
+    r"(?:min(?:ute)?s?|h(?:ou)?rs?|hours?|h|days?|d|weeks?|wks?|months?|mos?|years?|yrs?)\b"
+)
+BOUND_WORDS = r"\b(?:at least|at most|within|no later than|no more than|up to|not exceed\w*|or (?:more|less|longer))\b"
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,12 @@ CLOCK = AnswerType(
 )
 DURATION = AnswerType(
     "duration",
-    re.compile(rf"{NOT_A_LABEL}{NUMBER}\s*(?:[-–]|to)?\s*(?:{NUMBER})?\s*-?\s*{TIME_UNIT}|±\s*{NUMBER}", re.IGNORECASE),
-    True,
+    re.compile(
+        rf"{NOT_A_LABEL}(?:{NUMBER}|{NUMBER_WORDS})\s*(?:[-–]|to)?\s*(?:{NUMBER})?\s*-?\s*{TIME_UNIT}|[±+]\s*{NUMBER}"
+        r"|\bovernight\b",
+        re.IGNORECASE,
+    ),
+    False,  # a duration is preferred, not required: "until the next visit" and "per the schedule" also answer
 )
 FREQUENCY = AnswerType(
     "frequency",
@@ -77,9 +87,9 @@ FREQUENCY = AnswerType(
         rf"{DURATION.pattern.pattern}|\b(?:daily|weekly|monthly|yearly|annually|hourly|once|twice|every|each|per)\b",
         re.IGNORECASE,
     ),
-    True,
+    False,
 )
-AMOUNT = AnswerType("amount", re.compile(rf"{NUMBER}|{NUMBER_WORDS}", re.I), True)
+AMOUNT = AnswerType("amount", re.compile(rf"{NUMBER}|{NUMBER_WORDS}", re.I), False)
 WHEN = AnswerType(  # "timeline?", "when?": a time expression is likely but not certain ("per the protocol's timetable")
     "time",
     re.compile(
@@ -91,9 +101,14 @@ WHEN = AnswerType(  # "timeline?", "when?": a time expression is likely but not 
 )
 LEAD_TIME = AnswerType(
     "lead time",
-    re.compile(rf"{NUMBER}\s*-?\s*{TIME_UNIT}\s+(?:\w+\s+){{0,3}}(?:prior|before|in advance|ahead|earlier)", re.I),
-    True,
+    re.compile(
+        rf"(?:{NUMBER}|{NUMBER_WORDS})\s*-?\s*{TIME_UNIT}\s+(?:\w+\s+){{0,3}}(?:prior|before|in advance|ahead|earlier)",
+        re.I,
+    ),
+    False,
 )
+
+TEMPERATURE = AnswerType("temperature", re.compile(rf"{NUMBER}\s*(?:°|º|degrees?\b)", re.I), False)
 
 PERSON = AnswerType(  # "who should ...": a sentence naming a role answers better than one that only repeats the topic
     "person or role",
@@ -110,7 +125,8 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
     (
         re.compile(
             r"\b(?:phone|telephone|tel|fax|pager|cell)\s*(?:number|no\b|#)|\bnumber to (?:call|fax)\b"
-            r"|\bcontact number\b|\bhotline\b|\b(?:phone|fax)\s*\??\s*$",
+            r"|\bcontact number\b|\bhotline\b"
+            r"|(?<!over the )(?<!on the )(?<!by )(?<!via )(?<!per )\b(?:phone|fax)\s*\??\s*$",  # not "over the phone"
             re.I,
         ),
         PHONE,
@@ -130,13 +146,15 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
         re.compile(
             r"\bhow (?:long|soon|early|late|fast|quickly)\b|\bwithin how\b"
             r"|\bhow many (?:days|weeks|hours|minutes|months|years)\b"
-            r"|\bwhat (?:is the )?(?:window|interval|duration)\b|\bwashout\b",
+            r"|\bwhat (?:is the )?(?:window|interval|duration)\b",
             re.I,
         ),
         DURATION,
     ),
+    (re.compile(r"\b(?:temp|temps|temperature|temperatures)\b", re.I), TEMPERATURE),
     (
-        re.compile(r"\bhow (?:many|much)\b|\bwhat (?:dose|amount|volume)\b|\b(?:max|maximum|minimum|min)\b", re.I),
+        # not "min": "30 min" is minutes
+        re.compile(r"\bhow (?:many|much)\b|\bwhat (?:dose|amount|volume)\b|\b(?:max|maximum|minimum)\b", re.I),
         AMOUNT,
     ),
     (re.compile(r"\b(?:timeline|timing|deadline|time ?frame|when)\b", re.I), WHEN),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -96,6 +97,36 @@ def chunks_by_id(session: Session, ids: Sequence[str]) -> dict[str, ChunkRow]:
         return {}
     rows = session.execute(select(ChunkRow).where(ChunkRow.id.in_(list(ids)))).scalars()
     return {r.id: r for r in rows}
+
+
+CODE = re.compile(r"\b(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\b")
+CODE_DIGITS = 3  # "ABT-494", "LY900018", "ALXN1840": letters and at least three digits
+
+
+def opening_codes(
+    session: Session, version_ids: Sequence[int], cache: dict[int, frozenset[str]]
+) -> dict[int, frozenset[str]]:
+    """Code-like words of each version's title and first two chunks (a compound's whole form, as `terms` joins it).
+
+    Protocols name their drug and study by codes on the title page ("Nasal Glucagon (LY900018)",
+    "Upadacitinib (ABT-494)"), and site staff use those codes as nicknames; they then name the
+    document the way a file-name word does. Read from the stored chunks once per version, so ingest
+    does no extra work and existing indexes need nothing rebuilt. `cache` (version id -> codes) belongs
+    to the caller's database; a stored version never changes.
+    """
+    missing = [v for v in version_ids if v not in cache]
+    if missing:
+        rows = session.execute(
+            select(ChunkRow.version_id, ChunkRow.text).where(ChunkRow.version_id.in_(missing), ChunkRow.ordinal <= 1)
+        ).all()
+        found: dict[int, set[str]] = {v: set() for v in missing}
+        for version_id, text in rows:
+            for m in CODE.finditer(text):
+                word = m.group(0)
+                if sum(ch.isdigit() for ch in word) >= CODE_DIGITS and len(word) >= 5:
+                    found[version_id].add(word.replace("-", "").lower())  # "ABT-494" -> abt494, as terms() joins it
+        cache.update({v: frozenset(c) for v, c in found.items()})
+    return {v: cache[v] for v in version_ids}
 
 
 def generation(session: Session) -> tuple[int, int, int]:

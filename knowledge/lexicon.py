@@ -93,6 +93,29 @@ def words(text: str) -> list[str]:
     return [m.group(0).lower() for m in COMPOUND.finditer(text)]
 
 
+EVERYDAY_RANK = 8000  # the MiniLM (BERT) vocabulary lists whole words roughly by how common they are in English
+
+
+@cache
+def _english_ranks() -> dict[str, int]:
+    """Whole-word entries of the embedding model's vocabulary with their position (low = common English)."""
+    import json
+
+    data = json.loads((LEXICON_FILE.parent / "tokenizer.json").read_text(encoding="utf-8"))
+    vocab = data["model"]["vocab"]
+    return {w: i for w, i in vocab.items() if w.isalpha() and not w.startswith("##")}
+
+
+def everyday(word: str) -> bool:
+    """Whether a word is common everyday English ("came", "back", "tonight", "picture").
+
+    Such a word that the study documents rarely use is more likely chat around the question than its
+    subject, so its rarity in the documents must not make it decisive (see scoring.weigh).
+    """
+    rank = _english_ranks().get(word.lower())
+    return rank is not None and rank < EVERYDAY_RANK
+
+
 @cache
 def _data() -> dict:
     return yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8")) or {}

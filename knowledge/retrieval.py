@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.catalog import VersionInfo, chunks_by_id, fingerprint, generation, index_chunks, versions_for
+from knowledge.catalog import (
+    VersionInfo,
+    chunks_by_id,
+    fingerprint,
+    generation,
+    index_chunks,
+    opening_codes,
+    versions_for,
+)
 from knowledge.keyword_index import KeywordIndex, StudyIndex
 from knowledge.lexicon import QueryTerms, expand, terms
 from knowledge.models import ChunkRow
@@ -60,18 +68,26 @@ class Retrieval:
 
 
 def _route(
-    query: QueryTerms, versions: Sequence[VersionInfo], indexes: Sequence[StudyIndex]
+    query: QueryTerms,
+    versions: Sequence[VersionInfo],
+    indexes: Sequence[StudyIndex],
+    codes: dict[int, frozenset[str]] | None = None,
 ) -> tuple[dict[int, float], set[str]]:
     """Score each document by question words found in its file name (rarer words count more).
 
     A file-name word routes only if the other documents hardly use it: "psa2", "igbj", "wilson" or
     "glucagon" name a document, while "reporting" in "..._Safety_Reporting_2025" is everyone's word.
+    Title words ("upadacitinib") and code words of a document's opening pages ("LY900018", "ABT-494")
+    name it as its file name does.
     Returns the scores by document id and the question terms that did the routing.
     """
     docs = {v.document_id: v for v in versions}
     if len(docs) < 2:
         return {}, set()
-    names = {d: set(terms(v.doc_key)) for d, v in docs.items()}
+    names = {
+        d: set(terms(v.doc_key)) | set(terms(v.title)) | set((codes or {}).get(v.version_id, ()))
+        for d, v in docs.items()
+    }
     doc_of_version = {v.version_id: v.document_id for v in versions}
     scores: dict[int, float] = {}
     used: set[str] = set()
@@ -109,6 +125,7 @@ class HybridRetriever:
         self.factory = factory
         self.keyword = keyword
         self.vectors = vectors
+        self._codes: dict[int, frozenset[str]] = {}  # version id -> code words of its title pages
 
     def retrieve(
         self, question: str, *, studies: Sequence[str], k: int = 5, version: str | None = None, doc: str | None = None
@@ -137,7 +154,8 @@ class HybridRetriever:
                 return Retrieval([], [], query, qvec)
             by_version = {v.version_id: v for v in allowed}
             cands = self._keyword_candidates(indexes, query, by_version)
-            route, routing_terms = _route(query, allowed, indexes)
+            codes = opening_codes(session, [v.version_id for v in allowed], self._codes)
+            route, routing_terms = _route(query, allowed, indexes, codes)
             explicit = list(by_version) if (version or doc) else None
             routed = [v.version_id for v in allowed if v.document_id in route]
             self._vector_candidates(cands, qvec, studies, by_version, explicit, routed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from knowledge.lexicon import QueryTerms, terms
+from knowledge.lexicon import QueryTerms, everyday, terms
 from knowledge.sentences import sentence_spans
 
 
@@ -39,6 +39,7 @@ class SentenceHit:
 
 
 UNKNOWN_RARITY = 1.0  # a word the documents never use weighs as much as a word they use once
+EVERYDAY_CAP = 2.5  # the most an everyday English word weighs, however rare in the documents ("came back", "row")
 
 
 def weigh(query: QueryTerms, idf: dict[str, float], routing: set[str], rarest: float) -> dict[str, Weighted]:
@@ -50,8 +51,9 @@ def weigh(query: QueryTerms, idf: dict[str, float], routing: set[str], rarest: f
     """
     out: dict[str, Weighted] = {}
     for concept in query.concepts:
+        cap = EVERYDAY_CAP if everyday(concept.word) else float("inf")
         if concept.unknown:
-            out[concept.word] = Weighted([], UNKNOWN_RARITY * rarest)
+            out[concept.word] = Weighted([], min(cap, UNKNOWN_RARITY * rarest))
             continue
         alts = concept.alternatives
 
@@ -62,7 +64,7 @@ def weigh(query: QueryTerms, idf: dict[str, float], routing: set[str], rarest: f
         said = [rarity(a) for a, _, is_own in alts if not is_own]  # ways of saying it: as rare as the commonest
         importance = min(max(own), min(said)) if own and said else max(own) if own else min(said)
         optional = bool(concept.own) and concept.own <= routing
-        out[concept.word] = Weighted([(a, w) for a, w, _ in alts], importance, optional)
+        out[concept.word] = Weighted([(a, w) for a, w, _ in alts], min(cap, importance), optional)
     return out
 
 

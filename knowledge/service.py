@@ -20,6 +20,7 @@ from core.db import transaction
 from core.settings import Settings
 from knowledge.answer import extractive_answer
 from knowledge.catalog import generation, versions_for
+from knowledge.confidence import SentenceVectors
 from knowledge.embedding import MiniLmEmbeddings
 from knowledge.ingest import Ingester, IngestReport, IngestRequest
 from knowledge.keyword_index import KeywordIndex
@@ -43,6 +44,7 @@ class KnowledgeService:
         self.keyword = KeywordIndex(settings.index_dir / "bm25")
         self.retriever = HybridRetriever(factory, self.keyword, vectors)
         self._llm: object | None = None
+        self.sentence_vectors = SentenceVectors(embeddings.embed)
 
     @classmethod
     def open(cls, settings: Settings, factory: sessionmaker[Session]) -> KnowledgeService:
@@ -123,7 +125,7 @@ class KnowledgeService:
         found = self.search(question, studies=studies, k=k, version=version, doc=doc)
         answer = self._llm_answer(question, found.passages) if self.settings.llm_enabled else None
         if answer is None:
-            answer = extractive_answer(question, found)
+            answer = extractive_answer(question, found, self.sentence_vectors)
         answer.retrieved = found.passages
         answer.latency_ms = int((time.perf_counter() - started) * 1000)
         if record:
