@@ -18,6 +18,7 @@ from knowledge.chunking import page_at
 from knowledge.confidence import (
     ABSTAIN_BELOW,
     HARD_TYPE_COVERAGE,
+    MISSING_TYPE_PENALTY,
     POOL,
     TYPE_MARGIN,
     SentenceVectors,
@@ -153,7 +154,7 @@ def scored_picks(
         asked = set(words(kind.asked_by(question)))
         found.concepts = {w: c for w, c in found.concepts.items() if w not in asked} or found.concepts
     picks = _candidates(found, kind)
-    pool = picks[:POOL]
+    pool = [p for p in picks if p.hit.coverage > 0][:POOL]
     if vectors is not None and pool:
         for pick, cos in zip(
             pool, cosines(found.query_vector, [_collapse(p.hit.text) for p in pool], vectors), strict=True
@@ -176,11 +177,17 @@ def extractive_answer(question: str, found: Retrieval, vectors: SentenceVectors 
     picks = every
     if kind and kind.hard:  # a phone number, a time of day, "how many mg": only such a value about the subject answers
         picks = [p for p in every if p.typed and p.hit.coverage >= HARD_TYPE_COVERAGE]
-    if not picks or picks[0].confidence < ABSTAIN_BELOW:
+    if not picks:
         return Answer.abstain()
     best = picks[0]
+    sure = best.confidence
     if kind is not None:  # "how soon": a sentence nearly as good that holds a duration answers, the other only talks
-        best = next((p for p in picks if p.typed and p.confidence >= best.confidence - TYPE_MARGIN), best)
+        typed = next((p for p in picks if p.typed and p.confidence >= best.confidence - TYPE_MARGIN), None)
+        if typed is None:  # asked for a value that no good candidate holds: the documents likely do not say
+            sure -= MISSING_TYPE_PENALTY
+        best = typed or best
+    if sure < ABSTAIN_BELOW:
+        return Answer.abstain()
     span = _extend(best, found, every)
     citations = [_citation(best, found, span)]
     second = next(

@@ -20,14 +20,15 @@ from typing import Protocol
 
 import numpy as np
 
-POOL = 24  # best lexical candidates whose meaning is compared with the question's
+POOL = 10  # best lexical candidates (covering some of the question) whose meaning is compared with it
 W_COVERAGE = 1.0
 W_COSINE = 1.5
 W_RANK = 0.03  # per place of the passage in the ranking
 W_TYPED = 0.0  # fitted; the kind of value asked for steers the choice through TYPE_MARGIN instead
 W_OTHER_DOC = 0.2  # the question named a document; this sentence is from another one
 ABSTAIN_BELOW = 1.02
-TYPE_MARGIN = 0.2  # a sentence holding the asked-for kind of value wins over a better one by less than this
+TYPE_MARGIN = 0.3  # a sentence holding the asked-for kind of value wins over a better one by less than this
+MISSING_TYPE_PENALTY = 0.5  # the question asks for a value (how long, what temperature) no good candidate holds
 # A typed value (phone number, time of day, amount in a named unit) must sit in a sentence about the question:
 # correct ones cover >= 0.66 of it, "Medical Monitor ... contact information" for a phone number less.
 HARD_TYPE_COVERAGE = 0.55
