@@ -22,6 +22,7 @@ from knowledge.confidence import (
     POOL,
     TYPE_MARGIN,
     SentenceVectors,
+    choice,
     confidence,
     cosines,
 )
@@ -51,7 +52,8 @@ class Pick:
     typed: bool
     other_doc: bool = False  # the question named a document and this sentence is from another one
     cosine: float = 0.0  # MiniLM similarity of the question and this sentence (0 outside the semantic pool)
-    confidence: float = 0.0  # what the answer is chosen and the abstention decided by
+    confidence: float = 0.0  # whether to answer at all (coverage, meaning, rank)
+    choice: float = 0.0  # which sentence to quote (coverage and rank)
 
 
 def _collapse(text: str) -> str:
@@ -162,6 +164,7 @@ def scored_picks(
             pick.cosine = cos
     for pick in picks:
         pick.confidence = confidence(pick.hit.coverage, pick.cosine, pick.rank, pick.typed, pick.other_doc)
+        pick.choice = choice(pick.hit.coverage, pick.rank, pick.other_doc)
     return kind, sorted(picks, key=lambda p: -p.confidence)
 
 
@@ -179,13 +182,15 @@ def extractive_answer(question: str, found: Retrieval, vectors: SentenceVectors 
         picks = [p for p in every if p.typed and p.hit.coverage >= HARD_TYPE_COVERAGE]
     if not picks:
         return Answer.abstain()
-    best = picks[0]
-    sure = best.confidence
+    # Whether to answer: the most confident sentence (meaning counts). Which sentence: the one that covers the
+    # question best (meaning would favour sentences restating the topic over the ones holding the answer).
+    sure = picks[0].confidence
+    ordered = sorted(picks, key=lambda p: -p.choice)
+    best = ordered[0]
     if kind is not None:  # "how soon": a sentence nearly as good that holds a duration answers, the other only talks
-        typed = next((p for p in picks if p.typed and p.confidence >= best.confidence - TYPE_MARGIN), None)
-        if typed is None:  # asked for a value that no good candidate holds: the documents likely do not say
-            sure -= MISSING_TYPE_PENALTY
-        best = typed or best
+        if not any(p.typed and p.confidence >= sure - TYPE_MARGIN for p in picks):
+            sure -= MISSING_TYPE_PENALTY  # asked for a value no good candidate holds: the documents likely do not say
+        best = next((p for p in ordered if p.typed and p.choice >= best.choice - TYPE_MARGIN), best)
     if sure < ABSTAIN_BELOW:
         return Answer.abstain()
     span = _extend(best, found, every)
@@ -193,8 +198,8 @@ def extractive_answer(question: str, found: Retrieval, vectors: SentenceVectors 
     second = next(
         (
             p
-            for p in picks[1:]
-            if p.passage.chunk_id != best.passage.chunk_id and p.confidence >= best.confidence - 0.05
+            for p in ordered
+            if p is not best and p.passage.chunk_id != best.passage.chunk_id and p.choice >= best.choice - 0.05
         ),
         None,
     )

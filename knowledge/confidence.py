@@ -57,6 +57,12 @@ def confidence(coverage: float, cosine: float, rank: int, typed: bool, other_doc
     )
 
 
+def choice(coverage: float, rank: int, other_doc: bool) -> float:
+    """Which sentence to quote: meaning is left out, since MiniLM scores a sentence restating the question's topic
+    ("Use of X may cause headache") above the one holding the answer ("acetaminophen may be administered")."""
+    return W_COVERAGE * coverage - W_RANK * rank - (W_OTHER_DOC if other_doc else 0.0)
+
+
 class SentenceVectors:
     """Sentence vectors with a small LRU cache: the same passages answer many questions."""
 
