@@ -67,7 +67,7 @@ def near_subject(sentence: str, kind: AnswerType, concepts: dict[str, Weighted])
     """
     words = [(m.start(), m.end(), set(terms(m.group(0)))) for m in WORD.finditer(sentence)]
     wanted = {t for c in concepts.values() for alt, _ in c.alternatives for t in alt}
-    for match in kind.pattern.finditer(sentence):
+    for match in kind.matches(sentence):
         inside = [i for i, (a, b, _) in enumerate(words) if a < match.end() and b > match.start()]
         if not inside or all(words[i][2] <= wanted for i in inside):
             continue  # the question's own word ("witness" for "who is the witness") is not an answer

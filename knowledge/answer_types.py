@@ -11,7 +11,10 @@ durations, frequencies, counts and roles are only preferred.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+
+from knowledge.lexicon import in_english_vocabulary as everyday_word
 
 UNIT_WORDS = {
     "mg": r"mg",
@@ -47,13 +50,17 @@ class AnswerType:
     pattern: re.Pattern[str]
     hard: bool  # no sentence of this type about the subject -> abstain
     question: re.Pattern[str] | None = None  # the words of a question that ask for this type
+    accept: Callable[[str, re.Match[str]], bool] | None = None  # a further test of a match (is "Covance" a name?)
 
     def asked_by(self, question: str) -> str:
         m = self.question.search(question) if self.question else None
         return m.group(0) if m else ""
 
+    def matches(self, sentence: str) -> Iterator[re.Match[str]]:
+        return (m for m in self.pattern.finditer(sentence) if self.accept is None or self.accept(sentence, m))
+
     def found_in(self, sentence: str) -> bool:
-        return bool(self.pattern.search(sentence))
+        return next(self.matches(sentence), None) is not None
 
 
 PHONE = AnswerType(
@@ -110,6 +117,37 @@ LEAD_TIME = AnswerType(
 
 TEMPERATURE = AnswerType("temperature", re.compile(rf"{NUMBER}\s*(?:°|º|degrees?\b)", re.I), False)
 
+
+_SUFFIXES = frozenset({"Inc", "Ltd", "LLC", "GmbH", "Corp", "Co", "AG", "SA", "plc"})
+
+
+def _proper_name(sentence: str, match: re.Match[str]) -> bool:
+    """A capitalised word that is no English word, inside running text: a company, product or person's name
+    ("shipped by Marken", "the central laboratory, Covance"), not a word of a Title Case heading or phrase
+    ("Study Drug Dispensing", "Medical Escalation Hotline")."""
+    word = match.group(0)
+    if word[:2] in ("Dr", "Mr", "Ms") and " " in word:
+        return True
+    before = sentence[: match.start()].split()[-1:]
+    after = sentence[match.end() :].split()[:1]
+    if any(w[:1].isupper() for w in before) or any(w[:1].isupper() and w.rstrip(".,") not in _SUFFIXES for w in after):
+        return False
+    low = word.lower()
+    if not any(ch.islower() for ch in word) or everyday_word(low):
+        return False
+    for suffix, repl in (("s", ""), ("es", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("ion", "e")):
+        if low.endswith(suffix) and everyday_word(low[: -len(suffix)] + repl):  # "Dispensing", "Procedures"
+            return False
+    return not low.endswith(("tion", "ment", "ness", "ity", "ally", "ical"))
+
+
+NAMED = AnswerType(  # "which courier company", "name of the medical monitor": only a sentence naming one answers
+    "name",
+    re.compile(r"(?<=[\w,;:)]\s)[A-Z][A-Za-z&'’-]{2,}\b|\b(?:Dr|Mr|Ms|Mrs)\.?\s+[A-Z][a-z]+"),
+    True,
+    accept=_proper_name,
+)
+
 PERSON = AnswerType(  # "who should ...": a sentence naming a role answers better than one that only repeats the topic
     "person or role",
     re.compile(
@@ -132,6 +170,14 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
         PHONE,
     ),
     (re.compile(r"\be-?mail\b", re.I), EMAIL),
+    (
+        re.compile(
+            r"\bname of\b|\b(?:which|what) (?:\w+ ){0,2}"
+            r"(?:company|companies|vendor|vendors|courier|cro|app|brand|provider)\b",
+            re.I,
+        ),
+        NAMED,
+    ),
     (re.compile(r"\b(?:website|web site|url|web address|portal link)\b", re.I), WEB),
     (
         re.compile(r"\bwhat time\b|\bat what time\b|\bwhich time\b|\btime of day\b|\bo'?clock\b|\bwhat hour\b", re.I),

@@ -106,6 +106,11 @@ def _english_ranks() -> dict[str, int]:
     return {w: i for w, i in vocab.items() if w.isalpha() and not w.startswith("##")}
 
 
+def in_english_vocabulary(word: str) -> bool:
+    """Whether a lower-case word is a whole word of the embedding model's English vocabulary (30k entries)."""
+    return word in _english_ranks()
+
+
 def everyday(word: str) -> bool:
     """Whether a word is common everyday English ("came", "back", "tonight", "picture").
 
