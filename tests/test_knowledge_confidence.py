@@ -1,0 +1,72 @@
+"""The abstain/choose rules without an index: answer types, proper names, everyday words, sentence vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from knowledge.answer_types import DURATION, expected_type
+from knowledge.confidence import SentenceVectors, choice, confidence
+from knowledge.lexicon import QueryTerms, expand
+from knowledge.scoring import EVERYDAY_CAP, weigh
+
+
+def _kind(question: str) -> tuple[str, bool] | None:
+    kind = expected_type(question)
+    return (kind.name, kind.hard) if kind else None
+
+
+def test_typed_values_are_required_only_when_plainly_asked_for() -> None:
+    assert _kind("medical monitor phone number?") == ("phone", True)
+    assert _kind("what's the fax?") == ("phone", True)
+    assert _kind("can we do the consent over the phone?") is None  # not a request for a number
+    assert _kind("PK draw was 30 min late, is that a deviation?") is None  # "min" is minutes, not "minimum"
+    assert _kind("what's the washout for MTX?") is None
+    assert _kind("how many mg of copper per day in the diet?") == ("amount in mg", True)
+    assert _kind("how soon do we report an SAE?") == ("duration", False)  # preferred, not required
+    assert _kind("which central ECG vendor is the study using?") == ("name", True)
+    assert _kind("whats the name of the medical monitor?") == ("name", True)
+
+
+def test_durations_in_calendar_working_and_business_days() -> None:
+    for text in ("within 14 calendar days", "3 working days", "5 business days", "≤ 14 consecutive days", "± 3 days"):
+        assert DURATION.found_in(text), text
+    assert not DURATION.found_in("at Visit 3 and Week 12")
+
+
+def test_a_name_is_a_capitalised_non_word_in_running_text() -> None:
+    kind = expected_type("which courier company ships the kits?")
+    assert kind is not None
+    text = "Kits are shipped by Marken; contact Dr. Smith. See Study Drug Dispensing and the AbbVie Escalation Hotline."
+    assert [m.group(0) for m in kind.matches(text)] == ["Marken", "Dr. Smith"]
+
+
+def test_everyday_words_cannot_dominate_coverage() -> None:
+    vocab = {"hold": 3, "came": 1, "back": 1, "hemoglobin": 40, "study": 900, "drug": 800}
+    query: QueryTerms = expand("pt hgb came back low, hold study drug?", vocab)
+    idf = {t: 7.0 for t in query.weights}
+    concepts = weigh(query, idf, set(), rarest=7.0)
+    assert concepts["came"].importance <= EVERYDAY_CAP and concepts["back"].importance <= EVERYDAY_CAP
+    assert concepts["hgb"].importance > EVERYDAY_CAP  # lab shorthand stands for a real subject
+    assert any("hemoglobin" in alt for alt, _ in concepts["hgb"].alternatives)
+
+
+def test_meaning_decides_whether_to_answer_but_not_which_sentence() -> None:
+    assert confidence(0.4, 0.5, 0, False, False) > confidence(0.4, 0.2, 0, False, False)
+    assert choice(0.7, 0, False) > choice(0.6, 0, False)
+    assert choice(0.7, 0, True) < choice(0.6, 0, False)  # another document than the one the question named
+
+
+def test_sentence_vectors_embed_each_text_once() -> None:
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return np.array([[float(len(t)), 1.0] for t in texts], dtype=np.float32)
+
+    vectors = SentenceVectors(embed, size=2)
+    first = vectors(["a", "bb"])
+    again = vectors(["bb", "a"])
+    assert calls == [["a", "bb"]] and first[0][0] == again[1][0] == 1.0
+    vectors(["ccc"])  # evicts the least recently used ("bb")
+    vectors(["bb"])
+    assert calls[-1] == ["bb"]
