@@ -96,6 +96,7 @@ FREQUENCY = AnswerType(
     ),
     False,
 )
+MONEY = re.compile(rf"[$€£]\s*{NUMBER}|{NUMBER}\s*(?:dollars|USD|EUR|euros)\b", re.I)
 AMOUNT = AnswerType("amount", re.compile(rf"{NUMBER}|{NUMBER_WORDS}", re.I), False)
 WHEN = AnswerType(  # "timeline?", "when?": a time expression is likely but not certain ("per the protocol's timetable")
     "time",
@@ -213,6 +214,8 @@ def expected_type(question: str) -> AnswerType | None:
     for pattern, kind in QUESTION_TYPES:
         if pattern.search(question):
             if kind is AMOUNT:
+                if re.search(r"\$|\bdollars?\b|\busd\b|\beuros?\b", question, re.I):  # "max $ per visit"
+                    return AnswerType("amount of money", MONEY, True, pattern)
                 unit = next((u for u in UNIT_WORDS if re.search(rf"\b{re.escape(u)}\b", question, re.I)), None)
                 if unit:
                     regex = re.compile(rf"{NUMBER}\s*{UNIT_WORDS[unit]}(?![A-Za-z])")
