@@ -27,8 +27,10 @@ from knowledge.confidence import (
     cosines,
 )
 from knowledge.lexicon import terms, words
+from knowledge.models import ChunkRow
 from knowledge.retrieval import Retrieval
-from knowledge.scoring import SentenceHit, Weighted, sentence_hits
+from knowledge.scoring import SentenceHit, Weighted, coverage, sentence_hits
+from knowledge.sentences import sentence_spans
 from knowledge.types import Answer, Citation, Passage
 
 RANK_DECAY = 0.03  # later passages need slightly better sentences to win (lexical order of the pool)
@@ -52,6 +54,7 @@ class Pick:
     typed: bool
     other_doc: bool = False  # the question named a document and this sentence is from another one
     cosine: float = 0.0  # MiniLM similarity of the question and this sentence (0 outside the semantic pool)
+    continued: tuple[ChunkRow, int, int] | None = None  # the sentence's end at the start of the next chunk
     confidence: float = 0.0  # whether to answer at all (coverage, meaning, rank)
     choice: float = 0.0  # which sentence to quote (coverage and rank)
 
@@ -102,7 +105,39 @@ def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
             if other:
                 score -= OTHER_DOC_PENALTY
             picks.append(Pick(hit, passage, rank, score, typed, other))
+        nxt = found.following.get(passage.chunk_id)
+        if nxt is not None and picks and picks[-1].passage is passage:
+            joined = _continued(picks[-1], nxt, found, kind)
+            if joined is not None:
+                picks.append(joined)
     return sorted(picks, key=lambda p: -p.score)
+
+
+def _continued(last: Pick, nxt: ChunkRow, found: Retrieval, kind: AnswerType | None) -> Pick | None:
+    """The passage's last sentence completed by the first one of the next chunk (cut by a page or chunk end),
+    when the completed sentence covers more of the question."""
+    spans = sentence_spans(nxt.text)
+    if not spans:
+        return None
+    a, b = spans[0]
+    text = f"{last.hit.text} {nxt.text[a:b]}"
+    own = set(terms(text))
+    cov, matched = coverage(own, found.concepts)
+    if cov <= last.hit.coverage:
+        return None
+    hit = SentenceHit(last.hit.chunk_id, last.hit.start, last.hit.end, text, cov, matched, own)
+    typed = bool(kind and kind.found_in(text) and near_subject(text, kind, found.concepts))
+    score = cov - RANK_DECAY * last.rank - (OTHER_DOC_PENALTY if last.other_doc else 0.0)
+    return Pick(hit, last.passage, last.rank, score, typed, last.other_doc, continued=(nxt, a, b))
+
+
+def _tail_citation(pick: Pick) -> Citation:
+    assert pick.continued is not None
+    row, a, b = pick.continued
+    p = pick.passage
+    page = page_at(row.page_map, a) if row.page_map else row.page
+    quote = _collapse(row.text[a:b])
+    return Citation(p.doc, p.title, p.version, p.section, page, quote, max(0.0, min(1.0, pick.hit.coverage)), row.id)
 
 
 def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
@@ -193,13 +228,21 @@ def extractive_answer(question: str, found: Retrieval, vectors: SentenceVectors 
         best = next((p for p in ordered if p.typed and p.choice >= best.choice - TYPE_MARGIN), best)
     if sure < ABSTAIN_BELOW:
         return Answer.abstain()
+    if best.continued is not None:  # one sentence over two chunks: a citation for each part, quoted together
+        citations = [_citation(best, found, (best.hit.start, best.hit.end)), _tail_citation(best)]
+        return Answer(
+            answer=f"{citations[0].quote} {citations[1].quote}", abstained=False, citations=citations, mode="extractive"
+        )
     span = _extend(best, found, every)
     citations = [_citation(best, found, span)]
     second = next(
         (
             p
             for p in ordered
-            if p is not best and p.passage.chunk_id != best.passage.chunk_id and p.choice >= best.choice - 0.05
+            if p is not best
+            and p.continued is None
+            and p.passage.chunk_id != best.passage.chunk_id
+            and p.choice >= best.choice - 0.05
         ),
         None,
     )

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from knowledge.keyword_index import IndexedChunk
@@ -127,6 +127,17 @@ def opening_codes(
                     found[version_id].add(word.replace("-", "").lower())  # "ABT-494" -> abt494, as terms() joins it
         cache.update({v: frozenset(c) for v, c in found.items()})
     return {v: cache[v] for v in version_ids}
+
+
+def next_chunks(session: Session, rows: Sequence[ChunkRow]) -> dict[str, ChunkRow]:
+    """The chunk after each given one in its document version (for sentences cut by a chunk or page end)."""
+    if not rows:
+        return {}
+    wanted = {(r.version_id, r.ordinal + 1): r.id for r in rows}
+    found = session.execute(
+        select(ChunkRow).where(or_(*(and_(ChunkRow.version_id == v, ChunkRow.ordinal == o) for v, o in wanted)))
+    ).scalars()
+    return {wanted[(r.version_id, r.ordinal)]: r for r in found}
 
 
 def generation(session: Session) -> tuple[int, int, int]:

@@ -9,6 +9,7 @@ vector search of their own, because chat questions about one study rarely repeat
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ from knowledge.catalog import (
     fingerprint,
     generation,
     index_chunks,
+    next_chunks,
     opening_codes,
     versions_for,
 )
@@ -31,6 +33,7 @@ from knowledge.scoring import Weighted, best_window, sentence_hits, weigh
 from knowledge.types import Passage
 from knowledge.vector_index import VectorIndex
 
+SENTENCE_END = re.compile(r"[.!?:;)\]\"”’]\s*$")
 RRF_K = 60
 CANDIDATES = 40
 ROUTE_BONUS = 2.0 / (RRF_K + 1)
@@ -65,6 +68,7 @@ class Retrieval:
     routed_docs: set[int] = field(default_factory=set)
     routing_terms: set[str] = field(default_factory=set)
     concepts: dict[str, Weighted] = field(default_factory=dict)
+    following: dict[str, ChunkRow] = field(default_factory=dict)  # next chunk of a passage that ends mid-sentence
 
 
 def _route(
@@ -171,7 +175,14 @@ class HybridRetriever:
                 c.fused += RERANK_WEIGHT * c.sentence
         ranked.sort(key=lambda c: -c.fused)
         passages = [self._passage(c, rows[c.chunk_id]) for c in ranked[:k] if c.chunk_id in rows]
-        return Retrieval(passages, ranked, query, qvec, rows, idf, set(route), routing_terms, concepts)
+        cut = [rows[p.chunk_id] for p in passages if not SENTENCE_END.search(rows[p.chunk_id].text)]
+        following: dict[str, ChunkRow] = {}
+        if cut:  # a sentence running over a chunk (often a page) end: its end is at the start of the next chunk
+            with self.factory() as session:
+                following = {
+                    cid: row for cid, row in next_chunks(session, cut).items() if row.section == rows[cid].section
+                }
+        return Retrieval(passages, ranked, query, qvec, rows, idf, set(route), routing_terms, concepts, following)
 
     @staticmethod
     def _keyword_candidates(
