@@ -42,6 +42,8 @@ FOLLOW_ON = 0.5  # the next sentence joins the quote when it covers this share o
 MAX_QUOTE_CHARS = 600
 GLOSSARY = re.compile(r"\S\s+=\s+\S[^=]{0,80}[;,]\s*\S+\s+=\s+\S|^\s*[\w/().-]{1,20}\s+=\s+[^=]{1,80}[;.,]?\s*$")
 GLOSSARY_SECTION = re.compile(r"abbreviation|definition of terms|glossary|list of", re.IGNORECASE)
+REFERENCES = re.compile(r"\b(?:references|bibliography|literature cited)\b", re.IGNORECASE)
+CITATION = re.compile(r"\[(?:package insert|internet|cited)\b|\bet al\.|\bdoi:|\bPMID\b", re.IGNORECASE)
 WORD = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
 
 
@@ -99,6 +101,8 @@ def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
                 hit.coverage *= 0.5
             elif GLOSSARY_SECTION.search(passage.section):  # the right place only for "what does X stand for"
                 hit.coverage *= 0.8
+            if REFERENCES.search(passage.section) or CITATION.search(hit.text):  # a cited source names, never says
+                hit.coverage *= 0.5
             typed = bool(kind and kind.found_in(hit.text) and near_subject(hit.text, kind, found.concepts))
             score = hit.coverage - RANK_DECAY * rank + (TYPE_BONUS if typed else 0.0)
             other = bool(found.routed_docs) and doc_of.get(passage.chunk_id) not in found.routed_docs

@@ -20,7 +20,8 @@ def test_typed_values_are_required_only_when_plainly_asked_for() -> None:
     assert _kind("what's the fax?") == ("phone", True)
     assert _kind("can we do the consent over the phone?") is None  # not a request for a number
     assert _kind("PK draw was 30 min late, is that a deviation?") is None  # "min" is minutes, not "minimum"
-    assert _kind("what's the washout for MTX?") is None
+    assert _kind("what's the washout for MTX?") == ("duration", False)  # preferred, never forces abstention
+    assert _kind("SAE during the washout before any IP - does it go to the IRB?") is None
     assert _kind("how many mg of copper per day in the diet?") == ("amount in mg", True)
     assert _kind("how soon do we report an SAE?") == ("duration", False)  # preferred, not required
     assert _kind("which central ECG vendor is the study using?") == ("name", True)
