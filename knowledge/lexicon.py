@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from core.text import stem
+
 LEXICON_FILE = Path(__file__).parent / "assets" / "lexicon.yaml"
 TERMS_VERSION = 4  # bump when `terms()` changes: stored keyword indexes are then rebuilt
 COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
@@ -29,26 +31,6 @@ PREFIX_WEIGHT = 0.8
 FUZZY_WEIGHT = 0.7
 HINT_WEIGHT = 0.3  # retrieval-only words implied by the form of the question ("how long" -> duration)
 SHORTHAND_MATCH = 0.9  # a sentence using the spelled-out form answers the shorthand almost as well
-
-
-def stem(word: str) -> str:
-    """A deliberately light English suffix stemmer (plural, -ing, -ed, final e, doubled consonant)."""
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    for suffix, replacement in (("ies", "y"), ("ied", "y"), ("sses", "ss")):
-        if word.endswith(suffix) and len(word) > 4:
-            return word[: -len(suffix)] + replacement
-    if word.endswith("ing") and len(word) > 5:
-        word = word[:-3]
-    elif word.endswith("ed") and len(word) > 4:
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz" and word[-1].isalpha():
-        word = word[:-1]
-    if word.endswith("e") and len(word) > 3:
-        word = word[:-1]
-    return word
 
 
 @lru_cache(maxsize=200_000)

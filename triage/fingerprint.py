@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
+from core.text import stem
 from triage.keys import keys_of
 from triage.wrappers import is_relay, split_forward, strip_letter, strip_prefixes
 
@@ -66,27 +66,6 @@ class Fingerprint:
     @property
     def words(self) -> frozenset[str]:
         return content_words(self.core)
-
-
-@lru_cache(maxsize=50_000)
-def stem(word: str) -> str:
-    """A light English suffix stemmer: "samples"/"sample", "booked"/"book", "dispensing"/"dispense"."""
-    if len(word) <= 3:
-        return word
-    for suffix, replacement in (("ies", "y"), ("ied", "y"), ("sses", "ss")):
-        if word.endswith(suffix) and len(word) > 4:
-            return word[: -len(suffix)] + replacement
-    if word.endswith("ing") and len(word) > 5:
-        word = word[:-3]
-    elif word.endswith("ed") and len(word) > 4:
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
-        word = word[:-1]
-    if word.endswith("e") and len(word) > 3:
-        word = word[:-1]
-    return word
 
 
 def content_words(core: str) -> frozenset[str]:
