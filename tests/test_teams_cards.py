@@ -94,7 +94,13 @@ def test_the_app_package_fills_the_manifest_and_zips_it_with_icons(tmp_path: Pat
     assert data["manifestVersion"] == "1.17" and data["id"] == app_id
     [bot] = data["bots"]
     assert bot["botId"] == app_id and bot["scopes"] == ["personal", "team", "groupChat"]
-    assert {c["title"] for c in bot["commandLists"][0]["commands"]} == {"help", "questions"}
+    assert {c["title"] for c in bot["commandLists"][0]["commands"]} == {
+        "help",
+        "questions",
+        "escalation-path",
+        "digest",
+        "escalate",
+    }
     assert "{{" not in json.dumps(data) and data["validDomains"] == ["siteline.example.org"]
     with pytest.raises(ValueError, match="--app-id"):
         manifest("not-a-guid", "siteline.example.org")
