@@ -1,7 +1,8 @@
 """Answer a question in Teams: claim the delivery, show typing, ask the assistant, reply with a card.
 
 A channel @mention is answered in the thread of the question; a 1:1 message in the chat.
-`help` and `questions` are the two typed commands (the app manifest lists them). Whatever
+`help` and `questions` are answered here; `escalation-path`, `digest` and `escalate` are the
+table in commands.py (the app manifest lists them all). Whatever
 happens the user sees an answer, a refusal or an apology, and a redelivered activity
 (same id in the same conversation) is answered once.
 """
@@ -17,10 +18,10 @@ from microsoft_agents.hosting.core import TurnContext
 
 from assistant.scope import UNKNOWN_USER
 from assistant.service import ChatUser
-from bot.teams import cards
+from bot.teams import cards, commands
 from bot.teams.failures import describe, guarded
 from bot.teams.runtime import TeamsRuntime
-from bot.teams.translate import to_inbound, user_ids
+from bot.teams.translate import base_conversation, to_inbound, user_ids
 
 log = logging.getLogger("siteline.bot.teams")
 
@@ -28,7 +29,11 @@ HELP = (
     "**Siteline** answers questions about your study documents, with the document, version, section and page.\n\n"
     "- Mention me in your site's channel, or write to me here in a 1:1 chat.\n"
     "- Under each answer: **Helpful**, **Not helpful**, and **Ask my CRA** to hand the question to your CRA.\n"
-    "- Type **questions** to see open questions waiting for you or asked by you.\n\n"
+    "- Type **questions** to see open questions waiting for you or asked by you.\n"
+    "- **escalation-path [site] [category] [severity]**: who an issue from your site reaches, and when.\n"
+    "- **digest**: your site's digest times and quiet hours; site staff and CRAs change them with "
+    "**digest [site] 08:30,16:00 quiet 19:00-07:00** (or **quiet off**).\n"
+    "- **escalate <summary>** (site staff): raise an issue with the sponsor; I say who will see it and when.\n\n"
     "Please don't include patient identifiers; if you do, I remove them before anything is stored."
 )
 MAX_RETRY_WAIT_S = 10.0
@@ -80,6 +85,12 @@ async def answer(rt: TeamsRuntime, context: TurnContext) -> None:
                 await send(context, cards.message(cards.card([cards.text_block(HELP)]), "Siteline help"))
             elif command in ("questions", "/questions"):
                 await _questions(rt, context, ChatUser("teams", key))
+            elif found := commands.find(msg.text):
+                run, args = found
+                inv = commands.Invocation(key, args, base_conversation(activity.conversation.id), msg.event_id)
+                outcome = await rt.run(lambda: run(rt, inv))
+                await send(context, outcome.reply)
+                rt.deliver_soon(outcome.deliveries)
             else:
                 reply = await rt.run(lambda: rt.assistant.handle(msg, rt.now()))
                 await send(context, cards.reply_activity(reply))

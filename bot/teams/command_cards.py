@@ -1,0 +1,128 @@
+"""Adaptive Cards for the typed commands: the escalation ladder, what was raised, digest settings.
+
+Pure functions of the engines' platform-neutral payloads (`describe_path`, `to_view`, triage's
+`Preferences`) plus the reader's zone, so the wording lives in one place and tests need no Teams.
+The ladder says what Slack's says: each level's roles and names, when they are told (site time),
+how long they have (after the site tier's factor), working hours, and what *critical* changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bot.teams.cards import Card, Element, card, clip, subtle, text_block
+from core.clock import parse_instant
+from core.domain import Site
+from escalation.messages import CATEGORY_LABELS, local
+from triage.service import Preferences
+
+
+def category_label(category: str | None) -> str:
+    label = CATEGORY_LABELS.get(str(category), str(category))
+    return label[:1].upper() + label[1:]
+
+
+def path_elements(
+    path: Mapping[str, Any], *, site_name: str, tz: str, critical: Mapping[str, Any] | None, now: datetime
+) -> list[Element]:
+    """`describe_path` as a site reads it (one site and study)."""
+    out: list[Element] = [
+        text_block(f"**Who an issue from {site_name} on {path.get('study')} reaches**", size="Medium"),
+        subtle(f"{category_label(path.get('category'))}, {path.get('severity')}"),
+    ]
+    if path.get("inference_reason"):
+        out.append(subtle(f"Siteline's reading of your text: {path['inference_reason']}"))
+    levels = list(path.get("levels") or [])
+    for n, level in enumerate(levels[:12], start=1):
+        head, when = _level_lines(level, tz, last=n == len(levels), now=now)
+        out.append(text_block(head, spacing="Medium"))
+        if when:
+            out.append(subtle(when))
+    notes = _notes(path, critical)
+    if notes:
+        out.append(text_block(" ".join(notes), isSubtle=True, size="Small", spacing="Medium"))
+    return out
+
+
+def _level_lines(level: Mapping[str, Any], tz: str, *, last: bool, now: datetime) -> tuple[str, str]:
+    roles = " and ".join(level.get("role_labels") or level.get("roles") or [])
+    people = level.get("people") or []
+    names = ", ".join(str(p.get("name")) for p in people) or "_nobody is registered for this role yet_"
+    when = ""
+    told = [str(p["told_at"]) for p in people if p.get("told_at")]
+    if told:
+        first = parse_instant(min(told))
+        if level.get("at_once") and first <= now:
+            when = "told at once"
+        else:
+            prefix = "told" if level.get("at_once") else "told, if still unacknowledged,"
+            when = f"{prefix} {local(first, tz)} ({tz})"
+    limit = f"{level['ack_within_text']} to acknowledge" if level.get("ack_within_text") else ""
+    if last and not limit:
+        limit = "last level"
+    return f"**Level {level.get('level')} · {roles}:** {names}", " · ".join(x for x in (when, limit) if x)
+
+
+def _notes(path: Mapping[str, Any], critical: Mapping[str, Any] | None) -> list[str]:
+    notes: list[str] = []
+    factor = path.get("timeout_factor")
+    if factor and float(factor) != 1.0:
+        notes.append(f"Your site is a {path.get('tier')} site: every time limit is ×{float(factor):g}.")
+    wh = path.get("working_hours") or {}
+    if path.get("critical"):
+        notes.append("Critical issues are sent at once, day or night.")
+    elif wh:
+        days = list(wh.get("days") or [])
+        span = f"{days[0]}–{days[-1]}" if len(days) > 1 else "".join(days)
+        notes.append(
+            f"Notices wait for each person's working hours ({wh.get('start')}–{wh.get('end')} {span}, their time); "
+            "time limits count from when they are told."
+        )
+    if critical is not None and not path.get("critical"):
+        at_once = [lv for lv in critical.get("levels") or [] if lv.get("at_once")]
+        who = " and ".join(", ".join(lv.get("role_labels") or lv.get("roles") or []) for lv in at_once)
+        notes.append(
+            f"**If it is critical:** levels 1 to {len(at_once)} ({who}) are told at once, day or night, "
+            "without waiting for working hours."
+        )
+    return notes
+
+
+def ladders_card(ladders: list[list[Element]], hint: str | None) -> Card:
+    body: list[Element] = []
+    for n, elements in enumerate(ladders):
+        if n:
+            elements = [{"type": "Container", "separator": True, "spacing": "Large", "items": elements}]
+        body += elements
+    if hint:
+        body.append(subtle(hint))
+    return card(body)
+
+
+def raised_card(view: Mapping[str, Any], *, site_name: str, notice: str | None, path: list[Element]) -> Card:
+    """What was raised (id, category and severity, inferred or not) and who will see it when."""
+    how = " (inferred from your text)" if view.get("inferred") else ""
+    body: list[Element] = [
+        text_block(f"📣 **Escalation raised for {site_name} · {view.get('study')}** ({view.get('id')})", size="Medium"),
+        text_block(clip(str(view.get("summary") or ""), 1500), style="emphasis"),
+        subtle(f"{category_label(view.get('category'))}, {view.get('severity')}{how}."),
+    ]
+    if notice:
+        body.append(subtle(f"🔒 {notice}"))
+    body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": path})
+    body.append(subtle("Your site's channel gets the updates; each person above gets a card to acknowledge it."))
+    return card(body)
+
+
+def describe_prefs(prefs: Preferences, site: Site | None) -> str:
+    name = (site.name or site.site_id) if site else prefs.site_id
+    quiet = f"quiet hours {prefs.quiet_hours[0]}–{prefs.quiet_hours[1]}" if prefs.quiet_hours else "no quiet hours"
+    waiting = (
+        f"a digest is waiting for {local(prefs.next_digest_at, prefs.tz)}"
+        if prefs.next_digest_at
+        else "nothing is waiting for a digest"
+    )
+    times = ", ".join(prefs.digest_times) or "none"
+    return f"**{name}** ({prefs.site_id}, {prefs.tz}): digests at {times}; {quiet}; {waiting}."
