@@ -4,8 +4,10 @@ Content decides: a safety, IP-integrity, enrolment-hold or unblinding rule makes
 `urgent`; a request with a due date is `action`; the rest is `fyi`. The sender's
 `declared_priority` is only a hint: `urgent` is honoured from a sender who rarely uses it and
 only when the text itself asks for immediate action, so a sender who marks everything urgent
-does not interrupt anybody. An optional refiner (an LLM) may adjust the result, but never
-lowers a protected (safety) rule.
+does not interrupt anybody. When the rules do not find an update urgent, its nearest labelled
+examples (triage.semantic, a sentence embedding) may raise it to urgent: a wording no rule knows
+still interrupts when it is clearly closer to urgent examples than to the rest. That signal only
+raises. An optional refiner (an LLM) may adjust the result, but never lowers a protected (safety) rule.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from triage import semantic
 from triage.policy import TriagePolicy
 
 PRIORITIES = ("urgent", "action", "fyi")
@@ -47,12 +50,26 @@ class Refiner(Protocol):
     def refine(self, *, subject: str, body: str, judgment: Judgment) -> Judgment | None: ...
 
 
-class Classifier:
-    """Applies a `TriagePolicy`; compiled once, called per update (cheap: regexes only)."""
+class _Default:
+    """Marker: use the shipped examples (loaded on first need)."""
 
-    def __init__(self, policy: TriagePolicy, refiner: Refiner | None = None) -> None:
+
+DEFAULT_EXEMPLARS = _Default()
+
+
+class Classifier:
+    """Applies a `TriagePolicy`; compiled once, called per update (regexes; the example model
+    only for updates the rules did not find urgent, cached by text)."""
+
+    def __init__(
+        self,
+        policy: TriagePolicy,
+        refiner: Refiner | None = None,
+        exemplars: semantic.UrgentExemplars | _Default | None = DEFAULT_EXEMPLARS,
+    ) -> None:
         self.policy = policy
         self.refiner = refiner
+        self._exemplars = exemplars
         self._urgent = [(r, r.compiled, r.compiled_unless, r.compiled_ignore_within) for r in policy.urgent_rules]
         self._due = [re.compile(p, re.IGNORECASE) for p in policy.action.text_due_patterns]
         self._requests = [re.compile(p, re.IGNORECASE) for p in policy.action.request_cue_patterns]
@@ -80,6 +97,8 @@ class Classifier:
         judgment = self._by_rules(
             subject=subject, body=body, due=due, declared=declared, sender=sender, record=record, core=core
         )
+        if judgment.priority != "urgent":
+            judgment = self._by_examples(judgment, core if core is not None else f"{subject}\n{body}")
         if self.refiner is None:
             return judgment
         refined = self.refiner.refine(subject=subject, body=body, judgment=judgment)
@@ -88,6 +107,25 @@ class Classifier:
         if judgment.protected and _RANK[refined.priority] > _RANK[judgment.priority]:
             return judgment  # never downgrade a safety rule
         return refined
+
+    @property
+    def exemplars(self) -> semantic.UrgentExemplars | None:
+        if isinstance(self._exemplars, _Default):
+            self._exemplars = semantic.default_exemplars()
+        return self._exemplars
+
+    @exemplars.setter
+    def exemplars(self, value: semantic.UrgentExemplars | None) -> None:
+        self._exemplars = value
+
+    def _by_examples(self, judgment: Judgment, text: str) -> Judgment:
+        """Raise to urgent when the nearest labelled examples are clearly urgent ones; never lowers."""
+        model = self.exemplars
+        nearest = model.urgent_neighbour(text) if model is not None else None
+        if nearest is None:
+            return judgment
+        reason = f"close to urgent example “{nearest.exemplar.title}” (similarity {nearest.similarity:.2f})"
+        return Judgment("urgent", reason, "nearest_urgent_example")
 
     def _by_rules(
         self,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from triage.classify import PRIORITIES, Classifier, Judgment, SenderRecord
+from triage.fingerprint import fingerprint
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,9 @@ def load_labelled(path: Path) -> list[Labelled]:
 def evaluate(classifier: Classifier, items: Sequence[Labelled]) -> Scores:
     scores = Scores()
     for item in items:
+        core = fingerprint(item.subject, item.body).core  # what the engine passes: wrappers removed
         j = classifier.judge(subject=item.subject, body=item.body, due=None, declared=None, sender="eval",
-                             record=SenderRecord())  # fmt: skip
+                             record=SenderRecord(), core=core)  # fmt: skip
         scores.total += 1
         scores.support[item.priority] += 1
         if j.priority == item.priority:
@@ -93,9 +95,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from triage.policy import load_policy
 
-    classifier = Classifier(load_policy())
-    if args.rules_only and hasattr(classifier, "semantic"):
-        classifier.semantic = None
+    classifier = Classifier(load_policy(), exemplars=None) if args.rules_only else Classifier(load_policy())
     scores = evaluate(classifier, load_labelled(args.file))
     print(report(scores))
     if args.misses:
