@@ -123,3 +123,16 @@ def test_escalate_refusals_and_a_too_short_summary(h: Harness) -> None:
     assert "Say in a sentence" in reply_to(h, h.teams.personal("anna", "escalate help")).all_text
     with transaction(h.container.factory) as s:
         assert s.execute(select(EscalationRow)).first() is None
+
+
+def test_a_redelivered_escalate_raises_once(h: Harness) -> None:
+    activity = h.teams.personal("anna", "escalate S01 ORION kits arrived warm, 12 quarantined", activity_id="2001")
+    raised = reply_to(h, activity)
+    assert "Escalation raised for Berlin Heart Centre · ORION" in raised.all_text
+    assert h.post(activity).status_code == 202
+    assert "Siteline" in reply_to(h, h.teams.personal("anna", "help")).all_text  # the redelivery was handled before
+    settled(h)
+    with transaction(h.container.factory) as s:
+        [esc] = s.execute(select(EscalationRow)).scalars().all()
+        assert esc.summary == "kits arrived warm, 12 quarantined"
+    assert sum("Escalation raised for" in p.all_text for p in h.fake.messages()) == 1

@@ -2,7 +2,7 @@
 
 A channel @mention is answered in the thread of the question; a 1:1 message in the chat.
 `help` and `questions` are answered here; `escalation-path`, `digest` and `escalate` are the
-table in commands.py (the app manifest lists them all). Whatever
+table in command_table.py (the app manifest lists them all). Whatever
 happens the user sees an answer, a refusal or an apology, and a redelivered activity
 (same id in the same conversation) is answered once.
 """
@@ -18,7 +18,8 @@ from microsoft_agents.hosting.core import TurnContext
 
 from assistant.scope import UNKNOWN_USER
 from assistant.service import ChatUser
-from bot.teams import cards, commands
+from bot.teams import cards, command_table
+from bot.teams.commands import Invocation
 from bot.teams.failures import describe, guarded
 from bot.teams.runtime import TeamsRuntime
 from bot.teams.translate import base_conversation, to_inbound, user_ids
@@ -85,9 +86,9 @@ async def answer(rt: TeamsRuntime, context: TurnContext) -> None:
                 await send(context, cards.message(cards.card([cards.text_block(HELP)]), "Siteline help"))
             elif command in ("questions", "/questions"):
                 await _questions(rt, context, ChatUser("teams", key))
-            elif found := commands.find(msg.text):
+            elif found := command_table.find(msg.text):
                 run, args = found
-                inv = commands.Invocation(key, args, base_conversation(activity.conversation.id), msg.event_id)
+                inv = Invocation(key, args, base_conversation(activity.conversation.id))
                 outcome = await rt.run(lambda: run(rt, inv))
                 await send(context, outcome.reply)
                 rt.deliver_soon(outcome.deliveries)

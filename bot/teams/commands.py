@@ -1,15 +1,14 @@
-"""Typed commands in Teams, with Slack's `/siteline` semantics: `escalation-path`, `digest`, `escalate`.
+"""Typed commands in Teams, with Slack's `/siteline` semantics: `escalation-path` and `digest` here,
+`escalate` in escalate.py; the table of names is command_table.py.
 
-Written to the bot in a 1:1 chat or after an @mention in a site channel. Each command is a
-blocking function of (runtime, invocation) → Outcome (the reply and the outbox rows to send now),
-run off the event loop by answering.py. The directory decides who may do what, exactly as in
-Slack (bot/slack/path.py, digest_prefs.py, escalate.py, whose parsers and scope helpers are
-reused); the engines' service functions do the work and the auditing.
+Each command is a blocking function of (runtime, invocation) → Outcome (the reply and the outbox
+rows to send now), run off the event loop by answering.py. The directory decides who may do what,
+exactly as in Slack (bot/slack/path.py, digest_prefs.py, escalate.py, whose parsers and scope
+helpers are reused); the engines' service functions do the work and the auditing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
@@ -42,16 +41,12 @@ class Invocation:
     user_key: str  # the id the directory knows the sender by
     args: str
     conversation_id: str  # without ";messageid=…"
-    ref: str | None  # the activity id, for apologies
 
 
 @dataclass(frozen=True)
 class Outcome:
     reply: Activity
     deliveries: tuple[str, ...] = field(default_factory=tuple)
-
-
-Command = Callable[[TeamsRuntime, Invocation], Outcome]
 
 
 def triage_of(rt: TeamsRuntime) -> TriageService:
@@ -174,23 +169,3 @@ def save_digest(triage: TriageService, person: Person, site_id: str, text: str) 
         quiet_hours=current.quiet_hours if quiet == KEEP else quiet,  # type: ignore[arg-type]
         actor=person.person_id,
     )
-
-
-def _escalate(rt: TeamsRuntime, inv: Invocation) -> Outcome:
-    from bot.teams.escalate import escalate  # escalate.py reuses this module's helpers
-
-    return escalate(rt, inv)
-
-
-COMMANDS: dict[str, Command] = {
-    "escalation-path": escalation_path,
-    "digest": digest,
-    "escalate": _escalate,
-}
-
-
-def find(text: str) -> tuple[Command, str] | None:
-    """(command, its arguments) when `text` starts with a command name (with or without a slash)."""
-    name, _, args = text.strip().partition(" ")
-    command = COMMANDS.get(name.lower().lstrip("/"))
-    return (command, args.strip()) if command else None
