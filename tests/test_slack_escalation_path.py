@@ -49,7 +49,10 @@ def test_the_tier_factor_and_a_critical_path_are_explained(world: World) -> None
 
 def test_words_it_does_not_know_are_named_and_the_categories_listed(world: World) -> None:
     reply = ask(world, "U_ANNA", "escalation-path plumbing")
-    assert "I don't know `plumbing`" in reply.args["text"] and "`ip_supply` (IP / drug supply)" in reply.args["text"]
+    assert (
+        "I don't know \u201cplumbing\u201d" in reply.args["text"]
+        and "ip_supply (IP / drug supply)" in reply.args["text"]
+    )
 
 
 def test_sponsor_people_name_a_site_and_strangers_are_refused(world: World) -> None:

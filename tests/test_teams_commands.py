@@ -56,7 +56,7 @@ def test_escalation_path_shows_the_ladder_with_names_timeouts_and_what_critical_
     assert "Berlin Heart Centre" in sponsor and "Critical issues are sent at once" in sponsor
     assert "If it is critical" not in sponsor
     assert "Tell me which site" in reply_to(h, h.teams.personal("sam", "escalation-path")).all_text
-    assert "I don't know banana" in reply_to(h, h.teams.personal("anna", "escalation-path banana")).all_text
+    assert "I don't know \u201cbanana\u201d" in reply_to(h, h.teams.personal("anna", "escalation-path banana")).all_text
     assert "directory" in reply_to(h, h.teams.personal("stranger", "escalation-path")).all_text
 
 

@@ -16,10 +16,11 @@ from slack_sdk import WebClient
 
 from assistant.scope import UNKNOWN_USER
 from assistant.service import ChatUser
+from bot.command_args import KEEP, ParseError, may_set_digest, own_sites, parse_setting
 from bot.slack.blocks import Block, apology, context, escape, section
 from bot.slack.failures import guarded
 from bot.slack.home import EDIT_DIGEST, home_view
-from bot.slack.people import may_set_digest, own_sites, person_of, triage_of
+from bot.slack.people import person_of, triage_of
 from bot.slack.runtime import SlackRuntime
 from core.db import transaction
 from core.directory import Directory
@@ -37,31 +38,6 @@ NOT_YOURS = (
     "Digest times belong to a site: its staff and CRAs can change them. You're not listed on a site, "
     "so there is nothing to show here."
 )
-KEEP = "keep"
-_QUIET = re.compile(r"^(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})$")
-
-
-class ParseError(ValueError):
-    pass
-
-
-def parse_setting(text: str) -> tuple[list[str] | None, list[str] | str | None]:
-    """`08:30,16:00 quiet 19:00-07:00` → (times, or None to keep them; [start, end], None for
-    `quiet off`, or KEEP when quiet hours are not mentioned)."""
-    words = text.split()
-    lowered = [w.lower() for w in words]
-    at = lowered.index("quiet") if "quiet" in lowered else len(words)
-    times = [t for t in re.split(r"[,\s]+", " ".join(words[:at])) if t] or None
-    if at == len(words):
-        return times, KEEP
-    tail = " ".join(words[at + 1 :])
-    if tail.lower() in ("off", "none", "no"):
-        return times, None
-    found = _QUIET.match(tail)
-    if not found:
-        shown = repr(tail) if tail else "nothing"
-        raise ParseError(f"quiet_hours: {shown} is not HH:MM-HH:MM (e.g. `quiet 19:00-07:00`, or `quiet off`)")
-    return times, [found.group(1), found.group(2)]
 
 
 def describe(prefs: Preferences, site: Site | None) -> str:

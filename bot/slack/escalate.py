@@ -16,12 +16,13 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from assistant.scope import UNKNOWN_USER
+from bot.command_args import SITE_ROLES, SUMMARY_MIN, Where, raise_places
 from bot.slack import escalate_views as v
 from bot.slack.blocks import apology, escape
 from bot.slack.escalation_actions import queued_now
 from bot.slack.escalation_blocks import path_blocks
 from bot.slack.failures import guarded
-from bot.slack.people import SITE_ROLES, Where, person_of, raise_places
+from bot.slack.people import person_of
 from bot.slack.runtime import SlackRuntime
 from core.db import transaction
 from core.directory import Directory
@@ -139,7 +140,7 @@ def register(app: App, rt: SlackRuntime) -> None:
         if chosen is None:
             ack(response_action="errors", errors={v.WHERE: "Choose one of your sites and studies."})
             return
-        if len(form["summary"]) < v.SUMMARY_MIN:
+        if len(form["summary"]) < SUMMARY_MIN:
             ack(response_action="errors", errors={v.SUMMARY: "Say in a sentence what happened and what you need."})
             return
         ack(response_action="update", view=v.message_view("Raise an issue", ":hourglass_flowing_sand: Raising it…"))

@@ -11,15 +11,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.command_args import SUMMARY_MAX, Where
 from bot.slack.blocks import Block, clip, context, escape, section
 from bot.slack.escalation_blocks import category_text, path_blocks
-from bot.slack.people import Where
 from escalation.messages import CATEGORY_LABELS
 
 RAISE = "escalate_raise"
 WHERE, CATEGORY, SEVERITY, SUMMARY = "e_where", "e_category", "e_severity", "e_summary"
 AUTO = "auto"
-SUMMARY_MIN, SUMMARY_MAX = 10, 2000  # the minimum is checked on submit: a prefilled summary may be shorter
 SEVERITY_LABELS = (
     ("low", "Low: can wait, no impact yet"),
     ("medium", "Medium: needs an answer soon"),

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.scope import UNKNOWN_USER
+from bot.command_args import SPONSOR_ROLES
 from bot.slack.blocks import apology
 from bot.slack.escalation_blocks import ACK, RESOLVE, acted_blocks
 from bot.slack.failures import guarded, quietly
-from bot.slack.people import SPONSOR_ROLES
 from bot.slack.runtime import SlackRuntime
 from core.db import transaction
 from core.directory import Directory

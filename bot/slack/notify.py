@@ -20,10 +20,11 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from assistant.scope import UNKNOWN_USER
+from bot.command_args import SPONSOR_ROLES, covers_whole_study, notify_sites, notify_studies
 from bot.slack import notify_views as v
 from bot.slack.blocks import apology, context, section
 from bot.slack.failures import guarded
-from bot.slack.people import SPONSOR_ROLES, covers_whole_study, notify_sites, notify_studies, person_of, triage_of
+from bot.slack.people import person_of, triage_of
 from bot.slack.runtime import SlackRuntime
 from core.db import transaction
 from core.directory import Directory

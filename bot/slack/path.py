@@ -11,53 +11,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from assistant.scope import UNKNOWN_USER
+from bot.command_args import Unknown, Where, parse, raise_places
 from bot.slack.blocks import Block, apology, context, escape
 from bot.slack.escalation_blocks import category_text, path_blocks
 from bot.slack.failures import guarded
-from bot.slack.people import Where, person_of, raise_places
+from bot.slack.people import person_of
 from bot.slack.runtime import SlackRuntime
 from core.db import transaction
 from core.directory import Directory
 from core.domain import Person
 from escalation import service
-from escalation.messages import CATEGORY_LABELS
-from escalation.policy import CATEGORIES, SEVERITIES
 
 if TYPE_CHECKING:
     from bot.slack.commands import Invocation
 
 # Words a site might type for a category (besides its id and its label).
-ALIASES = {
-    "ip": "ip_supply", "supply": "ip_supply", "drug": "ip_supply", "shipment": "ip_supply", "kits": "ip_supply",
-    "contract": "contract_budget", "budget": "contract_budget", "payment": "contract_budget",
-    "ethics": "ethics_regulatory", "regulatory": "ethics_regulatory", "irb": "ethics_regulatory",
-    "data": "data_queries", "queries": "data_queries", "edc": "data_queries",
-    "technology": "technology_access", "access": "technology_access", "it": "technology_access",
-    "staff": "staffing", "protocol": "protocol_clarification", "sae": "safety",
-}  # fmt: skip
 MAX_PLACES = 3
-
-
-class Unknown(ValueError):
-    pass
-
-
-def parse(args: list[str], places: list[Where]) -> tuple[str | None, str | None, str | None]:
-    """(site id, category, severity) from free words; Unknown names a word that is none of them."""
-    sites = {p.site.site_id.lower(): p.site.site_id for p in places}
-    site = category = severity = None
-    for word in args:
-        w = word.lower().strip(",.")
-        if w in sites:
-            site = sites[w]
-        elif w in SEVERITIES:
-            severity = w
-        elif w in CATEGORIES or w in ALIASES:
-            category = ALIASES.get(w, w)
-        else:
-            known = ", ".join(f"`{c}` ({CATEGORY_LABELS[c]})" for c in CATEGORIES)
-            raise Unknown(f"I don't know `{escape(word)}`. Categories: {known}. Severities: {', '.join(SEVERITIES)}.")
-    return site, category, severity
 
 
 def _places(rt: SlackRuntime, person: Person, args: list[str]) -> list[Where]:
@@ -97,7 +66,7 @@ def command(inv: Invocation) -> None:
         try:
             site_id, category, severity = parse(args, places)
         except Unknown as exc:
-            reply(str(exc))
+            reply(escape(str(exc)))
             return
         shown = [p for p in places if site_id in (None, p.site.site_id)][:MAX_PLACES]
         blocks: list[Block] = []

@@ -3,8 +3,8 @@
 
 Each command is a blocking function of (runtime, invocation) → Outcome (the reply and the outbox
 rows to send now), run off the event loop by answering.py. The directory decides who may do what,
-exactly as in Slack (bot/slack/path.py, digest_prefs.py, escalate.py, whose parsers and scope
-helpers are reused); the engines' service functions do the work and the auditing.
+exactly as in Slack (the parsers and permission rules of both live in bot/command_args.py); the
+engines' service functions do the work and the auditing.
 """
 
 from __future__ import annotations
@@ -15,9 +15,17 @@ from weakref import WeakKeyDictionary
 from microsoft_agents.activity import Activity
 
 from assistant.scope import UNKNOWN_USER
-from bot.slack.digest_prefs import KEEP, ParseError, parse_setting
-from bot.slack.path import Unknown, parse
-from bot.slack.people import Where, may_set_digest, own_sites, raise_places
+from bot.command_args import (
+    KEEP,
+    ParseError,
+    Unknown,
+    Where,
+    may_set_digest,
+    own_sites,
+    parse,
+    parse_setting,
+    raise_places,
+)
 from bot.teams import cards
 from bot.teams.command_cards import category_label, describe_prefs, ladders_card, path_elements
 from bot.teams.runtime import TeamsRuntime

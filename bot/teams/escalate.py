@@ -14,8 +14,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from assistant.scope import UNKNOWN_USER
-from bot.slack.escalate_views import SUMMARY_MAX, SUMMARY_MIN
-from bot.slack.people import SITE_ROLES, Where, raise_places
+from bot.command_args import SITE_ROLES, SUMMARY_MAX, SUMMARY_MIN, Where, raise_places
 from bot.teams import cards
 from bot.teams.command_cards import raised_card
 from bot.teams.commands import Invocation, Outcome, ladder, lookup, say
