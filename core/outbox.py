@@ -131,7 +131,9 @@ def lock_claimed(session: Session, *, row_id: int, worker: str) -> DeliveryRow |
         DeliveryRow.id == row_id, DeliveryRow.status == "sending", DeliveryRow.claimed_by == worker
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        # Wait, never skip: another worker's claim query may briefly hold this row's lock after
+        # rejecting it on recheck; skipping would leave our claimed row `sending` until stale.
+        query = query.with_for_update()
     return session.execute(query).scalar()
 
 
