@@ -14,7 +14,6 @@ stale or missing file is recomputed in memory (a few seconds) rather than truste
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -26,6 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from escalation.policy import CATEGORIES, SEVERITIES
+from knowledge.exemplar_vectors import load_vectors
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +87,6 @@ def load_exemplars(path: Path = EXEMPLARS_PATH) -> list[Exemplar]:
     return out
 
 
-def fingerprint(exemplars: Sequence[Exemplar], model_id: str) -> str:
-    digest = hashlib.sha256(model_id.encode())
-    for ex in exemplars:
-        digest.update(b"\0" + ex.text.encode())
-    return digest.hexdigest()[:16]
-
-
 class ExemplarClassifier:
     """k-nearest labelled examples by cosine similarity (vectors are L2-normalised)."""
 
@@ -135,27 +128,6 @@ class ExemplarClassifier:
         return ExemplarClassifier([self.exemplars[i] for i in keep], self._vectors[list(keep)], self._embedder)
 
 
-def _model_id() -> str:
-    from knowledge.embedding import MODEL_ID
-
-    return MODEL_ID
-
-
-def load_vectors(exemplars: Sequence[Exemplar], embedder: Embedder, path: Path = VECTORS_PATH) -> np.ndarray:
-    """The shipped vectors when their fingerprint matches the examples and model, else computed now."""
-    stamp = fingerprint(exemplars, _model_id())
-    if path.exists():
-        with np.load(path) as data:
-            if str(data["fingerprint"]) == stamp and len(data["vectors"]) == len(exemplars):
-                return data["vectors"].astype(np.float32)
-        log.warning("%s is stale (examples or model changed); embedding %d examples now", path.name, len(exemplars))
-    return embedder.embed([e.text for e in exemplars])
-
-
-def save_vectors(exemplars: Sequence[Exemplar], vectors: np.ndarray, path: Path = VECTORS_PATH) -> None:
-    np.savez_compressed(path, vectors=vectors.astype(np.float16), fingerprint=fingerprint(exemplars, _model_id()))
-
-
 _lock = threading.Lock()
 _state: dict[str, ExemplarClassifier | None] = {}
 
@@ -171,7 +143,9 @@ def default_classifier() -> ExemplarClassifier | None:
 
                 embedder = MiniLmEmbeddings(threads=1)  # one short text at a time: a second thread only adds overhead
                 exemplars = load_exemplars()
-                _state["model"] = ExemplarClassifier(exemplars, load_vectors(exemplars, embedder), embedder)
+                _state["model"] = ExemplarClassifier(
+                    exemplars, load_vectors(exemplars, embedder, VECTORS_PATH), embedder
+                )
             except Exception as exc:  # a missing model must not stop escalations: the rules still work
                 log.warning(
                     "escalation example model unavailable (%s: %s); inferring by rules only", type(exc).__name__, exc

@@ -29,11 +29,11 @@ from escalation.classifier import (
     ExemplarClassifier,
     default_classifier,
     load_exemplars,
-    save_vectors,
 )
 from escalation.infer import Inference, decide, infer
 from escalation.policy import CATEGORIES
 from escalation.rules import RULES_PATH, Rules, load_rules, normalise
+from knowledge.exemplar_vectors import save_vectors
 
 
 @dataclass(frozen=True)

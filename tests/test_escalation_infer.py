@@ -15,6 +15,7 @@ import escalation.classifier as classifier
 from escalation.classifier import Exemplar, Neighbour, Reading, load_exemplars
 from escalation.infer import Inference, decide, guard, infer
 from escalation.rules import load_rules, normalise, parse_rules
+from knowledge.exemplar_vectors import load_vectors
 
 
 @pytest.mark.parametrize(
@@ -113,7 +114,7 @@ def test_a_stale_vector_file_is_recomputed_not_trusted(tmp_path: Path) -> None:
     examples = [Exemplar("a", "other", "low"), Exemplar("b", "safety", "high")]
     path = tmp_path / "x.npz"
     np.savez(path, vectors=np.zeros((2, 4)), fingerprint="not-this")
-    vectors = classifier.load_vectors(examples, Counting(), path)
+    vectors = load_vectors(examples, Counting(), path)
     assert Counting.calls == 1 and float(vectors[0, 0]) == 0.5
 
 

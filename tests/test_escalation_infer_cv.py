@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 
 import escalation.infer as infer_module
-from escalation.classifier import EXEMPLARS_PATH, VECTORS_PATH, fingerprint, load_exemplars
+from escalation.classifier import EXEMPLARS_PATH, VECTORS_PATH, load_exemplars
 from escalation.evaluate import Labelled, cross_validate, read_labelled
 from escalation.policy import CATEGORIES, SEVERITIES
 from knowledge.embedding import MODEL_ID, MiniLmEmbeddings
+from knowledge.exemplar_vectors import fingerprint
 
 DATA = Path(__file__).parent / "data"
 LABELLED = sorted(DATA.glob("escalation_labels*.jsonl"))

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge.exemplar_vectors import save_vectors
 from triage.fingerprint import fingerprint
-from triage.semantic import EXEMPLARS_PATH, VECTORS_PATH, Exemplar, UrgentExemplars, save_vectors
+from triage.semantic import EXEMPLARS_PATH, VECTORS_PATH, Exemplar, UrgentExemplars
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_FILES = [ROOT / "tests" / "data" / "triage_priority_train.jsonl"]

@@ -16,7 +16,6 @@ text, since reminders and resends repeat the same words.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from knowledge.exemplar_vectors import load_vectors
 
 log = logging.getLogger(__name__)
 
@@ -141,34 +142,6 @@ class UrgentExemplars:
         return self._vectors
 
 
-def fingerprint(exemplars: Sequence[Exemplar], model_id: str) -> str:
-    digest = hashlib.sha256(model_id.encode())
-    for ex in exemplars:
-        digest.update(b"\0" + ex.text.encode())
-    return digest.hexdigest()[:16]
-
-
-def _model_id() -> str:
-    from knowledge.embedding import MODEL_ID
-
-    return MODEL_ID
-
-
-def load_vectors(exemplars: Sequence[Exemplar], embedder: Embedder, path: Path = VECTORS_PATH) -> np.ndarray:
-    """The shipped vectors when their fingerprint matches the examples and model, else computed now."""
-    stamp = fingerprint(exemplars, _model_id())
-    if path.exists():
-        with np.load(path) as data:
-            if str(data["fingerprint"]) == stamp and len(data["vectors"]) == len(exemplars):
-                return data["vectors"].astype(np.float32)
-        log.warning("%s is stale (examples or model changed); embedding %d examples now", path.name, len(exemplars))
-    return embedder.embed([e.text for e in exemplars])
-
-
-def save_vectors(exemplars: Sequence[Exemplar], vectors: np.ndarray, path: Path = VECTORS_PATH) -> None:
-    np.savez_compressed(path, vectors=vectors.astype(np.float16), fingerprint=fingerprint(exemplars, _model_id()))
-
-
 _lock = threading.Lock()
 _state: dict[str, UrgentExemplars | None] = {}
 
@@ -184,7 +157,7 @@ def default_exemplars() -> UrgentExemplars | None:
 
                 embedder = MiniLmEmbeddings(threads=1)
                 exemplars = load_exemplars()
-                _state["model"] = UrgentExemplars(exemplars, load_vectors(exemplars, embedder), embedder)
+                _state["model"] = UrgentExemplars(exemplars, load_vectors(exemplars, embedder, VECTORS_PATH), embedder)
             except Exception as exc:  # a missing model must not stop triage: the rules still work
                 log.warning("triage example model unavailable (%s: %s); judging by rules only", type(exc).__name__, exc)
                 _state["model"] = None
