@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.ladder_text import CRITICAL_LABEL, NOBODY, ladder_notes, level_roles, level_timing
 from bot.slack.blocks import Block, button, clip, context, escape, section
 from core.clock import parse_instant
 from escalation.messages import CATEGORY_LABELS, local, role_label
@@ -184,45 +185,12 @@ def path_blocks(
     levels = list(path.get("levels") or [])
     for n, level in enumerate(levels[:12], start=1):
         blocks.append(section(_level_text(level, tz, last=n == len(levels), now=now)))
-    notes = []
-    factor = path.get("timeout_factor")
-    if factor and float(factor) != 1.0:
-        notes.append(f"Your site is a {escape(str(path.get('tier')))} site: every time limit is ×{factor:g}.")
-    wh = path.get("working_hours") or {}
-    if path.get("critical"):
-        notes.append("Critical issues are sent at once, day or night.")
-    elif wh:
-        days = "–".join([wh["days"][0], wh["days"][-1]]) if len(wh.get("days") or []) > 1 else "".join(wh["days"])
-        notes.append(
-            f"Notices wait for each person's working hours ({wh.get('start')}–{wh.get('end')} {days}, their time); "
-            "time limits count from when they are told."
-        )
-    if critical is not None and not path.get("critical"):
-        at_once = [lv for lv in critical.get("levels") or [] if lv.get("at_once")]
-        who = " and ".join(", ".join(lv.get("role_labels") or lv.get("roles") or []) for lv in at_once)
-        notes.append(
-            f"*If it is critical:* levels 1 to {len(at_once)} ({escape(who)}) are told at once, day or night, "
-            "without waiting for working hours."
-        )
+    notes = [escape(n).replace(CRITICAL_LABEL, f"*{CRITICAL_LABEL}*", 1) for n in ladder_notes(path, critical)]
     blocks.append(context(" ".join(notes)))
     return blocks
 
 
 def _level_text(level: Mapping[str, Any], tz: str, *, last: bool, now: datetime | None) -> str:
-    roles = " and ".join(level.get("role_labels") or level.get("roles") or [])
-    people = level.get("people") or []
-    names = ", ".join(escape(str(p.get("name"))) for p in people) or "_nobody is registered for this role yet_"
-    line = f"*Level {level.get('level')} · {escape(roles)}:* {names}"
-    told = [str(p["told_at"]) for p in people if p.get("told_at")]
-    when = ""
-    if told:
-        first = parse_instant(min(told))
-        if level.get("at_once") and now is not None and first <= now:
-            when = "told at once"
-        else:
-            prefix = "told" if level.get("at_once") else "told, if still unacknowledged,"
-            when = f"{prefix} {local(first, tz)} ({tz})"
-    limit = f"{level['ack_within_text']} to acknowledge" if level.get("ack_within_text") else ""
-    if last and not limit:
-        limit = "last level"
-    return line + "\n" + " · ".join(x for x in (when, limit) if x)
+    names = ", ".join(escape(str(p.get("name"))) for p in level.get("people") or []) or NOBODY
+    line = f"*Level {level.get('level')} · {escape(level_roles(level))}:* {names}"
+    return line + "\n" + level_timing(level, tz, last=last, now=now)

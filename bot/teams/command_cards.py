@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot.ladder_text import CRITICAL_LABEL, NOBODY, ladder_notes, level_roles, level_timing
 from bot.teams.cards import Card, Element, card, clip, subtle, text_block
-from core.clock import parse_instant
 from core.domain import Site
 from escalation.messages import CATEGORY_LABELS, local
 from triage.service import Preferences
@@ -47,47 +47,14 @@ def path_elements(
 
 
 def _level_lines(level: Mapping[str, Any], tz: str, *, last: bool, now: datetime) -> tuple[str, str]:
-    roles = " and ".join(level.get("role_labels") or level.get("roles") or [])
-    people = level.get("people") or []
-    names = ", ".join(str(p.get("name")) for p in people) or "_nobody is registered for this role yet_"
-    when = ""
-    told = [str(p["told_at"]) for p in people if p.get("told_at")]
-    if told:
-        first = parse_instant(min(told))
-        if level.get("at_once") and first <= now:
-            when = "told at once"
-        else:
-            prefix = "told" if level.get("at_once") else "told, if still unacknowledged,"
-            when = f"{prefix} {local(first, tz)} ({tz})"
-    limit = f"{level['ack_within_text']} to acknowledge" if level.get("ack_within_text") else ""
-    if last and not limit:
-        limit = "last level"
-    return f"**Level {level.get('level')} · {roles}:** {names}", " · ".join(x for x in (when, limit) if x)
+    names = ", ".join(str(p.get("name")) for p in level.get("people") or []) or NOBODY
+    return f"**Level {level.get('level')} · {level_roles(level)}:** {names}", level_timing(
+        level, tz, last=last, now=now
+    )
 
 
 def _notes(path: Mapping[str, Any], critical: Mapping[str, Any] | None) -> list[str]:
-    notes: list[str] = []
-    factor = path.get("timeout_factor")
-    if factor and float(factor) != 1.0:
-        notes.append(f"Your site is a {path.get('tier')} site: every time limit is ×{float(factor):g}.")
-    wh = path.get("working_hours") or {}
-    if path.get("critical"):
-        notes.append("Critical issues are sent at once, day or night.")
-    elif wh:
-        days = list(wh.get("days") or [])
-        span = f"{days[0]}–{days[-1]}" if len(days) > 1 else "".join(days)
-        notes.append(
-            f"Notices wait for each person's working hours ({wh.get('start')}–{wh.get('end')} {span}, their time); "
-            "time limits count from when they are told."
-        )
-    if critical is not None and not path.get("critical"):
-        at_once = [lv for lv in critical.get("levels") or [] if lv.get("at_once")]
-        who = " and ".join(", ".join(lv.get("role_labels") or lv.get("roles") or []) for lv in at_once)
-        notes.append(
-            f"**If it is critical:** levels 1 to {len(at_once)} ({who}) are told at once, day or night, "
-            "without waiting for working hours."
-        )
-    return notes
+    return [n.replace(CRITICAL_LABEL, f"**{CRITICAL_LABEL}**", 1) for n in ladder_notes(path, critical)]
 
 
 def ladders_card(ladders: list[list[Element]], hint: str | None) -> Card:
