@@ -14,7 +14,6 @@ stale or missing file is recomputed in memory (a few seconds) rather than truste
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -25,7 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from escalation.policy import CATEGORIES, SEVERITIES
-from knowledge.exemplar_vectors import load_vectors
+from knowledge.exemplar_vectors import load_vectors, read_rows
 
 log = logging.getLogger(__name__)
 
@@ -70,15 +69,7 @@ class Reading:
 def load_exemplars(path: Path = EXEMPLARS_PATH) -> list[Exemplar]:
     """Labelled examples from JSONL ({"text", "category", "severity"[, "source"]}); errors name the line."""
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path.name}:{n}: not JSON ({exc.msg})") from None
-        if not isinstance(row, dict) or not str(row.get("text") or "").strip():
-            raise ValueError(f"{path.name}:{n}: text is missing")
+    for n, row in read_rows(path):
         if row.get("category") not in CATEGORIES:
             raise ValueError(f"{path.name}:{n}: category {row.get('category')!r} is not a category")
         if row.get("severity") not in SEVERITIES:

@@ -8,10 +8,11 @@ examples and the model, so a stale file is recomputed instead of trusted.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -49,3 +50,20 @@ def load_vectors(examples: Sequence[Labelled], embedder: Embedder, path: Path) -
 
 def save_vectors(examples: Sequence[Labelled], vectors: np.ndarray, path: Path) -> None:
     np.savez_compressed(path, vectors=vectors.astype(np.float16), fingerprint=fingerprint(examples))
+
+
+def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """The labelled rows of a JSONL file with their line numbers; every row is an object with a text.
+    Each engine then checks its own label field, naming the line."""
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path.name}:{n}: not JSON ({exc.msg})") from None
+        if not isinstance(row, dict) or not str(row.get("text") or "").strip():
+            raise ValueError(f"{path.name}:{n}: text is missing")
+        rows.append((n, row))
+    return rows

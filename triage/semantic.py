@@ -16,7 +16,6 @@ text, since reminders and resends repeat the same words.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import OrderedDict
@@ -27,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-from knowledge.exemplar_vectors import load_vectors
+from knowledge.exemplar_vectors import load_vectors, read_rows
 
 log = logging.getLogger(__name__)
 
@@ -71,15 +70,7 @@ class Nearest:
 def load_exemplars(path: Path = EXEMPLARS_PATH) -> list[Exemplar]:
     """Labelled examples from JSONL ({"text", "priority"[, "source"]}); an error names the line."""
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path.name}:{n}: not JSON ({exc.msg})") from None
-        if not isinstance(row, dict) or not str(row.get("text") or "").strip():
-            raise ValueError(f"{path.name}:{n}: text is missing")
+    for n, row in read_rows(path):
         if row.get("priority") not in PRIORITIES:
             raise ValueError(f"{path.name}:{n}: priority {row.get('priority')!r} is not one of {PRIORITIES}")
         out.append(Exemplar(row["text"], row["priority"], str(row.get("source") or "")))
