@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from knowledge.types import ALSO_IN_DOCUMENTS as ALSO_IN_DOCUMENTS  # re-exported for bot/
 from knowledge.types import Answer, Citation
 
 Platform = Literal["slack", "teams"]

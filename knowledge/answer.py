@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
+
+from knowledge.answer_model import AnswerModel, shipped_model
 from knowledge.answer_types import AnswerType, expected_type
 from knowledge.chunking import page_at
 from knowledge.confidence import (
-    ABSTAIN_BELOW,
     HARD_TYPE_COVERAGE,
-    MISSING_TYPE_PENALTY,
     POOL,
-    TYPE_MARGIN,
     SentenceVectors,
-    choice,
-    confidence,
     cosines,
 )
+from knowledge.features import sentence_matrix
 from knowledge.lexicon import terms, words
 from knowledge.models import ChunkRow
 from knowledge.retrieval import Retrieval
@@ -38,7 +37,7 @@ TYPE_BONUS = 0.15
 OTHER_DOC_PENALTY = 0.4  # the question named a document; sentences elsewhere must be much better
 LONG_SENTENCE = 250  # longer "sentences" (tables, glossaries) cover many words by accident: discounted
 NEAR_WORDS = 10  # an answer of the expected type must sit this close to a word of the question
-FOLLOW_ON = 0.5  # the next sentence joins the quote when it covers this share of what the best one does
+QUOTE_BUDGET = 420  # the next sentence joins the quote while the quote stays this short
 MAX_QUOTE_CHARS = 600
 GLOSSARY = re.compile(r"\S\s+=\s+\S[^=]{0,80}[;,]\s*\S+\s+=\s+\S|^\s*[\w/().-]{1,20}\s+=\s+[^=]{1,80}[;.,]?\s*$")
 GLOSSARY_SECTION = re.compile(r"abbreviation|definition of terms|glossary|list of", re.IGNORECASE)
@@ -59,6 +58,24 @@ class Pick:
     continued: tuple[ChunkRow, int, int] | None = None  # the sentence's end at the start of the next chunk
     confidence: float = 0.0  # whether to answer at all (coverage, meaning, rank)
     choice: float = 0.0  # which sentence to quote (coverage and rank)
+    in_pool: bool = False  # its meaning was compared with the question's
+    passage_score: float = 0.0  # the passage's retrieval score relative to the best passage
+    position: int = 0  # which sentence of its passage (0 = first)
+    glossary: bool = False  # an abbreviation or definition line
+    reference: bool = False  # a reference-list entry or a line citing a source
+    probability: float = 0.0  # the answer model's belief that this sentence holds the answer
+
+    @property
+    def coverage(self) -> float:
+        return self.hit.coverage
+
+    @property
+    def matched(self) -> int:
+        return len(self.hit.matched)
+
+    @property
+    def text(self) -> str:
+        return self.hit.text
 
 
 def _collapse(text: str) -> str:
@@ -86,29 +103,45 @@ def near_subject(sentence: str, kind: AnswerType, concepts: dict[str, Weighted])
 def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
     doc_of = {c.chunk_id: c.version.document_id for c in found.candidates}
     picks = []
+    top_score = max((p.score for p in found.passages), default=0.0) or 1.0
     for rank, passage in enumerate(found.passages):
         row = found.chunks.get(passage.chunk_id)
         if row is None:
             continue
         heading = _collapse(row.section).lower()
-        for hit in sentence_hits(passage.chunk_id, row.text, found.concepts, row.section):
+        for position, hit in enumerate(sentence_hits(passage.chunk_id, row.text, found.concepts, row.section)):
             if heading and hit.start < len(heading) + 8 and _collapse(hit.text).lower().lstrip("# ") in heading:
                 continue  # the chunk's own heading line names the topic; it answers nothing
             length = len(_collapse(hit.text))
             if length > LONG_SENTENCE:
                 hit.coverage *= math.sqrt(LONG_SENTENCE / length)
+            glossary = bool(GLOSSARY.search(hit.text) or GLOSSARY_SECTION.search(passage.section))
             if GLOSSARY.search(hit.text):  # "HbA1c = hemoglobin A1c; HIV = ...": defines words, answers nothing
                 hit.coverage *= 0.5
             elif GLOSSARY_SECTION.search(passage.section):  # the right place only for "what does X stand for"
                 hit.coverage *= 0.8
-            if REFERENCES.search(passage.section) or CITATION.search(hit.text):  # a cited source names, never says
+            reference = bool(REFERENCES.search(passage.section) or CITATION.search(hit.text))
+            if reference:  # a cited source names, never says
                 hit.coverage *= 0.5
             typed = bool(kind and kind.found_in(hit.text) and near_subject(hit.text, kind, found.concepts))
             score = hit.coverage - RANK_DECAY * rank + (TYPE_BONUS if typed else 0.0)
             other = bool(found.routed_docs) and doc_of.get(passage.chunk_id) not in found.routed_docs
             if other:
                 score -= OTHER_DOC_PENALTY
-            picks.append(Pick(hit, passage, rank, score, typed, other))
+            picks.append(
+                Pick(
+                    hit,
+                    passage,
+                    rank,
+                    score,
+                    typed,
+                    other,
+                    passage_score=passage.score / top_score,
+                    position=position,
+                    glossary=glossary,
+                    reference=reference,
+                )
+            )
         nxt = found.following.get(passage.chunk_id)
         if nxt is not None and picks and picks[-1].passage is passage:
             joined = _continued(picks[-1], nxt, found, kind)
@@ -132,7 +165,17 @@ def _continued(last: Pick, nxt: ChunkRow, found: Retrieval, kind: AnswerType | N
     hit = SentenceHit(last.hit.chunk_id, last.hit.start, last.hit.end, text, cov, matched, own)
     typed = bool(kind and kind.found_in(text) and near_subject(text, kind, found.concepts))
     score = cov - RANK_DECAY * last.rank - (OTHER_DOC_PENALTY if last.other_doc else 0.0)
-    return Pick(hit, last.passage, last.rank, score, typed, last.other_doc, continued=(nxt, a, b))
+    return Pick(
+        hit,
+        last.passage,
+        last.rank,
+        score,
+        typed,
+        last.other_doc,
+        continued=(nxt, a, b),
+        passage_score=last.passage_score,
+        position=last.position,
+    )
 
 
 def _tail_citation(pick: Pick) -> Citation:
@@ -141,25 +184,30 @@ def _tail_citation(pick: Pick) -> Citation:
     p = pick.passage
     page = page_at(row.page_map, a) if row.page_map else row.page
     quote = _collapse(row.text[a:b])
-    return Citation(p.doc, p.title, p.version, p.section, page, quote, max(0.0, min(1.0, pick.hit.coverage)), row.id)
+    return Citation(p.doc, p.title, p.version, p.section, page, quote, pick.probability, row.id)
 
 
 def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
-    """The quote's span: the sentence, plus the next one of the same paragraph when it introduces it
-    (ends with ":" or is very short) or covers the question nearly as well."""
+    """The quote's span: the sentence, and the next one of the same paragraph while the quote stays
+    short enough to read at a glance (QUOTE_BUDGET). A rule is often stated in two sentences ("...
+    should be held for 3 days. It may be restarted when ..."), and a sentence ending in ":" introduces
+    the items that answer. Never more than MAX_QUOTE_CHARS: longer is a page, not an answer."""
     row = found.chunks[pick.passage.chunk_id]
     start, end = pick.hit.start, pick.hit.end
     text = row.text
-    following = [
-        p
-        for p in picks
-        if p.passage.chunk_id == pick.passage.chunk_id and p.hit.start >= end and "\n\n" not in text[end : p.hit.start]
-    ]
-    nxt = min(following, key=lambda p: p.hit.start, default=None)
-    if nxt is not None:
-        introduces = pick.hit.text.rstrip().endswith(":") or len(_collapse(pick.hit.text)) < 25
-        if introduces or (nxt.hit.matched and nxt.hit.coverage >= FOLLOW_ON * pick.hit.coverage):
-            end = nxt.hit.end
+    following = sorted(
+        (p for p in picks if p.passage.chunk_id == pick.passage.chunk_id and p.hit.start >= end),
+        key=lambda p: p.hit.start,
+    )
+    introduces = pick.hit.text.rstrip().endswith(":")
+    for nxt in following:
+        if "\n\n" in text[end : nxt.hit.start] and not introduces:
+            break  # a new paragraph says something else
+        if len(_collapse(text[start : nxt.hit.end])) > (MAX_QUOTE_CHARS if introduces else QUOTE_BUDGET):
+            break
+        end = nxt.hit.end
+        if not introduces:
+            break
     if end - start > MAX_QUOTE_CHARS:
         end = start + MAX_QUOTE_CHARS
         end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
@@ -177,79 +225,117 @@ def _citation(pick: Pick, found: Retrieval, span: tuple[int, int]) -> Citation:
         section=p.section,
         page=page,
         quote=_collapse(row.text[span[0] : span[1]]),
-        score=max(0.0, min(1.0, pick.hit.coverage)),
+        score=pick.probability,
         chunk_id=p.chunk_id,
     )
 
 
-def scored_picks(
-    question: str, found: Retrieval, vectors: SentenceVectors | None
-) -> tuple[AnswerType | None, list[Pick]]:
-    """Candidate sentences of the top passages with their confidence, best first, and the expected answer type.
+def _pool_cosines(picks: list[Pick], quotes: list[str], found: Retrieval, vectors: SentenceVectors | None) -> None:
+    """Compare the meaning of the POOL lexically best candidates' quotes with the question (one batch);
+    the others keep a cosine of 0."""
+    if vectors is None:
+        return
+    pool = sorted((i for i, p in enumerate(picks) if p.hit.coverage > 0), key=lambda i: -picks[i].score)[:POOL]
+    if not pool:
+        return
+    for i, cos in zip(pool, cosines(found.query_vector, [quotes[i] for i in pool], vectors), strict=True):
+        picks[i].cosine = cos
+        picks[i].in_pool = True
 
-    The POOL best lexical candidates are compared with the question's meaning (one embedding batch);
-    sentences outside the pool keep a cosine of 0 and cannot win against a pool member of similar coverage.
-    """
+
+@dataclass
+class CandidateTable:
+    """Every candidate sentence of the top passages with what the answer model needs to judge it."""
+
+    kind: AnswerType | None
+    picks: list[Pick]
+    sentences: np.ndarray  # picks x SENTENCE_FEATURES
+    extras: np.ndarray  # question-level inputs (answer_model.EXTRAS)
+    quotes: list[str]  # the quote each pick would give
+    places: list[str]  # the passage each pick comes from
+
+
+def _unknown_share(concepts: dict[str, Weighted]) -> float:
+    """How much of the question is words the documents never use ("stipend", "wifi")."""
+    total = sum(c.importance for c in concepts.values() if not c.optional)
+    unknown = sum(c.importance for c in concepts.values() if not c.alternatives)
+    return unknown / total if total else 1.0
+
+
+def candidate_table(question: str, found: Retrieval, vectors: SentenceVectors | None) -> CandidateTable:
     kind = expected_type(question)
     if kind is not None:  # "how early", "what time": the words that ask for the type are not the subject
         asked = set(words(kind.asked_by(question)))
         found.concepts = {w: c for w, c in found.concepts.items() if w not in asked} or found.concepts
     picks = _candidates(found, kind)
-    pool = [p for p in picks if p.hit.coverage > 0][:POOL]
-    if vectors is not None and pool:
-        for pick, cos in zip(
-            pool, cosines(found.query_vector, [_collapse(p.hit.text) for p in pool], vectors), strict=True
-        ):
-            pick.cosine = cos
-    for pick in picks:
-        pick.confidence = confidence(pick.hit.coverage, pick.cosine, pick.rank, pick.typed, pick.other_doc)
-        pick.choice = choice(pick.hit.coverage, pick.rank, pick.other_doc)
-    return kind, sorted(picks, key=lambda p: -p.confidence)
+    if kind and kind.hard:  # a phone number, a time of day, "how many mg": only such a value about the subject answers
+        picks = [p for p in picks if p.typed and p.hit.coverage >= HARD_TYPE_COVERAGE]
+    quotes = [_quote_text(p, found, picks) for p in picks]
+    _pool_cosines(picks, quotes, found, vectors)
+    judged = [coverage(set(terms(q)), found.concepts) for q in quotes]
+    known = {w: c for w, c in found.concepts.items() if c.alternatives and not c.optional}
+    key = max(known, key=lambda w: known[w].importance, default=None)  # the question's rarest known word
+    sentences = sentence_matrix(
+        picks,
+        len(found.concepts),
+        kind is not None,
+        [cov for cov, _ in judged],
+        [key is not None and key not in matched for _, matched in judged],
+    )
+    top = next((c for c in found.candidates if found.passages and c.chunk_id == found.passages[0].chunk_id), None)
+    extras = np.array(
+        [
+            _unknown_share(found.concepts),
+            float(kind is not None),
+            float(any(p.typed for p in picks)),
+            top.cosine if top else 0.0,
+            top.sentence if top else 0.0,
+            min(len(found.concepts), 10) / 10,
+        ],
+        dtype=np.float64,
+    )
+    return CandidateTable(kind, picks, sentences, extras, quotes, [p.passage.chunk_id for p in picks])
 
 
-def extractive_answer(question: str, found: Retrieval, vectors: SentenceVectors | None = None) -> Answer:
-    """The best sentence of the top passages, quoted and cited, or an abstention when none is confident enough.
+def _quote_text(pick: Pick, found: Retrieval, picks: list[Pick]) -> str:
+    if pick.continued is not None:
+        row, a, b = pick.continued
+        return f"{_collapse(pick.hit.text)} {_collapse(row.text[a:b])}"
+    span = _extend(pick, found, picks)
+    return _collapse(found.chunks[pick.passage.chunk_id].text[span[0] : span[1]])
+
+
+def _citations(pick: Pick, found: Retrieval, picks: list[Pick]) -> list[Citation]:
+    if pick.continued is not None:  # one sentence over two chunks: a citation for each part, quoted together
+        return [_citation(pick, found, (pick.hit.start, pick.hit.end)), _tail_citation(pick)]
+    return [_citation(pick, found, _extend(pick, found, picks))]
+
+
+def extractive_answer(
+    question: str, found: Retrieval, vectors: SentenceVectors | None = None, model: AnswerModel | None = None
+) -> Answer:
+    """The sentence the answer model finds most likely to answer, quoted and cited, with up to two
+    alternates from other places when it is not clearly sure; or an abstention when the model judges
+    that the documents do not answer.
 
     `vectors` embeds candidate sentences (the service passes its cached MiniLM); without it only the
     lexical evidence counts, which abstains more often.
     """
     if not found.passages or not found.concepts:
         return Answer.abstain()
-    kind, every = scored_picks(question, found, vectors)
-    picks = every
-    if kind and kind.hard:  # a phone number, a time of day, "how many mg": only such a value about the subject answers
-        picks = [p for p in every if p.typed and p.hit.coverage >= HARD_TYPE_COVERAGE]
-    if not picks:
+    model = model or shipped_model()
+    table = candidate_table(question, found, vectors)
+    if not table.picks:
         return Answer.abstain()
-    # Whether to answer: the most confident sentence (meaning counts). Which sentence: the one that covers the
-    # question best (meaning would favour sentences restating the topic over the ones holding the answer).
-    sure = picks[0].confidence
-    ordered = sorted(picks, key=lambda p: -p.choice)
-    best = ordered[0]
-    if kind is not None:  # "how soon": a sentence nearly as good that holds a duration answers, the other only talks
-        if not any(p.typed and p.confidence >= sure - TYPE_MARGIN for p in picks):
-            sure -= MISSING_TYPE_PENALTY  # asked for a value no good candidate holds: the documents likely do not say
-        best = next((p for p in ordered if p.typed and p.choice >= best.choice - TYPE_MARGIN), best)
-    if sure < ABSTAIN_BELOW:
+    probabilities = model.probabilities(table.sentences)
+    for pick, probability in zip(table.picks, probabilities, strict=True):
+        pick.probability = float(probability)
+    if model.answer_probability(table.sentences, table.extras) < model.threshold:
         return Answer.abstain()
-    if best.continued is not None:  # one sentence over two chunks: a citation for each part, quoted together
-        citations = [_citation(best, found, (best.hit.start, best.hit.end)), _tail_citation(best)]
-        return Answer(
-            answer=f"{citations[0].quote} {citations[1].quote}", abstained=False, citations=citations, mode="extractive"
-        )
-    span = _extend(best, found, every)
-    citations = [_citation(best, found, span)]
-    second = next(
-        (
-            p
-            for p in ordered
-            if p is not best
-            and p.continued is None
-            and p.passage.chunk_id != best.passage.chunk_id
-            and p.choice >= best.choice - 0.05
-        ),
-        None,
-    )
-    if second is not None:
-        citations.append(_citation(second, found, _extend(second, found, every)))
-    return Answer(answer=citations[0].quote, abstained=False, citations=citations, mode="extractive")
+    order = model.ranked(table.sentences)
+    best = table.picks[order[0]]
+    citations = _citations(best, found, table.picks)
+    answer = " ".join(c.quote for c in citations)
+    for i in model.alternates(table.sentences, order, table.places):
+        citations.extend(replace(c, alternate=True) for c in _citations(table.picks[i], found, table.picks))
+    return Answer(answer=answer, abstained=False, citations=citations, mode="extractive")

@@ -89,7 +89,9 @@ def index_chunks(session: Session, study: str, versions: Sequence[VersionInfo]) 
         .where(ChunkRow.version_id.in_(list(by_id)))
         .order_by(ChunkRow.version_id, ChunkRow.ordinal)
     ).all()
-    return [IndexedChunk(cid, vid, index_text(by_id[vid], section, text)) for cid, vid, section, text in rows]
+    return [
+        IndexedChunk(cid, vid, index_text(by_id[vid], section, text), section, text) for cid, vid, section, text in rows
+    ]
 
 
 def chunks_by_id(session: Session, ids: Sequence[str]) -> dict[str, ChunkRow]:

@@ -68,6 +68,24 @@ def load_qa(path: Path) -> list[QaItem]:
     return items
 
 
+EVIDENCE_SHARE = 0.6  # a quote holds the evidence when it has this share of the evidence's words
+QUOTE_LIMIT = 600  # a longer quote is a page, not an answer: it counts as a miss
+EVIDENCE_WORD = re.compile(r"[a-z0-9]+")
+
+
+def evidence_share(quote: str, evidence: str) -> float:
+    """The share of the evidence's distinct words (letters and digits, lower case) found in the quote."""
+    wanted = set(EVIDENCE_WORD.findall(evidence.lower()))
+    if not wanted:
+        return 0.0
+    return len(wanted & set(EVIDENCE_WORD.findall(quote.lower()))) / len(wanted)
+
+
+def holds_evidence(quote: str, evidence: str) -> bool:
+    """The outside measure of a quote: at most QUOTE_LIMIT characters and EVIDENCE_SHARE of the evidence's words."""
+    return len(quote) <= QUOTE_LIMIT and evidence_share(quote, evidence) >= EVIDENCE_SHARE
+
+
 def _squash(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", text.lower())
 
@@ -79,7 +97,9 @@ def _stem(name: str) -> str:
 def contains_evidence(passage: Passage, item: QaItem) -> bool:
     if item.doc and _stem(passage.doc) != _stem(item.doc):
         return False
-    return _squash(item.evidence) in _squash(passage.text)
+    return (
+        _squash(item.evidence) in _squash(passage.text) or evidence_share(passage.text, item.evidence) >= EVIDENCE_SHARE
+    )
 
 
 def _numbers(text: str) -> set[str]:
@@ -142,6 +162,19 @@ class Report:
                     for r in answerable
                 ]
             ),
+            "cited_quotes_hold_evidence": self._rate(
+                [
+                    not r.answer.abstained and any(holds_evidence(c.quote, r.item.evidence) for c in r.answer.citations)
+                    for r in answerable
+                ]
+            ),
+            "first_quote_holds_evidence": self._rate(
+                [
+                    not r.answer.abstained and holds_evidence(r.answer.citations[0].quote, r.item.evidence)
+                    for r in answerable
+                    if r.answer.citations or r.answer.abstained
+                ]
+            ),
             "numeric_answer": self._rate([numbers_match(r.item.answer, r.answer.answer) for r in numeric]),
             "abstained_when_unanswerable": self._rate([r.answer.abstained for r in unanswerable]),
             "missed_abstain": self._rate([not r.answer.abstained for r in unanswerable]),
@@ -149,6 +182,14 @@ class Report:
             "latency_p50_ms": int(statistics.median(latencies)) if latencies else None,
             "latency_p95_ms": p95,
         }
+
+    def breakdown(self, by: str) -> dict[str, dict[str, Any]]:
+        """The same figures per document (file stem) or per kind of question."""
+        groups: dict[str, list[Row]] = {}
+        for row in self.rows:
+            key = (_stem(row.item.doc) or "(no document)") if by == "document" else row.item.kind
+            groups.setdefault(key, []).append(row)
+        return {key: Report(self.k, rows).figures() for key, rows in sorted(groups.items())}
 
 
 def run_eval(items: Sequence[QaItem], ask: Callable[[str], Answer], *, k: int) -> Report:

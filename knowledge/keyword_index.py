@@ -18,12 +18,13 @@ import re
 import shutil
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from knowledge.lexicon import terms
+from knowledge.study_lexicon import learn
 
 log = logging.getLogger("siteline.knowledge")
 
@@ -33,6 +34,8 @@ class IndexedChunk:
     chunk_id: str
     version_id: int
     text: str  # what BM25 sees: document name words, section heading, chunk text
+    section: str = ""
+    body: str = ""  # the chunk text alone (where the study's own definitions are read)
 
 
 @dataclass
@@ -43,6 +46,7 @@ class StudyIndex:
     version_ids: np.ndarray
     model: object | None  # bm25s.BM25, or None when the study has no chunks
     vocab: dict[str, int]  # term -> number of chunks containing it
+    lexicon: dict[str, list[str]] = field(default_factory=dict)  # the study's own abbreviations, codes, brands
 
     def containing(self, term: str) -> np.ndarray:
         """Which chunks contain the term (as a boolean mask over `chunk_ids`)."""
@@ -106,7 +110,9 @@ class KeywordIndex:
 
                 model = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
             vocab = _document_frequencies(model) if model is not None else {}
-            return StudyIndex(study, fingerprint, meta["chunk_ids"], np.array(meta["version_ids"]), model, vocab)
+            return StudyIndex(
+                study, fingerprint, meta["chunk_ids"], np.array(meta["version_ids"]), model, vocab, meta["lexicon"]
+            )
         except (OSError, ValueError, KeyError) as exc:
             log.warning("keyword index for study %s unreadable (%s); rebuilding", study, exc)
             return None
@@ -128,9 +134,12 @@ class KeywordIndex:
             "fingerprint": fingerprint,
             "chunk_ids": [c.chunk_id for c in chunks],
             "version_ids": [c.version_id for c in chunks],
+            "lexicon": learn((c.section, c.body) for c in chunks),
         }
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)  # readers in other processes see the old index or the new one, never half
         vocab = _document_frequencies(model) if model is not None else {}
-        return StudyIndex(study, fingerprint, meta["chunk_ids"], np.array(meta["version_ids"]), model, vocab)
+        return StudyIndex(
+            study, fingerprint, meta["chunk_ids"], np.array(meta["version_ids"]), model, vocab, meta["lexicon"]
+        )

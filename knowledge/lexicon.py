@@ -20,7 +20,7 @@ import yaml
 from core.text import stem
 
 LEXICON_FILE = Path(__file__).parent / "assets" / "lexicon.yaml"
-TERMS_VERSION = 4  # bump when `terms()` changes: stored keyword indexes are then rebuilt
+TERMS_VERSION = 5  # bump when `terms()` changes: stored keyword indexes are then rebuilt
 COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
 BOUNDS = {"≤": "maximum", "<": "maximum", "≥": "minimum", ">": "minimum"}
 TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*|[≤≥<>]")
@@ -201,12 +201,14 @@ def _word_terms(word: str) -> list[str]:
     return found
 
 
-def expand(question: str, vocab: Mapping[str, int]) -> QueryTerms:
+def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str]] | None = None) -> QueryTerms:
     """Weighted terms for the keyword index and a spelled-out question for the vector index.
 
-    `vocab` maps each index term to its document frequency in the studies being searched.
+    `vocab` maps each index term to its document frequency in the studies being searched; `study`
+    is what those studies' documents define (knowledge.study_lexicon), which wins over the general
+    lexicon: in an oncology protocol "PD" is progressive disease.
     """
-    table = lexicon()
+    table = {**lexicon(), **(study or {})}
     typed = words(question)
     query = QueryTerms()
     semantic: list[str] = []

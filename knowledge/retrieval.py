@@ -149,10 +149,13 @@ class HybridRetriever:
                 and (v.version == version if version else v.is_current)
             ]
             vocab: dict[str, int] = {}
+            defined: dict[str, list[str]] = {}
             for index in indexes:
                 for t, n in index.vocab.items():
                     vocab[t] = vocab.get(t, 0) + n
-            query = expand(question, vocab)
+                for short, forms in index.lexicon.items():
+                    defined.setdefault(short, []).extend(f for f in forms if f not in defined.get(short, []))
+            query = expand(question, vocab, defined)
             qvec = self.vectors.embeddings.embed([query.semantic_text])[0]
             if not allowed:
                 return Retrieval([], [], query, qvec)

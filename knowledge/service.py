@@ -31,6 +31,9 @@ from knowledge.types import Answer, Passage
 from knowledge.vector_index import VectorIndex
 
 log = logging.getLogger("siteline.knowledge")
+# The extractive answer reads a few more passages than the top k: the sentence that answers is often in a
+# passage ranked 6th-8th, and the answer model (not the passage rank) decides which sentence is quoted.
+ANSWER_PASSAGES = 8
 
 
 class KnowledgeService:
@@ -122,11 +125,12 @@ class KnowledgeService:
     ) -> Answer:
         """Answer from the documents of `studies` only. The question arrives already PHI-redacted."""
         started = time.perf_counter()
-        found = self.search(question, studies=studies, k=k, version=version, doc=doc)
-        answer = self._llm_answer(question, found.passages) if self.settings.llm_enabled else None
+        found = self.search(question, studies=studies, k=max(k, ANSWER_PASSAGES), version=version, doc=doc)
+        shown = found.passages[:k]
+        answer = self._llm_answer(question, shown) if self.settings.llm_enabled else None
         if answer is None:
             answer = extractive_answer(question, found, self.sentence_vectors)
-        answer.retrieved = found.passages
+        answer.retrieved = shown
         answer.latency_ms = int((time.perf_counter() - started) * 1000)
         if record:
             if now is None:

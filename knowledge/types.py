@@ -31,6 +31,7 @@ class Citation:
     quote: str  # verbatim text of the cited document
     score: float = 0.0
     chunk_id: str = ""
+    alternate: bool = False  # another place that may answer, offered when the engine is not clearly sure
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -40,6 +41,7 @@ class Citation:
 
 
 NOT_FOUND = "Not found in the study documents."
+ALSO_IN_DOCUMENTS = "Also in the documents:"  # heads the alternates: other places that may answer
 
 
 @dataclass

@@ -116,7 +116,7 @@ def test_cli_ingest_ask_and_eval(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     data = json.loads(result.output)
     assert set(data) == {"answer", "abstained", "citations", "mode", "latency_ms"}
     assert data["abstained"] is False and "24 hours" in data["answer"]
-    assert set(data["citations"][0]) == {"doc", "title", "version", "section", "page", "quote", "score"}
+    assert set(data["citations"][0]) == {"doc", "title", "version", "section", "page", "quote", "score", "alternate"}
     result = runner.invoke(app, ["ask", "SAE reporting timeline?", "--study", "NOPE"])
     assert result.exit_code == 1 and "no documents have been ingested for study NOPE" in result.output
 

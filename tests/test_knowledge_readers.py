@@ -322,9 +322,11 @@ def test_text_pages_come_from_form_feeds_or_running_page_headers(tmp_path: Path)
 
 def test_chat_shorthand_brands_and_typos_become_document_words() -> None:
     from knowledge.lexicon import expand
+    from knowledge.study_lexicon import learn
 
     vocab = {t: 3 for t in ["participant", "patient", "subject", "week", "upadacitinib", "screen", "window", "visit"]}
-    query = expand("can pts on Rinvoq skip the wk 12 vistt? scren windw", vocab)
+    study = learn([("2 Introduction", "Subjects take upadacitinib (Rinvoq®) once daily.")])  # the study's own brand
+    query = expand("can pts on Rinvoq skip the wk 12 vistt? scren windw", vocab, study)
     words = {c.word: {t for alt, _, _ in c.alternatives for t in alt} for c in query.concepts}
     assert "participant" in words["pts"] and "week" in words["wk"]
     assert "upadacitinib" in words["rinvoq"]

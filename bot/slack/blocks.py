@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from assistant.types import OpenQuestion, Reply
+from assistant.types import ALSO_IN_DOCUMENTS, OpenQuestion, Reply
 
 HELPFUL, NOT_HELPFUL, ASK_CRA, ANSWER_QUESTION = (
     "feedback_helpful",
@@ -73,7 +73,10 @@ def citation_heading(c: Mapping[str, Any]) -> str:
 
 def citation_blocks(citations: Iterable[Mapping[str, Any]]) -> list[Block]:
     blocks: list[Block] = []
-    for i, c in enumerate(list(citations)[:MAX_CITATIONS], start=1):
+    shown = list(citations)[:MAX_CITATIONS]
+    for i, c in enumerate(shown, start=1):
+        if c.get("alternate") and not shown[i - 2].get("alternate"):
+            blocks.append(section(f"*{ALSO_IN_DOCUMENTS}*"))
         blocks.append(section(f"[{i}] {citation_heading(c)}"))
         quote = " ".join(str(c.get("quote", "")).split())
         if quote:
@@ -90,7 +93,15 @@ def answer_blocks(reply: Reply) -> list[Block]:
     if reply.notice:
         blocks.append(context(f":lock: {escape(reply.notice)}"))
     cites = [
-        {"title": c.title, "doc": c.doc, "version": c.version, "section": c.section, "page": c.page, "quote": c.quote}
+        {
+            "title": c.title,
+            "doc": c.doc,
+            "version": c.version,
+            "section": c.section,
+            "page": c.page,
+            "quote": c.quote,
+            "alternate": c.alternate,
+        }
         for c in reply.citations
     ]
     if cites:

@@ -13,7 +13,7 @@ from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
-from assistant.types import OpenQuestion, Reply
+from assistant.types import ALSO_IN_DOCUMENTS, OpenQuestion, Reply
 
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -90,7 +90,10 @@ def citation_heading(c: Mapping[str, Any]) -> str:
 
 def citation_elements(citations: Iterable[Mapping[str, Any]]) -> list[Element]:
     out: list[Element] = []
-    for i, c in enumerate(list(citations)[:MAX_CITATIONS], start=1):
+    shown = list(citations)[:MAX_CITATIONS]
+    for i, c in enumerate(shown, start=1):
+        if c.get("alternate") and not shown[i - 2].get("alternate"):
+            out.append(text_block(f"**{ALSO_IN_DOCUMENTS}**", spacing="Medium"))
         out.append(text_block(f"[{i}] {citation_heading(c)}", spacing="Medium"))
         if c.get("doc") and c.get("title") and c["doc"] != c["title"]:
             out.append(subtle(str(c["doc"])))
@@ -109,7 +112,15 @@ def answer_card(reply: Reply) -> Card:
     if reply.notice:
         body.append(subtle(f"🔒 {reply.notice}"))
     cites = [
-        {"title": c.title, "doc": c.doc, "version": c.version, "section": c.section, "page": c.page, "quote": c.quote}
+        {
+            "title": c.title,
+            "doc": c.doc,
+            "version": c.version,
+            "section": c.section,
+            "page": c.page,
+            "quote": c.quote,
+            "alternate": c.alternate,
+        }
         for c in reply.citations
     ]
     if cites:

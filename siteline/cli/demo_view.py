@@ -20,7 +20,7 @@ from core.db import transaction
 from core.directory import Directory
 from core.domain import Person
 from knowledge.models import DocumentRow, DocumentVersionRow
-from knowledge.types import Answer
+from knowledge.types import ALSO_IN_DOCUMENTS, Answer
 from siteline.container import Container
 from siteline.demo import Asked, Delivery
 
@@ -94,6 +94,8 @@ def print_answer(out: Console, asked: Asked, person: Person) -> None:
     if answer.citations:
         out.print("[bold]Sources[/]")
     for n, cite in enumerate(answer.citations, start=1):
+        if cite.alternate and not answer.citations[n - 2].alternate:
+            out.print(f"[bold]{ALSO_IN_DOCUMENTS}[/]")
         where = [cite.title or cite.doc, f"v{cite.version}" if cite.version else "", cite.section]
         if cite.page is not None:
             where.append(f"page {cite.page}")

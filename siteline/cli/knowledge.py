@@ -78,10 +78,14 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(answer.to_json())
             return
+        from knowledge.types import ALSO_IN_DOCUMENTS
+
         typer.echo(answer.answer)
         if answer.abstained:
             typer.echo("Nothing in the study documents answers this; ask your CRA.")
         for n, cite in enumerate(answer.citations, start=1):
+            if cite.alternate and not answer.citations[n - 2].alternate:
+                typer.echo(f"\n{ALSO_IN_DOCUMENTS}")
             where = ", ".join(x for x in (cite.section, f"p. {cite.page}" if cite.page else "") if x)
             typer.echo(f"\n[{n}] {cite.title} ({cite.doc}, version {cite.version}){': ' + where if where else ''}")
             typer.echo(f'    "{cite.quote}"')
@@ -95,8 +99,15 @@ def register(app: typer.Typer) -> None:
         k: int = typer.Option(5, "--k", min=1, max=50, help="passages retrieved per question"),
         as_json: bool = typer.Option(False, "--json", help="print figures and one row per question as JSON"),
         study: list[str] = typer.Option([], "--study", help="studies to search (default: every study with documents)"),
+        by: str = typer.Option("", "--by", help="also one row per 'document' or per 'kind' of question"),
     ) -> None:
-        """Answer every question of a QA set and report retrieval, answer, abstention and latency figures."""
+        """Answer every question of a QA set and report retrieval, answer, abstention and latency figures.
+
+        Leave-one-document-out figures (the answer model fitted without a document, measured on it) come
+        from `python -m knowledge.fit folds`; see docs/knowledge.md.
+        """
+        if by not in ("", "document", "kind"):
+            fail(f"--by must be 'document' or 'kind', not {by!r}", code=2)
         from knowledge.catalog import studies_with_documents
         from knowledge.evaluation import QaFileError, load_qa, run_eval
 
@@ -118,10 +129,16 @@ def register(app: typer.Typer) -> None:
             items, lambda q: knowledge.ask(q, studies=study, asker="eval", surface="eval", record=False, k=k), k=k
         )
         figures = report.figures()
+        groups = report.breakdown(by) if by else {}
         if as_json:
-            print_json({"studies": study, "figures": figures, "rows": [r.to_json() for r in report.rows]})
+            out = {"studies": study, "figures": figures, "rows": [r.to_json() for r in report.rows]}
+            if by:
+                out[f"by_{by}"] = groups
+            print_json(out)
             return
         _print_figures(figures, study)
+        if by:
+            _print_breakdown(groups, by)
 
 
 def _print_figures(figures: dict[str, object], studies: list[str]) -> None:
@@ -133,4 +150,28 @@ def _print_figures(figures: dict[str, object], studies: list[str]) -> None:
     table.add_column("value", justify="right")
     for name, value in figures.items():
         table.add_row(name.replace("_", " "), "-" if value is None else str(value))
+    Console().print(table)
+
+
+BREAKDOWN_COLUMNS = (
+    ("questions", "n"),
+    ("cited_quotes_hold_evidence", "cited holds"),
+    ("first_quote_holds_evidence", "first holds"),
+    ("abstained_when_unanswerable", "unanswerable abstained"),
+    ("false_abstain", "false abstain"),
+    ("latency_p50_ms", "p50 ms"),
+    ("latency_p95_ms", "p95 ms"),
+)
+
+
+def _print_breakdown(groups: dict[str, dict[str, object]], by: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"per {by}")
+    table.add_column(by)
+    for _, label in BREAKDOWN_COLUMNS:
+        table.add_column(label, justify="right")
+    for key, figures in groups.items():
+        table.add_row(key, *("-" if figures.get(f) is None else str(figures[f]) for f, _ in BREAKDOWN_COLUMNS))
     Console().print(table)

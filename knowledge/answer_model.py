@@ -1,0 +1,175 @@
+"""The fitted answer model: which candidate sentence holds the answer, and whether any does.
+
+Two logistic regressions over `knowledge.features`, fitted by `python -m knowledge.fit` on labelled
+questions from many protocols (leave-one-document-out figures in docs/knowledge.md):
+
+- the *sentence* model gives each candidate a probability of holding the answer; the best is quoted,
+  and other places nearly as likely are offered as alternates;
+- the *question* model turns the best candidates' evidence (and what the question asks that the
+  documents never mention) into a probability that the documents answer at all; below the fitted
+  line the engine abstains.
+
+Plain numpy at run time: the weights are a small JSON file shipped with the package.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.features import QUESTION_FEATURES, SENTENCE_FEATURES, sigmoid
+
+MODEL_FILE = Path(__file__).parent / "assets" / "answer_model.json"
+ALTERNATE_SHARE = 0.5  # another place is offered when its probability is at least this share of the best's
+ALTERNATE_FLOOR = 0.1  # ... and at least this probability
+SURE = 0.75  # at or above this, the best sentence stands alone
+MAX_ALTERNATES = 2
+
+EXTRAS = ("unknown_share", "type_asked", "type_found", "top_passage_cosine", "top_passage_sentence", "concepts")
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 60) -> np.ndarray:
+    """L2-regularised logistic regression by Newton's method (the bias, column 0, is not penalised)."""
+    x = x.astype(np.float64)
+    w = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], l2)
+    penalty[0] = 0.0
+    for _ in range(steps):
+        p = sigmoid(x @ w)
+        grad = x.T @ (p - y) + penalty * w
+        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-6)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return w
+
+
+def fit_choice(groups: list[tuple[np.ndarray, np.ndarray]], *, l2: float = 1.0, steps: int = 40) -> np.ndarray:
+    """Conditional logit: per question, the right candidates should win the softmax over its candidates.
+
+    `groups` holds (features, right) per question. Fitting which candidate wins *within* a question
+    (rather than each candidate on its own) is what choosing a quote needs: a sentence is only
+    good compared with the others retrieved for the same question. Newton's method; convex.
+    """
+    dims = groups[0][0].shape[1]
+    w = np.zeros(dims)
+    penalty = np.full(dims, l2)
+    penalty[0] = 0.0  # the bias cancels in a softmax; kept so weights line up with the features
+    for _ in range(steps):
+        grad = penalty * w
+        hess = np.diag(penalty + 1e-6)
+        for x, right in groups:
+            x = x.astype(np.float64)
+            s = x @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            mean = p @ x
+            grad += mean - x[right].mean(axis=0)
+            hess += (x * p[:, None]).T @ x - np.outer(mean, mean)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return w
+
+
+@dataclass
+class AnswerModel:
+    sentence_weights: np.ndarray
+    question_weights: np.ndarray
+    threshold: float
+
+    # -- sentences --------------------------------------------------------------------------------
+
+    def scores(self, sentences: np.ndarray) -> np.ndarray:
+        return sentences.astype(np.float64) @ self.sentence_weights if len(sentences) else np.zeros(0)
+
+    def probabilities(self, sentences: np.ndarray) -> np.ndarray:
+        """How likely each candidate is to be the one that answers, among this question's candidates."""
+        s = self.scores(sentences)
+        if not len(s):
+            return s
+        p = np.exp(s - s.max())
+        return p / p.sum()
+
+    def ranked(self, sentences: np.ndarray) -> list[int]:
+        """Candidate indexes, most likely first."""
+        return [int(i) for i in np.argsort(-self.probabilities(sentences), kind="stable")]
+
+    def alternates(self, sentences: np.ndarray, order: list[int], places: list[str] | None = None) -> list[int]:
+        """Up to two other candidates from other places, when the best is not clearly right."""
+        if not order:
+            return []
+        probs = self.probabilities(sentences)
+        best = probs[order[0]]
+        if best >= SURE:
+            return []
+        seen = {places[order[0]]} if places else set()
+        out: list[int] = []
+        for i in order[1:]:
+            if probs[i] < max(ALTERNATE_FLOOR, ALTERNATE_SHARE * best):
+                break
+            place = places[i] if places else str(i)
+            if place in seen:
+                continue
+            seen.add(place)
+            out.append(i)
+            if len(out) == MAX_ALTERNATES:
+                break
+        return out
+
+    # -- the question -----------------------------------------------------------------------------
+
+    def question_features(self, sentences: np.ndarray, extras: np.ndarray) -> np.ndarray:
+        probs = self.probabilities(sentences)
+        ordered = np.sort(probs)[::-1]
+        top = float(ordered[0]) if len(ordered) else 0.0
+        second = float(ordered[1]) if len(ordered) > 1 else 0.0
+        best = int(np.argmax(probs)) if len(probs) else None
+        cov = float(sentences[best, SENTENCE_FEATURES.index("coverage")]) if best is not None else 0.0
+        cos = float(sentences[best, SENTENCE_FEATURES.index("cosine")]) if best is not None else 0.0
+        score = float(self.scores(sentences)[best]) if best is not None else -10.0
+        quote_cov = sentences[:, SENTENCE_FEATURES.index("quote_coverage")]
+        misses = float(sentences[best, SENTENCE_FEATURES.index("misses_key_word")]) if best is not None else 1.0
+        top3 = float(quote_cov[np.argsort(-probs)[:3]].max()) if best is not None else 0.0
+        best_quote = float(quote_cov[best]) if best is not None else 0.0
+        return np.array(
+            [1.0, top, top - second, score, cov, cos, best_quote, misses, top3, *[float(v) for v in extras]],
+            dtype=np.float64,
+        )
+
+    def answer_probability(self, sentences: np.ndarray, extras: np.ndarray) -> float:
+        return float(sigmoid(self.question_features(sentences, extras) @ self.question_weights))
+
+    # -- storage ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def path() -> Path:
+        return MODEL_FILE
+
+    def save(self, path: Path | None = None) -> None:
+        data = {
+            "sentence_features": list(SENTENCE_FEATURES),
+            "sentence_weights": [round(float(w), 6) for w in self.sentence_weights],
+            "question_features": list(QUESTION_FEATURES),
+            "question_weights": [round(float(w), 6) for w in self.question_weights],
+            "threshold": round(self.threshold, 6),
+        }
+        (path or MODEL_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> AnswerModel:
+        data = json.loads((path or MODEL_FILE).read_text(encoding="utf-8"))
+        if data["sentence_features"] != list(SENTENCE_FEATURES) or data["question_features"] != list(QUESTION_FEATURES):
+            raise ValueError(f"{path or MODEL_FILE} was fitted on other features; run python -m knowledge.fit write")
+        return cls(np.array(data["sentence_weights"]), np.array(data["question_weights"]), float(data["threshold"]))
+
+
+@cache
+def shipped_model() -> AnswerModel:
+    return AnswerModel.load()

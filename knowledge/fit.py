@@ -1,0 +1,197 @@
+"""Fit the answer model on labelled questions from many documents, and report it leave-one-document-out.
+
+    python -m knowledge.fit dump QA.jsonl[:STUDY] ... --out F.npz   # run retrieval, save every candidate
+    python -m knowledge.fit folds F.npz ... [--test BLIND.npz]      # fitted without a document, measured on it
+    python -m knowledge.fit write F.npz ...                         # fit on everything, write the weights
+
+Training-time only (numpy, no torch): the runtime reads the weights from `assets/answer_model.json`.
+Each QA line needs `question`, `doc`, `evidence` and `kind` (see knowledge.evaluation); a candidate
+sentence is labelled right when it holds the evidence the way the outside measure counts it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.answer_model import AnswerModel, fit_choice, fit_logistic
+from knowledge.evaluation import evidence_share, holds_evidence
+from knowledge.features import QUESTION_FEATURES
+
+TARGET_FALSE_ABSTAIN = 0.07  # the abstain line is set where this share of answerable questions would be refused
+
+
+@dataclass
+class Example:
+    qid: str
+    doc: str
+    answerable: bool
+    evidence: str
+    sentences: np.ndarray  # candidates x SENTENCE_FEATURES
+    labels: np.ndarray  # evidence share of each candidate's quote
+    quotes: list[str]
+    places: list[str]
+    extras: np.ndarray  # question-level inputs that do not depend on the sentence model
+
+
+def dump(specs: list[str], out: Path) -> None:
+    """Answer every question with the engine and save each candidate's features and label."""
+    from knowledge.answer import candidate_table
+    from knowledge.evaluation import load_qa
+    from knowledge.service import ANSWER_PASSAGES
+    from siteline.container import build
+
+    container = build()
+    knowledge = container.knowledge
+    saved: dict[str, object] = {}
+    meta = []
+    for spec in specs:
+        path, _, study = spec.partition(":")
+        items = load_qa(Path(path))
+        for item in items:
+            found = knowledge.search(item.question, studies=[study or "EVAL"], k=ANSWER_PASSAGES)
+            table = candidate_table(item.question, found, knowledge.sentence_vectors)
+            quotes = table.quotes
+            labels = np.array([evidence_share(q, item.evidence) if item.answerable else 0.0 for q in quotes])
+            key = f"{Path(path).stem}:{item.id or item.line}"
+            saved[f"{key}|X"] = table.sentences
+            saved[f"{key}|E"] = table.extras
+            saved[f"{key}|y"] = labels
+            meta.append(
+                {
+                    "key": key,
+                    "doc": Path(item.doc).stem,
+                    "answerable": item.answerable,
+                    "evidence": item.evidence,
+                    "kind": item.kind,
+                    "quotes": quotes,
+                    "places": table.places,
+                }
+            )
+        print(f"{path}: {len(items)} questions", file=sys.stderr)
+    saved["meta"] = np.array(json.dumps(meta))
+    np.savez_compressed(out, **saved)
+
+
+def load(path: Path) -> list[Example]:
+    data = np.load(path, allow_pickle=False)
+    meta = json.loads(str(data["meta"]))
+    return [
+        Example(
+            m["key"],
+            m["doc"],
+            m["answerable"],
+            m["evidence"],
+            data[f"{m['key']}|X"],
+            data[f"{m['key']}|y"],
+            m["quotes"],
+            m["places"],
+            data[f"{m['key']}|E"],
+        )
+        for m in meta
+    ]
+
+
+def fit(train: list[Example]) -> AnswerModel:
+    """Sentence weights on answerable questions' candidates, then the abstain weights and line on all questions."""
+    rows = [e for e in train if e.answerable and len(e.labels) and e.labels.max() >= 0.6]
+    sentence_w = fit_choice([(e.sentences, e.labels >= 0.6) for e in rows], l2=1.0)
+    model = AnswerModel(sentence_w, np.zeros(len(QUESTION_FEATURES)), 0.5)
+    qx = np.stack([model.question_features(e.sentences, e.extras) for e in train])
+    qy = np.array([float(e.answerable) for e in train])
+    model.question_weights = fit_logistic(qx, qy, l2=1.0)
+    scores = np.array([model.answer_probability(e.sentences, e.extras) for e in train])
+    answerable = np.sort(scores[qy == 1])
+    model.threshold = float(answerable[int(TARGET_FALSE_ABSTAIN * len(answerable))]) if len(answerable) else 0.5
+    return model
+
+
+@dataclass
+class Outcome:
+    doc: str
+    answerable: bool
+    abstained: bool
+    first_holds: bool
+    any_holds: bool
+
+
+def judge(model: AnswerModel, e: Example) -> Outcome:
+    abstain = model.answer_probability(e.sentences, e.extras) < model.threshold
+    order = model.ranked(e.sentences)
+    first = order[0] if len(order) else None
+    alternates = model.alternates(e.sentences, order, e.places)
+    holds = [holds_evidence(e.quotes[i], e.evidence) for i in ([first] if first is not None else []) + alternates]
+    return Outcome(e.doc, e.answerable, bool(abstain or first is None), bool(holds and holds[0]), any(holds))
+
+
+def figures(outcomes: list[Outcome]) -> dict[str, float | int]:
+    ans = [o for o in outcomes if o.answerable]
+    un = [o for o in outcomes if not o.answerable]
+
+    def rate(xs: list[bool]) -> float:
+        return round(sum(xs) / len(xs), 3) if xs else float("nan")
+
+    return {
+        "questions": len(outcomes),
+        "cited_holds": rate([o.any_holds and not o.abstained for o in ans]),
+        "first_holds": rate([o.first_holds and not o.abstained for o in ans]),
+        "unanswerable_abstained": rate([o.abstained for o in un]),
+        "false_abstain": rate([o.abstained for o in ans]),
+    }
+
+
+def folds(examples: list[Example], tests: list[Example] | None = None) -> dict[str, dict]:
+    """Leave one document out: for each document, fit on the other documents' questions and judge its own
+    (or, with `tests`, judge those questions about it: a blind set never used for fitting)."""
+    judged = examples if tests is None else tests
+    every: list[Outcome] = []
+    per_doc = {}
+    for doc in sorted({e.doc for e in judged}):
+        model = fit([e for e in examples if e.doc != doc])
+        outcomes = [judge(model, e) for e in judged if e.doc == doc]
+        per_doc[doc] = figures(outcomes)
+        every.extend(outcomes)
+    return {"all": figures(every), **per_doc}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m knowledge.fit")
+    sub = parser.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("dump")
+    d.add_argument("specs", nargs="+", help="QA.jsonl:STUDY")
+    d.add_argument("--out", type=Path, required=True)
+    f = sub.add_parser("folds")
+    f.add_argument("features", type=Path, nargs="+")
+    f.add_argument("--test", type=Path, nargs="*", help="judge these questions instead (fitted on FEATURES)")
+    f.add_argument("--json", action="store_true")
+    w = sub.add_parser("write")
+    w.add_argument("features", type=Path, nargs="+")
+    args = parser.parse_args(argv)
+    if args.command == "dump":
+        dump(args.specs, args.out)
+    elif args.command == "folds":
+        tests = [e for p in args.test for e in load(p)] if args.test else None
+        result = folds([e for p in args.features for e in load(p)], tests)
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            print(f"{'document':60} {'n':>4} {'cited':>6} {'first':>6} {'unans':>6} {'f.abs':>6}")
+            for doc, fig in result.items():
+                print(
+                    f"{doc[:60]:60} {fig['questions']:>4} {fig['cited_holds']:>6} {fig['first_holds']:>6} "
+                    f"{fig['unanswerable_abstained']:>6} {fig['false_abstain']:>6}"
+                )
+    else:
+        examples = [e for p in args.features for e in load(p)]
+        fit(examples).save()
+        print(f"wrote {AnswerModel.path()} from {len(examples)} questions", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""A study's own vocabulary, learned from its documents: abbreviations, drug codes and brand names.
+
+Protocols define what they abbreviate: an abbreviation list ("AE   Adverse event"), definitions in
+running text ("axicabtagene ciloleucel (axi-cel)", the Schwartz & Hearst 2003 rule: the short
+form's letters appear, in order, in the words just before it), drug codes ("ibrutinib
+(PCI-32765)") and brands ("tofacitinib [Xeljanz®]"). Site staff ask in exactly these words, so
+each study's index carries the pairs found in its own chunks; nothing here is fitted to one
+study, and a study's definition of "PD" (progressive disease) wins over the general lexicon's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from knowledge.lexicon import in_english_vocabulary
+
+GLOSSARY_SECTION = re.compile(r"abbreviation|glossary|definition", re.IGNORECASE)
+SHORT = r"[A-Za-z0-9][A-Za-z0-9α-ωΑ-Ω/+-]{0,11}"
+PAREN = re.compile(rf"\(\s*({SHORT})\s*[),;]")
+LIST_LINE = re.compile(rf"^\s*({SHORT})\s{{1,}}(?:[-–=:]\s*)?([A-Za-z][^\n]{{2,120}})$")
+BRAND_AFTER = re.compile(r"\b([a-z][a-z-]{4,})\s*[\[(]\s*([A-Z][A-Za-z-]{2,})\s*[®™]")  # tofacitinib [Xeljanz®]
+BRAND_BEFORE = re.compile(r"\b([A-Z][A-Za-z-]{2,})\s*[®™]\s*\(\s*([a-z][a-z -]{4,40}?)\s*\)")  # Xeljanz® (tofacitinib)
+CODE = re.compile(r"^(?=(?:.*\d){2})(?=(?:.*[A-Za-z]){2})[A-Za-z][A-Za-z0-9-]{3,}$")  # PCI-32765, KTE-C19, ABT-494
+WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")
+SMALL_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "for",
+        "to",
+        "and",
+        "or",
+        "with",
+        "by",
+        "at",
+        "from",
+        "as",
+        "is",
+        "are",
+        "be",
+        "was",
+        "per",
+    ]
+)
+MAX_FORMS = 3
+MAX_LONG_WORDS = 8
+
+
+def _is_short_form(token: str) -> bool:
+    letters = [c for c in token if c.isalpha()]
+    if not letters or len(token) < 2 or token.isdigit():
+        return False
+    return sum(c.isupper() for c in letters) >= max(1, len(letters) // 2) or any(c.isdigit() for c in token)
+
+
+def best_long_form(short: str, before: str) -> str | None:
+    """Schwartz & Hearst: the shortest run of words before "(SHORT)" holding its letters in order,
+    the first one starting a word."""
+    words = WORD.findall(before)[-(min(len(short) + 5, 2 * len(short))) :]
+    text = " ".join(words)
+    s = [c.lower() for c in short if c.isalnum()]
+    if not s or not text:
+        return None
+    si, li = len(s) - 1, len(text) - 1
+    while si >= 0:
+        c = s[si]
+        while li >= 0 and (text[li].lower() != c or (si == 0 and li > 0 and text[li - 1].isalnum())):
+            li -= 1
+        if li < 0:
+            return None
+        li -= 1
+        si -= 1
+    start = text.rfind(" ", 0, li + 1) + 1
+    long_form = text[start:].strip()
+    lead = long_form.split()
+    while lead and lead[0].lower() in SMALL_WORDS:
+        lead.pop(0)
+    long_form = " ".join(lead)
+    if not long_form or len(long_form) <= len(short) or len(lead) > MAX_LONG_WORDS:
+        return None
+    if lead[0].lower().strip("-") == short.lower():
+        return None
+    return long_form
+
+
+def _code_pair(short: str, before: str) -> str | None:
+    """ "ibrutinib (PCI-32765)": a drug code in brackets stands for the word(s) just before it."""
+    if not CODE.match(short):
+        return None
+    words = [w for w in WORD.findall(before)[-2:] if w.lower() not in SMALL_WORDS]
+    if not words or not words[-1].isalpha() or len(words[-1]) < 5 or in_english_vocabulary(words[-1].lower()):
+        return None  # "ibrutinib (PCI-32765)" names a drug; "survey (SF-12)" or "weeks (Q12W)" do not
+    return words[-1]
+
+
+def pairs_in(text: str, section: str = "") -> Iterable[tuple[str, str]]:
+    """(short form, long form) pairs defined in one chunk of a document."""
+    if GLOSSARY_SECTION.search(section):
+        for line in text.splitlines():
+            m = LIST_LINE.match(line)
+            if m and _is_short_form(m.group(1)) and not m.group(2)[:1].isdigit():
+                yield m.group(1), m.group(2).strip().rstrip(".;,")
+    for m in PAREN.finditer(text):
+        short = m.group(1)
+        before = text[max(0, m.start() - 120) : m.start()]
+        if _is_short_form(short):
+            long_form = best_long_form(short, before) or _code_pair(short, before)
+            if long_form:
+                yield short, long_form
+    for m in BRAND_AFTER.finditer(text):
+        yield m.group(2), m.group(1)
+    for m in BRAND_BEFORE.finditer(text):
+        yield m.group(1), m.group(2)
+
+
+def learn(chunks: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """A study's lexicon from its (section, text) chunks: short form (lower case) -> its long forms,
+    most often defined first, and a drug code or brand from its one-word generic name as well."""
+    counts: dict[str, Counter[str]] = {}
+    for section, text in chunks:
+        for short, long_form in pairs_in(text, section):
+            counts.setdefault(short.lower(), Counter())[" ".join(long_form.split()).lower()] += 1
+    table: dict[str, list[str]] = {}
+    for short, forms in counts.items():
+        ranked = forms.most_common(MAX_FORMS)
+        table[short] = [f for i, (f, n) in enumerate(ranked) if i == 0 or n >= 2]  # a one-off second form is noise
+        top = ranked[0][0]
+        if len(top.split()) == 1 and top.isalpha() and top not in counts and not in_english_vocabulary(top):
+            table.setdefault(top, []).append(short)  # ibrutinib -> pci-32765: documents use either
+    return table

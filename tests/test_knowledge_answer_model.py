@@ -1,0 +1,99 @@
+"""The study's own vocabulary learned from its documents, and the fitted answer model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from knowledge.answer_model import AnswerModel, fit_choice, fit_logistic, shipped_model
+from knowledge.evaluation import evidence_share, holds_evidence
+from knowledge.features import QUESTION_FEATURES, SENTENCE_FEATURES, looks_like_table_row
+from knowledge.lexicon import expand, terms
+from knowledge.study_lexicon import best_long_form, learn, pairs_in
+
+
+def test_abbreviation_list_lines_define_short_forms() -> None:
+    text = "Abbreviation Definition\nAE Adverse event\nCRS Cytokine release syndrome\nPD Progressive disease"
+    table = learn([("LIST OF ABBREVIATIONS", text)])
+    assert table["crs"] == ["cytokine release syndrome"]
+    assert table["pd"] == ["progressive disease"]
+
+
+def test_definitions_in_running_text_follow_schwartz_hearst() -> None:
+    assert best_long_form("axi-cel", "patients will receive axicabtagene ciloleucel") == "axicabtagene ciloleucel"
+    assert best_long_form("TLS", "subjects at risk of tumor lysis syndrome") == "tumor lysis syndrome"
+    assert best_long_form("XYZ", "nothing matches here") is None
+    pairs = dict(pairs_in("Subjects at risk of tumor lysis syndrome (TLS) need hydration.", "6 Safety"))
+    assert pairs == {"TLS": "tumor lysis syndrome"}
+
+
+def test_drug_codes_and_brands_pair_with_the_generic_name() -> None:
+    table = learn(
+        [
+            ("1 Introduction", "The study drug ibrutinib (PCI-32765) is an oral BTK inhibitor."),
+            ("5 Treatments", "Prior tofacitinib [Xeljanz®] is not allowed."),
+            ("7 Visits", "Questionnaires such as the survey (SF-12) are completed."),
+        ]
+    )
+    assert table["pci-32765"] == ["ibrutinib"] and "pci-32765" in table["ibrutinib"]
+    assert table["xeljanz"] == ["tofacitinib"]
+    assert "sf-12" not in table  # an everyday word before a code is not a drug
+
+
+def test_the_studys_definition_wins_over_the_general_lexicon() -> None:
+    vocab = {t: 2 for t in terms("progressive disease pharmacodynamic protocol deviation")}
+    general = expand("what counts as PD?", vocab)
+    oncology = expand("what counts as PD?", vocab, {"pd": ["progressive disease"]})
+    alternatives = {t for c in oncology.concepts for alt, _, _ in c.alternatives for t in alt}
+    assert set(terms("progressive disease")) <= alternatives
+    assert not set(terms("pharmacodynamic")) & alternatives
+    assert general.semantic_text == "counts pharmacodynamic" and oncology.semantic_text == "counts progressive disease"
+
+
+def test_the_outside_measure_counts_evidence_words_and_refuses_pages() -> None:
+    evidence = "Subjects must be 65 years of age or older."
+    assert holds_evidence("Inclusion: Subjects must be 65 years of age or older at screening.", evidence)
+    assert not holds_evidence("Subjects must be adults.", evidence)
+    assert not holds_evidence("Subjects must be 65 years of age or older. " + "x " * 400, evidence)
+    assert evidence_share("", evidence) == 0.0
+
+
+def test_fit_choice_learns_which_candidate_wins_within_a_question() -> None:
+    rng = np.random.default_rng(7)
+    groups = []
+    for _ in range(60):
+        x = np.column_stack([np.ones(6), rng.random(6), rng.random(6)])
+        right = np.zeros(6, dtype=bool)
+        right[int(np.argmax(x[:, 1]))] = True  # the candidate with the highest first feature is right
+        groups.append((x, right))
+    w = fit_choice(groups, l2=0.1)
+    assert w[1] > 1.0 and abs(w[2]) < w[1] / 3
+
+
+def test_fit_logistic_separates_two_groups() -> None:
+    x = np.column_stack([np.ones(40), np.r_[np.zeros(20), np.ones(20)]])
+    y = np.r_[np.zeros(20), np.ones(20)]
+    w = fit_logistic(x, y, l2=0.1)
+    assert w[1] > 2.0
+
+
+def test_alternates_come_from_other_places_only_when_the_best_is_not_clear() -> None:
+    model = AnswerModel(np.zeros(3), np.zeros(len(QUESTION_FEATURES)), 0.5)
+    model.sentence_weights = np.array([0.0, 1.0, 0.0])
+    close = np.array([[1, 2.0, 0], [1, 1.9, 0], [1, 1.8, 0], [1, -3, 0]])
+    order = model.ranked(close)
+    assert order[0] == 0
+    assert model.alternates(close, order, ["a", "a", "b", "c"]) == [2]  # same place as the best: not an alternate
+    clear = np.array([[1, 9.0, 0], [1, 1.0, 0]])
+    assert model.alternates(clear, model.ranked(clear), ["a", "b"]) == []
+
+
+def test_the_shipped_model_matches_the_features_it_reads() -> None:
+    model = shipped_model()
+    assert len(model.sentence_weights) == len(SENTENCE_FEATURES)
+    assert len(model.question_weights) == len(QUESTION_FEATURES)
+    assert 0.0 < model.threshold < 1.0
+
+
+def test_table_rows_are_told_from_sentences() -> None:
+    assert looks_like_table_row("Grade 3 1 2 ≥ 5 x ULN 3 x ULN 28 days")
+    assert not looks_like_table_row("Study drug should be held for at least 3 days before the procedure.")
