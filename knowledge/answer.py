@@ -24,7 +24,7 @@ from knowledge.confidence import (
     SentenceVectors,
     cosines,
 )
-from knowledge.features import sentence_matrix
+from knowledge.features import YES_NO, sentence_matrix
 from knowledge.lexicon import terms, words
 from knowledge.models import ChunkRow
 from knowledge.retrieval import Retrieval
@@ -281,6 +281,7 @@ def candidate_table(question: str, found: Retrieval, vectors: SentenceVectors | 
         kind is not None,
         [cov for cov, _ in judged],
         [key is not None and key not in matched for _, matched in judged],
+        yes_no=any(YES_NO.search(part) for part in re.split(r"[?.!—–-]\s+|\n", question)),
     )
     top = next((c for c in found.candidates if found.passages and c.chunk_id == found.passages[0].chunk_id), None)
     extras = np.array(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.features import QUESTION_FEATURES, SENTENCE_FEATURES, sigmoid
+from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES, sigmoid
 
 MODEL_FILE = Path(__file__).parent / "assets" / "answer_model.json"
 ALTERNATE_SHARE = 0.5  # another place is offered when its probability is at least this share of the best's
@@ -49,22 +49,32 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 
     return w
 
 
-def fit_choice(groups: list[tuple[np.ndarray, np.ndarray]], *, l2: float = 1.0, steps: int = 40) -> np.ndarray:
+def fit_choice(groups: list[tuple[np.ndarray, np.ndarray]], *, l2: float = 1.0, steps: int = 50) -> np.ndarray:
     """Conditional logit: per question, the right candidates should win the softmax over its candidates.
 
     `groups` holds (features, right) per question. Fitting which candidate wins *within* a question
-    (rather than each candidate on its own) is what choosing a quote needs: a sentence is only
-    good compared with the others retrieved for the same question. Newton's method; convex.
+    (rather than each candidate on its own) is what choosing needs: a sentence or a passage is only
+    good compared with the others retrieved for the same question. Damped Newton; convex.
     """
-    dims = groups[0][0].shape[1]
-    w = np.zeros(dims)
+    data = [(x.astype(np.float64), right) for x, right in groups if right.any()]
+    dims = data[0][0].shape[1]
     penalty = np.full(dims, l2)
     penalty[0] = 0.0  # the bias cancels in a softmax; kept so weights line up with the features
+
+    def loss(w: np.ndarray) -> float:
+        total = 0.5 * float(penalty @ (w * w))
+        for x, right in data:
+            s = x @ w
+            top = s.max()
+            total += float(top + np.log(np.exp(s - top).sum()) - s[right].mean())
+        return total
+
+    w = np.zeros(dims)
+    current = loss(w)
     for _ in range(steps):
         grad = penalty * w
         hess = np.diag(penalty + 1e-6)
-        for x, right in groups:
-            x = x.astype(np.float64)
+        for x, right in data:
             s = x @ w
             p = np.exp(s - s.max())
             p /= p.sum()
@@ -72,8 +82,15 @@ def fit_choice(groups: list[tuple[np.ndarray, np.ndarray]], *, l2: float = 1.0, 
             grad += mean - x[right].mean(axis=0)
             hess += (x * p[:, None]).T @ x - np.outer(mean, mean)
         step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-6:
+        rate = 1.0
+        while rate > 1e-4:  # halve the step until the loss goes down
+            trial = loss(w - rate * step)
+            if trial <= current:
+                break
+            rate /= 2
+        w -= rate * step
+        improved, current = current - trial, trial
+        if improved < 1e-7:
             break
     return w
 
@@ -83,6 +100,15 @@ class AnswerModel:
     sentence_weights: np.ndarray
     question_weights: np.ndarray
     threshold: float
+    passage_weights: np.ndarray | None = None  # None: passages stay in reciprocal-rank-fusion order
+
+    # -- passages ---------------------------------------------------------------------------------
+
+    def passage_order(self, passages: np.ndarray) -> list[int]:
+        """Candidate passages, most likely to hold the answer first."""
+        if self.passage_weights is None or not len(passages):
+            return list(range(len(passages)))
+        return [int(i) for i in np.argsort(-(passages.astype(np.float64) @ self.passage_weights), kind="stable")]
 
     # -- sentences --------------------------------------------------------------------------------
 
@@ -138,8 +164,9 @@ class AnswerModel:
         misses = float(sentences[best, SENTENCE_FEATURES.index("misses_key_word")]) if best is not None else 1.0
         top3 = float(quote_cov[np.argsort(-probs)[:3]].max()) if best is not None else 0.0
         best_quote = float(quote_cov[best]) if best is not None else 0.0
+        typed = float(sentences[best, SENTENCE_FEATURES.index("typed")]) if best is not None else 0.0
         return np.array(
-            [1.0, top, top - second, score, cov, cos, best_quote, misses, top3, *[float(v) for v in extras]],
+            [1.0, top, top - second, score, cov, cos, best_quote, typed, misses, top3, *[float(v) for v in extras]],
             dtype=np.float64,
         )
 
@@ -154,10 +181,12 @@ class AnswerModel:
 
     def save(self, path: Path | None = None) -> None:
         data = {
+            "passage_features": list(PASSAGE_FEATURES),
+            "passage_weights": _rounded(self.passage_weights),
             "sentence_features": list(SENTENCE_FEATURES),
-            "sentence_weights": [round(float(w), 6) for w in self.sentence_weights],
+            "sentence_weights": _rounded(self.sentence_weights),
             "question_features": list(QUESTION_FEATURES),
-            "question_weights": [round(float(w), 6) for w in self.question_weights],
+            "question_weights": _rounded(self.question_weights),
             "threshold": round(self.threshold, 6),
         }
         (path or MODEL_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
@@ -168,6 +197,10 @@ class AnswerModel:
         if data["sentence_features"] != list(SENTENCE_FEATURES) or data["question_features"] != list(QUESTION_FEATURES):
             raise ValueError(f"{path or MODEL_FILE} was fitted on other features; run python -m knowledge.fit write")
         return cls(np.array(data["sentence_weights"]), np.array(data["question_weights"]), float(data["threshold"]))
+
+
+def _rounded(weights: np.ndarray | None) -> list[float] | None:
+    return None if weights is None else [round(float(w), 6) for w in weights]
 
 
 @cache

@@ -18,7 +18,13 @@ import numpy as np
 
 DIGIT = re.compile(r"\d")
 TOKEN = re.compile(r"\S+")
-TABLE_CELLS = re.compile(r"(?:\S+\s+){0,3}\S+")
+# What a rule sounds like: a coordinator asking "can we ...?" is answered by a sentence that permits or forbids.
+RULE = re.compile(
+    r"\b(?:must|should|may|can(?:not)?|required?|permitted|prohibited|allowed|not allowed|only if|unless|"
+    r"within|at least|no later than|no more than|up to)\b",
+    re.IGNORECASE,
+)
+YES_NO = re.compile(r"^\W*(?:can|could|is|are|do|does|did|should|may|must|will|would|ok|okay|are we|is it)\b", re.I)
 
 SENTENCE_FEATURES = (
     "bias",
@@ -50,6 +56,24 @@ SENTENCE_FEATURES = (
     "quote_coverage",
     "quote_coverage_gap",
     "misses_key_word",
+    "states_a_rule",
+    "rule_for_yes_no",
+)
+
+PASSAGE_FEATURES = (
+    "bias",
+    "bm25_fusion",
+    "vector_fusion",
+    "bm25_first",
+    "vector_first",
+    "bm25_share",
+    "route",
+    "sentence",
+    "sentence_share",
+    "cosine",
+    "cosine_gap",
+    "question_cosine",
+    "question_cosine_gap",
 )
 
 QUESTION_FEATURES = (
@@ -60,6 +84,7 @@ QUESTION_FEATURES = (
     "best_coverage",
     "best_cosine",
     "best_quote_coverage",
+    "best_typed",
     "best_misses_key_word",
     "top3_quote_coverage",
     "unknown_share",
@@ -113,6 +138,7 @@ def sentence_matrix(
     type_asked: bool,
     quote_coverage: Sequence[float],
     misses_key: Sequence[bool],
+    yes_no: bool = False,
 ) -> np.ndarray:
     """One row of SENTENCE_FEATURES per candidate; relative features compare it with the others."""
     if not picks:
@@ -158,8 +184,51 @@ def sentence_matrix(
                 quote_covs[i],
                 quote_covs.max() - quote_covs[i],
                 float(misses_key[i]),
+                float(bool(RULE.search(text))),
+                float(yes_no and bool(RULE.search(text))),
             )
         )
+    return np.array(rows, dtype=np.float32)
+
+
+class Retrieved(Protocol):
+    """What retrieval knows of one candidate passage (knowledge.retrieval.Candidate)."""
+
+    bm25: float
+    bm25_rank: int | None
+    vec_rank: int | None
+    route: float
+    sentence: float
+
+
+def passage_matrix(
+    candidates: Sequence[Retrieved], cosines: Sequence[float], question_cosines: Sequence[float]
+) -> np.ndarray:
+    """One row of PASSAGE_FEATURES per candidate passage: both rankings, how well its best sentence covers
+    the question, and its stored vector against the expanded and the raw question."""
+    if not candidates:
+        return np.zeros((0, len(PASSAGE_FEATURES)), dtype=np.float32)
+    top_bm25 = max(c.bm25 for c in candidates) or 1.0
+    top_sentence = max(c.sentence for c in candidates) or 1.0
+    top_cos, top_qcos = max(cosines), max(question_cosines)
+    rows = [
+        (
+            1.0,
+            1 / (60 + c.bm25_rank) if c.bm25_rank else 0.0,
+            1 / (60 + c.vec_rank) if c.vec_rank else 0.0,
+            1 / (1 + c.bm25_rank) if c.bm25_rank else 0.0,
+            1 / (1 + c.vec_rank) if c.vec_rank else 0.0,
+            c.bm25 / top_bm25,
+            c.route,
+            c.sentence,
+            c.sentence / top_sentence,
+            cos,
+            cos - top_cos,
+            qcos,
+            qcos - top_qcos,
+        )
+        for c, cos, qcos in zip(candidates, cosines, question_cosines, strict=True)
+    ]
     return np.array(rows, dtype=np.float32)
 
 

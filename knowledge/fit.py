@@ -14,14 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from knowledge.answer_model import AnswerModel, fit_choice, fit_logistic
 from knowledge.evaluation import evidence_share, holds_evidence
-from knowledge.features import QUESTION_FEATURES
+from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES
 
 TARGET_FALSE_ABSTAIN = 0.07  # the abstain line is set where this share of answerable questions would be refused
 
@@ -37,10 +37,16 @@ class Example:
     quotes: list[str]
     places: list[str]
     extras: np.ndarray  # question-level inputs that do not depend on the sentence model
+    passages: np.ndarray  # candidate passages x PASSAGE_FEATURES
+    passage_labels: np.ndarray  # evidence share of each candidate passage
 
 
-def dump(specs: list[str], out: Path) -> None:
-    """Answer every question with the engine and save each candidate's features and label."""
+def dump(specs: list[str], out: Path, passage_folds: list[Example] | None = None) -> None:
+    """Answer every question with the engine and save each candidate passage's and sentence's features and label.
+
+    With `passage_folds` (a previous dump), each question's passages are ordered by passage weights fitted
+    without its document, so the sentence candidates are what a never-seen document would give.
+    """
     from knowledge.answer import candidate_table
     from knowledge.evaluation import load_qa
     from knowledge.service import ANSWER_PASSAGES
@@ -48,24 +54,39 @@ def dump(specs: list[str], out: Path) -> None:
 
     container = build()
     knowledge = container.knowledge
+    shipped = AnswerModel.load()
+    loo: dict[str, AnswerModel] = {}
     saved: dict[str, object] = {}
     meta = []
     for spec in specs:
         path, _, study = spec.partition(":")
         items = load_qa(Path(path))
         for item in items:
-            found = knowledge.search(item.question, studies=[study or "EVAL"], k=ANSWER_PASSAGES)
+            doc = Path(item.doc).stem
+            model = None
+            if passage_folds is not None:
+                if doc not in loo:
+                    loo[doc] = replace(
+                        shipped, passage_weights=fit_passages([e for e in passage_folds if e.doc != doc])
+                    )
+                model = loo[doc]
+            found = knowledge.search(item.question, studies=[study or "EVAL"], k=ANSWER_PASSAGES, model=model)
             table = candidate_table(item.question, found, knowledge.sentence_vectors)
             quotes = table.quotes
             labels = np.array([evidence_share(q, item.evidence) if item.answerable else 0.0 for q in quotes])
+            texts = [found.chunks[c].text if c in found.chunks else "" for c in found.passage_ids]
             key = f"{Path(path).stem}:{item.id or item.line}"
             saved[f"{key}|X"] = table.sentences
             saved[f"{key}|E"] = table.extras
             saved[f"{key}|y"] = labels
+            saved[f"{key}|P"] = (
+                found.passage_features if found.passage_features is not None else np.zeros((0, len(PASSAGE_FEATURES)))
+            )
+            saved[f"{key}|py"] = np.array([evidence_share(t, item.evidence) if item.answerable else 0.0 for t in texts])
             meta.append(
                 {
                     "key": key,
-                    "doc": Path(item.doc).stem,
+                    "doc": doc,
                     "answerable": item.answerable,
                     "evidence": item.evidence,
                     "kind": item.kind,
@@ -76,6 +97,10 @@ def dump(specs: list[str], out: Path) -> None:
         print(f"{path}: {len(items)} questions", file=sys.stderr)
     saved["meta"] = np.array(json.dumps(meta))
     np.savez_compressed(out, **saved)
+
+
+def fit_passages(train: list[Example]) -> np.ndarray:
+    return fit_choice([(e.passages, e.passage_labels >= 0.6) for e in train if e.answerable and len(e.passages)])
 
 
 def load(path: Path) -> list[Example]:
@@ -92,6 +117,8 @@ def load(path: Path) -> list[Example]:
             m["quotes"],
             m["places"],
             data[f"{m['key']}|E"],
+            data[f"{m['key']}|P"],
+            data[f"{m['key']}|py"],
         )
         for m in meta
     ]
@@ -101,7 +128,7 @@ def fit(train: list[Example]) -> AnswerModel:
     """Sentence weights on answerable questions' candidates, then the abstain weights and line on all questions."""
     rows = [e for e in train if e.answerable and len(e.labels) and e.labels.max() >= 0.6]
     sentence_w = fit_choice([(e.sentences, e.labels >= 0.6) for e in rows], l2=1.0)
-    model = AnswerModel(sentence_w, np.zeros(len(QUESTION_FEATURES)), 0.5)
+    model = AnswerModel(sentence_w, np.zeros(len(QUESTION_FEATURES)), 0.5, fit_passages(train))
     qx = np.stack([model.question_features(e.sentences, e.extras) for e in train])
     qy = np.array([float(e.answerable) for e in train])
     model.question_weights = fit_logistic(qx, qy, l2=1.0)
@@ -118,6 +145,7 @@ class Outcome:
     abstained: bool
     first_holds: bool
     any_holds: bool
+    retrieved: bool | None  # evidence in the top 5 passages (answerable questions)
 
 
 def judge(model: AnswerModel, e: Example) -> Outcome:
@@ -126,7 +154,9 @@ def judge(model: AnswerModel, e: Example) -> Outcome:
     first = order[0] if len(order) else None
     alternates = model.alternates(e.sentences, order, e.places)
     holds = [holds_evidence(e.quotes[i], e.evidence) for i in ([first] if first is not None else []) + alternates]
-    return Outcome(e.doc, e.answerable, bool(abstain or first is None), bool(holds and holds[0]), any(holds))
+    top = model.passage_order(e.passages)[:5]
+    retrieved = bool(any(e.passage_labels[i] >= 0.6 for i in top)) if e.answerable else None
+    return Outcome(e.doc, e.answerable, bool(abstain or first is None), bool(holds and holds[0]), any(holds), retrieved)
 
 
 def figures(outcomes: list[Outcome]) -> dict[str, float | int]:
@@ -138,6 +168,7 @@ def figures(outcomes: list[Outcome]) -> dict[str, float | int]:
 
     return {
         "questions": len(outcomes),
+        "evidence_top5": rate([bool(o.retrieved) for o in ans]),
         "cited_holds": rate([o.any_holds and not o.abstained for o in ans]),
         "first_holds": rate([o.first_holds and not o.abstained for o in ans]),
         "unanswerable_abstained": rate([o.abstained for o in un]),
@@ -165,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("dump")
     d.add_argument("specs", nargs="+", help="QA.jsonl:STUDY")
     d.add_argument("--out", type=Path, required=True)
+    d.add_argument(
+        "--passage-folds", type=Path, nargs="*", help="order passages by weights fitted without the document"
+    )
     f = sub.add_parser("folds")
     f.add_argument("features", type=Path, nargs="+")
     f.add_argument("--test", type=Path, nargs="*", help="judge these questions instead (fitted on FEATURES)")
@@ -173,18 +207,19 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("features", type=Path, nargs="+")
     args = parser.parse_args(argv)
     if args.command == "dump":
-        dump(args.specs, args.out)
+        folds_from = [e for p in args.passage_folds for e in load(p)] if args.passage_folds else None
+        dump(args.specs, args.out, folds_from)
     elif args.command == "folds":
         tests = [e for p in args.test for e in load(p)] if args.test else None
         result = folds([e for p in args.features for e in load(p)], tests)
         if args.json:
             print(json.dumps(result, indent=2))
         else:
-            print(f"{'document':60} {'n':>4} {'cited':>6} {'first':>6} {'unans':>6} {'f.abs':>6}")
+            print(f"{'document':60} {'n':>4} {'top5':>6} {'cited':>6} {'first':>6} {'unans':>6} {'f.abs':>6}")
             for doc, fig in result.items():
                 print(
-                    f"{doc[:60]:60} {fig['questions']:>4} {fig['cited_holds']:>6} {fig['first_holds']:>6} "
-                    f"{fig['unanswerable_abstained']:>6} {fig['false_abstain']:>6}"
+                    f"{doc[:60]:60} {fig['questions']:>4} {fig['evidence_top5']:>6} {fig['cited_holds']:>6} "
+                    f"{fig['first_holds']:>6} {fig['unanswerable_abstained']:>6} {fig['false_abstain']:>6}"
                 )
     else:
         examples = [e for p in args.features for e in load(p)]

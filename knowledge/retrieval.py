@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from knowledge.answer_model import AnswerModel, shipped_model
 from knowledge.catalog import (
     VersionInfo,
     chunks_by_id,
@@ -26,6 +27,7 @@ from knowledge.catalog import (
     opening_codes,
     versions_for,
 )
+from knowledge.features import passage_matrix
 from knowledge.keyword_index import KeywordIndex, StudyIndex
 from knowledge.lexicon import QueryTerms, expand, terms
 from knowledge.models import ChunkRow
@@ -38,8 +40,7 @@ RRF_K = 60
 CANDIDATES = 40
 ROUTE_BONUS = 2.0 / (RRF_K + 1)
 NAME_ELSEWHERE = 0.02  # a file-name word used by more than 2% of other documents' chunks names nothing
-RERANK = 30  # fused candidates whose sentences are scored
-RERANK_WEIGHT = 0.05  # a chunk covering the whole question in one sentence gains ~2 first places of RRF
+RERANK = 40  # fused candidates reordered by the fitted passage model (knowledge.answer_model)
 
 
 @dataclass
@@ -69,6 +70,8 @@ class Retrieval:
     routing_terms: set[str] = field(default_factory=set)
     concepts: dict[str, Weighted] = field(default_factory=dict)
     following: dict[str, ChunkRow] = field(default_factory=dict)  # next chunk of a passage that ends mid-sentence
+    passage_features: np.ndarray | None = None  # the reranked candidates' PASSAGE_FEATURES (for fitting)
+    passage_ids: list[str] = field(default_factory=list)  # their chunk ids, in the same order
 
 
 def _route(
@@ -132,7 +135,14 @@ class HybridRetriever:
         self._codes: dict[int, frozenset[str]] = {}  # version id -> code words of its title pages
 
     def retrieve(
-        self, question: str, *, studies: Sequence[str], k: int = 5, version: str | None = None, doc: str | None = None
+        self,
+        question: str,
+        *,
+        studies: Sequence[str],
+        k: int = 5,
+        version: str | None = None,
+        doc: str | None = None,
+        model: AnswerModel | None = None,
     ) -> Retrieval:
         with self.factory() as session:
             self.vectors.ensure_fresh(generation(session))
@@ -156,7 +166,7 @@ class HybridRetriever:
                 for short, forms in index.lexicon.items():
                     defined.setdefault(short, []).extend(f for f in forms if f not in defined.get(short, []))
             query = expand(question, vocab, defined)
-            qvec = self.vectors.embeddings.embed([query.semantic_text])[0]
+            qvec, raw_vec = self.vectors.embeddings.embed([query.semantic_text, question])
             if not allowed:
                 return Retrieval([], [], query, qvec)
             by_version = {v.version_id: v for v in allowed}
@@ -171,12 +181,7 @@ class HybridRetriever:
         total = sum(len(index.chunk_ids) for index in indexes)
         idf = {t: math.log(1 + (total - vocab.get(t, 0) + 0.5) / (vocab.get(t, 0) + 0.5)) for t in query.weights}
         concepts = weigh(query, idf, routing_terms, rarest=math.log(1 + (total + 0.5) / 1.5))
-        for c in ranked[:RERANK]:
-            row = rows.get(c.chunk_id)
-            if row is not None:
-                c.sentence = best_window(sentence_hits(c.chunk_id, row.text, concepts, row.section), concepts)
-                c.fused += RERANK_WEIGHT * c.sentence
-        ranked.sort(key=lambda c: -c.fused)
+        ranked, features, head = self._rerank(ranked, rows, concepts, qvec, raw_vec, model or shipped_model())
         passages = [self._passage(c, rows[c.chunk_id]) for c in ranked[:k] if c.chunk_id in rows]
         cut = [rows[p.chunk_id] for p in passages if not SENTENCE_END.search(rows[p.chunk_id].text)]
         following: dict[str, ChunkRow] = {}
@@ -185,7 +190,39 @@ class HybridRetriever:
                 following = {
                     cid: row for cid, row in next_chunks(session, cut).items() if row.section == rows[cid].section
                 }
-        return Retrieval(passages, ranked, query, qvec, rows, idf, set(route), routing_terms, concepts, following)
+        return Retrieval(
+            passages, ranked, query, qvec, rows, idf, set(route), routing_terms, concepts, following, features, head
+        )
+
+    def _rerank(
+        self,
+        ranked: list[Candidate],
+        rows: dict[str, ChunkRow],
+        concepts: dict[str, Weighted],
+        qvec: np.ndarray,
+        raw_vec: np.ndarray,
+        model: AnswerModel,
+    ) -> tuple[list[Candidate], np.ndarray | None, list[str]]:
+        """Reorder the RERANK best fused candidates by the fitted passage model: both rankings, the best
+        sentence's coverage, and every candidate's stored vector against the question (keyword-only
+        candidates included, at no embedding cost)."""
+        head = [c for c in ranked[:RERANK] if c.chunk_id in rows]
+        for c in head:
+            row = rows[c.chunk_id]
+            c.sentence = best_window(sentence_hits(c.chunk_id, row.text, concepts, row.section), concepts)
+        if not head:
+            return ranked, None, []
+        stored = self.vectors.vectors_of([c.chunk_id for c in head])
+        zero = np.zeros_like(qvec)
+        vecs = [stored.get(c.chunk_id, zero) for c in head]
+        features = passage_matrix(head, [float(v @ qvec) for v in vecs], [float(v @ raw_vec) for v in vecs])
+        order = model.passage_order(features)
+        taken = {c.chunk_id for c in head}
+        return (
+            [head[i] for i in order] + [c for c in ranked if c.chunk_id not in taken],
+            features,
+            [c.chunk_id for c in head],
+        )
 
     @staticmethod
     def _keyword_candidates(

@@ -19,6 +19,7 @@ from core import audit
 from core.db import transaction
 from core.settings import Settings
 from knowledge.answer import extractive_answer
+from knowledge.answer_model import AnswerModel
 from knowledge.catalog import generation, versions_for
 from knowledge.confidence import SentenceVectors
 from knowledge.embedding import MiniLmEmbeddings
@@ -101,9 +102,16 @@ class KnowledgeService:
             )
 
     def search(
-        self, question: str, *, studies: Sequence[str], k: int = 5, version: str | None = None, doc: str | None = None
+        self,
+        question: str,
+        *,
+        studies: Sequence[str],
+        k: int = 5,
+        version: str | None = None,
+        doc: str | None = None,
+        model: AnswerModel | None = None,
     ) -> Retrieval:
-        return self.retriever.retrieve(question, studies=studies, k=k, version=version, doc=doc)
+        return self.retriever.retrieve(question, studies=studies, k=k, version=version, doc=doc, model=model)
 
     def retrieve(self, query: str, *, studies: Sequence[str], k: int = 5, version: str | None = None) -> list[Passage]:
         return self.search(query, studies=studies, k=k, version=version).passages

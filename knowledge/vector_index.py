@@ -146,5 +146,13 @@ class VectorIndex:
             for i, d, m in zip(ids, distances, metadatas, strict=False)
         ]
 
+    def vectors_of(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by chunk id (no embedding run): lets retrieval compare the question with keyword
+        candidates the vector search did not return."""
+        if not ids:
+            return {}
+        found = self.collection.get(ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(found["ids"], found["embeddings"], strict=True)}
+
     def count(self) -> int:
         return int(self.collection.count())
