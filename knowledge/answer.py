@@ -1,10 +1,12 @@
 """Extractive answers: quote the sentence(s) that answer, cite where they are, or abstain.
 
-The quote is always an exact span of a stored chunk (whitespace runs collapsed), cited with its
-document, version, section and page. The engine abstains ("not found in the study documents")
-when no retrieved sentence covers enough of the question, or when the question asks for a kind
-of answer (a phone number, a time of day, an amount in mg, a duration) that no sentence about
-its subject contains. The thresholds are calibrated on the development set; see docs/knowledge.md.
+Every sentence of the top passages is a candidate; its quote is the sentence and, within a short
+budget, the next one of its paragraph. The fitted answer model (knowledge.answer_model, features in
+knowledge.features) picks the candidate most likely to answer, offers up to two other places when it
+is not clearly sure, and abstains ("not found in the study documents") when it judges that no
+candidate answers. A question that plainly asks for a typed value (a phone number, a time of day,
+an amount in mg) is answered only by a sentence holding one about its subject. Quotes are exact
+spans of stored chunks (whitespace runs collapsed), cited with document, version, section and page.
 """
 
 from __future__ import annotations
@@ -32,11 +34,12 @@ from knowledge.scoring import SentenceHit, Weighted, coverage, sentence_hits
 from knowledge.sentences import sentence_spans
 from knowledge.types import Answer, Citation, Passage
 
-RANK_DECAY = 0.03  # later passages need slightly better sentences to win (lexical order of the pool)
+RANK_DECAY = 0.03  # the lexical order that picks the embedding pool: later passages need slightly better
 TYPE_BONUS = 0.15
 OTHER_DOC_PENALTY = 0.4  # the question named a document; sentences elsewhere must be much better
 LONG_SENTENCE = 250  # longer "sentences" (tables, glossaries) cover many words by accident: discounted
 NEAR_WORDS = 10  # an answer of the expected type must sit this close to a word of the question
+COSINE_CHARS = 300  # a sentence's meaning is compared on its first 300 characters (embedding cost grows with length)
 QUOTE_BUDGET = 420  # the next sentence joins the quote while the quote stays this short
 MAX_QUOTE_CHARS = 600
 GLOSSARY = re.compile(r"\S\s+=\s+\S[^=]{0,80}[;,]\s*\S+\s+=\s+\S|^\s*[\w/().-]{1,20}\s+=\s+[^=]{1,80}[;.,]?\s*$")
@@ -56,8 +59,6 @@ class Pick:
     other_doc: bool = False  # the question named a document and this sentence is from another one
     cosine: float = 0.0  # MiniLM similarity of the question and this sentence (0 outside the semantic pool)
     continued: tuple[ChunkRow, int, int] | None = None  # the sentence's end at the start of the next chunk
-    confidence: float = 0.0  # whether to answer at all (coverage, meaning, rank)
-    choice: float = 0.0  # which sentence to quote (coverage and rank)
     in_pool: bool = False  # its meaning was compared with the question's
     passage_score: float = 0.0  # the passage's retrieval score relative to the best passage
     position: int = 0  # which sentence of its passage (0 = first)
@@ -238,7 +239,8 @@ def _pool_cosines(picks: list[Pick], quotes: list[str], found: Retrieval, vector
     pool = sorted((i for i, p in enumerate(picks) if p.hit.coverage > 0), key=lambda i: -picks[i].score)[:POOL]
     if not pool:
         return
-    for i, cos in zip(pool, cosines(found.query_vector, [quotes[i] for i in pool], vectors), strict=True):
+    texts = [_collapse(picks[i].hit.text)[:COSINE_CHARS] for i in pool]  # the sentence: short, so cheap to embed
+    for i, cos in zip(pool, cosines(found.query_vector, texts, vectors), strict=True):
         picks[i].cosine = cos
         picks[i].in_pool = True
 
@@ -306,6 +308,24 @@ def _quote_text(pick: Pick, found: Retrieval, picks: list[Pick]) -> str:
     return _collapse(found.chunks[pick.passage.chunk_id].text[span[0] : span[1]])
 
 
+def table_header(text: str, start: int) -> str | None:
+    """The header row of the table a row at `start` belongs to ("Visit | Week | Window"), when the row is one
+    ("a | b | c" lines, as the DOCX, HTML and Markdown readers keep rows) and is not the header itself."""
+    lines_before = text[:start].split("\n")
+    row_end = text.find("\n", start)
+    row = text[start : row_end if row_end >= 0 else len(text)]
+    if " | " not in row:
+        return None
+    header = None
+    for line in reversed(lines_before[:-1]):
+        if " | " not in line:
+            break
+        header = line.strip()
+    if header is None or set(header.replace("|", "").split()) <= {"-", "---", ":---"}:
+        return None
+    return _collapse(header)
+
+
 def _citations(pick: Pick, found: Retrieval, picks: list[Pick]) -> list[Citation]:
     if pick.continued is not None:  # one sentence over two chunks: a citation for each part, quoted together
         return [_citation(pick, found, (pick.hit.start, pick.hit.end)), _tail_citation(pick)]
@@ -337,6 +357,9 @@ def extractive_answer(
     best = table.picks[order[0]]
     citations = _citations(best, found, table.picks)
     answer = " ".join(c.quote for c in citations)
+    header = table_header(found.chunks[best.passage.chunk_id].text, best.hit.start)
+    if header and best.continued is None:  # a table row means nothing without its columns
+        answer = f"{header}\n{answer}"
     for i in model.alternates(table.sentences, order, table.places):
         citations.extend(replace(c, alternate=True) for c in _citations(table.picks[i], found, table.picks))
     return Answer(answer=answer, abstained=False, citations=citations, mode="extractive")

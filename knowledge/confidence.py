@@ -1,66 +1,28 @@
-"""How sure the engine is that a sentence answers the question: lexical coverage, meaning, and rank together.
+"""Sentence meaning for the answer model: a small pool of candidates compared with the question by MiniLM.
 
 Lexical coverage alone (the share of the question's rare words a sentence repeats) breaks on chat
 questions: a casual word ("booked", "vacation", "picture") that the answer does not repeat drags
-a correct sentence below any fixed line, while a wrong sentence that repeats the words passes.
-So a sentence's confidence also counts what it *means*: the cosine between the question's MiniLM
-vector (already computed for the vector search) and the sentence's own vector. Only a small pool
-of the best lexical candidates is embedded (one batch, cached), which keeps `ask` fast.
-
-The weights and the abstention line are fitted on three question sets written independently
-(development, a blind chat set, the demo study's set): fitted on two, checked on the third; see
-docs/knowledge.md for the trade-off.
+a correct sentence down, while a wrong sentence that repeats the words looks good. So the answer
+model (knowledge.answer_model) also sees what a sentence *means*: the cosine between the
+question's MiniLM vector (already computed for the vector search) and the sentence's own vector.
+Only a small pool of the best lexical candidates is embedded (one batch, cached), which keeps
+`ask` fast.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 import numpy as np
 
-POOL = 10  # best lexical candidates (covering some of the question) whose meaning is compared with it
-W_COVERAGE = 1.0
-W_COSINE = 1.5
-W_RANK = 0.03  # per place of the passage in the ranking
-W_TYPED = 0.0  # fitted; the kind of value asked for steers the choice through TYPE_MARGIN instead
-W_OTHER_DOC = 0.2  # the question named a document; this sentence is from another one
-ABSTAIN_BELOW = 1.02
-TYPE_MARGIN = 0.3  # a sentence holding the asked-for kind of value wins over a better one by less than this
-MISSING_TYPE_PENALTY = 0.5  # the question asks for a value (how long, what temperature) no good candidate holds
+POOL = 8  # best lexical candidates (covering some of the question) whose meaning is compared with it
 # A typed value (phone number, time of day, amount in a named unit) must sit in a sentence about the question:
 # correct ones cover >= 0.66 of it, "Medical Monitor ... contact information" for a phone number less.
 HARD_TYPE_COVERAGE = 0.55
 CACHE_SIZE = 4096
 
 Embed = Callable[[Sequence[str]], np.ndarray]
-
-
-class Scored(Protocol):
-    rank: int
-    typed: bool
-    other_doc: bool
-    cosine: float
-
-    @property
-    def coverage(self) -> float: ...
-
-
-def confidence(coverage: float, cosine: float, rank: int, typed: bool, other_doc: bool) -> float:
-    return (
-        W_COVERAGE * coverage
-        + W_COSINE * cosine
-        - W_RANK * rank
-        + (W_TYPED if typed else 0.0)
-        - (W_OTHER_DOC if other_doc else 0.0)
-    )
-
-
-def choice(coverage: float, rank: int, other_doc: bool) -> float:
-    """Which sentence to quote: meaning is left out, since MiniLM scores a sentence restating the question's topic
-    ("Use of X may cause headache") above the one holding the answer ("acetaminophen may be administered")."""
-    return W_COVERAGE * coverage - W_RANK * rank - (W_OTHER_DOC if other_doc else 0.0)
 
 
 class SentenceVectors:

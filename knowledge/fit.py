@@ -21,7 +21,7 @@ import numpy as np
 
 from knowledge.answer_model import AnswerModel, fit_choice, fit_logistic
 from knowledge.evaluation import evidence_share, holds_evidence
-from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES
+from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES
 
 TARGET_FALSE_ABSTAIN = 0.07  # the abstain line is set where this share of answerable questions would be refused
 
@@ -54,7 +54,7 @@ def dump(specs: list[str], out: Path, passage_folds: list[Example] | None = None
 
     container = build()
     knowledge = container.knowledge
-    shipped = AnswerModel.load()
+    blank = AnswerModel(np.zeros(len(SENTENCE_FEATURES)), np.zeros(len(QUESTION_FEATURES)), 0.0)  # passages only
     loo: dict[str, AnswerModel] = {}
     saved: dict[str, object] = {}
     meta = []
@@ -63,12 +63,10 @@ def dump(specs: list[str], out: Path, passage_folds: list[Example] | None = None
         items = load_qa(Path(path))
         for item in items:
             doc = Path(item.doc).stem
-            model = None
+            model = blank
             if passage_folds is not None:
                 if doc not in loo:
-                    loo[doc] = replace(
-                        shipped, passage_weights=fit_passages([e for e in passage_folds if e.doc != doc])
-                    )
+                    loo[doc] = replace(blank, passage_weights=fit_passages([e for e in passage_folds if e.doc != doc]))
                 model = loo[doc]
             found = knowledge.search(item.question, studies=[study or "EVAL"], k=ANSWER_PASSAGES, model=model)
             table = candidate_table(item.question, found, knowledge.sentence_vectors)

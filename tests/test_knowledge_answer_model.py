@@ -97,3 +97,12 @@ def test_the_shipped_model_matches_the_features_it_reads() -> None:
 def test_table_rows_are_told_from_sentences() -> None:
     assert looks_like_table_row("Grade 3 1 2 ≥ 5 x ULN 3 x ULN 28 days")
     assert not looks_like_table_row("Study drug should be held for at least 3 days before the procedure.")
+
+
+def test_a_table_row_is_answered_with_its_column_headers() -> None:
+    from knowledge.answer import table_header
+
+    text = "1.3 Schedule\nVisit | Week | Window\n--- | --- | ---\nV1 | 0 | none\nV6 | 12 | ±3 days\n\nAfter the table."
+    assert table_header(text, text.index("V6")) == "Visit | Week | Window"
+    assert table_header(text, text.index("Visit")) is None  # the header row itself
+    assert table_header(text, text.index("After")) is None  # running text

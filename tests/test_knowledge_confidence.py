@@ -1,11 +1,11 @@
-"""The abstain/choose rules without an index: answer types, proper names, everyday words, sentence vectors."""
+"""Answer types, proper names, everyday words and sentence vectors, without an index."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from knowledge.answer_types import DURATION, expected_type
-from knowledge.confidence import SentenceVectors, choice, confidence
+from knowledge.confidence import SentenceVectors
 from knowledge.lexicon import QueryTerms, expand
 from knowledge.scoring import EVERYDAY_CAP, weigh
 
@@ -49,12 +49,6 @@ def test_everyday_words_cannot_dominate_coverage() -> None:
     assert concepts["came"].importance <= EVERYDAY_CAP and concepts["back"].importance <= EVERYDAY_CAP
     assert concepts["hgb"].importance > EVERYDAY_CAP  # lab shorthand stands for a real subject
     assert any("hemoglobin" in alt for alt, _ in concepts["hgb"].alternatives)
-
-
-def test_meaning_decides_whether_to_answer_but_not_which_sentence() -> None:
-    assert confidence(0.4, 0.5, 0, False, False) > confidence(0.4, 0.2, 0, False, False)
-    assert choice(0.7, 0, False) > choice(0.6, 0, False)
-    assert choice(0.7, 0, True) < choice(0.6, 0, False)  # another document than the one the question named
 
 
 def test_sentence_vectors_embed_each_text_once() -> None:
