@@ -5,6 +5,9 @@
 the same row; a row claimed by a worker that died is reclaimed after `STALE_CLAIM`. A claimed
 row is sent inside a transaction that holds its row lock (`lock_claimed`), so a reclaim can never
 overlap a send still in progress, and the worker re-checks that the claim is still its own.
+A row whose platform cannot be used at all (none configured, a wrong token) is `blocked`, not
+failed: its attempt is not counted, it is tried again every `BLOCKED_RETRY` and at once when a
+scheduler starts (`unblock`), so fixing the configuration delivers everything held.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 STALE_CLAIM = timedelta(minutes=5)
+BLOCKED_RETRY = timedelta(minutes=10)
 
 
 def enqueue(
@@ -91,7 +95,7 @@ def enqueue_many(session: Session, rows: Iterable[dict[str, Any]], *, now: datet
 def cancel(session: Session, *, dedupe_key: str) -> bool:
     """Drop a delivery that has not gone out yet (e.g. an escalation acked before working hours)."""
     row = session.execute(select(DeliveryRow).where(DeliveryRow.dedupe_key == dedupe_key)).scalar()
-    if row is None or row.status not in ("pending",):
+    if row is None or row.status not in ("pending", "blocked"):
         return False
     row.status = "cancelled"
     return True
@@ -107,6 +111,7 @@ def claim_due(session: Session, *, now: datetime, worker: str, limit: int = 50) 
             or_(
                 DeliveryRow.status == "pending",
                 (DeliveryRow.status == "sending") & (DeliveryRow.claimed_at < stale),
+                (DeliveryRow.status == "blocked") & (DeliveryRow.claimed_at < now - BLOCKED_RETRY),
             ),
         )
         .order_by(DeliveryRow.due_at, DeliveryRow.id)
@@ -149,6 +154,15 @@ def release(session: Session, *, row_ids: Sequence[int], worker: str, due_at: da
     )
 
 
+def unblock(session: Session) -> int:
+    """Make every `blocked` row pending again (a scheduler starting, perhaps with the platform now
+    configured); returns how many. Rows that still cannot go are blocked again, uncounted."""
+    result = session.execute(
+        update(DeliveryRow).where(DeliveryRow.status == "blocked").values(status="pending", claimed_by=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def to_message(row: DeliveryRow) -> OutboundMessage:
     return OutboundMessage(
         delivery_id=row.id, channel=row.channel, recipient=row.recipient, kind=row.kind, payload=row.payload
@@ -178,6 +192,9 @@ def _outcome(
     """The column values that record a send's result on its row."""
     if result.ok:
         return {"status": "sent", "sent_at": now, "external_ref": result.external_ref, "last_error": None}
+    if result.blocked:
+        log.warning("delivery %s (%s to %s) held, not sent: %s", row_id, kind, recipient, result.error)
+        return {"status": "blocked", "last_error": result.error, "attempts": max(attempts - 1, 0)}
     if result.recoverable and attempts < MAX_ATTEMPTS:
         return {"status": "pending", "due_at": now + backoff(attempts, result.retry_after), "last_error": result.error}
     log.error("delivery %s (%s to %s) failed for good: %s", row_id, kind, recipient, result.error)
@@ -194,11 +211,12 @@ def deliver_one(session: Session, row: DeliveryRow, notifier: Notifier, *, now: 
     for column, value in _outcome(row.id, row.kind, row.recipient, row.attempts, result, now).items():
         setattr(row, column, value)
     row.claimed_by = None
+    row.claimed_at = now  # when it was last tried: a blocked row is retried BLOCKED_RETRY after this
     session.flush()
     return result
 
 
-_BATCH_COLUMNS = ("status", "due_at", "sent_at", "external_ref", "last_error", "attempts")
+_BATCH_COLUMNS = ("status", "due_at", "sent_at", "external_ref", "last_error", "attempts", "claimed_at")
 
 
 def deliver_batch(session: Session, notifier: Notifier, *, now: datetime, limit: int) -> list[SendResult]:
@@ -225,6 +243,7 @@ def deliver_batch(session: Session, notifier: Notifier, *, now: datetime, limit:
     for r in rows:
         result = _send(notifier, OutboundMessage(r.id, r.channel, r.recipient, r.kind, r.payload))
         values = {"due_at": r.due_at, "sent_at": None, "external_ref": None, "attempts": r.attempts + 1}
+        values["claimed_at"] = now
         values.update(_outcome(r.id, r.kind, r.recipient, r.attempts + 1, result, now))
         changes.append({"row_id": r.id, **{f"v_{c}": values[c] for c in _BATCH_COLUMNS}})
         results.append(result)

@@ -117,6 +117,15 @@ def test_rate_limits_and_errors_say_whether_to_retry(container, fake) -> None:
     assert notifier.send(esc).ok
 
 
+@pytest.mark.parametrize("code", ["invalid_auth", "not_authed", "token_revoked"])
+def test_a_wrong_bot_token_holds_the_delivery_instead_of_failing_it(container, fake, code: str) -> None:
+    """Issue 10 item 11: a mistyped token must not drop an escalation DM for good."""
+    fake.fail_once("chat.postMessage", error=code)
+    held = build_notifier(container).send(message("digest", "site", "S01", items=[]))
+    assert (held.ok, held.blocked, held.recoverable) == (False, True, True)
+    assert code in held.error and "SLACK_BOT_TOKEN" in held.error
+
+
 def test_no_chat_address_fails_with_a_reason(container, fake) -> None:
     with transaction(container.factory) as s:
         upsert(s, *parse_entries([("p", {"type": "person", "person_id": "nochat", "role": "cra"})]))

@@ -170,6 +170,9 @@ def test_the_sender_classifies_connector_answers(hv: Harness) -> None:
     hv.fake.fail_once(403)
     refused = sender.send_to(Address("teams", conversation_id=S01), message())
     assert not refused.ok and not refused.recoverable and "403" in refused.error
+    hv.fake.fail_once(401)  # wrong app credentials (issue 10 item 11): held, never failed for good
+    held = sender.send_to(Address("teams", conversation_id=S01), message())
+    assert (held.ok, held.blocked) == (False, True) and "TEAMS_APP_PASSWORD" in held.error
 
     unknown = sender.send_to(Address("teams", conversation_id="19:nobody@thread.tacv2"), message())
     assert not unknown.recoverable and "teams_service_url" in unknown.error

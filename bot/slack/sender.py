@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("siteline.bot.slack")
 
 RECOVERABLE = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+# The token itself is wrong, revoked or lacks a scope: no message can go until the app is fixed,
+# so deliveries are held (`blocked`), never failed for good.
+MISCONFIGURED = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "missing_scope",
+     "not_allowed_token_type", "team_access_not_granted"}
+)  # fmt: skip
 
 
 def _retry_after(err: SlackApiError) -> float | None:
@@ -83,6 +89,8 @@ class SlackSender:
         log.warning("slack delivery %s (%s) failed: %s", message.delivery_id, message.kind, code)
         if status == 429:
             return SendResult.retry(f"slack rate limit ({code})", _retry_after(err))
+        if code in MISCONFIGURED:
+            return SendResult.misconfigured(f"slack refused the bot token ({code}): check SLACK_BOT_TOKEN")
         if status >= 500 or code in RECOVERABLE:
             return SendResult.retry(f"slack error {code}")
         return SendResult.failed(f"slack refused: {code}")

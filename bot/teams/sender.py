@@ -143,7 +143,9 @@ class TeamsSender:
             return SendResult.retry("teams rate limit (HTTP 429)", _retry_after(resp))
         if status >= 500:
             return SendResult.retry(f"teams connector error (HTTP {status})")
-        hint = {401: "bad app credentials?", 403: "is the app installed there?", 404: "conversation gone?"}
+        if status == 401:  # the app's credentials: no message can go until they are fixed; hold them
+            return SendResult.misconfigured("teams refused: HTTP 401 (check TEAMS_APP_ID / TEAMS_APP_PASSWORD)")
+        hint = {403: "is the app installed there?", 404: "conversation gone?"}
         return SendResult.failed(f"teams refused: HTTP {status} ({hint.get(status, 'bad request')})")
 
 
