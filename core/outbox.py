@@ -2,9 +2,12 @@
 
 `enqueue` is idempotent by `dedupe_key`, so a decision replayed after a crash is stored once.
 `claim_due` takes rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never send
-the same row; a row claimed by a worker that died is reclaimed after `STALE_CLAIM`. A claimed
-row is sent inside a transaction that holds its row lock (`lock_claimed`), so a reclaim can never
-overlap a send still in progress, and the worker re-checks that the claim is still its own.
+the same row. A claim is a short lease (`LEASE`, 30 s) that the worker renews while it works
+through its batch (`renew`); a row claimed by a worker that died is reclaimed once its lease runs
+out, so an urgent message waits well under a minute after a crash, not minutes. Urgent kinds are
+claimed first. A claimed row is sent inside a transaction that holds its row lock
+(`lock_claimed`), so a reclaim can never overlap a send still in progress, and the worker
+re-checks that the claim is still its own.
 A row whose platform cannot be used at all (none configured, a wrong token) is `blocked`, not
 failed: its attempt is not counted, it is tried again every `BLOCKED_RETRY` and at once when a
 scheduler starts (`unblock`), so fixing the configuration delivers everything held.
@@ -18,7 +21,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -29,7 +32,9 @@ from core.notify import Notifier, NotifierStopped, OutboundMessage, SendResult
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-STALE_CLAIM = timedelta(minutes=5)
+LEASE = timedelta(seconds=30)  # a send times out after 15 s; the worker renews before each one
+STALE_CLAIM = LEASE  # the older name: a claim is stale when its lease has run out
+URGENT_KINDS = ("immediate", "escalation")  # claimed before anything else that is due
 BLOCKED_RETRY = timedelta(minutes=10)
 
 
@@ -114,7 +119,7 @@ def claim_due(session: Session, *, now: datetime, worker: str, limit: int = 50) 
                 (DeliveryRow.status == "blocked") & (DeliveryRow.claimed_at < now - BLOCKED_RETRY),
             ),
         )
-        .order_by(DeliveryRow.due_at, DeliveryRow.id)
+        .order_by(case((DeliveryRow.kind.in_(URGENT_KINDS), 0), else_=1), DeliveryRow.due_at, DeliveryRow.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -127,6 +132,18 @@ def claim_due(session: Session, *, now: datetime, worker: str, limit: int = 50) 
         row.attempts += 1
     session.flush()
     return rows
+
+
+def renew(session: Session, *, row_ids: Sequence[int], worker: str, now: datetime) -> None:
+    """The heartbeat: extend this worker's lease on the rows it still holds (rows another worker
+    reclaimed meanwhile stay theirs)."""
+    if not row_ids:
+        return
+    session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(list(row_ids)), DeliveryRow.status == "sending", DeliveryRow.claimed_by == worker)
+        .values(claimed_at=now)
+    )
 
 
 def lock_claimed(session: Session, *, row_id: int, worker: str) -> DeliveryRow | None:

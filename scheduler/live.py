@@ -142,6 +142,7 @@ class LiveScheduler:
             timer_handlers=timer_handlers(plugins),
             notifier=notifier or live_notifier(container),
             worker_id=worker_id or f"{socket.gethostname()}:{os.getpid()}",
+            clock=container.clock.now,
         )
         self.lock = LeaderLock(container.engine)
         self._scheduler: BackgroundScheduler | None = None
