@@ -15,6 +15,9 @@ log = logging.getLogger("siteline.notify")
 # Kinds that are records of a decision, not messages: adapters acknowledge them without posting
 # (triage's `suppressed`: a repeat recorded for the audit, never shown to the site again).
 RECORD_ONLY_KINDS = frozenset({"suppressed"})
+# A message the platform gets in several parts (a long digest): how many parts went out already,
+# kept in the row's payload by the outbox so a retry resumes after them instead of repeating them.
+PARTS_SENT = "parts_sent"
 
 
 class NotifierStopped(Exception):
@@ -43,6 +46,7 @@ class SendResult:
     # The platform cannot be used at all (none configured, a wrong or revoked token): nothing is wrong
     # with this message, so the outbox holds it as `blocked`, uncounted, until the platform works.
     blocked: bool = False
+    parts_sent: int | None = None  # a multi-part send that stopped: how many parts are out (see PARTS_SENT)
 
     @classmethod
     def sent(cls, external_ref: str | None = None) -> SendResult:

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.models import DeliveryRow
-from core.notify import Notifier, NotifierStopped, OutboundMessage, SendResult
+from core.notify import PARTS_SENT, Notifier, NotifierStopped, OutboundMessage, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +227,8 @@ def deliver_one(session: Session, row: DeliveryRow, notifier: Notifier, *, now: 
     result = _send(notifier, to_message(row))
     for column, value in _outcome(row.id, row.kind, row.recipient, row.attempts, result, now).items():
         setattr(row, column, value)
+    if not result.ok and result.parts_sent:  # some parts of a split message are out: never resend them
+        row.payload = {**row.payload, PARTS_SENT: result.parts_sent}
     row.claimed_by = None
     row.claimed_at = now  # when it was last tried: a blocked row is retried BLOCKED_RETRY after this
     session.flush()
@@ -241,6 +243,7 @@ def deliver_batch(session: Session, notifier: Notifier, *, now: datetime, limit:
 
     Only for private, throw-away storage (the replay's in-memory database): a crash here would roll
     back the record of every send in the batch. The live service uses `claim_due` + `deliver_one`.
+    (The replay's notifier sends each row whole, so `parts_sent` is not recorded here.)
     """
     rows = session.execute(
         select(
