@@ -208,3 +208,21 @@ def test_urgent_updates_have_a_clear_marker_and_render_without_details() -> None
     text, blocks = render("immediate", {"items": [{"id": "u9", "priority": "urgent", "reason": "recall"}]})
     assert text == "URGENT: u9" and blocks[0]["type"] == "header" and "URGENT" in blocks[0]["text"]["text"]
     assert "Sent at once, not in the digest: recall" in Call("x", {"blocks": blocks}, {}).text_of_blocks
+
+
+def test_a_cra_with_several_open_questions_gets_one_answer_button_action_id_each() -> None:
+    """Issue 10 item 13: the Answer buttons of the Home's open questions shared one action_id too."""
+    from datetime import UTC, datetime
+
+    from assistant.types import OpenQuestion
+    from bot.slack.blocks import any_of, questions_blocks
+    from tests.slack_payload_rules import view_problems
+
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    questions = [OpenQuestion(n, "S01", "ORION", "anna", f"Question {n}?", "", "open", at, ("carla",))
+                 for n in (3, 4)]  # fmt: skip
+    blocks = questions_blocks(questions, viewer="carla")
+    assert view_problems({"type": "home", "blocks": blocks}) == []
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [("answer_question:3", "3"), ("answer_question:4", "4")]
+    assert all(any_of("answer_question").match(b["action_id"]) for b in buttons)
