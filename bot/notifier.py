@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction
 from core.directory import Directory
-from core.notify import RECORD_ONLY_KINDS, Notifier, OutboundMessage, SendResult
+from core.notify import NO_PLATFORM, RECORD_ONLY_KINDS, Notifier, OutboundMessage, SendResult
 
 if TYPE_CHECKING:
     from siteline.container import Container
@@ -53,6 +53,8 @@ class RoutingNotifier:
     def send(self, message: OutboundMessage) -> SendResult:
         if message.kind in RECORD_ONLY_KINDS:
             return SendResult.sent()  # a record of a decision, never posted: acknowledged on every path
+        if not self.senders:
+            return SendResult.misconfigured(NO_PLATFORM)  # held in the outbox, never dropped
         address = self.address(message)
         if address is None:
             return SendResult.failed(
@@ -83,8 +85,8 @@ class RoutingNotifier:
 
 
 def build_notifier(container: Container) -> Notifier:
-    """Every configured platform's sender behind one router (no platform configured: every send fails
-    with a message saying so, and the outbox keeps the row's error for the operator)."""
+    """Every configured platform's sender behind one router (no platform configured: every send is
+    held as `blocked` with a message saying so, and goes out once a platform is configured)."""
     senders: dict[str, PlatformSender] = {}
     for name in SENDER_MODULES:
         try:

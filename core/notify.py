@@ -15,6 +15,9 @@ log = logging.getLogger("siteline.notify")
 # Kinds that are records of a decision, not messages: adapters acknowledge them without posting
 # (triage's `suppressed`: a repeat recorded for the audit, never shown to the site again).
 RECORD_ONLY_KINDS = frozenset({"suppressed"})
+# A message the platform gets in several parts (a long digest): how many parts went out already,
+# kept in the row's payload by the outbox so a retry resumes after them instead of repeating them.
+PARTS_SENT = "parts_sent"
 
 
 class NotifierStopped(Exception):
@@ -40,6 +43,10 @@ class SendResult:
     retry_after: float | None = None
     error: str = ""
     external_ref: str | None = None
+    # The platform cannot be used at all (none configured, a wrong or revoked token): nothing is wrong
+    # with this message, so the outbox holds it as `blocked`, uncounted, until the platform works.
+    blocked: bool = False
+    parts_sent: int | None = None  # a multi-part send that stopped: how many parts are out (see PARTS_SENT)
 
     @classmethod
     def sent(cls, external_ref: str | None = None) -> SendResult:
@@ -52,6 +59,11 @@ class SendResult:
     @classmethod
     def failed(cls, error: str) -> SendResult:
         return cls(ok=False, recoverable=False, error=error)
+
+    @classmethod
+    def misconfigured(cls, error: str) -> SendResult:
+        """No usable platform (unset, mistyped or revoked credentials): hold the row, never drop it."""
+        return cls(ok=False, recoverable=True, error=error, blocked=True)
 
 
 class Notifier(Protocol):
@@ -69,9 +81,25 @@ class RecordingNotifier:
         return SendResult.sent()
 
 
+NO_PLATFORM = (
+    "no chat platform is configured (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or the TEAMS_* "
+    "credentials; or SITELINE_DELIVERY_DRY_RUN=true to log and drop deliveries)"
+)
+
+
+class UnconfiguredNotifier:
+    """The live notifier while no chat platform is configured: every send is held (`blocked`) in the
+    outbox, visible in `siteline stats`, and goes out once a platform is configured."""
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        if message.kind in RECORD_ONLY_KINDS:
+            return SendResult.sent()
+        return SendResult.misconfigured(NO_PLATFORM)
+
+
 class LoggingNotifier:
-    """The live fallback until a chat adapter is configured: logs who would get what (ids only,
-    never message text, which may hold study details)."""
+    """The dry run (`SITELINE_DELIVERY_DRY_RUN=true`, never by default): logs who would get what and
+    marks it sent (ids only, never message text, which may hold study details)."""
 
     def send(self, message: OutboundMessage) -> SendResult:
         items = [i.get("id") for i in message.payload.get("items", []) if isinstance(i, dict)]

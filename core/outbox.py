@@ -2,9 +2,15 @@
 
 `enqueue` is idempotent by `dedupe_key`, so a decision replayed after a crash is stored once.
 `claim_due` takes rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never send
-the same row; a row claimed by a worker that died is reclaimed after `STALE_CLAIM`. A claimed
-row is sent inside a transaction that holds its row lock (`lock_claimed`), so a reclaim can never
-overlap a send still in progress, and the worker re-checks that the claim is still its own.
+the same row. A claim is a short lease (`LEASE`, 30 s) that the worker renews while it works
+through its batch (`renew`); a row claimed by a worker that died is reclaimed once its lease runs
+out, so an urgent message waits well under a minute after a crash, not minutes. Urgent kinds are
+claimed first. A claimed row is sent inside a transaction that holds its row lock
+(`lock_claimed`), so a reclaim can never overlap a send still in progress, and the worker
+re-checks that the claim is still its own.
+A row whose platform cannot be used at all (none configured, a wrong token) is `blocked`, not
+failed: its attempt is not counted, it is tried again every `BLOCKED_RETRY` and at once when a
+scheduler starts (`unblock`), so fixing the configuration delivers everything held.
 """
 
 from __future__ import annotations
@@ -15,18 +21,21 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.models import DeliveryRow
-from core.notify import Notifier, NotifierStopped, OutboundMessage, SendResult
+from core.notify import PARTS_SENT, Notifier, NotifierStopped, OutboundMessage, SendResult
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-STALE_CLAIM = timedelta(minutes=5)
+LEASE = timedelta(seconds=30)  # a send times out after 15 s; the worker renews before each one
+STALE_CLAIM = LEASE  # the older name: a claim is stale when its lease has run out
+URGENT_KINDS = ("immediate", "escalation")  # claimed before anything else that is due
+BLOCKED_RETRY = timedelta(minutes=10)
 
 
 def enqueue(
@@ -91,7 +100,7 @@ def enqueue_many(session: Session, rows: Iterable[dict[str, Any]], *, now: datet
 def cancel(session: Session, *, dedupe_key: str) -> bool:
     """Drop a delivery that has not gone out yet (e.g. an escalation acked before working hours)."""
     row = session.execute(select(DeliveryRow).where(DeliveryRow.dedupe_key == dedupe_key)).scalar()
-    if row is None or row.status not in ("pending",):
+    if row is None or row.status not in ("pending", "blocked"):
         return False
     row.status = "cancelled"
     return True
@@ -107,9 +116,10 @@ def claim_due(session: Session, *, now: datetime, worker: str, limit: int = 50) 
             or_(
                 DeliveryRow.status == "pending",
                 (DeliveryRow.status == "sending") & (DeliveryRow.claimed_at < stale),
+                (DeliveryRow.status == "blocked") & (DeliveryRow.claimed_at < now - BLOCKED_RETRY),
             ),
         )
-        .order_by(DeliveryRow.due_at, DeliveryRow.id)
+        .order_by(case((DeliveryRow.kind.in_(URGENT_KINDS), 0), else_=1), DeliveryRow.due_at, DeliveryRow.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -122,6 +132,18 @@ def claim_due(session: Session, *, now: datetime, worker: str, limit: int = 50) 
         row.attempts += 1
     session.flush()
     return rows
+
+
+def renew(session: Session, *, row_ids: Sequence[int], worker: str, now: datetime) -> None:
+    """The heartbeat: extend this worker's lease on the rows it still holds (rows another worker
+    reclaimed meanwhile stay theirs)."""
+    if not row_ids:
+        return
+    session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(list(row_ids)), DeliveryRow.status == "sending", DeliveryRow.claimed_by == worker)
+        .values(claimed_at=now)
+    )
 
 
 def lock_claimed(session: Session, *, row_id: int, worker: str) -> DeliveryRow | None:
@@ -147,6 +169,15 @@ def release(session: Session, *, row_ids: Sequence[int], worker: str, due_at: da
         .where(DeliveryRow.id.in_(list(row_ids)), DeliveryRow.status == "sending", DeliveryRow.claimed_by == worker)
         .values(status="pending", claimed_by=None, due_at=due_at, attempts=DeliveryRow.attempts - 1)
     )
+
+
+def unblock(session: Session) -> int:
+    """Make every `blocked` row pending again (a scheduler starting, perhaps with the platform now
+    configured); returns how many. Rows that still cannot go are blocked again, uncounted."""
+    result = session.execute(
+        update(DeliveryRow).where(DeliveryRow.status == "blocked").values(status="pending", claimed_by=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def to_message(row: DeliveryRow) -> OutboundMessage:
@@ -178,6 +209,9 @@ def _outcome(
     """The column values that record a send's result on its row."""
     if result.ok:
         return {"status": "sent", "sent_at": now, "external_ref": result.external_ref, "last_error": None}
+    if result.blocked:
+        log.warning("delivery %s (%s to %s) held, not sent: %s", row_id, kind, recipient, result.error)
+        return {"status": "blocked", "last_error": result.error, "attempts": max(attempts - 1, 0)}
     if result.recoverable and attempts < MAX_ATTEMPTS:
         return {"status": "pending", "due_at": now + backoff(attempts, result.retry_after), "last_error": result.error}
     log.error("delivery %s (%s to %s) failed for good: %s", row_id, kind, recipient, result.error)
@@ -193,12 +227,15 @@ def deliver_one(session: Session, row: DeliveryRow, notifier: Notifier, *, now: 
     result = _send(notifier, to_message(row))
     for column, value in _outcome(row.id, row.kind, row.recipient, row.attempts, result, now).items():
         setattr(row, column, value)
+    if not result.ok and result.parts_sent:  # some parts of a split message are out: never resend them
+        row.payload = {**row.payload, PARTS_SENT: result.parts_sent}
     row.claimed_by = None
+    row.claimed_at = now  # when it was last tried: a blocked row is retried BLOCKED_RETRY after this
     session.flush()
     return result
 
 
-_BATCH_COLUMNS = ("status", "due_at", "sent_at", "external_ref", "last_error", "attempts")
+_BATCH_COLUMNS = ("status", "due_at", "sent_at", "external_ref", "last_error", "attempts", "claimed_at")
 
 
 def deliver_batch(session: Session, notifier: Notifier, *, now: datetime, limit: int) -> list[SendResult]:
@@ -206,6 +243,7 @@ def deliver_batch(session: Session, notifier: Notifier, *, now: datetime, limit:
 
     Only for private, throw-away storage (the replay's in-memory database): a crash here would roll
     back the record of every send in the batch. The live service uses `claim_due` + `deliver_one`.
+    (The replay's notifier sends each row whole, so `parts_sent` is not recorded here.)
     """
     rows = session.execute(
         select(
@@ -225,6 +263,7 @@ def deliver_batch(session: Session, notifier: Notifier, *, now: datetime, limit:
     for r in rows:
         result = _send(notifier, OutboundMessage(r.id, r.channel, r.recipient, r.kind, r.payload))
         values = {"due_at": r.due_at, "sent_at": None, "external_ref": None, "attempts": r.attempts + 1}
+        values["claimed_at"] = now
         values.update(_outcome(r.id, r.kind, r.recipient, r.attempts + 1, result, now))
         changes.append({"row_id": r.id, **{f"v_{c}": values[c] for c in _BATCH_COLUMNS}})
         results.append(result)

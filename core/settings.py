@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # Scheduling: the process that runs timers and delivery (one leader at scale).
     run_scheduler: bool = Field(default=True, validation_alias="SITELINE_RUN_SCHEDULER")
     tick_seconds: float = Field(default=15.0, validation_alias="SITELINE_TICK_SECONDS")
+    # Log deliveries and mark them sent without any chat platform (a demo or staging run). Off by
+    # default: without a platform, deliveries are held as `blocked` until one is configured.
+    delivery_dry_run: bool = Field(default=False, validation_alias="SITELINE_DELIVERY_DRY_RUN")
     open_question_escalate_after_h: float = Field(default=24.0, validation_alias="SITELINE_ASK_CRA_ESCALATE_AFTER_H")
     # Escalation routing policy YAML used until a policy is stored (None: the built-in default).
     escalation_policy_path: Path | None = Field(default=None, validation_alias="SITELINE_ESCALATION_POLICY_PATH")

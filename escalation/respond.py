@@ -140,7 +140,7 @@ def _stop(session: Session, esc: EscalationRow, *, now: datetime) -> tuple[list[
         .order_by(NoticeRow.level, NoticeRow.person_id)
     ).all()
     for notice, status in rows:
-        if status == "pending" and outbox.cancel(session, dedupe_key=notice.dedupe_key):
+        if status in ("pending", "blocked") and outbox.cancel(session, dedupe_key=notice.dedupe_key):
             dropped.append(notice.person_id)
             journal.record(
                 session,

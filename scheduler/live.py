@@ -1,8 +1,10 @@
 """The live loop of `siteline serve`: APScheduler calls the same `Ticker.run` as the replay, on the wall clock.
 
 Every `tick_seconds` the leader fires due timers and delivers due outbox rows through the live
-Notifier (the chat adapters' router when `bot/notifier.py` offers one with a platform configured,
-else a `LoggingNotifier`). On PostgreSQL one process per database leads, by holding a
+Notifier (the chat adapters' router; with no platform configured it holds every delivery as
+`blocked` until one is, and only `SITELINE_DELIVERY_DRY_RUN=true` logs and drops them). A process
+that starts leading first makes blocked rows pending again, so a fixed configuration sends them.
+On PostgreSQL one process per database leads, by holding a
 session-level advisory lock on a dedicated connection; the others stay followers and try again
 each tick, so a leader that dies is replaced within a tick. Correctness never depends on the
 lock: timers and outbox rows are claimed with `FOR UPDATE SKIP LOCKED`, so even two leaders
@@ -24,7 +26,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from core.notify import LoggingNotifier, Notifier
+from core.db import transaction
+from core.notify import LoggingNotifier, Notifier, UnconfiguredNotifier
+from core.outbox import unblock
 from scheduler.plugins import EnginePlugin, load_plugins, timer_handlers
 from scheduler.runner import Ticker
 
@@ -105,17 +109,20 @@ class LeaderLock:
 
 
 def live_notifier(container: Container) -> Notifier:
-    """The chat adapters' Notifier when one is installed and a platform is configured, else logging."""
+    """The chat adapters' Notifier; a dry run's logger only when SITELINE_DELIVERY_DRY_RUN is set."""
+    if container.settings.delivery_dry_run:
+        log.warning("SITELINE_DELIVERY_DRY_RUN is on: deliveries are logged and marked sent, never posted")
+        return LoggingNotifier()
     try:
         module = importlib.import_module("bot.notifier")
     except ModuleNotFoundError as exc:
         if exc.name not in ("bot", "bot.notifier"):
             raise
-        return LoggingNotifier()
-    notifier: Any = module.build_notifier(container)
-    if getattr(notifier, "senders", None) == {}:
-        log.warning("no chat platform is configured: deliveries are logged, not sent")
-        return LoggingNotifier()
+        notifier: Any = UnconfiguredNotifier()
+    else:
+        notifier = module.build_notifier(container)
+    if getattr(notifier, "senders", None) in ({}, None):
+        log.warning("no chat platform is configured: deliveries are held (blocked) until one is")
     return notifier
 
 
@@ -135,15 +142,23 @@ class LiveScheduler:
             timer_handlers=timer_handlers(plugins),
             notifier=notifier or live_notifier(container),
             worker_id=worker_id or f"{socket.gethostname()}:{os.getpid()}",
+            clock=container.clock.now,
         )
         self.lock = LeaderLock(container.engine)
         self._scheduler: BackgroundScheduler | None = None
+        self._unblocked = False
 
     def tick(self) -> int | None:
         """One round at the clock's now: the number of timers and rows handled, None when a follower."""
         if not self.lock.acquire():
             return None
         try:
+            if not self._unblocked:  # once per process: this notifier may work where the last did not
+                with transaction(self.container.factory) as session:
+                    held = unblock(session)
+                if held:
+                    log.info("%s held deliveries are due again", held)
+                self._unblocked = True
             return self.ticker.run(self.container.clock.now())
         except Exception:  # the loop's boundary: log once, the rows stay due for the next tick
             log.exception("scheduler tick failed; everything due stays due for the next tick")

@@ -6,7 +6,7 @@ calls `run_virtual_until` with a virtual clock. Engines are the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, func, select
@@ -16,7 +16,7 @@ from core.clock import VirtualClock
 from core.db import transaction
 from core.models import DeliveryRow
 from core.notify import Notifier
-from core.outbox import claim_due, deliver_batch, deliver_one, lock_claimed, release
+from core.outbox import LEASE, claim_due, deliver_batch, deliver_one, lock_claimed, release, renew
 from scheduler import timers
 from scheduler.timers import TimerHandler
 
@@ -33,15 +33,19 @@ class Ticker:
         worker_id: str,
         claim_batch: int = 10,
         private_batch: int | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         """`private_batch` records up to that many sends per transaction: only for storage nobody
-        else uses and a crash throws away (the replay's in-memory database); live leaves it None."""
+        else uses and a crash throws away (the replay's in-memory database); live leaves it None.
+        `clock` (live) stamps claims and renews their lease as sends take time; without it, the
+        `now` given to `run` stands for the whole run (replay, tests)."""
         self.factory = factory
         self.timer_handlers = dict(timer_handlers)
         self.notifier = notifier
         self.worker_id = worker_id
         self.claim_batch = claim_batch
         self.private_batch = private_batch
+        self.clock = clock
         self._wakeup: Select[tuple[datetime | None, datetime | None]] | None = None  # built once
 
     def run(self, now: datetime) -> int:
@@ -56,13 +60,19 @@ class Ticker:
         if self.private_batch:
             return done + self._deliver_private(now)
         while True:
+            stamp = self.clock() if self.clock else now
             with transaction(self.factory) as session:
-                ids = [r.id for r in claim_due(session, now=now, worker=self.worker_id, limit=self.claim_batch)]
+                ids = [r.id for r in claim_due(session, now=stamp, worker=self.worker_id, limit=self.claim_batch)]
             if not ids:
                 break
             for n, row_id in enumerate(ids):
                 # One row per transaction, sent while its lock is held: a crash repeats at most the
-                # one message in flight; rows claimed but not reached are reclaimed after STALE_CLAIM.
+                # one message in flight; rows claimed but not reached are reclaimed when the lease
+                # runs out, which the heartbeat keeps from happening while this worker lives.
+                if self.clock and self.clock() - stamp > LEASE / 3:
+                    stamp = self.clock()
+                    with transaction(self.factory) as session:
+                        renew(session, row_ids=ids[n:], worker=self.worker_id, now=stamp)
                 with transaction(self.factory) as session:
                     row = lock_claimed(session, row_id=row_id, worker=self.worker_id)
                     if row is None:

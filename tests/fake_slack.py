@@ -3,6 +3,10 @@
 Point `SLACK_API_URL` at `fake.api_url`; tests assert on what the bot posted, not on mocks of
 our own functions. Also answers response URLs (`fake.url("/response/…")`), and can be told to
 fail a method once (e.g. HTTP 429 with Retry-After, or `{"ok": false, "error": …}`).
+
+Like real Slack, it refuses blocks and views that break Block Kit's rules (`slack_payload_rules`:
+`invalid_blocks`, `msg_blocks_too_long`, `invalid_arguments` for views); each refusal is kept in
+`rejected`, and `stop()` fails the test that caused one unless it called `expect_refusals()`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from tests.slack_payload_rules import refusal
+
 BOT_USER_ID, BOT_ID, TEAM_ID = "UBOT", "BBOT", "T0001"
 JSON_FIELDS = ("blocks", "view", "attachments")
 
@@ -28,6 +34,7 @@ class Call:
     method: str  # "chat.postMessage", or the path for non-API URLs ("/response/abc")
     args: dict[str, Any]
     headers: dict[str, str]
+    refused: str | None = None  # the error Slack answered when it refused this payload
 
     @property
     def text_of_blocks(self) -> str:
@@ -55,6 +62,8 @@ class Failure:
 class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
+    rejected: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (method, error, problems)
+    strict: bool = True  # stop() fails the test if Slack would have refused a payload
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _cond: threading.Condition = field(default_factory=threading.Condition)
     server: ThreadingHTTPServer | None = None
@@ -80,6 +89,13 @@ class FakeSlack:
         if self.server:
             self.server.shutdown()
             self.server.server_close()
+            self.server = None
+        if self.strict and self.rejected:
+            raise AssertionError(f"Slack would have refused {len(self.rejected)} payload(s): {self.rejected[:3]}")
+
+    def expect_refusals(self) -> None:
+        """This test sends payloads Slack refuses on purpose: do not fail it for them at stop()."""
+        self.strict = False
 
     @property
     def base(self) -> str:
@@ -132,10 +148,17 @@ class FakeSlack:
         args = _parse(raw, req.headers.get("Content-Type", ""))
         path = req.path.split("?")[0]
         method = path[len("/api/") :] if path.startswith("/api/") else path
+        refused = refusal(method, args)
         with self._cond:
-            self.calls.append(Call(method, args, dict(req.headers.items())))
+            self.calls.append(Call(method, args, dict(req.headers.items()), refused[0] if refused else None))
             failure = self.failures.get(method, []).pop(0) if self.failures.get(method) else None
+            if refused is not None:
+                self.rejected.append((method, *refused))
             self._cond.notify_all()
+        if refused is not None:
+            error, problems = refused
+            self._reply(req, 200, {"ok": False, "error": error, "response_metadata": {"messages": problems}})
+            return
         if failure is not None:
             body: dict[str, Any] = {"ok": False, "error": failure.error or "ratelimited"}
             self._reply(req, failure.status, body, failure.retry_after)

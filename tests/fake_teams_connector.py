@@ -3,7 +3,10 @@
 Activities posted to `/api/messages` carry `serviceUrl` = `fake.url`; the bot's replies,
 proactive messages and new 1:1 conversations then land here, and tests assert on what was
 posted (Adaptive Card content, buttons, where it went), not on mocks of our own functions.
-Can be told to fail a request once (e.g. HTTP 429 with Retry-After).
+Can be told to fail a request once (e.g. HTTP 429 with Retry-After). Like Teams, it refuses a
+message over ~28 KB with 413 `MessageSizeTooBig` (the size at which the issue-10 probe saw Teams
+refuse digests); each refusal is kept in `rejected`, and `stop()` fails the test that caused one
+unless it called `expect_refusals()`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote
 
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
+MAX_MESSAGE_BYTES = 28 * 1024
 
 
 @dataclass
@@ -101,6 +105,8 @@ class FakeConnector:
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _cond: threading.Condition = field(default_factory=threading.Condition)
     server: ThreadingHTTPServer | None = None
+    rejected: list[tuple[str, int]] = field(default_factory=list)  # (path, size in bytes)
+    strict: bool = True
 
     def start(self) -> FakeConnector:
         fake = self
@@ -123,6 +129,13 @@ class FakeConnector:
         if self.server:
             self.server.shutdown()
             self.server.server_close()
+            self.server = None
+        if self.strict and self.rejected:
+            raise AssertionError(f"Teams would have refused {len(self.rejected)} message(s): {self.rejected[:3]}")
+
+    def expect_refusals(self) -> None:
+        """This test sends messages Teams refuses on purpose: do not fail it for them at stop()."""
+        self.strict = False
 
     @property
     def url(self) -> str:
@@ -174,6 +187,12 @@ class FakeConnector:
         path = unquote(req.path.split("?")[0])
         post = Post(req.command, path, body, dict(req.headers.items()))
         is_create = path.rstrip("/") == "/v3/conversations"
+        too_big = post.type == "message" and length > MAX_MESSAGE_BYTES
+        if too_big:  # refused, so never shown: kept apart from `posts`
+            with self._cond:
+                self.rejected.append((path, length))
+            self._reply(req, 413, {"error": {"code": "MessageSizeTooBig", "message": "Message size too large"}})
+            return
         with self._cond:
             self.posts.append(post)
             failure = self.failures.pop(0) if self.failures and not is_create and post.type == "message" else None

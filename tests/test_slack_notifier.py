@@ -4,17 +4,23 @@ whether a failure is worth retrying (429 → Retry-After), against the recording
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.notifier import build_notifier
 from core.db import transaction
 from core.directory import parse_entries, upsert
+from core.models import DeliveryRow
 from core.notify import OutboundMessage
+from core.outbox import enqueue
 from core.settings import Settings
+from scheduler.runner import Ticker
 from siteline.container import Container, build
 from tests.chat_world import load_directory
+from tests.digest_sizes import SIZES, digest_payload, expected, titles_in
 from tests.fake_slack import FakeSlack
 
 
@@ -115,6 +121,60 @@ def test_rate_limits_and_errors_say_whether_to_retry(container, fake) -> None:
     fake.fail_once("chat.postMessage", status=503, error="service_unavailable")
     assert notifier.send(esc).recoverable
     assert notifier.send(esc).ok
+
+
+@pytest.mark.parametrize("code", ["invalid_auth", "not_authed", "token_revoked"])
+def test_a_wrong_bot_token_holds_the_delivery_instead_of_failing_it(container, fake, code: str) -> None:
+    """Issue 10 item 11: a mistyped token must not drop an escalation DM for good."""
+    fake.fail_once("chat.postMessage", error=code)
+    held = build_notifier(container).send(message("digest", "site", "S01", items=[]))
+    assert (held.ok, held.blocked, held.recoverable) == (False, True, True)
+    assert code in held.error and "SLACK_BOT_TOKEN" in held.error
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_big_digest_is_split_within_slacks_limits_and_every_item_appears_exactly_once(container, fake, n) -> None:
+    """Issue 10 item 12: 16+ items broke Slack's limits (msg_blocks_too_long) and the digest failed."""
+    result = build_notifier(container).send(message("digest", "site", "S01", **digest_payload(n)))
+    assert result.ok, result.error
+    posts = [c for c in fake.of("chat.postMessage") if not c.refused]
+    assert fake.rejected == []
+    assert sorted(titles_in([c.text_of_blocks for c in posts])) == expected(n)
+    if len(posts) > 1:
+        assert [c.args["blocks"][0]["text"]["text"].split(" for ")[0] for c in posts] == [
+            f":newspaper: Digest ({k}/{len(posts)})" for k in range(1, len(posts) + 1)
+        ]
+
+
+def test_a_split_digest_interrupted_midway_resumes_after_the_parts_already_out(container, fake) -> None:
+    """Part 2 of 3 gets a 503: the retry sends parts 2 and 3 only, so part 1 is never shown twice."""
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with transaction(container.factory) as s:
+        enqueue(s, dedupe_key="big", now=t0, due_at=t0, channel="site", recipient="S01", kind="digest",
+                payload=digest_payload(40))  # fmt: skip
+    notifier = build_notifier(container)
+    client = notifier.senders["slack"].client  # type: ignore[attr-defined]
+    real_post, count = client.chat_postMessage, [0]
+
+    def second_post_fails(**kwargs):
+        count[0] += 1
+        if count[0] == 2:
+            fake.fail_once("chat.postMessage", status=503, error="service_unavailable")
+        return real_post(**kwargs)
+
+    client.chat_postMessage = second_post_fails
+    ticker = Ticker(container.factory, timer_handlers={}, notifier=notifier, worker_id="w")
+    ticker.run(t0)
+    with transaction(container.factory) as s:
+        row = s.execute(select(DeliveryRow)).scalar_one()
+        assert (row.status, row.payload.get("parts_sent")) == ("pending", 1)
+        retry_at = row.due_at
+    ticker.run(retry_at)
+    with transaction(container.factory) as s:
+        assert s.execute(select(DeliveryRow.status)).scalar_one() == "sent"
+    posts = fake.of("chat.postMessage")
+    shown = [c for n, c in enumerate(posts) if n != 1]  # the 2nd post was refused with the 503
+    assert len(posts) >= 3 and sorted(titles_in([c.text_of_blocks for c in shown])) == expected(40)
 
 
 def test_no_chat_address_fails_with_a_reason(container, fake) -> None:

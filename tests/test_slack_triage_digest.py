@@ -3,15 +3,19 @@ the Block Kit of digests and urgent updates (pure rendering, within Slack's limi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
-from bot.slack.update_blocks import render
+from bot.slack.update_blocks import render, render_parts
 from core.db import transaction
 from core.models import AuditRow, SiteRow
 from tests.fake_slack import Call
+from tests.slack_payload_rules import refusal
 from tests.test_slack_triage_notify import World, fake, texts, typed, views, w  # noqa: F401  (fixtures)
 
 USAGE_HINT = "/siteline digest 08:30,16:00 quiet 19:00-07:00"
@@ -89,9 +93,9 @@ def test_app_home_button_opens_the_form_and_saving_refreshes_the_home(world: Wor
     home = world.fake.wait_for("views.publish")[0].args["view"]
     [button] = [e for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert (button["action_id"], button["value"], button["text"]["text"]) == (
-        "digest_prefs_open", "S01", "Edit digest preferences")  # fmt: skip
+        "digest_prefs_open:S01", "S01", "Edit digest preferences")  # fmt: skip
 
-    world.act_in_view("U_ANNA", home, {}, "digest_prefs_open", value="S01")
+    world.act_in_view("U_ANNA", home, {}, "digest_prefs_open:S01", value="S01")
     form = views(world, "views.open", 1)
     assert form["callback_id"] == "digest_prefs" and form["private_metadata"] == "S01"
     blocks = {b.get("block_id"): b for b in form["blocks"]}
@@ -118,6 +122,50 @@ def test_app_home_button_opens_the_form_and_saving_refreshes_the_home(world: Wor
 
     sneaky = world.submit("U_BEN", form, state("03:00", None, None))  # Ben is not on S01
     assert sneaky.json()["response_action"] == "errors" and site(world, "S01")[0] == ["07:45", "12:00"]
+
+
+def test_a_cra_of_two_sites_gets_a_home_slack_accepts_and_each_button_edits_its_own_site(world: World) -> None:
+    """Issue 10 item 13: the two sites' buttons shared one action_id, so Slack refused the whole Home
+    (the fake Slack now refuses it the same way, and fails the test at teardown)."""
+    world.post(world.slack.event({"type": "app_home_opened", "user": "U_CARLA", "channel": "DU_CARLA", "tab": "home"}),
+               "application/json")  # fmt: skip
+    [published] = world.fake.wait_for("views.publish")
+    assert world.fake.rejected == []
+    buttons = [e for b in published.args["view"]["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    edits = [b for b in buttons if b["action_id"].startswith("digest_prefs_open")]
+    assert [b["value"] for b in edits] == ["S01", "S03"]
+    assert len({b["action_id"] for b in buttons}) == len(buttons)
+    world.act_in_view("U_CARLA", published.args["view"], {}, edits[1]["action_id"], value="S03")
+    assert views(world, "views.open", 1)["private_metadata"] == "S03"
+
+
+def test_the_fake_slack_refuses_what_slack_refuses(world: World) -> None:
+    """The fake validates every payload (tests/slack_payload_rules.py), as real Slack does."""
+    world.fake.expect_refusals()
+    client = WebClient(token="xoxb-t", base_url=world.fake.api_url)
+    button = {"type": "button", "text": {"type": "plain_text", "text": "Go"}, "action_id": "same", "value": "1"}
+    bad = {
+        "duplicate action_id": [{"type": "actions", "elements": [button, dict(button, value="2")]}],
+        "cannot exceed 3000": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}],
+        "cannot exceed 150": [{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}],
+        "cannot exceed 75": [{"type": "actions", "elements": [dict(button, text={"type": "plain_text",
+                                                                                 "text": "x" * 76})]}],
+        "51 blocks": [{"type": "divider"}] * 51,
+        "duplicate block_id": [{"type": "divider", "block_id": "b"}, {"type": "divider", "block_id": "b"}],
+    }  # fmt: skip
+    for problem, blocks in bad.items():
+        with pytest.raises(SlackApiError) as err:
+            client.chat_postMessage(channel="C_S01", text="t", blocks=blocks)
+        assert err.value.response["error"] == "invalid_blocks"
+        assert problem in str(err.value.response["response_metadata"]["messages"]), problem
+    long = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 2900}}] * 5
+    with pytest.raises(SlackApiError) as err:
+        client.chat_postMessage(channel="C_S01", text="t", blocks=long)
+    assert err.value.response["error"] == "msg_blocks_too_long"
+    with pytest.raises(SlackApiError) as err:
+        client.views_publish(user_id="U_ANNA", view={"type": "home", "blocks": [{"type": "divider"}] * 101})
+    assert err.value.response["error"] == "invalid_arguments"
+    assert client.chat_postMessage(channel="C_S01", text="t", blocks=[{"type": "divider"}] * 50)["ok"]
 
 
 # -- rendering -------------------------------------------------------------------------------
@@ -149,14 +197,32 @@ def test_a_digest_groups_action_items_first_with_due_dates_reasons_and_merged_re
 
 
 def test_a_long_digest_stays_within_slacks_block_limit_and_lists_every_item() -> None:
-    items = [{"id": f"u{i}", "priority": "fyi" if i % 2 else "action", "reason": "r"} for i in range(80)]
-    _, blocks = render("digest", {"items": items, "site_name": "X"})
-    assert len(blocks) <= 50
-    text = Call("x", {"blocks": blocks}, {}).text_of_blocks
-    assert all(f"u{i}" in text for i in range(80)) and "more*" in text
+    items = [{"id": f"u{i:02d}", "priority": "fyi" if i % 2 else "action", "reason": "r"} for i in range(80)]
+    parts = render_parts("digest", {"items": items, "site_name": "X"})
+    assert all(refusal("chat.postMessage", {"blocks": blocks}) is None for _, blocks in parts)
+    text = "\n".join(Call("x", {"blocks": blocks}, {}).text_of_blocks for _, blocks in parts)
+    assert sorted(re.findall(r"\*(u\d\d)\*", text)) == [f"u{i:02d}" for i in range(80)]  # each exactly once
 
 
 def test_urgent_updates_have_a_clear_marker_and_render_without_details() -> None:
     text, blocks = render("immediate", {"items": [{"id": "u9", "priority": "urgent", "reason": "recall"}]})
     assert text == "URGENT: u9" and blocks[0]["type"] == "header" and "URGENT" in blocks[0]["text"]["text"]
     assert "Sent at once, not in the digest: recall" in Call("x", {"blocks": blocks}, {}).text_of_blocks
+
+
+def test_a_cra_with_several_open_questions_gets_one_answer_button_action_id_each() -> None:
+    """Issue 10 item 13: the Answer buttons of the Home's open questions shared one action_id too."""
+    from datetime import UTC, datetime
+
+    from assistant.types import OpenQuestion
+    from bot.slack.blocks import any_of, questions_blocks
+    from tests.slack_payload_rules import view_problems
+
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    questions = [OpenQuestion(n, "S01", "ORION", "anna", f"Question {n}?", "", "open", at, ("carla",))
+                 for n in (3, 4)]  # fmt: skip
+    blocks = questions_blocks(questions, viewer="carla")
+    assert view_problems({"type": "home", "blocks": blocks}) == []
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [("answer_question:3", "3"), ("answer_question:4", "4")]
+    assert all(any_of("answer_question").match(b["action_id"]) for b in buttons)

@@ -25,6 +25,7 @@ from escalation import service
 from escalation.models import EscalationRow
 from scheduler.plugins import load_plugins, timer_handlers
 from scheduler.runner import Ticker, run_virtual_until
+from tests.digest_sizes import SIZES, digest_payload, expected, titles_in
 from tests.fake_teams_connector import CARLA_AAD, FakeConnector
 from tests.test_teams_bot import Harness, fake, running, settled  # noqa: F401  (fixture)
 from triage.plugin import build_engine
@@ -170,6 +171,9 @@ def test_the_sender_classifies_connector_answers(hv: Harness) -> None:
     hv.fake.fail_once(403)
     refused = sender.send_to(Address("teams", conversation_id=S01), message())
     assert not refused.ok and not refused.recoverable and "403" in refused.error
+    hv.fake.fail_once(401)  # wrong app credentials (issue 10 item 11): held, never failed for good
+    held = sender.send_to(Address("teams", conversation_id=S01), message())
+    assert (held.ok, held.blocked) == (False, True) and "TEAMS_APP_PASSWORD" in held.error
 
     unknown = sender.send_to(Address("teams", conversation_id="19:nobody@thread.tacv2"), message())
     assert not unknown.recoverable and "teams_service_url" in unknown.error
@@ -178,6 +182,19 @@ def test_the_sender_classifies_connector_answers(hv: Harness) -> None:
     down = sender.send_to(Address("teams", conversation_id=S01), message())
     assert down.recoverable and "unreachable" in down.error
     assert sender.send_to(Address("teams", conversation_id=S01), message("suppressed")).ok  # record-only: no post
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_a_big_digest_is_split_within_teams_card_size_and_every_item_appears_exactly_once(hv: Harness, n) -> None:
+    """Issue 10 item 12: 20+ items made one card over Teams' ~28 KB and the digest failed for good."""
+    sender = TeamsSender(hv.container.factory, FixedToken(), hv.container.clock)  # type: ignore[arg-type]
+    result = sender.send_to(Address("teams", conversation_id=S01), message("digest", **digest_payload(n)))
+    assert result.ok, result.error
+    posts = hv.fake.messages()
+    assert hv.fake.rejected == []
+    assert sorted(titles_in([p.all_text for p in posts])) == expected(n)
+    if len(posts) > 1:
+        assert [f"({k}/{len(posts)})" in p.body["summary"] for k, p in enumerate(posts, start=1)] == [True] * len(posts)
 
 
 def test_teams_is_off_without_configuration_and_refuses_half_credentials(tmp_path: Path) -> None:

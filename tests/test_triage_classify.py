@@ -207,3 +207,43 @@ def test_urgent_in_a_subject_alone_is_not_a_cue_for_a_declared_urgent_flag() -> 
         == "fyi"  # fmt: skip
     assert judge("Call us", "Please call the sponsor hotline as soon as possible.", declared="urgent",
                  record=rare).priority == "urgent"  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Holiday arrangements", "The emergency unblinding line stays open as usual over the holidays."),
+        ("Office closure 24-26 December", "Our office is closed from 24 to 26 December. The emergency unblinding "
+         "line stays open as usual over the holidays; the IxRS helpdesk answers 24/7."),
+        ("Site move next week", "As a reminder, the 24-hour safety hotline and the emergency unblinding service "
+         "remain in place during the move."),
+        ("Newsletter", "In this issue: recruitment figures, and the emergency unblinding procedure is described in "
+         "the IxRS manual, section 7."),
+        ("Pharmacy manual v3", "The pharmacy manual v3 describes how to handle a temperature excursion and when "
+         "to quarantine kits."),
+        ("Investigator meeting", "Slides from the investigator meeting are attached, including the section on "
+         "emergency unblinding and SUSAR reporting."),
+    ],
+)  # fmt: skip
+def test_an_update_that_only_mentions_a_safety_term_does_not_interrupt(subject: str, body: str) -> None:
+    """Issue 10 item 15: urgency comes from what the update asks the site to do, not the words it mentions
+    (rules and the nearest-example signal both)."""
+    got = judge(subject, body, classifier=Classifier(POLICY))  # with the shipped examples
+    assert got.priority != "urgent", got.reason
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "rule"),
+    [
+        ("Emergency unblinding required", "Participant 1042 needs emergency unblinding now: please call the IxRS "
+         "line immediately.", "emergency_unblinding"),
+        ("Unblinding line down", "The emergency unblinding line is down. Until it is restored, use the backup "
+         "number for any emergency unblinding.", "emergency_unblinding"),
+        ("Emergency unblinding", "Emergency unblinding stays available, but from today you must use the IWRS, "
+         "not the phone line.", "emergency_unblinding"),
+        ("Temperature excursion", "Kits were exposed to 31 °C; as usual, quarantine them now and call the "
+         "depot.", "ip_integrity"),
+    ],
+)  # fmt: skip
+def test_the_same_terms_in_a_sentence_that_asks_for_something_stay_urgent(subject: str, body: str, rule: str) -> None:
+    assert (judge(subject, body).priority, judge(subject, body).rule) == ("urgent", rule)

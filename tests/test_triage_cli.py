@@ -98,3 +98,24 @@ def test_stats_and_preferences(home: Path) -> None:
     assert code == 2 and "falls in quiet hours" in out
     code, out = run("preferences", "S09")
     assert code == 2 and "not in the directory" in out
+
+
+def test_stats_shows_deliveries_held_for_want_of_a_chat_platform(home: Path) -> None:
+    """Issue 10 item 11: what waits is visible to an operator, with the reason, never silent."""
+    from sqlalchemy import update
+
+    from core.db import transaction
+    from core.models import DeliveryRow
+    from core.notify import NO_PLATFORM
+
+    run("notify", "--study", "ALPHA", "--sites", "all", "--subject", "Recall of lot L7", "--body", "Lot L7 recalled.",
+        "--from", "cra-1", "--org", "cro")  # fmt: skip
+    c = build(Settings())
+    with transaction(c.factory) as s:
+        s.execute(update(DeliveryRow).values(status="blocked", last_error=NO_PLATFORM))
+    c.engine.dispose()
+    code, out = run("stats")
+    assert code == 0 and "HELD: 2 deliveries are not sent: no chat platform is configured" in out
+    report = json.loads(run("stats", "--json")[1])
+    assert report["undelivered"] == {"blocked": 2} and "SITELINE_DELIVERY_DRY_RUN" in report["held_reason"]
+    assert [s["blocked_deliveries"] for s in report["sites"]] == [1, 1]

@@ -98,6 +98,35 @@ def test_kill_9_mid_flush_then_restart_loses_nothing_and_repeats_at_most_one(db_
     engine.dispose()
 
 
+def test_kill_9_with_urgent_rows_claimed_then_restart_sends_them_within_60_s(pg_url: str, tmp_path: Path) -> None:
+    """Issue 10 item 14: the dead worker's claims used to hold urgent rows for 5 minutes."""
+    engine = make_engine(pg_url)
+    migrate(engine)
+    factory = make_session_factory(engine)
+    w = pending_digests(factory, n_sites=3, n_updates=1)
+    for k in range(2):  # two urgent updates, each to the three sites, due just before the digests
+        w.send("2026-03-03T07:29:00Z", id=f"u{k}", subject=f"Recall of lot L{k}9", body=f"Lot L{k}9 is recalled.",
+               deliver_before=False)  # fmt: skip
+    sent = tmp_path / "sent.jsonl"
+    first = child(pg_url, iso(SLOT), sent, "block1", "worker-a")  # claims a batch, hangs in its 1st send
+    assert first.stdout is not None
+    assert first.stdout.readline().strip() == "BLOCKED", first.stderr.read() if first.stderr else ""
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    assert [json.loads(x)["kind"] for x in sent.read_text().splitlines()] == ["immediate"]  # urgent first
+
+    restart = SLOT + timedelta(seconds=60)  # the replacement's first tick, a minute after the crash
+    second = child(pg_url, iso(restart), sent, "normal", "worker-b")
+    _, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    records = [json.loads(x) for x in sent.read_text().splitlines()]
+    urgent = Counter((r["to"], tuple(r["items"])) for r in records if r["kind"] == "immediate")
+    assert len(urgent) == 6 and sum(urgent.values()) <= 7  # every urgent row; at most the one in flight twice
+    with transaction(factory) as s:
+        assert set(s.execute(select(DeliveryRow.status)).scalars()) == {"sent"}
+    engine.dispose()
+
+
 class Shared:
     """One recording notifier for both workers, as one chat platform would be."""
 

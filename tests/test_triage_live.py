@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,36 @@ def test_a_tick_fires_timers_and_delivers_through_the_live_notifier(live: Contai
     assert TriageService.of(live).preferences("S02").next_digest_at == parse_instant("2026-03-03T15:00:00Z")
 
 
-def test_without_a_chat_platform_deliveries_are_logged(live: Container, caplog: pytest.LogCaptureFixture) -> None:
+def test_without_a_chat_platform_deliveries_are_held_visibly_and_sent_once_one_is_configured(
+    live: Container, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 10 item 11: never `sent` to the log by default; held as `blocked`, uncounted, in stats."""
+    notifier = live_notifier(live)
+    assert not isinstance(notifier, LoggingNotifier)
+    submit(live, id="u2", sites=["S01"], subject="Recall of lot L2", body="Lot L2 is recalled.")
+    caplog.set_level("INFO")
+    LiveScheduler(live, notifier=notifier, plugins=[plugin(live.settings)]).tick()
+    with transaction(live.factory) as s:
+        row = s.execute(select(DeliveryRow)).scalar_one()
+        assert (row.status, row.attempts, row.sent_at) == ("blocked", 0, None)
+        assert "no chat platform is configured" in (row.last_error or "")
+    assert "held, not sent" in caplog.text and "Lot L2" not in caplog.text
+    report = TriageService.of(live).stats(days=1)
+    assert report.undelivered == {"blocked": 1} and "SLACK_BOT_TOKEN" in (report.held_reason or "")
+    assert [s.blocked_deliveries for s in report.sites if s.site_id == "S01"] == [1]
+    # Still no platform 10 minutes later: tried again, still held, still not counted as an attempt.
+    live.clock.advance_to(live.clock.now() + timedelta(minutes=11))  # type: ignore[attr-defined]
+    LiveScheduler(live, notifier=notifier, plugins=[plugin(live.settings)]).tick()
+    # A restart with a platform configured sends what was held, at once.
+    recording = RecordingNotifier()
+    LiveScheduler(live, notifier=recording, plugins=[plugin(live.settings)]).tick()
+    assert [(m.kind, m.recipient) for m in recording.sent] == [("immediate", "S01")]
+    with transaction(live.factory) as s:
+        assert s.execute(select(DeliveryRow.status, DeliveryRow.attempts)).one() == ("sent", 1)
+
+
+def test_only_an_explicit_dry_run_logs_and_drops_deliveries(live: Container, caplog: pytest.LogCaptureFixture) -> None:
+    live.settings = live.settings.model_copy(update={"delivery_dry_run": True})
     notifier = live_notifier(live)
     assert isinstance(notifier, LoggingNotifier)
     submit(live, id="u2", sites=["S01"], subject="Recall of lot L2", body="Lot L2 is recalled.")

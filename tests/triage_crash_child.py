@@ -5,8 +5,8 @@
 
 It runs one `Ticker.run(NOW)` (the digest flush timer, then the outbox) through a Notifier that
 appends each message to OUT and fsyncs it, as a chat platform would have received it. In MODE
-`block2` it prints BLOCKED after recording its 2nd message and hangs there, mid-flush, waiting
-to be killed: that message reached the platform but was never marked sent.
+`block2` (`block1`) it prints BLOCKED after recording its 2nd (1st) message and hangs there,
+mid-flush, waiting to be killed: that message reached the platform but was never marked sent.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def main() -> None:
     ticker = Ticker(
         make_session_factory(engine),
         timer_handlers={DIGEST_TIMER: flush_due},
-        notifier=FileNotifier(Path(out), 2 if mode == "block2" else None),
+        notifier=FileNotifier(Path(out), {"block1": 1, "block2": 2}.get(mode)),
         worker_id=worker,
     )
     done = ticker.run(parse_instant(now))

@@ -74,6 +74,8 @@ class Classifier:
         self._due = [re.compile(p, re.IGNORECASE) for p in policy.action.text_due_patterns]
         self._requests = [re.compile(p, re.IGNORECASE) for p in policy.action.request_cue_patterns]
         self._cues = [re.compile(p, re.IGNORECASE) for p in policy.declared_urgent.cue_patterns]
+        self._standing = policy.informational.compiled_standing
+        self._instructions = policy.informational.compiled_instructions
 
     def is_flooding(self, record: SenderRecord) -> bool:
         """Whether a sender declares `urgent` too often for the hint to mean anything."""
@@ -98,7 +100,9 @@ class Classifier:
             subject=subject, body=body, due=due, declared=declared, sender=sender, record=record, core=core
         )
         if judgment.priority != "urgent":
-            judgment = self._by_examples(judgment, core if core is not None else f"{subject}\n{body}")
+            text = core if core is not None else f"{subject}\n{body}"
+            # The examples judge what the update asks, not the sentences that only say how things stand.
+            judgment = self._by_examples(judgment, _without(text, self._informational_spans(text)))
         if self.refiner is None:
             return judgment
         refined = self.refiner.refine(subject=subject, body=body, judgment=judgment)
@@ -139,10 +143,11 @@ class Classifier:
         core: str | None = None,
     ) -> Judgment:
         text = f"{subject}\n{body}"
+        informational = self._informational_spans(text)
         for rule, patterns, unless, ignore_within in self._urgent:
             if unless and any(u.search(text) for u in unless):
                 continue
-            ignored = [m.span() for e in ignore_within for m in e.finditer(text)]
+            ignored = [m.span() for e in ignore_within for m in e.finditer(text)] + informational
             for pattern in patterns:
                 m = _first_match(pattern, text, ignored)
                 if m:
@@ -159,6 +164,20 @@ class Classifier:
         if due_text:
             return Judgment("action", self.policy.action.reason.format(due=due_text) + note, "request_due")
         return Judgment("fyi", self.policy.fyi_reason + note, "fyi")
+
+    def _informational_spans(self, text: str) -> list[tuple[int, int]]:
+        """The sentences that only tell how things stand and ask nothing (see `InformationalPolicy`):
+        an urgent rule's match inside one is a mention, not a reason to interrupt."""
+        if not self._standing:
+            return []
+        spans = []
+        for start, end in _sentence_spans(text):
+            sentence = text[start:end]
+            if any(p.search(sentence) for p in self._standing) and not any(
+                p.search(sentence) for p in self._instructions
+            ):
+                spans.append((start, end))
+        return spans
 
     def _due_in_text(self, text: str) -> str | None:
         """A date (or "within 5 business days") the text asks for: in a sentence that requests
@@ -181,6 +200,28 @@ class Classifier:
 
 
 _SENTENCES = re.compile(r"\n+|(?<=[.!?])\s+")
+
+
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with the given spans cut out (sentences, so the rest still reads)."""
+    if not spans:
+        return text
+    kept, at = [], 0
+    for start, end in spans:
+        kept.append(text[at:start])
+        at = end
+    kept.append(text[at:])
+    return "".join(kept).strip()
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence or line of `text`, split as `_SENTENCES` splits."""
+    spans, start = [], 0
+    for sep in _SENTENCES.finditer(text):
+        spans.append((start, sep.start()))
+        start = sep.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if b > a]
 
 
 def _first_match(pattern: re.Pattern[str], text: str, ignored: list[tuple[int, int]]) -> re.Match[str] | None:

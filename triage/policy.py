@@ -121,8 +121,33 @@ class LlmPolicy(_Strict):
     enabled: bool = False
 
 
+class InformationalPolicy(_Strict):
+    """Urgency comes from what an update asks the site to do, not from the words it mentions: a
+    sentence that only says how things stand ("the emergency unblinding line stays open as usual",
+    "the manual describes when to quarantine kits") is not a reason to interrupt, so urgent-rule
+    matches inside it do not count, unless the same sentence asks for something (an instruction)."""
+
+    standing_patterns: list[str] = Field(default_factory=list)
+    instruction_patterns: list[str] = Field(default_factory=list)
+
+    @field_validator("standing_patterns", "instruction_patterns")
+    @classmethod
+    def _valid(cls, value: list[str]) -> list[str]:
+        _compile(value)
+        return value
+
+    @property
+    def compiled_standing(self) -> list[re.Pattern[str]]:
+        return _compile(self.standing_patterns)
+
+    @property
+    def compiled_instructions(self) -> list[re.Pattern[str]]:
+        return _compile(self.instruction_patterns)
+
+
 class TriagePolicy(_Strict):
     urgent_rules: list[UrgentRule] = Field(min_length=1)
+    informational: InformationalPolicy = InformationalPolicy()
     action: ActionPolicy = ActionPolicy()
     fyi_reason: str = "for information"
     declared_urgent: DeclaredUrgentPolicy = DeclaredUrgentPolicy()

@@ -38,6 +38,7 @@ class SiteStats:
     suppressed: int = 0
     pending: int = 0
     failed_deliveries: int = 0
+    blocked_deliveries: int = 0  # held: no usable chat platform (none configured, or a wrong token)
     urgent_latency_median_s: float | None = None
     urgent_latency_max_s: float | None = None
 
@@ -58,6 +59,10 @@ class StatsReport:
     until: datetime
     sites: list[SiteStats] = field(default_factory=list)
     senders: list[SenderStats] = field(default_factory=list)
+    # Every delivery not yet out (any kind, sites and people: escalation DMs too), by status, and
+    # the latest reason a held one gave: what an operator must fix so nothing waits in silence.
+    undelivered: dict[str, int] = field(default_factory=dict)
+    held_reason: str | None = None
 
     def totals(self) -> dict[str, Any]:
         raw = sum(s.raw_updates for s in self.sites)
@@ -77,6 +82,8 @@ class StatsReport:
             "totals": self.totals(),
             "sites": [asdict(s) for s in self.sites],
             "senders": [asdict(s) for s in self.senders],
+            "undelivered": dict(self.undelivered),
+            "held_reason": self.held_reason,
         }
 
 
@@ -112,6 +119,8 @@ def build(session: Session, *, now: datetime, days: float, classifier: Classifie
         s = site(recipient)
         if status == "failed":
             s.failed_deliveries += 1
+        if status == "blocked":
+            s.blocked_deliveries += 1
         if status != "sent":
             continue
         s.delivered_messages += 1
@@ -137,7 +146,27 @@ def build(session: Session, *, now: datetime, days: float, classifier: Classifie
             s.urgent_latency_max_s = max(latencies[s.site_id])
     report.sites = sorted(sites.values(), key=lambda s: s.site_id)
     report.senders = _senders(session, since, classifier)
+    report.undelivered, report.held_reason = _undelivered(session)
     return report
+
+
+def _undelivered(session: Session) -> tuple[dict[str, int], str | None]:
+    """Counts of rows not sent yet, whatever their age, and why the newest held one is held."""
+    counts = {
+        status: int(n)
+        for status, n in session.execute(
+            select(DeliveryRow.status, func.count())
+            .where(DeliveryRow.status.in_(("pending", "sending", "blocked", "failed")))
+            .group_by(DeliveryRow.status)
+        )
+    }
+    reason = session.execute(
+        select(DeliveryRow.last_error)
+        .where(DeliveryRow.status == "blocked")
+        .order_by(DeliveryRow.claimed_at.desc(), DeliveryRow.id.desc())
+        .limit(1)
+    ).scalar()
+    return counts, reason
 
 
 def _senders(session: Session, since: datetime, classifier: Classifier) -> list[SenderStats]:

@@ -19,6 +19,7 @@ from bot.slack.blocks import (
     NOT_HELPFUL,
     answer_modal,
     answered_blocks,
+    any_of,
     apology,
 )
 from bot.slack.failures import guarded, quietly
@@ -81,7 +82,7 @@ def register(app: App, rt: SlackRuntime) -> None:
                 _tell(body, respond, client, outcome.message)
             rt.deliver(outcome.deliveries)
 
-    @app.action(ANSWER_QUESTION)
+    @app.action(any_of(ANSWER_QUESTION))
     def on_answer(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         ref = body.get("trigger_id")

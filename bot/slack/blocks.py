@@ -52,6 +52,17 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, 2000)}]}
 
 
+def keyed(action_id: str, key: str) -> str:
+    """A per-item action_id (`answer_question:12`): Slack refuses a view or message in which two
+    buttons share one. The handler matches `any_of(action_id)`; the item itself is in `value`."""
+    return f"{action_id}:{key}"[:255]
+
+
+def any_of(action_id: str) -> re.Pattern[str]:
+    """Matches `action_id` and its `keyed` forms."""
+    return re.compile(rf"^{re.escape(action_id)}(:.*)?$")
+
+
 def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
     b: Block = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id, "value": value}
     if style:
@@ -217,7 +228,8 @@ def questions_blocks(questions: list[OpenQuestion], *, viewer: str) -> list[Bloc
         )
         blocks.append(section(f"{line}\n>{escape(clip(q.question, 600))}"))
         if viewer in q.recipients:
-            blocks.append({"type": "actions", "elements": [button("Answer", ANSWER_QUESTION, str(q.id))]})
+            answer = button("Answer", keyed(ANSWER_QUESTION, str(q.id)), str(q.id))
+            blocks.append({"type": "actions", "elements": [answer]})
     if len(questions) > 20:
         blocks.append(context(f"…and {len(questions) - 20} more."))
     return blocks

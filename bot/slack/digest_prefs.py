@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from assistant.scope import UNKNOWN_USER
 from assistant.service import ChatUser
 from bot.command_args import KEEP, ParseError, may_set_digest, own_sites, parse_setting
-from bot.slack.blocks import Block, apology, context, escape, section
+from bot.slack.blocks import Block, any_of, apology, context, escape, section
 from bot.slack.failures import guarded
 from bot.slack.home import EDIT_DIGEST, home_view
 from bot.slack.people import person_of, triage_of
@@ -155,7 +155,7 @@ def _notice(title: str, text: str) -> dict[str, Any]:
 
 
 def register(app: App, rt: SlackRuntime) -> None:
-    @app.action(EDIT_DIGEST)
+    @app.action(any_of(EDIT_DIGEST))
     def on_edit(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         user, site_id = str(body["user"]["id"]), str(action["value"])

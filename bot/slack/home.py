@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.service import Profile
-from bot.slack.blocks import Block, button, context, escape, questions_blocks, section
+from bot.slack.blocks import Block, button, clip, context, escape, keyed, questions_blocks, section
 
 HELP = """*Siteline* answers questions from your study documents, with sources.
 
@@ -52,9 +52,10 @@ def home_view(profile: Profile | None) -> dict[str, Any]:
     editable = [s for s in profile.sites if person.role in DIGEST_EDITORS]
     if editable:
         many = len(editable) > 1
+        label = "Edit digest preferences"
         buttons = [
-            button(f"Edit digest preferences{f' · {s.site_id}' if many else ''}", EDIT_DIGEST, s.site_id)
-            for s in editable[:5]
+            button(clip(f"{label} · {s.site_id}", 75) if many else label, keyed(EDIT_DIGEST, s.site_id), s.site_id)
+            for s in editable[:25]  # an actions block holds at most 25 elements
         ]
         blocks.append({"type": "actions", "block_id": "digest_prefs", "elements": buttons})
     blocks.append({"type": "divider"})

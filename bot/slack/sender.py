@@ -10,6 +10,7 @@ updates go into that escalation's thread (`threads.py`).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
@@ -18,8 +19,8 @@ from slack_sdk.errors import SlackApiError
 from bot.notifier import Address
 from bot.slack.render_context import RenderContext
 from bot.slack.threads import SiteThreads
-from bot.slack.update_blocks import render
-from core.notify import RECORD_ONLY_KINDS, OutboundMessage, SendResult
+from bot.slack.update_blocks import render_parts
+from core.notify import PARTS_SENT, RECORD_ONLY_KINDS, OutboundMessage, SendResult
 
 if TYPE_CHECKING:
     from siteline.container import Container
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("siteline.bot.slack")
 
 RECOVERABLE = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+# The token itself is wrong, revoked or lacks a scope: no message can go until the app is fixed,
+# so deliveries are held (`blocked`), never failed for good.
+MISCONFIGURED = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "missing_scope",
+     "not_allowed_token_type", "team_access_not_granted"}
+)  # fmt: skip
 
 
 def _retry_after(err: SlackApiError) -> float | None:
@@ -52,26 +59,38 @@ class SlackSender:
         self.threads = threads
 
     def send_to(self, address: Address, message: OutboundMessage) -> SendResult:
+        """Post the message (a long digest as several, in order, resuming after the parts already out)."""
         if message.kind in RECORD_ONLY_KINDS:
             return SendResult.sent()
         payload = self.context.enrich(message) if self.context else message.payload
-        text, blocks = render(message.kind, payload)
+        parts = render_parts(message.kind, payload)
+        done = int(message.payload.get(PARTS_SENT) or 0)
+        refs: list[str] = []
         try:
             channel = address.conversation_id or self._open_dm(address.user_id or "")
             thread = address.thread_ref
             if thread is None and self.threads is not None:
                 thread = self.threads.thread_for(message, channel)
-            resp = self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, thread_ts=thread, unfurl_links=False
-            )
+            for n, (text, blocks) in enumerate(parts):
+                if n < done:
+                    continue
+                try:
+                    resp = self.client.chat_postMessage(
+                        channel=channel, text=text, blocks=blocks, thread_ts=thread, unfurl_links=False
+                    )
+                except (SlackApiError, OSError):
+                    done = n
+                    raise
+                refs.append(f"{resp.get('channel', channel)}:{resp.get('ts', '')}")
         except SlackApiError as err:
-            return self._classify(err, message)
+            return replace(self._classify(err, message), parts_sent=done or None)
         except OSError as err:  # connection refused, timeout, DNS: Slack unreachable for now
             log.warning("slack delivery %s: %s", message.delivery_id, type(err).__name__)
-            return SendResult.retry(f"slack unreachable ({type(err).__name__})")
+            return SendResult(ok=False, recoverable=True, error=f"slack unreachable ({type(err).__name__})",
+                              parts_sent=done or None)  # fmt: skip
         if self.threads is not None:
             self.threads.after_send(message, payload)
-        return SendResult.sent(external_ref=f"{resp.get('channel', channel)}:{resp.get('ts', '')}")
+        return SendResult.sent(external_ref=refs[0] if refs else None)
 
     def _open_dm(self, user_id: str) -> str:
         resp = self.client.conversations_open(users=user_id)
@@ -83,6 +102,8 @@ class SlackSender:
         log.warning("slack delivery %s (%s) failed: %s", message.delivery_id, message.kind, code)
         if status == 429:
             return SendResult.retry(f"slack rate limit ({code})", _retry_after(err))
+        if code in MISCONFIGURED:
+            return SendResult.misconfigured(f"slack refused the bot token ({code}): check SLACK_BOT_TOKEN")
         if status >= 500 or code in RECOVERABLE:
             return SendResult.retry(f"slack error {code}")
         return SendResult.failed(f"slack refused: {code}")

@@ -3,9 +3,11 @@
 
 Payloads come from the triage engine (`items`, `details`, `slot`), plus what the sender adds
 from the directory for the reader (`site_name`, `site_tz`); unknown fields are ignored and
-missing ones left out, so the wording stays readable as the engines grow. A digest is one
-message: action items first (earliest due first), then the FYIs, each with Siteline's reason in
-a context block and merged repeats as "also: …", within Slack's 50-block limit.
+missing ones left out, so the wording stays readable as the engines grow. A digest lists action
+items first (earliest due first), then the FYIs, each with Siteline's reason in a context block and
+merged repeats as "also: …". A digest too big for one message (50 blocks, and Slack's ~13k characters
+of block text, `msg_blocks_too_long`) is split into "Digest (1/3)", "(2/3)", … (`bot/pages.py`); over
+three parts it goes compact (no bodies). Every item appears in exactly one part.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from bot import pages
 from bot.slack import escalation_blocks
 from bot.slack.blocks import Block, clip, context, cra_answer_blocks, escape, open_question_blocks, section
 from core.clock import parse_instant
@@ -29,6 +32,8 @@ GROUPS = (
 )
 MAX_BLOCKS = 50
 BODY_CLIP = 500
+TEXT_BUDGET = 11_000  # characters of block text per message: Slack refuses from ~13,200 (bolt-js#2509)
+HEADER_ROOM = 2  # the part's header and its slot line
 
 
 def header(text: str) -> Block:
@@ -102,28 +107,28 @@ def _site(payload: Mapping[str, Any]) -> str:
     return str(payload.get("site_name") or payload.get("site") or "")
 
 
-def _item_blocks(payload: Mapping[str, Any], groups: list[tuple[str, list[Item]]], room: int) -> list[Block]:
-    """Each item as a section plus a reason context when there is room, else one section each;
-    whatever still does not fit is listed by title in a last section (nothing is left out)."""
-    n = sum(len(g) for _, g in groups)
-    compact = len(groups) + 2 * n > room
-    blocks: list[Block] = []
-    leftover: list[str] = []
+def _units(payload: Mapping[str, Any], groups: list[tuple[str, list[Item]]], *, compact: bool) -> list[list[Block]]:
+    """Each item's blocks, kept together: its section (with the reason folded in when compact), its
+    reason as context otherwise; the first item of a group carries the group's heading."""
+    units: list[list[Block]] = []
     for title, group in groups:
-        if len(blocks) + 2 > room:
-            leftover += [f"• {escape(_title(i, _details(payload, i)))}" for i in group]
-            continue
-        blocks.append(section(f"{title} ({len(group)})"))
-        for item in group:
-            if len(blocks) + (1 if compact else 2) > room - 1:
-                leftover.append(f"• {escape(_title(item, _details(payload, item)))}")
-                continue
-            blocks.append(section(_item_text(payload, item, compact=compact)))
+        for n, item in enumerate(group):
+            unit = [section(f"{title} ({len(group)})")] if n == 0 else []
+            unit.append(section(_item_text(payload, item, compact=compact)))
             if not compact and item.get("reason"):
-                blocks.append(context(f"Why: {escape(str(item['reason']))}"))
-    if leftover:
-        blocks.append(section(clip(f"*…and {len(leftover)} more*\n" + "\n".join(leftover), 3000)))
-    return blocks
+                unit.append(context(f"Why: {escape(str(item['reason']))}"))
+            units.append(unit)
+    return units
+
+
+def block_chars(node: Any) -> int:
+    """Characters of every `text` string in a block (what Slack's message-size limit counts)."""
+    if isinstance(node, dict):
+        own = len(node["text"]) if isinstance(node.get("text"), str) else 0
+        return own + sum(block_chars(v) for v in node.values() if isinstance(v, dict | list))
+    if isinstance(node, list):
+        return sum(block_chars(v) for v in node)
+    return 0
 
 
 def render_immediate(payload: Mapping[str, Any]) -> Rendered:
@@ -142,19 +147,37 @@ def render_immediate(payload: Mapping[str, Any]) -> Rendered:
     return clip(f"URGENT: {first}" + (f" ({site})" if site else ""), 3000), blocks[:MAX_BLOCKS]
 
 
-def render_digest(payload: Mapping[str, Any]) -> Rendered:
-    """The site's digest: header with the site and the count, grouped items, reasons, merged repeats."""
+def render_digest_parts(payload: Mapping[str, Any]) -> list[Rendered]:
+    """The site's digest as one message or several ("(2/3)"), each within Slack's limits: header with
+    the site and the count, grouped items, reasons, merged repeats."""
     items = _items(payload)
     site = _site(payload)
     count = f"{len(items)} update{'s' if len(items) != 1 else ''}"
-    title = f":newspaper: Digest for {site} · {count}" if site else f":newspaper: Digest · {count}"
-    blocks: list[Block] = [header(title)]
+    groups = _grouped(items)
+    parts = pages.split(
+        _units(payload, groups, compact=False),
+        lambda: _units(payload, groups, compact=True),
+        weigh=block_chars,
+        budget=TEXT_BUDGET,
+        max_elements=MAX_BLOCKS - HEADER_ROOM,
+    )
     tz = payload.get("site_tz")
+    slot = None
     if payload.get("slot") and tz:
         when = local(parse_instant(str(payload["slot"])), str(tz))
-        blocks.append(context(f"Your digest of sponsor updates for {escape(when)} ({escape(str(tz))})."))
-    blocks += _item_blocks(payload, _grouped(items), MAX_BLOCKS - len(blocks))
-    return f"Digest of sponsor updates for {site or 'your site'} ({count})", blocks
+        slot = context(f"Your digest of sponsor updates for {escape(when)} ({escape(str(tz))}).")
+    out: list[Rendered] = []
+    for k, part in enumerate(parts, start=1):
+        of = pages.label(k, len(parts))
+        title = f":newspaper: Digest{of} for {site} · {count}" if site else f":newspaper: Digest{of} · {count}"
+        blocks: list[Block] = [header(title)] + ([slot] if slot and k == 1 else []) + part
+        out.append((f"Digest of sponsor updates for {site or 'your site'} ({count}){of}", blocks))
+    return out
+
+
+def render_digest(payload: Mapping[str, Any]) -> Rendered:
+    """The first (or only) part of the digest; `render_parts` gives them all."""
+    return render_digest_parts(payload)[0]
 
 
 def render_open_question(payload: Mapping[str, Any]) -> Rendered:
@@ -182,3 +205,8 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], Rendered]] = {
 
 def render(kind: str, payload: Mapping[str, Any]) -> Rendered:
     return RENDERERS.get(kind, render_text)(payload)
+
+
+def render_parts(kind: str, payload: Mapping[str, Any]) -> list[Rendered]:
+    """Every message this outbox row becomes, in order (several only for a long digest)."""
+    return render_digest_parts(payload) if kind == "digest" else [render(kind, payload)]

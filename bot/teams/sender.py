@@ -12,6 +12,7 @@ ticker); 5xx and unreachable connectors are retried with backoff; other refusals
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -22,11 +23,11 @@ from bot.teams.auth import TeamsAuth, TeamsConfigError, build_auth
 from bot.teams.cards import ADAPTIVE, clip
 from bot.teams.references import Target
 from bot.teams.translate import thread_conversation
-from bot.teams.update_cards import render
+from bot.teams.update_cards import render_parts
 from core.clock import Clock
 from core.db import transaction
 from core.directory import Directory
-from core.notify import RECORD_ONLY_KINDS, OutboundMessage, SendResult
+from core.notify import PARTS_SENT, RECORD_ONLY_KINDS, OutboundMessage, SendResult
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -52,29 +53,41 @@ class TeamsSender:
         self.http = http or httpx.Client(timeout=15)
 
     def send_to(self, address: Address, message: OutboundMessage) -> SendResult:
+        """Post the message (a long digest as several cards, in order, resuming after those already out)."""
         if message.kind in RECORD_ONLY_KINDS:
             return SendResult.sent()
-        summary, card = render(message.kind, message.payload)
+        parts = render_parts(message.kind, message.payload)
+        done = int(message.payload.get(PARTS_SENT) or 0)
+        refs: list[str] = []
         try:
             target = self._target(address)
             conversation = thread_conversation(target.conversation_id, address.thread_ref)
-            body: dict[str, Any] = {
-                "type": "message",
-                "summary": clip(summary, 250),
-                "conversation": {"id": conversation},
-                "attachments": [{"contentType": ADAPTIVE, "content": card}],
-            }
-            if target.bot_id:
-                body["from"] = {"id": target.bot_id}
-            resp = self._post(target.service_url, f"v3/conversations/{conversation}/activities", body)
+            for n, (summary, card) in enumerate(parts):
+                if n < done:
+                    continue
+                body: dict[str, Any] = {
+                    "type": "message",
+                    "summary": clip(summary, 250),
+                    "conversation": {"id": conversation},
+                    "attachments": [{"contentType": ADAPTIVE, "content": card}],
+                }
+                if target.bot_id:
+                    body["from"] = {"id": target.bot_id}
+                try:
+                    resp = self._post(target.service_url, f"v3/conversations/{conversation}/activities", body)
+                except (httpx.HTTPStatusError, httpx.TransportError):
+                    done = n
+                    raise
+                refs.append(clip(f"{target.conversation_id}:{resp.get('id', '')}", 200))
         except NotReachable as exc:
             return SendResult.failed(str(exc))
         except httpx.HTTPStatusError as exc:
-            return self._classify(exc.response, message)
+            return replace(self._classify(exc.response, message), parts_sent=done or None)
         except httpx.TransportError as exc:  # connection refused, timeout, DNS: the connector is unreachable
             log.warning("teams delivery %s: %s", message.delivery_id, type(exc).__name__)
-            return SendResult.retry(f"teams connector unreachable ({type(exc).__name__})")
-        return SendResult.sent(external_ref=clip(f"{target.conversation_id}:{resp.get('id', '')}", 200))
+            error = f"teams connector unreachable ({type(exc).__name__})"
+            return SendResult(ok=False, recoverable=True, error=error, parts_sent=done or None)
+        return SendResult.sent(external_ref=refs[0] if refs else None)
 
     # -- where -----------------------------------------------------------------------------
 
@@ -143,7 +156,9 @@ class TeamsSender:
             return SendResult.retry("teams rate limit (HTTP 429)", _retry_after(resp))
         if status >= 500:
             return SendResult.retry(f"teams connector error (HTTP {status})")
-        hint = {401: "bad app credentials?", 403: "is the app installed there?", 404: "conversation gone?"}
+        if status == 401:  # the app's credentials: no message can go until they are fixed; hold them
+            return SendResult.misconfigured("teams refused: HTTP 401 (check TEAMS_APP_ID / TEAMS_APP_PASSWORD)")
+        hint = {403: "is the app installed there?", 404: "conversation gone?"}
         return SendResult.failed(f"teams refused: HTTP {status} ({hint.get(status, 'bad request')})")
 
 

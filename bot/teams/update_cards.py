@@ -3,14 +3,18 @@ Ask-my-CRA questions and CRA answers.
 
 Payloads come from the triage and escalation engines (`items`, `details`, `escalation`, `text`)
 and the assistant; unknown fields are ignored and missing ones left out, so the wording stays
-readable as those engines grow.
+readable as those engines grow. A digest too big for one card (Teams refuses messages over ~28 KB
+with 413 MessageSizeTooBig) is split into "(1/3)", "(2/3)", … (`bot/pages.py`); over three parts it
+goes compact (no bodies). Every item appears in exactly one part.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bot import pages
 from bot.teams.cards import (
     ESC_ACK,
     ESC_RESOLVE,
@@ -28,13 +32,15 @@ from escalation.messages import role_label
 
 Rendered = tuple[str, Card]
 PRIORITY_ICON = {"urgent": "🚨", "action": "📌", "fyi": "ℹ️"}
-MAX_ITEMS = 40
+CARD_BUDGET = 19_000  # bytes of card JSON per message: under 28 KB with the envelope, and under the
+# 40 KB that Teams' bot documentation gives for the UTF-16 payload
+MAX_ELEMENTS = 200
 
 
-def _item(item: Mapping[str, Any], details: Mapping[str, Any]) -> Element:
+def _item(item: Mapping[str, Any], details: Mapping[str, Any], *, compact: bool = False) -> Element:
     d = details.get(str(item.get("id"))) or {}
     icon = PRIORITY_ICON.get(str(item.get("priority", "")), "•")
-    title = d.get("subject") or item.get("subject") or item.get("title") or item.get("id", "update")
+    title = clip(str(d.get("subject") or item.get("subject") or item.get("title") or item.get("id", "update")), 300)
     head = [f"{icon} **{title}**"]
     if item.get("priority"):
         head.append(f"_{item['priority']}_")
@@ -46,9 +52,9 @@ def _item(item: Mapping[str, Any], details: Mapping[str, Any]) -> Element:
     if source:
         items.append(subtle(source))
     if item.get("reason"):
-        items.append(subtle(str(item["reason"])))
+        items.append(subtle(clip(str(item["reason"]), 500)))
     body = d.get("body") or item.get("summary") or item.get("body")
-    if body:
+    if body and not compact:
         items.append(text_block(clip(" ".join(str(body).split()), 600), spacing="Small"))
     if item.get("merged"):
         merged = ", ".join(map(str, item["merged"]))
@@ -69,13 +75,31 @@ def render_immediate(payload: Mapping[str, Any]) -> Rendered:
     return f"Urgent sponsor update ({len(items)})", card(body)
 
 
-def render_digest(payload: Mapping[str, Any]) -> Rendered:
+def _weight(element: Element) -> int:
+    return len(json.dumps(element, ensure_ascii=False).encode())
+
+
+def render_digest_parts(payload: Mapping[str, Any]) -> list[Rendered]:
+    """The digest as one card or several ("(2/3)"), each within Teams' message size."""
     items, details = _items(payload), payload.get("details") or {}
-    body: list[Element] = [text_block(f"📰 **Your digest of sponsor updates** ({len(items)})", size="Medium")]
-    body += [_item(i, details) for i in items[:MAX_ITEMS]]
-    if len(items) > MAX_ITEMS:
-        body.append(subtle(f"…and {len(items) - MAX_ITEMS} more."))
-    return f"Digest of sponsor updates ({len(items)})", card(body)
+    parts = pages.split(
+        [[_item(i, details)] for i in items],
+        lambda: [[_item(i, details, compact=True)] for i in items],
+        weigh=_weight,
+        budget=CARD_BUDGET,
+        max_elements=MAX_ELEMENTS,
+    )
+    out: list[Rendered] = []
+    for k, part in enumerate(parts, start=1):
+        of = pages.label(k, len(parts))
+        head = text_block(f"📰 **Your digest of sponsor updates** ({len(items)}){of}", size="Medium")
+        out.append((f"Digest of sponsor updates ({len(items)}){of}", card([head, *part])))
+    return out
+
+
+def render_digest(payload: Mapping[str, Any]) -> Rendered:
+    """The first (or only) part of the digest; `render_parts` gives them all."""
+    return render_digest_parts(payload)[0]
 
 
 def escalation_facts(payload: Mapping[str, Any]) -> Element:
@@ -149,3 +173,8 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], Rendered]] = {
 
 def render(kind: str, payload: Mapping[str, Any]) -> Rendered:
     return RENDERERS.get(kind, render_text)(payload)
+
+
+def render_parts(kind: str, payload: Mapping[str, Any]) -> list[Rendered]:
+    """Every message this outbox row becomes, in order (several only for a long digest)."""
+    return render_digest_parts(payload) if kind == "digest" else [render(kind, payload)]

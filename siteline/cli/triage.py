@@ -80,6 +80,11 @@ def _print_stats(report: StatsReport) -> None:
         typer.echo(f"{s.site_id:<12}{s.raw_updates:>6}{s.delivered_messages:>6}{noise:>7}{s.digests:>8}"
                    f"{s.interruptions:>8}{s.quiet_hour_interruptions:>6}{s.merged:>7}{s.suppressed:>7}{s.pending:>8}"
                    f"{s.failed_deliveries:>7}{lat:>18}")  # fmt: skip
+    held = report.undelivered.get("blocked", 0)
+    if held:
+        typer.echo(f"\nHELD: {held} deliveries are not sent: {report.held_reason}")
+    if report.undelivered:
+        typer.echo("not sent yet: " + ", ".join(f"{k} {v}" for k, v in sorted(report.undelivered.items())))
     typer.echo(f"\n{'sender':<24}{'updates':>8}{'declared urgent':>17}{'rate':>7}{'judged urgent':>15}  hint")
     for p in report.senders:
         hint = "ignored (flooding)" if p.hint_ignored else "considered"
