@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias="SITELINE_DATABASE_URL")
     api_token: SecretStr | None = Field(default=None, validation_alias="SITELINE_API_TOKEN")
     log_level: str = Field(default="INFO", validation_alias="SITELINE_LOG_LEVEL")
+    # Key that signs the audit chain's checkpoint; unset: a random key kept in `home/audit.key`.
+    audit_key: SecretStr | None = Field(default=None, validation_alias="SITELINE_AUDIT_KEY")
 
     # Knowledge: a Chroma server at scale, the embedded persistent client by default.
     chroma_host: str | None = Field(default=None, validation_alias="SITELINE_CHROMA_HOST")
