@@ -26,6 +26,7 @@ from knowledge.confidence import (
     confidence,
     cosines,
 )
+from knowledge.instructions import reader_safe
 from knowledge.lexicon import terms, words
 from knowledge.models import ChunkRow
 from knowledge.retrieval import Retrieval
@@ -91,7 +92,7 @@ def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
         if row is None:
             continue
         heading = _collapse(row.section).lower()
-        for hit in sentence_hits(passage.chunk_id, row.text, found.concepts, row.section):
+        for hit in reader_safe(sentence_hits(passage.chunk_id, row.text, found.concepts, row.section)):
             if heading and hit.start < len(heading) + 8 and _collapse(hit.text).lower().lstrip("# ") in heading:
                 continue  # the chunk's own heading line names the topic; it answers nothing
             length = len(_collapse(hit.text))

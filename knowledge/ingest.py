@@ -24,9 +24,10 @@ from core import audit
 from core.db import transaction
 from knowledge.catalog import embedding_text
 from knowledge.chunking import Chunk, chunk_blocks
+from knowledge.instructions import flagged_sentences
 from knowledge.models import ChunkRow, DocumentRow, DocumentVersionRow
 from knowledge.progress import IngestProgress
-from knowledge.readers import RICHNESS, ReadError, file_format, read_document
+from knowledge.readers import RICHNESS, ParsedDocument, ReadError, file_format, read_document
 from knowledge.vector_index import VectorIndex
 
 Status = Literal["ingested", "unchanged", "superseded", "skipped", "failed"]
@@ -41,9 +42,11 @@ class FileOutcome:
     version: str = ""
     chunks: int = 0
     pages: int | None = None
+    warnings: list[str] = field(default_factory=list)  # ingested, but worth a look (e.g. planted instructions)
 
     def line(self) -> str:
-        return f"{self.status:<10} {self.path.name}" + (f": {self.detail}" if self.detail else "")
+        head = f"{self.status:<10} {self.path.name}" + (f": {self.detail}" if self.detail else "")
+        return "\n".join([head, *(f"{'':<10} warning: {w}" for w in self.warnings)])
 
 
 @dataclass
@@ -100,6 +103,23 @@ def collect(paths: Sequence[Path]) -> tuple[list[Path], list[FileOutcome]]:
         chosen.append(group[0])
         early.extend(FileOutcome(p, "skipped", f"alternate format of {group[0].name}") for p in group[1:])
     return chosen, early
+
+
+def reader_instructions(parsed: ParsedDocument) -> tuple[int, str | None]:
+    """How many sentences speak to the reader or an assistant instead of about the study, and a warning
+    naming their pages (they stay stored but are never quoted as an answer; see knowledge/instructions.py)."""
+    pages: list[int | None] = []
+    for block in parsed.blocks:
+        pages.extend(block.page for _ in flagged_sentences(block.text))
+    if not pages:
+        return 0, None
+    numbered = sorted({p for p in pages if p is not None})
+    where = f"on page {', '.join(map(str, numbered))}" if numbered else "(the file has no page numbers)"
+    return (
+        len(pages),
+        f"{len(pages)} sentence(s) {where} address the reader or an assistant rather than the study "
+        "(e.g. asking for a password or to ignore instructions); they will never be quoted as an answer",
+    )
 
 
 def _hash(path: Path) -> str:
@@ -187,7 +207,11 @@ class Ingester:
             [embedding_text(c.section, c.text) for c in chunks], progress=progress.chunks_done
         )
         title = parsed.title or path.stem.replace("_", " ")
-        return self._store(path, digest, request, parsed.pages, title, chunks, vectors)
+        planted, warning = reader_instructions(parsed)
+        outcome = self._store(path, digest, request, parsed.pages, title, chunks, vectors, planted)
+        if warning:
+            outcome.warnings.append(warning)
+        return outcome
 
     def _store(
         self,
@@ -198,6 +222,7 @@ class Ingester:
         title: str,
         chunks: list[Chunk],
         vectors: np.ndarray,
+        planted: int = 0,
     ) -> FileOutcome:
         added: list[str] = []
         demoted: list[int] = []
@@ -279,6 +304,7 @@ class Ingester:
                         "version": label,
                         "sha256": digest,
                         "chunks": len(chunks),
+                        "reader_instructions": planted,
                         "supersedes": [v.version for v in previous if v.id in demoted],
                     },
                 )

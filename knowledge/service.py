@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from knowledge.catalog import generation, versions_for
 from knowledge.confidence import SentenceVectors
 from knowledge.embedding import MiniLmEmbeddings
 from knowledge.ingest import Ingester, IngestReport, IngestRequest
+from knowledge.instructions import masked, quotes_reader_text
 from knowledge.keyword_index import KeywordIndex
 from knowledge.models import AnswerRow, DocumentRow, QuestionRow
 from knowledge.progress import IngestProgress, make_progress
@@ -124,8 +126,10 @@ class KnowledgeService:
         started = time.perf_counter()
         found = self.search(question, studies=studies, k=k, version=version, doc=doc)
         answer = self._llm_answer(question, found.passages) if self.settings.llm_enabled else None
-        if answer is None:
+        if answer is None or quotes_reader_text(answer):
             answer = extractive_answer(question, found, self.sentence_vectors)
+        if quotes_reader_text(answer):  # a quote ran on into a planted instruction: say nothing rather than that
+            answer = Answer.abstain()
         answer.retrieved = found.passages
         answer.latency_ms = int((time.perf_counter() - started) * 1000)
         if record:
@@ -150,7 +154,8 @@ class KnowledgeService:
                 from knowledge.llm import LlmAnswerer
 
                 self._llm = LlmAnswerer(self.settings)
-            return self._llm.answer(question, passages)  # type: ignore[attr-defined]
+            readable = [replace(p, text=masked(p.text)) for p in passages]  # planted instructions never reach it
+            return self._llm.answer(question, readable)  # type: ignore[attr-defined]
         except ModuleNotFoundError:
             return None
         except Exception:
