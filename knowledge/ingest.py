@@ -27,7 +27,7 @@ from knowledge.chunking import Chunk, chunk_blocks
 from knowledge.instructions import flagged_sentences
 from knowledge.models import ChunkRow, DocumentRow, DocumentVersionRow
 from knowledge.progress import IngestProgress
-from knowledge.readers import RICHNESS, ParsedDocument, ReadError, file_format, read_document
+from knowledge.readers import RICHNESS, ParsedDocument, ReadError, ReadLimits, file_format, read_document
 from knowledge.vector_index import VectorIndex
 
 Status = Literal["ingested", "unchanged", "superseded", "skipped", "failed"]
@@ -75,6 +75,7 @@ class IngestRequest:
     now: datetime
     max_bytes: int
     actor: str = "cli"
+    limits: ReadLimits = field(default_factory=ReadLimits)
 
 
 def collect(paths: Sequence[Path]) -> tuple[list[Path], list[FileOutcome]]:
@@ -198,7 +199,7 @@ class Ingester:
         decided = self._precheck(path, digest, request)
         if decided:
             return decided
-        parsed = read_document(path)
+        parsed = read_document(path, request.limits)
         chunks = chunk_blocks(parsed.blocks)
         if not chunks:
             raise ReadError("no text found in the document")

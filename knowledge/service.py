@@ -28,6 +28,7 @@ from knowledge.instructions import masked, quotes_reader_text
 from knowledge.keyword_index import KeywordIndex
 from knowledge.models import AnswerRow, DocumentRow, QuestionRow
 from knowledge.progress import IngestProgress, make_progress
+from knowledge.readers import ReadLimits
 from knowledge.retrieval import HybridRetriever, Retrieval
 from knowledge.types import Answer, Passage
 from knowledge.vector_index import VectorIndex
@@ -76,6 +77,7 @@ class KnowledgeService:
             now=now,
             max_bytes=self.settings.max_file_mb * 1024 * 1024,
             actor=actor,
+            limits=ReadLimits(self.settings.max_unpacked_mb * 1024 * 1024, self.settings.max_text_chars),
         )
         sink = make_progress(progress)
         try:

@@ -6,10 +6,11 @@ import logging
 from pathlib import Path
 
 from knowledge.readers.blocks import ParsedDocument, ReadError
+from knowledge.readers.limits import ReadLimits
 from knowledge.readers.lines import blocks_from_lines, strip_running_lines
 
 
-def read_pdf(path: Path) -> ParsedDocument:
+def read_pdf(path: Path, limits: ReadLimits) -> ParsedDocument:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -23,7 +24,13 @@ def read_pdf(path: Path) -> ParsedDocument:
                 ok = 0
             if not ok:
                 raise ReadError("encrypted PDF: it needs a password; save an unprotected copy and ingest that")
-        pages = [(page.extract_text() or "").splitlines() for page in reader.pages]
+        pages: list[list[str]] = []
+        chars = 0
+        for page in reader.pages:  # counted page by page: a compressed-stream bomb stops at the cap
+            text = page.extract_text() or ""
+            chars += len(text)
+            limits.check_text(chars)
+            pages.append(text.splitlines())
         title = (reader.metadata.title if reader.metadata else None) or None
     except ReadError:
         raise
