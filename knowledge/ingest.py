@@ -2,7 +2,8 @@
 
 Per file the outcome is one of: ingested, unchanged (same content already stored), superseded
 (a new version replaced the current one), skipped (an alternate format of a document in the same
-ingest, or an unsupported file found in a folder) or failed (with the reason). A failing file
+folder, or an unsupported file found in a folder) or failed (with the reason). When the richest
+format of a document fails to read, the next format in that folder is ingested instead. A failing file
 never stops the others, and nothing of it is stored: its SQL rows commit only after its vectors
 are written, and its vectors are removed if the commit fails.
 """
@@ -10,6 +11,7 @@ are written, and its vectors are removed if the commit fails.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -78,31 +80,60 @@ class IngestRequest:
     limits: ReadLimits = field(default_factory=ReadLimits)
 
 
-def collect(paths: Sequence[Path]) -> tuple[list[Path], list[FileOutcome]]:
-    """Files to ingest, with one file per document name: the richest format wins, the others are reported."""
-    found: list[Path] = []
+@dataclass(frozen=True)
+class Candidate:
+    """One document found for ingest: its key and its files, richest format first (the next is the fallback)."""
+
+    key: str
+    files: list[Path]
+
+
+def _broken_link(path: Path) -> FileOutcome | None:
+    if path.is_symlink() and not path.exists():
+        return FileOutcome(path, "failed", f"broken symbolic link: its target {os.readlink(path)} does not exist")
+    return None
+
+
+def collect(paths: Sequence[Path]) -> tuple[list[Candidate], list[FileOutcome]]:
+    """The documents to ingest. Files of one name in one folder are one document in several formats (the
+    richest is read first); the same name in two folders is two documents, keyed `folder/name` apart."""
+    found: list[tuple[Path, str]] = []  # (file, its folder relative to the folder named on the command line)
     early: list[FileOutcome] = []
     for path in paths:
-        if path.is_dir():
-            for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        if (broken := _broken_link(path)) is not None:
+            early.append(broken)
+        elif path.is_dir():
+            for f in sorted(path.rglob("*")):
                 if any(part.startswith(".") for part in f.relative_to(path).parts):
                     continue
-                if file_format(f) is None:
+                if (broken := _broken_link(f)) is not None:
+                    early.append(broken)
+                elif not f.is_file():
+                    continue
+                elif file_format(f) is None:
                     early.append(FileOutcome(f, "skipped", f"unsupported file type {f.suffix or '(none)'}"))
                 else:
-                    found.append(f)
+                    found.append((f, f.parent.relative_to(path).as_posix()))
         elif path.is_file():
-            found.append(path)
+            found.append((path, path.parent.name or "."))
         else:
             early.append(FileOutcome(path, "failed", "no such file or folder"))
-    by_stem: dict[str, list[Path]] = {}
-    for f in dict.fromkeys(found):
-        by_stem.setdefault(f.stem.lower(), []).append(f)
-    chosen: list[Path] = []
-    for group in by_stem.values():
-        group.sort(key=lambda p: -RICHNESS.get(file_format(p) or "", 0))
-        chosen.append(group[0])
-        early.extend(FileOutcome(p, "skipped", f"alternate format of {group[0].name}") for p in group[1:])
+    groups: dict[tuple[Path, str], list[tuple[Path, str]]] = {}
+    seen: set[Path] = set()
+    for f, folder in found:
+        if f.resolve() in seen:
+            continue
+        seen.add(f.resolve())
+        groups.setdefault((f.parent.resolve(), f.stem.lower()), []).append((f, folder))
+    folders_per_name: dict[str, int] = {}
+    for _, stem in groups:
+        folders_per_name[stem] = folders_per_name.get(stem, 0) + 1
+    chosen: list[Candidate] = []
+    for (_, stem), group in groups.items():
+        group.sort(key=lambda item: -RICHNESS.get(file_format(item[0]) or "", 0))
+        first, folder = group[0]
+        shared = folders_per_name[stem] > 1 and folder not in ("", ".")
+        chosen.append(Candidate(f"{folder}/{first.stem}" if shared else first.stem, [f for f, _ in group]))
     return chosen, early
 
 
@@ -138,25 +169,43 @@ class Ingester:
 
     def run(self, paths: Sequence[Path], request: IngestRequest, progress: IngestProgress) -> IngestReport:
         report = IngestReport(request.study)
-        files, early = collect(paths)
+        documents, early = collect(paths)
         report.outcomes.extend(early)
-        for n, path in enumerate(files):
-            progress.file_started(path.name, n, len(files))
+        for n, document in enumerate(documents):
+            progress.file_started(document.files[0].name, n, len(documents))
+            outcomes = self._document(document, request, progress)
+            report.outcomes.extend(outcomes)
+            status = next((o.status for o in outcomes if o.status != "failed"), "failed")
+            progress.file_finished(document.files[0].name, status)
+        return report
+
+    def _document(self, document: Candidate, request: IngestRequest, progress: IngestProgress) -> list[FileOutcome]:
+        """Ingest the richest format that reads; a failed format is reported and the next one is tried."""
+        outcomes: list[FileOutcome] = []
+        for i, path in enumerate(document.files):
             try:
-                outcome = self._one(path, request, progress)
+                outcome = self._one(path, document.key, request, progress)
             except ReadError as exc:
                 outcome = FileOutcome(path, "failed", str(exc))
             except OSError as exc:
                 outcome = FileOutcome(path, "failed", f"cannot read the file ({exc.strerror or exc})")
-            report.outcomes.append(outcome)
-            progress.file_finished(path.name, outcome.status)
-        return report
+            if outcome.status != "failed":
+                for failed in outcomes:
+                    failed.detail += f"; {path.name} was used instead"
+                rest = document.files[i + 1 :]
+                return [
+                    *outcomes,
+                    outcome,
+                    *(FileOutcome(p, "skipped", f"alternate format of {path.name}") for p in rest),
+                ]
+            outcomes.append(outcome)
+        return outcomes
 
-    def _precheck(self, path: Path, digest: str, request: IngestRequest) -> FileOutcome | None:
+    def _precheck(self, path: Path, key: str, digest: str, request: IngestRequest) -> FileOutcome | None:
         """Decide without parsing whether the file is already stored or conflicts with a stored version."""
         with self.factory() as session:
             doc = session.execute(
-                select(DocumentRow).where(DocumentRow.study == request.study, DocumentRow.doc_key == path.stem)
+                select(DocumentRow).where(DocumentRow.study == request.study, DocumentRow.doc_key == key)
             ).scalar()
             if doc is None:
                 return None
@@ -168,14 +217,12 @@ class Ingester:
         for v in versions:
             if v.content_hash == digest:
                 note = "" if v.is_current else " (an older version; the current one stays)"
-                return FileOutcome(
-                    path, "unchanged", f"already ingested as version {v.version}{note}", path.stem, v.version
-                )
+                return FileOutcome(path, "unchanged", f"already ingested as version {v.version}{note}", key, v.version)
         if request.version and any(v.version == request.version for v in versions):
             return FileOutcome(
                 path,
                 "failed",
-                f"version {request.version} of {path.stem} is already ingested with different "
+                f"version {request.version} of {key} is already ingested with different "
                 "content; give the new content a new --version",
             )
         current = next((v for v in versions if v.is_current), None)
@@ -190,13 +237,13 @@ class Ingester:
                 )
         return None
 
-    def _one(self, path: Path, request: IngestRequest, progress: IngestProgress) -> FileOutcome:
+    def _one(self, path: Path, key: str, request: IngestRequest, progress: IngestProgress) -> FileOutcome:
         size = path.stat().st_size
         if size > request.max_bytes:
             limit = request.max_bytes // (1024 * 1024)
             raise ReadError(f"file is {size / 1048576:.1f} MB, over the {limit} MB limit (SITELINE_MAX_FILE_MB)")
         digest = _hash(path)
-        decided = self._precheck(path, digest, request)
+        decided = self._precheck(path, key, digest, request)
         if decided:
             return decided
         parsed = read_document(path, request.limits)
@@ -209,7 +256,7 @@ class Ingester:
         )
         title = parsed.title or path.stem.replace("_", " ")
         planted, warning = reader_instructions(parsed)
-        outcome = self._store(path, digest, request, parsed.pages, title, chunks, vectors, planted)
+        outcome = self._store(path, key, digest, request, parsed.pages, title, chunks, vectors, planted)
         if warning:
             outcome.warnings.append(warning)
         return outcome
@@ -217,6 +264,7 @@ class Ingester:
     def _store(
         self,
         path: Path,
+        key: str,
         digest: str,
         request: IngestRequest,
         pages: int | None,
@@ -230,10 +278,10 @@ class Ingester:
         try:
             with transaction(self.factory) as session:
                 doc = session.execute(
-                    select(DocumentRow).where(DocumentRow.study == request.study, DocumentRow.doc_key == path.stem)
+                    select(DocumentRow).where(DocumentRow.study == request.study, DocumentRow.doc_key == key)
                 ).scalar()
                 if doc is None:
-                    doc = DocumentRow(study=request.study, doc_key=path.stem, kind=request.kind, title=title[:500])
+                    doc = DocumentRow(study=request.study, doc_key=key, kind=request.kind, title=title[:500])
                     session.add(doc)
                     session.flush()
                 doc.kind, doc.title = request.kind, title[:500]
@@ -282,7 +330,7 @@ class Ingester:
                     {
                         "study": request.study,
                         "version_id": version.id,
-                        "doc": path.stem,
+                        "doc": key,
                         "current": True,
                         "section": c.section[:200],
                         "page": c.page or 0,
@@ -301,7 +349,7 @@ class Ingester:
                     subject=path.name,
                     detail={
                         "study": request.study,
-                        "doc": path.stem,
+                        "doc": key,
                         "version": label,
                         "sha256": digest,
                         "chunks": len(chunks),
@@ -324,4 +372,4 @@ class Ingester:
                 "ingested",
                 f"version {label}, {len(chunks)} chunks" + (f", {pages} pages" if pages else ""),
             )
-        return FileOutcome(path, status, detail, path.stem, label, len(chunks), pages)
+        return FileOutcome(path, status, detail, key, label, len(chunks), pages)
