@@ -49,6 +49,12 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None, run_m
     settings = settings or Settings()
     engine = make_engine(settings.resolved_database_url)
     key = load_key(settings)
+    if engine.dialect.name == "postgresql" and settings.audit_key is None:
+        log.warning(
+            "SITELINE_AUDIT_KEY is not set: the audit checkpoint is signed with %s; replicas on other "
+            "machines must share one key or `siteline audit verify` will report a bad signature",
+            settings.home / "audit.key",
+        )
     if run_migrations:
         migrate(engine, audit_key=key)
     return Container(
