@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -111,3 +112,39 @@ def test_ingest_refuses_by_name_with_the_settings_and_ingests_the_rest(container
     assert outcome["Notes.md"].status == "failed"
     assert "more than 3,000 characters of text (SITELINE_MAX_TEXT_CHARS)" in outcome["Notes.md"].detail
     assert outcome["Visits.md"].status == "ingested"
+
+
+def pdf_with_flate_bomb(path: Path, spaces: int) -> Path:
+    """A one-page PDF whose content stream is `spaces` blanks after the text, deflated (compressed in steps)."""
+    packer = zlib.compressobj(9)
+    parts = [packer.compress(b"BT /F1 10 Tf 50 780 Td (Hello) Tj ET\n")]
+    block = b" " * MB
+    parts.extend(packer.compress(block) for _ in range(spaces // MB))
+    parts.append(packer.flush())
+    stream = b"".join(parts)
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_a_pdf_stream_that_unpacks_past_the_limit_is_a_clear_refusal(tmp_path: Path) -> None:
+    bomb = pdf_with_flate_bomb(tmp_path / "Bomb.pdf", 80 * MB)
+    assert bomb.stat().st_size < MB
+    with pytest.raises(ReadError, match="a compressed stream unpacks past pypdf's size limit"):
+        read_document(bomb)
