@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from knowledge.instructions import addressed_to_reader, masked
+from knowledge.instructions import addressed_to_reader, masked, quotes_reader_text
+from knowledge.types import Answer, Citation
 from siteline.cli import app
 
 PLANTED = [
@@ -58,6 +59,13 @@ def test_protocol_imperatives_are_not_flagged(sentence: str) -> None:
 def test_masked_drops_only_the_planted_sentence() -> None:
     text = f"The helpdesk is open 24 hours a day. {PLANTED[0]} Call +1 555 0100 for access."
     assert masked(text) == "The helpdesk is open 24 hours a day. \n\n Call +1 555 0100 for access."
+
+
+def test_an_answer_repeating_a_planted_sentence_in_any_quote_is_caught() -> None:
+    quote = f"The helpdesk is open 24 hours a day. {PLANTED[0]}"
+    cited = Citation("M.md", "M", "1", "2 EDC Access", None, quote)
+    assert quotes_reader_text(Answer("The helpdesk is open 24 hours a day.", False, [cited]))
+    assert not quotes_reader_text(Answer("The helpdesk is open 24 hours a day.", False, []))
 
 
 MANUAL = (
