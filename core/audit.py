@@ -72,6 +72,12 @@ def _digest(prev_hash: str, at: datetime, actor: str, action: str, subject: str,
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def _head(session: Session) -> AuditHeadRow | None:
+    """The checkpoint as stored now (never a copy a long-lived session kept from an earlier transaction)."""
+    query = select(AuditHeadRow).where(AuditHeadRow.id == 1).execution_options(populate_existing=True)
+    return session.execute(query).scalar_one_or_none()
+
+
 def _lock(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
@@ -83,7 +89,7 @@ def record(
     """Append one entry inside the caller's transaction, so it commits with the change it describes."""
     detail = json.loads(json.dumps(detail or {}, default=str))
     _lock(session)
-    head = session.get(AuditHeadRow, 1)
+    head = _head(session)
     if head is None:
         raise AuditTampered("the audit checkpoint is missing; run `siteline audit verify`")
     last = session.execute(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).scalar()
@@ -125,7 +131,7 @@ def verify(session: Session) -> ChainReport:
         if _digest(prev, row.at, row.actor, row.action, row.subject, row.detail) != row.hash:
             return ChainReport(count, False, row.id, "content does not match its hash (the row was edited)")
         prev = row.hash
-    head = session.get(AuditHeadRow, 1)
+    head = _head(session)
     if head is None:
         return ChainReport(count, False, None, "the checkpoint row is missing (audit_head was emptied)")
     if not hmac.compare_digest(head.mac, head_mac(_key(session), head.row_count, head.last_hash)):

@@ -108,6 +108,8 @@ def collect(paths: Sequence[Path]) -> tuple[list[Candidate], list[FileOutcome]]:
                     continue
                 if (broken := _broken_link(f)) is not None:
                     early.append(broken)
+                elif f.is_symlink() and f.is_dir():  # never followed (loops); say so rather than drop it
+                    early.append(FileOutcome(f, "skipped", "a symbolic link to a folder is not followed"))
                 elif not f.is_file():
                     continue
                 elif file_format(f) is None:

@@ -159,3 +159,13 @@ def test_cli_verify_fails_after_the_last_rows_are_deleted(tmp_path: Path, monkey
     bad = CliRunner().invoke(app, ["audit", "verify"])
     assert bad.exit_code == 1
     assert "records 20 rows but the chain has 17" in bad.output
+
+
+def test_a_long_lived_session_appends_from_the_stored_checkpoint(factory: sessionmaker[Session]) -> None:
+    with factory() as first:
+        audit.record(first, now=T0, actor="u1", action="ask")
+        first.commit()
+        _append(factory, 2)  # another unit of work appends meanwhile
+        audit.record(first, now=T0, actor="u1", action="ask", subject="late")
+        first.commit()
+    assert _verify(factory) == audit.ChainReport(4, True)

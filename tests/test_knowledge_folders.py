@@ -23,12 +23,17 @@ def test_folder_ingest_reports_links_keeps_folders_apart_and_falls_back(containe
     (docs / "consent.pdf").write_bytes(b"%PDF-1.4 this is not a real PDF")
     (docs / "consent.md").write_text("# Consent\n\nConsent must be signed before any study procedure.\n")
     (docs / "missing.md").symlink_to(tmp_path / "nowhere.md")
+    (docs / "a" / "loop").symlink_to(docs, target_is_directory=True)
 
     report = container.knowledge.ingest([docs], study="S", kind="sop", now=NOW, progress=False)
 
     by_path = {o.path.relative_to(docs).as_posix(): o for o in report.outcomes}
     assert by_path["missing.md"].status == "failed"
     assert by_path["missing.md"].detail == f"broken symbolic link: its target {tmp_path / 'nowhere.md'} does not exist"
+    assert (by_path["a/loop"].status, by_path["a/loop"].detail) == (
+        "skipped",
+        "a symbolic link to a folder is not followed",
+    )
     assert (by_path["a/pharmacy.md"].status, by_path["a/pharmacy.md"].doc) == ("ingested", "a/pharmacy")
     assert (by_path["b/pharmacy.md"].status, by_path["b/pharmacy.md"].doc) == ("ingested", "b/pharmacy")
     assert by_path["consent.pdf"].status == "failed"
