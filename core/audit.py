@@ -2,25 +2,64 @@
 
 A row's hash covers its content and the previous row's hash, so editing or deleting any row
 breaks every hash after it; `verify` finds the first broken link. Database triggers (see the
-migrations) refuse UPDATE and DELETE outright.
+migrations) refuse UPDATE, DELETE and (PostgreSQL) TRUNCATE outright. Deleting the newest rows
+or emptying the table leaves a shorter chain that is still consistent in itself, so each append
+also moves a checkpoint (`audit_head`: row count and last hash) signed with a key that is never
+stored in the database; `verify` compares the chain with it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.clock import iso
-from core.models import AuditRow
+from core.db import AUDIT_KEY_INFO
+from core.models import AuditHeadRow, AuditRow
+from core.settings import Settings
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 0x5173  # advisory lock id: one appender at a time keeps the chain linear
+KEY_FILE = "audit.key"
+
+
+class AuditTampered(RuntimeError):
+    """The checkpoint is missing: appending would paper over tampering, so nothing is appended."""
+
+
+def load_key(settings: Settings) -> bytes:
+    """The checkpoint key: `SITELINE_AUDIT_KEY`, else a random one created once in the data folder.
+
+    Several replicas on one database must share the setting (a per-machine file would differ).
+    """
+    if settings.audit_key is not None:
+        return settings.audit_key.get_secret_value().encode()
+    path = Path(settings.home) / KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def head_mac(key: bytes, row_count: int, last_hash: str) -> str:
+    """The checkpoint's signature; without the key nobody can write a valid one for a shortened chain."""
+    return hmac.new(key, f"siteline-audit-head:{row_count}:{last_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def _key(session: Session) -> bytes:
+    return bytes(session.info.get(AUDIT_KEY_INFO, b""))
 
 
 def _digest(prev_hash: str, at: datetime, actor: str, action: str, subject: str, detail: dict[str, Any]) -> str:
@@ -33,13 +72,26 @@ def _digest(prev_hash: str, at: datetime, actor: str, action: str, subject: str,
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def _head(session: Session) -> AuditHeadRow | None:
+    """The checkpoint as stored now (never a copy a long-lived session kept from an earlier transaction)."""
+    query = select(AuditHeadRow).where(AuditHeadRow.id == 1).execution_options(populate_existing=True)
+    return session.execute(query).scalar_one_or_none()
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+
+
 def record(
     session: Session, *, now: datetime, actor: str, action: str, subject: str = "", detail: dict[str, Any] | None = None
 ) -> AuditRow:
     """Append one entry inside the caller's transaction, so it commits with the change it describes."""
     detail = json.loads(json.dumps(detail or {}, default=str))
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    _lock(session)
+    head = _head(session)
+    if head is None:
+        raise AuditTampered("the audit checkpoint is missing; run `siteline audit verify`")
     last = session.execute(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).scalar()
     prev = last or GENESIS
     row = AuditRow(
@@ -52,6 +104,9 @@ def record(
         hash=_digest(prev, now.replace(microsecond=0), actor, action, subject, detail),
     )
     session.add(row)
+    head.row_count += 1
+    head.last_hash = row.hash
+    head.mac = head_mac(_key(session), head.row_count, row.hash)
     session.flush()
     return row
 
@@ -65,7 +120,8 @@ class ChainReport:
 
 
 def verify(session: Session) -> ChainReport:
-    """Recompute every hash in order; report the first row that does not match."""
+    """Recompute every hash in order, then compare the chain's length and end with the signed checkpoint."""
+    _lock(session)  # no append between reading the chain and its checkpoint
     prev = GENESIS
     count = 0
     for row in session.execute(select(AuditRow).order_by(AuditRow.id)).scalars():
@@ -75,4 +131,25 @@ def verify(session: Session) -> ChainReport:
         if _digest(prev, row.at, row.actor, row.action, row.subject, row.detail) != row.hash:
             return ChainReport(count, False, row.id, "content does not match its hash (the row was edited)")
         prev = row.hash
+    head = _head(session)
+    if head is None:
+        return ChainReport(count, False, None, "the checkpoint row is missing (audit_head was emptied)")
+    if not hmac.compare_digest(head.mac, head_mac(_key(session), head.row_count, head.last_hash)):
+        return ChainReport(
+            count,
+            False,
+            None,
+            "the checkpoint's signature does not match (it was rewritten, or SITELINE_AUDIT_KEY differs "
+            "from the key that wrote it)",
+        )
+    if head.row_count != count or head.last_hash != prev:
+        return ChainReport(
+            count,
+            False,
+            None,
+            f"the checkpoint records {head.row_count} rows but the chain has {count} "
+            "(rows were deleted from the end, or the table was truncated)"
+            if head.row_count != count
+            else "the chain's last row is not the one the checkpoint records (rows were replaced)",
+        )
     return ChainReport(count, True)

@@ -25,6 +25,9 @@ NAMING = {
 }
 
 
+AUDIT_KEY_INFO = "audit_key"  # the Session.info entry core.audit signs with
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -69,8 +72,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, audit_key: bytes = b"") -> sessionmaker[Session]:
+    """Sessions for one engine; `audit_key` (kept outside the database) signs the audit chain's checkpoint."""
+    return sessionmaker(engine, expire_on_commit=False, info={AUDIT_KEY_INFO: audit_key})
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,51 @@ def load_file(path: Path) -> tuple[list[Site], list[Person]]:
     return parse_entries(entries)
 
 
+IDENTITIES = ("slack_user_id", "teams_user_id")  # each names one person, in the file and in the database
+
+
+def _duplicates(kind: str, ids: Iterable[str]) -> list[str]:
+    return [f"{kind} {i} appears more than once" for i, n in Counter(ids).items() if n > 1]
+
+
+def check(session: Session, sites: list[Site], persons: list[Person]) -> None:
+    """Refuse, before anything is written, a directory that contradicts itself or what is stored: a site or
+    person twice, a chat identity given to two people, a person on a site nobody has defined."""
+    problems = _duplicates("site", (s.site_id for s in sites)) + _duplicates("person", (p.person_id for p in persons))
+    known_sites = {s.site_id for s in sites} | set(session.scalars(select(SiteRow.site_id)))
+    for p in persons:
+        unknown = [s for s in p.sites if s not in known_sites]
+        if unknown:
+            problems.append(
+                f"person {p.person_id} is on unknown site(s) {', '.join(unknown)} "
+                "(in neither this file nor the directory)"
+            )
+    in_file = {p.person_id: p for p in persons}
+    for name in IDENTITIES:
+        owner: dict[str, str] = {}
+        for p in persons:
+            value = getattr(p, name)
+            if value and owner.setdefault(value, p.person_id) != p.person_id:
+                problems.append(f"{name} {value} is given to both {owner[value]} and {p.person_id}")
+        column = getattr(PersonRow, name)
+        stored = session.execute(select(PersonRow.person_id, column).where(column.in_(list(owner)))).all()
+        for holder, value in stored:
+            moved_away = holder in in_file and getattr(in_file[holder], name) != value
+            if holder != owner[value] and not moved_away:
+                problems.append(f"{name} {value} of {owner[value]} already belongs to {holder} in the directory")
+    if problems:
+        raise DirectoryError("; ".join(problems))
+
+
 def upsert(session: Session, sites: Iterable[Site], persons: Iterable[Person]) -> tuple[int, int]:
-    """Insert or update sites and persons by id (re-importing a file is safe)."""
+    """Insert or update sites and persons by id (re-importing a file is safe; run `check` first)."""
+    persons = list(persons)
+    for person in persons:  # an identity moving between two people: free it first (unique per statement)
+        row = session.get(PersonRow, person.person_id)
+        for name in IDENTITIES:
+            if row is not None and getattr(row, name) not in (None, getattr(person, name)):
+                setattr(row, name, None)
+    session.flush()
     n_sites = n_persons = 0
     for site in sites:
         session.merge(SiteRow(**site.model_dump()))

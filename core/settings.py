@@ -18,11 +18,16 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias="SITELINE_DATABASE_URL")
     api_token: SecretStr | None = Field(default=None, validation_alias="SITELINE_API_TOKEN")
     log_level: str = Field(default="INFO", validation_alias="SITELINE_LOG_LEVEL")
+    # Key that signs the audit chain's checkpoint; unset: a random key kept in `home/audit.key`.
+    audit_key: SecretStr | None = Field(default=None, validation_alias="SITELINE_AUDIT_KEY")
 
     # Knowledge: a Chroma server at scale, the embedded persistent client by default.
     chroma_host: str | None = Field(default=None, validation_alias="SITELINE_CHROMA_HOST")
     chroma_port: int = Field(default=8000, validation_alias="SITELINE_CHROMA_PORT")
     max_file_mb: int = Field(default=100, validation_alias="SITELINE_MAX_FILE_MB")
+    # What one document may unpack to (a DOCX's zip members) and the text it may yield: zip bombs stop here.
+    max_unpacked_mb: int = Field(default=100, ge=1, validation_alias="SITELINE_MAX_UNPACKED_MB")
+    max_text_chars: int = Field(default=10_000_000, ge=1000, validation_alias="SITELINE_MAX_TEXT_CHARS")
 
     # Optional LLM through any OpenAI-compatible server.
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")

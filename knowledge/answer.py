@@ -27,6 +27,7 @@ from knowledge.confidence import (
     cosines,
 )
 from knowledge.features import YES_NO, sentence_matrix
+from knowledge.instructions import reader_safe
 from knowledge.lexicon import terms, words
 from knowledge.models import ChunkRow
 from knowledge.retrieval import Retrieval
@@ -110,7 +111,8 @@ def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
         if row is None:
             continue
         heading = _collapse(row.section).lower()
-        for position, hit in enumerate(sentence_hits(passage.chunk_id, row.text, found.concepts, row.section)):
+        hits = reader_safe(sentence_hits(passage.chunk_id, row.text, found.concepts, row.section))
+        for position, hit in enumerate(hits):
             if heading and hit.start < len(heading) + 8 and _collapse(hit.text).lower().lstrip("# ") in heading:
                 continue  # the chunk's own heading line names the topic; it answers nothing
             length = len(_collapse(hit.text))

@@ -2,7 +2,8 @@
 
 Per file the outcome is one of: ingested, unchanged (same content already stored), superseded
 (a new version replaced the current one), skipped (an alternate format of a document in the same
-ingest, or an unsupported file found in a folder) or failed (with the reason). A failing file
+folder, or an unsupported file found in a folder) or failed (with the reason). When the richest
+format of a document fails to read, the next format in that folder is ingested instead. A failing file
 never stops the others, and nothing of it is stored: its SQL rows commit only after its vectors
 are written, and its vectors are removed if the commit fails.
 """
@@ -14,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 from sqlalchemy import select
@@ -24,43 +24,13 @@ from core import audit
 from core.db import transaction
 from knowledge.catalog import embedding_text
 from knowledge.chunking import Chunk, chunk_blocks
+from knowledge.discover import Candidate, collect
+from knowledge.instructions import flagged_sentences
 from knowledge.models import ChunkRow, DocumentRow, DocumentVersionRow
+from knowledge.outcomes import FileOutcome, IngestReport, Status
 from knowledge.progress import IngestProgress
-from knowledge.readers import RICHNESS, ReadError, file_format, read_document
+from knowledge.readers import RICHNESS, ParsedDocument, ReadError, ReadLimits, file_format, read_document
 from knowledge.vector_index import VectorIndex
-
-Status = Literal["ingested", "unchanged", "superseded", "skipped", "failed"]
-
-
-@dataclass
-class FileOutcome:
-    path: Path
-    status: Status
-    detail: str = ""
-    doc: str = ""
-    version: str = ""
-    chunks: int = 0
-    pages: int | None = None
-
-    def line(self) -> str:
-        return f"{self.status:<10} {self.path.name}" + (f": {self.detail}" if self.detail else "")
-
-
-@dataclass
-class IngestReport:
-    study: str
-    outcomes: list[FileOutcome] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[FileOutcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def count(self, status: Status) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
 
 
 @dataclass(frozen=True)
@@ -72,34 +42,24 @@ class IngestRequest:
     now: datetime
     max_bytes: int
     actor: str = "cli"
+    limits: ReadLimits = field(default_factory=ReadLimits)
 
 
-def collect(paths: Sequence[Path]) -> tuple[list[Path], list[FileOutcome]]:
-    """Files to ingest, with one file per document name: the richest format wins, the others are reported."""
-    found: list[Path] = []
-    early: list[FileOutcome] = []
-    for path in paths:
-        if path.is_dir():
-            for f in sorted(p for p in path.rglob("*") if p.is_file()):
-                if any(part.startswith(".") for part in f.relative_to(path).parts):
-                    continue
-                if file_format(f) is None:
-                    early.append(FileOutcome(f, "skipped", f"unsupported file type {f.suffix or '(none)'}"))
-                else:
-                    found.append(f)
-        elif path.is_file():
-            found.append(path)
-        else:
-            early.append(FileOutcome(path, "failed", "no such file or folder"))
-    by_stem: dict[str, list[Path]] = {}
-    for f in dict.fromkeys(found):
-        by_stem.setdefault(f.stem.lower(), []).append(f)
-    chosen: list[Path] = []
-    for group in by_stem.values():
-        group.sort(key=lambda p: -RICHNESS.get(file_format(p) or "", 0))
-        chosen.append(group[0])
-        early.extend(FileOutcome(p, "skipped", f"alternate format of {group[0].name}") for p in group[1:])
-    return chosen, early
+def reader_instructions(parsed: ParsedDocument) -> tuple[int, str | None]:
+    """How many sentences speak to the reader or an assistant instead of about the study, and a warning
+    naming their pages (they stay stored but are never quoted as an answer; see knowledge/instructions.py)."""
+    pages: list[int | None] = []
+    for block in parsed.blocks:
+        pages.extend(block.page for _ in flagged_sentences(block.text))
+    if not pages:
+        return 0, None
+    numbered = sorted({p for p in pages if p is not None})
+    where = f"on page {', '.join(map(str, numbered))}" if numbered else "(the file has no page numbers)"
+    return (
+        len(pages),
+        f"{len(pages)} sentence(s) {where} address the reader or an assistant rather than the study "
+        "(e.g. asking for a password or to ignore instructions); they will never be quoted as an answer",
+    )
 
 
 def _hash(path: Path) -> str:
@@ -117,25 +77,43 @@ class Ingester:
 
     def run(self, paths: Sequence[Path], request: IngestRequest, progress: IngestProgress) -> IngestReport:
         report = IngestReport(request.study)
-        files, early = collect(paths)
+        documents, early = collect(paths)
         report.outcomes.extend(early)
-        for n, path in enumerate(files):
-            progress.file_started(path.name, n, len(files))
+        for n, document in enumerate(documents):
+            progress.file_started(document.files[0].name, n, len(documents))
+            outcomes = self._document(document, request, progress)
+            report.outcomes.extend(outcomes)
+            status = next((o.status for o in outcomes if o.status != "failed"), "failed")
+            progress.file_finished(document.files[0].name, status)
+        return report
+
+    def _document(self, document: Candidate, request: IngestRequest, progress: IngestProgress) -> list[FileOutcome]:
+        """Ingest the richest format that reads; a failed format is reported and the next one is tried."""
+        outcomes: list[FileOutcome] = []
+        for i, path in enumerate(document.files):
             try:
-                outcome = self._one(path, request, progress)
+                outcome = self._one(path, document.key, request, progress)
             except ReadError as exc:
                 outcome = FileOutcome(path, "failed", str(exc))
             except OSError as exc:
                 outcome = FileOutcome(path, "failed", f"cannot read the file ({exc.strerror or exc})")
-            report.outcomes.append(outcome)
-            progress.file_finished(path.name, outcome.status)
-        return report
+            if outcome.status != "failed":
+                for failed in outcomes:
+                    failed.detail += f"; {path.name} was used instead"
+                rest = document.files[i + 1 :]
+                return [
+                    *outcomes,
+                    outcome,
+                    *(FileOutcome(p, "skipped", f"alternate format of {path.name}") for p in rest),
+                ]
+            outcomes.append(outcome)
+        return outcomes
 
-    def _precheck(self, path: Path, digest: str, request: IngestRequest) -> FileOutcome | None:
+    def _precheck(self, path: Path, key: str, digest: str, request: IngestRequest) -> FileOutcome | None:
         """Decide without parsing whether the file is already stored or conflicts with a stored version."""
         with self.factory() as session:
             doc = session.execute(
-                select(DocumentRow).where(DocumentRow.study == request.study, DocumentRow.doc_key == path.stem)
+                select(DocumentRow).where(DocumentRow.study == request.study, DocumentRow.doc_key == key)
             ).scalar()
             if doc is None:
                 return None
@@ -147,14 +125,12 @@ class Ingester:
         for v in versions:
             if v.content_hash == digest:
                 note = "" if v.is_current else " (an older version; the current one stays)"
-                return FileOutcome(
-                    path, "unchanged", f"already ingested as version {v.version}{note}", path.stem, v.version
-                )
+                return FileOutcome(path, "unchanged", f"already ingested as version {v.version}{note}", key, v.version)
         if request.version and any(v.version == request.version for v in versions):
             return FileOutcome(
                 path,
                 "failed",
-                f"version {request.version} of {path.stem} is already ingested with different "
+                f"version {request.version} of {key} is already ingested with different "
                 "content; give the new content a new --version",
             )
         current = next((v for v in versions if v.is_current), None)
@@ -169,16 +145,16 @@ class Ingester:
                 )
         return None
 
-    def _one(self, path: Path, request: IngestRequest, progress: IngestProgress) -> FileOutcome:
+    def _one(self, path: Path, key: str, request: IngestRequest, progress: IngestProgress) -> FileOutcome:
         size = path.stat().st_size
         if size > request.max_bytes:
             limit = request.max_bytes // (1024 * 1024)
             raise ReadError(f"file is {size / 1048576:.1f} MB, over the {limit} MB limit (SITELINE_MAX_FILE_MB)")
         digest = _hash(path)
-        decided = self._precheck(path, digest, request)
+        decided = self._precheck(path, key, digest, request)
         if decided:
             return decided
-        parsed = read_document(path)
+        parsed = read_document(path, request.limits)
         chunks = chunk_blocks(parsed.blocks)
         if not chunks:
             raise ReadError("no text found in the document")
@@ -187,27 +163,33 @@ class Ingester:
             [embedding_text(c.section, c.text) for c in chunks], progress=progress.chunks_done
         )
         title = parsed.title or path.stem.replace("_", " ")
-        return self._store(path, digest, request, parsed.pages, title, chunks, vectors)
+        planted, warning = reader_instructions(parsed)
+        outcome = self._store(path, key, digest, request, parsed.pages, title, chunks, vectors, planted)
+        if warning:
+            outcome.warnings.append(warning)
+        return outcome
 
     def _store(
         self,
         path: Path,
+        key: str,
         digest: str,
         request: IngestRequest,
         pages: int | None,
         title: str,
         chunks: list[Chunk],
         vectors: np.ndarray,
+        planted: int = 0,
     ) -> FileOutcome:
         added: list[str] = []
         demoted: list[int] = []
         try:
             with transaction(self.factory) as session:
                 doc = session.execute(
-                    select(DocumentRow).where(DocumentRow.study == request.study, DocumentRow.doc_key == path.stem)
+                    select(DocumentRow).where(DocumentRow.study == request.study, DocumentRow.doc_key == key)
                 ).scalar()
                 if doc is None:
-                    doc = DocumentRow(study=request.study, doc_key=path.stem, kind=request.kind, title=title[:500])
+                    doc = DocumentRow(study=request.study, doc_key=key, kind=request.kind, title=title[:500])
                     session.add(doc)
                     session.flush()
                 doc.kind, doc.title = request.kind, title[:500]
@@ -256,7 +238,7 @@ class Ingester:
                     {
                         "study": request.study,
                         "version_id": version.id,
-                        "doc": path.stem,
+                        "doc": key,
                         "current": True,
                         "section": c.section[:200],
                         "page": c.page or 0,
@@ -275,10 +257,11 @@ class Ingester:
                     subject=path.name,
                     detail={
                         "study": request.study,
-                        "doc": path.stem,
+                        "doc": key,
                         "version": label,
                         "sha256": digest,
                         "chunks": len(chunks),
+                        "reader_instructions": planted,
                         "supersedes": [v.version for v in previous if v.id in demoted],
                     },
                 )
@@ -297,4 +280,4 @@ class Ingester:
                 "ingested",
                 f"version {label}, {len(chunks)} chunks" + (f", {pages} pages" if pages else ""),
             )
-        return FileOutcome(path, status, detail, path.stem, label, len(chunks), pages)
+        return FileOutcome(path, status, detail, key, label, len(chunks), pages)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -24,9 +25,11 @@ from knowledge.catalog import generation, versions_for
 from knowledge.confidence import SentenceVectors
 from knowledge.embedding import MiniLmEmbeddings
 from knowledge.ingest import Ingester, IngestReport, IngestRequest
+from knowledge.instructions import masked, quotes_reader_text
 from knowledge.keyword_index import KeywordIndex
 from knowledge.models import AnswerRow, DocumentRow, QuestionRow
 from knowledge.progress import IngestProgress, make_progress
+from knowledge.readers import ReadLimits
 from knowledge.retrieval import HybridRetriever, Retrieval
 from knowledge.types import Answer, Passage
 from knowledge.vector_index import VectorIndex
@@ -78,6 +81,7 @@ class KnowledgeService:
             now=now,
             max_bytes=self.settings.max_file_mb * 1024 * 1024,
             actor=actor,
+            limits=ReadLimits(self.settings.max_unpacked_mb * 1024 * 1024, self.settings.max_text_chars),
         )
         sink = make_progress(progress)
         try:
@@ -136,8 +140,10 @@ class KnowledgeService:
         found = self.search(question, studies=studies, k=max(k, ANSWER_PASSAGES), version=version, doc=doc)
         shown = found.passages[:k]
         answer = self._llm_answer(question, shown) if self.settings.llm_enabled else None
-        if answer is None:
+        if answer is None or quotes_reader_text(answer):
             answer = extractive_answer(question, found, self.sentence_vectors)
+        if quotes_reader_text(answer):  # a quote ran on into a planted instruction: say nothing rather than that
+            answer = Answer.abstain()
         answer.retrieved = shown
         answer.latency_ms = int((time.perf_counter() - started) * 1000)
         if record:
@@ -162,7 +168,8 @@ class KnowledgeService:
                 from knowledge.llm import LlmAnswerer
 
                 self._llm = LlmAnswerer(self.settings)
-            return self._llm.answer(question, passages)  # type: ignore[attr-defined]
+            readable = [replace(p, text=masked(p.text)) for p in passages]  # planted instructions never reach it
+            return self._llm.answer(question, readable)  # type: ignore[attr-defined]
         except ModuleNotFoundError:
             return None
         except Exception:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.audit import load_key
 from core.clock import Clock, SystemClock
 from core.db import make_engine, make_session_factory
 from core.settings import Settings
@@ -47,8 +48,18 @@ class Container:
 def build(settings: Settings | None = None, *, clock: Clock | None = None, run_migrations: bool = True) -> Container:
     settings = settings or Settings()
     engine = make_engine(settings.resolved_database_url)
+    key = load_key(settings)
+    if engine.dialect.name == "postgresql" and settings.audit_key is None:
+        log.warning(
+            "SITELINE_AUDIT_KEY is not set: the audit checkpoint is signed with %s; replicas on other "
+            "machines must share one key or `siteline audit verify` will report a bad signature",
+            settings.home / "audit.key",
+        )
     if run_migrations:
-        migrate(engine)
+        migrate(engine, audit_key=key)
     return Container(
-        settings=settings, engine=engine, factory=make_session_factory(engine), clock=clock or SystemClock()
+        settings=settings,
+        engine=engine,
+        factory=make_session_factory(engine, audit_key=key),
+        clock=clock or SystemClock(),
     )

@@ -33,13 +33,14 @@ def all_metadata() -> MetaData:
     return Base.metadata
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, audit_key: bytes = b"") -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
+    cfg.attributes["audit_key"] = audit_key  # a migration that creates the audit checkpoint signs it
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(engine: Engine, revision: str = "head", *, audit_key: bytes = b"") -> None:
     """Bring the schema up to `revision` (safe to call on every start; a no-op when current)."""
-    command.upgrade(alembic_config(engine), revision)
+    command.upgrade(alembic_config(engine, audit_key), revision)

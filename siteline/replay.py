@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -45,6 +45,33 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {e['msg']}" for e in exc.errors())
 
 
+@dataclass
+class ScenarioMeaning:
+    """What a line may refer to, checked before anything runs: a study some earlier site is on, and an
+    id not already used for something else (the same line repeated is a resend, which is fine)."""
+
+    studies: set[str] = field(default_factory=set)
+    ids: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
+
+    def check(self, n: int, kind: str, body: dict[str, Any]) -> str | None:
+        if kind == "site":
+            self.studies.update(body.get("studies") or [])
+        if kind not in IDENTIFIED:
+            return None
+        study = body.get("study")
+        if study not in self.studies:
+            known = ", ".join(sorted(self.studies)) or "none yet"
+            return f"study {study!r} is not on any site declared before this line (studies: {known})"
+        key = (kind, str(body.get("id")))
+        first = self.ids.setdefault(key, (n, body))
+        if first[1] != body:
+            return f"id {key[1]!r} was already used on line {first[0]} with different content (ids must be unique)"
+        return None
+
+
+IDENTIFIED = ("update", "escalation")  # lines with an `id` and a `study`
+
+
 def parse(path: Path, plugins: list[EnginePlugin]) -> list[Line]:
     """Read and validate every line before anything runs, so a bad file produces no output."""
     models: dict[str, type[BaseModel] | None] = {**CORE_LINES, "end": None}
@@ -53,9 +80,12 @@ def parse(path: Path, plugins: list[EnginePlugin]) -> list[Line]:
     lines: list[Line] = []
     previous: datetime | None = None
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (Windows editors) is not part of line 1
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    meaning = ScenarioMeaning()
     for n, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
@@ -87,6 +117,9 @@ def parse(path: Path, plugins: list[EnginePlugin]) -> list[Line]:
                 body = model.model_validate(body).model_dump(by_alias=True)
             except ValidationError as exc:
                 raise ScenarioError(f"line {n} ({kind}): {_describe(exc)}") from None
+        problem = meaning.check(n, kind, body)
+        if problem:
+            raise ScenarioError(f"line {n} ({kind}): {problem}")
         lines.append(Line(n, at, kind, body))
     if not lines:
         raise ScenarioError(f"{path}: no lines to replay")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from knowledge.readers.blocks import Block, ParsedDocument, ReadError
+from knowledge.readers.limits import ReadLimits, check_zip
 
 FORMATS = {
     ".pdf": "pdf",
@@ -22,15 +23,27 @@ FORMATS = {
 }
 RICHNESS = {"pdf": 5, "docx": 4, "html": 3, "markdown": 2, "text": 1}
 
-__all__ = ["FORMATS", "RICHNESS", "Block", "ParsedDocument", "ReadError", "file_format", "read_document"]
+__all__ = [
+    "FORMATS",
+    "RICHNESS",
+    "Block",
+    "ParsedDocument",
+    "ReadError",
+    "ReadLimits",
+    "file_format",
+    "read_document",
+]
 
 
 def file_format(path: Path) -> str | None:
     return FORMATS.get(path.suffix.lower())
 
 
-def read_document(path: Path) -> ParsedDocument:
-    """Parse by extension; any problem becomes a `ReadError` whose message says what is wrong."""
+def read_document(path: Path, limits: ReadLimits | None = None) -> ParsedDocument:
+    """Parse by extension; any problem becomes a `ReadError` whose message says what is wrong.
+
+    `limits` caps what the file unpacks to and the text it yields (defaults: `ReadLimits()`)."""
+    limits = limits or ReadLimits()
     kind = file_format(path)
     if kind is None:
         raise ReadError(
@@ -41,19 +54,21 @@ def read_document(path: Path) -> ParsedDocument:
     if kind == "pdf":
         from knowledge.readers.pdf import read_pdf
 
-        doc = read_pdf(path)
+        doc = read_pdf(path, limits)
     elif kind == "docx":
         from knowledge.readers.docx import read_docx
 
+        check_zip(path, limits)
         doc = read_docx(path)
     elif kind == "html":
         from knowledge.readers.html import read_html
 
-        doc = read_html(path)
+        doc = read_html(path, limits)
     else:
         from knowledge.readers.text import read_text
 
-        doc = read_text(path, markdown=kind == "markdown")
+        doc = read_text(path, limits, markdown=kind == "markdown")
+    limits.check_text(sum(len(b.text) for b in doc.blocks))
     if not any(b.text.strip() for b in doc.blocks if b.kind != "heading"):
         raise ReadError("no text found in the document")
     return doc

@@ -7,8 +7,10 @@ from pathlib import Path
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from knowledge.readers.blocks import Block, ParsedDocument, ReadError
+from knowledge.readers.limits import ReadLimits
 from knowledge.readers.text import decode
 
+HTML_MARKUP_FACTOR = 4  # markup rarely outweighs text more than 3 to 1
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 SKIP = {"script", "style", "noscript", "nav", "template", "svg", "head", "button", "form"}
 TEXT = {"p", "pre", "blockquote", "dd", "dt", "caption", "figcaption", "address"}
@@ -77,8 +79,13 @@ def _list(node: Tag, blocks: list[Block]) -> None:
             _list(sub, blocks)
 
 
-def read_html(path: Path) -> ParsedDocument:
+def read_html(path: Path, limits: ReadLimits) -> ParsedDocument:
     text = decode(path.read_bytes())
+    if len(text) > HTML_MARKUP_FACTOR * limits.max_text_chars:  # refused before the (slow) parse
+        raise ReadError(
+            f"the HTML is {len(text):,} characters long, over {HTML_MARKUP_FACTOR}x the "
+            f"{limits.max_text_chars:,}-character text limit (SITELINE_MAX_TEXT_CHARS)"
+        )
     soup = BeautifulSoup(text, "html.parser")
     root = soup.body or soup
     blocks: list[Block] = []

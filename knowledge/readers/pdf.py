@@ -6,12 +6,13 @@ import logging
 from pathlib import Path
 
 from knowledge.readers.blocks import ParsedDocument, ReadError
+from knowledge.readers.limits import ReadLimits
 from knowledge.readers.lines import blocks_from_lines, strip_running_lines
 
 
-def read_pdf(path: Path) -> ParsedDocument:
+def read_pdf(path: Path, limits: ReadLimits) -> ParsedDocument:
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import FileNotDecryptedError, PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed-but-readable PDFs warn per object
     try:
@@ -23,13 +24,25 @@ def read_pdf(path: Path) -> ParsedDocument:
                 ok = 0
             if not ok:
                 raise ReadError("encrypted PDF: it needs a password; save an unprotected copy and ingest that")
-        pages = [(page.extract_text() or "").splitlines() for page in reader.pages]
+        pages: list[list[str]] = []
+        chars = 0
+        for page in reader.pages:  # counted page by page: a compressed-stream bomb stops at the cap
+            text = page.extract_text() or ""
+            chars += len(text)
+            limits.check_text(chars)
+            pages.append(text.splitlines())
         title = (reader.metadata.title if reader.metadata else None) or None
     except ReadError:
         raise
     except FileNotDecryptedError:
         raise ReadError("encrypted PDF: it needs a password; save an unprotected copy and ingest that") from None
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except PyPdfError as exc:
+        if type(exc).__name__ == "LimitReachedError":  # pypdf stops a stream unpacking past its 75 MB limit
+            raise ReadError(
+                "a compressed stream unpacks past pypdf's size limit: refused as a decompression bomb"
+            ) from None
+        raise ReadError(f"not a readable PDF ({type(exc).__name__}: {str(exc)[:120]})") from None
+    except (ValueError, KeyError, TypeError, OSError) as exc:
         raise ReadError(f"not a readable PDF ({type(exc).__name__}: {str(exc)[:120]})") from None
     if not pages:
         raise ReadError("the PDF has no pages")

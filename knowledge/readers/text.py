@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from knowledge.readers.blocks import ParsedDocument, ReadError
+from knowledge.readers.limits import ReadLimits
 from knowledge.readers.lines import Line, blocks_from_lines, pages_from_markers, strip_running_lines
 
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
@@ -54,8 +55,9 @@ def _lines(text: str) -> tuple[list[Line], int | None]:
     return [(ln, None) for ln in raw], None
 
 
-def read_text(path: Path, *, markdown: bool = False) -> ParsedDocument:
+def read_text(path: Path, limits: ReadLimits, *, markdown: bool = False) -> ParsedDocument:
     text = decode(path.read_bytes())
+    limits.check_text(len(text))
     title, text = _front_matter_title(text) if markdown else (None, text)
     if not text.strip():
         raise ReadError("no text in the file")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import typer
@@ -12,6 +14,26 @@ from core.notify import NotifierStopped
 from scheduler.plugins import PluginError
 from siteline.cli.common import fail
 from siteline.replay import ScenarioError, replay
+
+
+def _replay_to_file(scenario: Path, out: Path) -> None:
+    """Deliveries go to a temporary file beside `out`, renamed over it only when the whole replay succeeded:
+    a line rejected halfway leaves no partial output (and an earlier `out` untouched)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}", code=1)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            replay(scenario, fh)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file would be (mkstemp makes it private)
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def register(app: typer.Typer) -> None:
@@ -25,8 +47,7 @@ def register(app: typer.Typer) -> None:
             if out is None:
                 replay(scenario, sys.stdout)
             else:
-                with out.open("w", encoding="utf-8") as fh:
-                    replay(scenario, fh)
+                _replay_to_file(scenario, out)
         except ScenarioError as exc:
             fail(str(exc), code=2)
         except PluginError as exc:

@@ -9,10 +9,13 @@ metadata = all_metadata()
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # plain `alembic` CLI use: build from the settings
+    from core.audit import load_key
     from core.db import make_engine
     from core.settings import Settings
 
-    engine = make_engine(Settings().resolved_database_url)
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url)
+    config.attributes["audit_key"] = load_key(settings)
 
 with engine.begin() as connection:
     context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
