@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from knowledge.answer_model import AnswerModel, fit_choice, fit_logistic, shipped_model
@@ -106,3 +108,18 @@ def test_a_table_row_is_answered_with_its_column_headers() -> None:
     assert table_header(text, text.index("V6")) == "Visit | Week | Window"
     assert table_header(text, text.index("Visit")) is None  # the header row itself
     assert table_header(text, text.index("After")) is None  # running text
+
+
+def test_slack_and_teams_head_the_alternates() -> None:
+    from assistant.types import Reply
+    from bot.slack.blocks import answer_blocks
+    from bot.teams.cards import answer_card
+    from knowledge.types import Citation
+
+    first = Citation("P.pdf", "Protocol", "2", "6.1 Storage", 4, "Store at 2-8 °C.", 0.6, "c1")
+    other = Citation("P.pdf", "Protocol", "2", "9.2 Pharmacy", 30, "Keep vials refrigerated.", 0.3, "c2", True)
+    reply = Reply(text="Store at 2-8 °C.", status="answered", citations=(first, other), studies=("S",))
+    slack = json.dumps(answer_blocks(reply))
+    assert slack.index("Store at 2-8") < slack.index("Also in the documents:") < slack.index("Keep vials")
+    teams = json.dumps(answer_card(reply))
+    assert teams.index("Store at 2-8") < teams.index("Also in the documents:") < teams.index("Keep vials")

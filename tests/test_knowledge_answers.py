@@ -202,3 +202,58 @@ def test_llm_writer_is_used_when_configured_and_extractive_is_the_fallback(
     assert seen[0] and all(p.study == "ZX-101" for p in seen[0])
     fallback = zx101.knowledge.ask("tablet storage temp?", studies=["ZX-101"], asker="u", surface="test", record=False)
     assert fallback.mode == "extractive" and "15 to 25 degrees Celsius" in fallback.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "",
+        "   ",
+        "x" * 50_000,
+        "¿Cuánto tiempo dura la selección de pacientes?",
+        "🙂🙂🙂",
+        "患者は何日以内に報告しますか",
+        "\u200b",
+    ],
+)
+def test_api_ask_gives_a_clear_answer_or_abstains_for_odd_questions(zx101: Container, question: str) -> None:
+    from siteline.server import create_app
+
+    zx101.settings.api_token = SecretStr("s3cret")
+    client = TestClient(create_app(zx101))
+    response = client.post(
+        "/api/ask", json={"question": question, "study": "ZX-101"}, headers={"Authorization": "Bearer s3cret"}
+    )
+    assert response.status_code in (200, 422), response.text
+    if response.status_code == 422:
+        assert "question" in json.dumps(response.json())
+    else:
+        data = response.json()
+        assert data["abstained"] or data["citations"]
+        assert all(len(c["quote"]) <= 600 for c in data["citations"])
+
+
+def test_alternates_are_cited_after_the_answer_and_marked(zx101: Container) -> None:
+    import numpy as np
+
+    from knowledge.answer import extractive_answer
+    from knowledge.answer_model import AnswerModel, shipped_model
+
+    class Unsure(AnswerModel):
+        """The shipped order, but never clearly sure of the best candidate."""
+
+        def probabilities(self, sentences: np.ndarray) -> np.ndarray:
+            ranks = np.argsort(np.argsort(-self.scores(sentences)))
+            return 0.4 * 0.95**ranks
+
+    shipped = shipped_model()
+    unsure = Unsure(shipped.sentence_weights, shipped.question_weights, -1.0, shipped.passage_weights)
+    question = "how should study tablets be stored?"
+    found = zx101.knowledge.search(question, studies=["ZX-101"], k=8)
+    answer = extractive_answer(question, found, zx101.knowledge.sentence_vectors, unsure)
+    assert not answer.abstained and "15 to 25 degrees Celsius" in answer.answer
+    flags = [c.alternate for c in answer.citations]
+    assert flags[0] is False and flags.count(True) in (1, 2) and flags == sorted(flags)
+    places = [c.chunk_id for c in answer.citations]
+    assert len(set(places)) == len(places)  # each alternate is another place
+    assert all(c.quote and len(c.quote) <= 600 for c in answer.citations)
