@@ -40,7 +40,7 @@ TYPE_BONUS = 0.15
 OTHER_DOC_PENALTY = 0.4  # the question named a document; sentences elsewhere must be much better
 LONG_SENTENCE = 250  # longer "sentences" (tables, glossaries) cover many words by accident: discounted
 NEAR_WORDS = 10  # an answer of the expected type must sit this close to a word of the question
-COSINE_CHARS = 300  # a sentence's meaning is compared on its first 300 characters (embedding cost grows with length)
+COSINE_CHARS = 240  # a sentence's meaning is compared on its first 240 characters (embedding cost grows with length)
 QUOTE_BUDGET = 420  # the next sentence joins the quote while the quote stays this short
 MAX_QUOTE_CHARS = 600
 GLOSSARY = re.compile(r"\S\s+=\s+\S[^=]{0,80}[;,]\s*\S+\s+=\s+\S|^\s*[\w/().-]{1,20}\s+=\s+[^=]{1,80}[;.,]?\s*$")

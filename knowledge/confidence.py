@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-POOL = 8  # best lexical candidates (covering some of the question) whose meaning is compared with it
+POOL = 5  # best lexical candidates (covering some of the question) whose meaning is compared with it
 # A typed value (phone number, time of day, amount in a named unit) must sit in a sentence about the question:
 # correct ones cover >= 0.66 of it, "Medical Monitor ... contact information" for a phone number less.
 HARD_TYPE_COVERAGE = 0.55
