@@ -203,7 +203,11 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\b(?:temp|temps|temperature|temperatures)\b", re.I), TEMPERATURE),
     (
         # not "min": "30 min" is minutes
-        re.compile(r"\bhow (?:many|much)\b|\bwhat (?:dose|amount|volume)\b|\b(?:max|maximum|minimum)\b", re.I),
+        re.compile(
+            r"\bhow (?:many|much)\b|\bwhat (?:dose|amount|volume|size|rate|concentration|strength|speed|percent\w*)\b"
+            r"|\b(?:max|maximum|minimum)\b|\bwhat %|\b(?:gauge|micron|g-force|rpm)\b|#\s*(?:of\b|\?)",
+            re.I,
+        ),
         AMOUNT,
     ),
     (re.compile(r"\b(?:timeline|timing|deadline|time ?frame|when)\b", re.I), WHEN),

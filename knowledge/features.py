@@ -74,6 +74,8 @@ PASSAGE_FEATURES = (
     "cosine_gap",
     "question_cosine",
     "question_cosine_gap",
+    "chunk_coverage",
+    "heading_coverage",
 )
 
 QUESTION_FEATURES = (
@@ -202,7 +204,11 @@ class Retrieved(Protocol):
 
 
 def passage_matrix(
-    candidates: Sequence[Retrieved], cosines: Sequence[float], question_cosines: Sequence[float]
+    candidates: Sequence[Retrieved],
+    cosines: Sequence[float],
+    question_cosines: Sequence[float],
+    chunk_coverage: Sequence[float],
+    heading_coverage: Sequence[float],
 ) -> np.ndarray:
     """One row of PASSAGE_FEATURES per candidate passage: both rankings, how well its best sentence covers
     the question, and its stored vector against the expanded and the raw question."""
@@ -226,8 +232,12 @@ def passage_matrix(
             cos - top_cos,
             qcos,
             qcos - top_qcos,
+            whole,
+            heading,
         )
-        for c, cos, qcos in zip(candidates, cosines, question_cosines, strict=True)
+        for c, cos, qcos, whole, heading in zip(
+            candidates, cosines, question_cosines, chunk_coverage, heading_coverage, strict=True
+        )
     ]
     return np.array(rows, dtype=np.float32)
 

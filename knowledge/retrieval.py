@@ -31,7 +31,7 @@ from knowledge.features import passage_matrix
 from knowledge.keyword_index import KeywordIndex, StudyIndex
 from knowledge.lexicon import QueryTerms, expand, terms
 from knowledge.models import ChunkRow
-from knowledge.scoring import Weighted, best_window, sentence_hits, weigh
+from knowledge.scoring import Weighted, best_window, coverage, sentence_hits, weigh
 from knowledge.types import Passage
 from knowledge.vector_index import VectorIndex
 
@@ -215,7 +215,11 @@ class HybridRetriever:
         stored = self.vectors.vectors_of([c.chunk_id for c in head])
         zero = np.zeros_like(qvec)
         vecs = [stored.get(c.chunk_id, zero) for c in head]
-        features = passage_matrix(head, [float(v @ qvec) for v in vecs], [float(v @ raw_vec) for v in vecs])
+        whole = [coverage(set(terms(rows[c.chunk_id].text)), concepts)[0] for c in head]
+        headings = [coverage(set(terms(rows[c.chunk_id].section)), concepts)[0] for c in head]
+        features = passage_matrix(
+            head, [float(v @ qvec) for v in vecs], [float(v @ raw_vec) for v in vecs], whole, headings
+        )
         order = model.passage_order(features)
         taken = {c.chunk_id for c in head}
         return (

@@ -19,7 +19,7 @@ from knowledge.lexicon import in_english_vocabulary
 GLOSSARY_SECTION = re.compile(r"abbreviation|glossary|definition", re.IGNORECASE)
 SHORT = r"[A-Za-z0-9][A-Za-z0-9α-ωΑ-Ω/+-]{0,11}"
 PAREN = re.compile(rf"\(\s*({SHORT})\s*[),;]")
-LIST_LINE = re.compile(rf"^\s*({SHORT})\s{{1,}}(?:[-–=:]\s*)?([A-Za-z][^\n]{{2,120}})$")
+LIST_LINE = re.compile(rf"^\s*\|?\s*({SHORT})\s*(?:\s|[-–=:|])\s*([A-Za-z][^\n|]{{2,120}})\|?\s*$")
 BRAND_AFTER = re.compile(r"\b([a-z][a-z-]{4,})\s*[\[(]\s*([A-Z][A-Za-z-]{2,})\s*[®™]")  # tofacitinib [Xeljanz®]
 BRAND_BEFORE = re.compile(r"\b([A-Z][A-Za-z-]{2,})\s*[®™]\s*\(\s*([a-z][a-z -]{4,40}?)\s*\)")  # Xeljanz® (tofacitinib)
 CODE = re.compile(r"^(?=(?:.*\d){2})(?=(?:.*[A-Za-z]){2})[A-Za-z][A-Za-z0-9-]{3,}$")  # PCI-32765, KTE-C19, ABT-494
