@@ -152,6 +152,7 @@ def test_json_mode_prints_one_ask_object_per_question(
         "page": 3,
         "quote": "V6 Week 12 85 ±3 days Yes",
         "score": 0,
+        "alternate": False,
     }
     assert second["abstained"] is True and second["offer"].startswith("Not found in the study documents")
 
