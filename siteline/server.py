@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from siteline.api.nul_bytes import RefuseNulBytes
 from siteline.container import Container
 
 log = logging.getLogger("siteline.server")
@@ -31,6 +32,7 @@ def create_app(container: Container) -> FastAPI:
 
     app = FastAPI(title="Siteline", version="0.1.0", lifespan=lifespan)
     app.state.container = container
+    app.add_middleware(RefuseNulBytes)
     app.state.on_start = []
 
     @app.get("/healthz")
