@@ -2,7 +2,8 @@
 
 The body is an `update` line of the replay contract without `type`/`at`. 201 with the decision
 (priority, reason, per-site outcome) when stored; 200 with the original decision when the id was
-already received; 422 naming the field when the body or its sites are wrong (nothing stored).
+already received; 422 naming the field when the body or its sites are wrong, the sender is not in
+the directory, or no site is on the study (nothing stored: it would reach no one).
 Also `GET`/`PUT /api/sites/{site_id}/preferences`: a site's digest times and quiet hours.
 """
 
@@ -42,6 +43,7 @@ def post_update(
     service: TriageService = Depends(triage_service),
 ) -> dict[str, Any]:
     try:
+        service.check_origin(body)
         decision = service.submit(body, actor=caller, source="api")
     except UpdateRejected as exc:
         raise _unprocessable(exc.field, exc.message) from None
