@@ -2,19 +2,22 @@
 
 `POST /api/escalations` takes an `escalation` line of the replay contract without `type`/`at`
 (`id` optional: generated when absent). Each request is one transaction: a refused request
-stores nothing. Engine refusals keep their meaning: 404 unknown, 403 out of scope, 409 state.
+stores nothing; a repeated id is 200 (same content) or 409 (other content), even when concurrent.
+Engine refusals keep their meaning: 404 unknown, 403 out of scope, 409 state.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 
 from core.db import transaction
 from escalation import service
 from escalation.lines import ID, AckLine, EscalationLine
+from escalation.models import EscalationRow
 from escalation.policy import Category, PolicyError, RoutingPolicy, Severity
 from siteline.api.auth import require_token
 
@@ -40,27 +43,55 @@ def _fail(exc: service.EscalationError) -> HTTPException:
 
 
 @router.post("/escalations", status_code=201)
-def raise_(body: RaiseBody, request: Request, caller: str = Depends(require_token)) -> dict[str, Any]:
+def raise_(
+    body: RaiseBody, request: Request, response: Response, caller: str = Depends(require_token)
+) -> dict[str, Any]:
+    """201 when stored; the same id again (even at the same moment, from another client) is 200 with
+    the stored escalation when the content matches, 409 when it does not: a client's retry is safe."""
     c = request.app.state.container
     now = c.clock.now()
-    try:
-        with transaction(c.factory) as session:
-            esc = service.raise_escalation(
-                session,
-                site=body.site,
-                study=body.study,
-                raised_by=body.raised_by,
-                summary=body.summary,
-                category=body.category,
-                severity=body.severity,
-                now=now,
-                source="api",
-                escalation_id=body.id,
-                settings=c.settings,
-            )
-            return service.to_view(esc, now)
-    except service.EscalationError as exc:
-        raise _fail(exc) from None
+    for _ in range(3):
+        try:
+            with transaction(c.factory) as session:
+                esc = service.raise_escalation(
+                    session,
+                    site=body.site,
+                    study=body.study,
+                    raised_by=body.raised_by,
+                    summary=body.summary,
+                    category=body.category,
+                    severity=body.severity,
+                    now=now,
+                    source="api",
+                    escalation_id=body.id,
+                    settings=c.settings,
+                )
+                return service.to_view(esc, now)
+        except (service.Conflict, IntegrityError) as exc:
+            # the id is taken (a unique-key race is the same thing, found one step later)
+            with transaction(c.factory) as session:
+                stored = session.get(EscalationRow, body.id) if body.id else None
+                if stored is None:
+                    if isinstance(exc, service.Conflict):
+                        raise _fail(exc) from None
+                    continue  # a race on some other row: try again
+                if not _same(body, stored):
+                    raise HTTPException(409, f"id: escalation {body.id!r} already exists with other content") from None
+                response.status_code = 200
+                return service.to_view(stored, now)
+        except service.EscalationError as exc:
+            raise _fail(exc) from None
+    raise HTTPException(503, "the escalation could not be stored for contention; try again")
+
+
+def _same(body: RaiseBody, stored: EscalationRow) -> bool:
+    """Whether a repeated raise says what the stored one says (inferred fields are not compared)."""
+    return (
+        (body.site, body.study, body.raised_by, body.summary)
+        == (stored.site, stored.study, stored.raised_by, stored.summary)
+        and body.category in (None, stored.category)
+        and body.severity in (None, stored.severity)
+    )
 
 
 @router.get("/escalations")
