@@ -59,7 +59,7 @@ def privacy_guard() -> Guard:
     """The production PHI guard (HIPAA Safe Harbor identifiers), from the privacy package."""
     from privacy import default_guard
 
-    return default_guard()
+    return default_guard().loaded()
 
 
 class Assistant:

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from siteline import access_log
 from siteline.api.nul_bytes import RefuseNulBytes
 from siteline.container import Container
 
@@ -22,6 +23,7 @@ log = logging.getLogger("siteline.server")
 def create_app(container: Container) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        access_log.install()
         stoppers = [start() for start in app.state.on_start]
         try:
             yield
@@ -33,6 +35,7 @@ def create_app(container: Container) -> FastAPI:
     app = FastAPI(title="Siteline", version="0.1.0", lifespan=lifespan)
     app.state.container = container
     app.add_middleware(RefuseNulBytes)
+    access_log.install()
     app.state.on_start = []
 
     @app.get("/healthz")

@@ -19,6 +19,7 @@ from escalation import service
 from escalation.lines import ID, AckLine, EscalationLine
 from escalation.models import EscalationRow
 from escalation.policy import Category, PolicyError, RoutingPolicy, Severity
+from siteline import phi
 from siteline.api.auth import require_token
 
 router = APIRouter()
@@ -50,6 +51,7 @@ def raise_(
     the stored escalation when the content matches, 409 when it does not: a client's retry is safe."""
     c = request.app.state.container
     now = c.clock.now()
+    body = body.model_copy(update={"summary": phi.redact(body.summary).text.strip()})
     for _ in range(3):
         try:
             with transaction(c.factory) as session:
@@ -113,6 +115,20 @@ def list_(
     return {"escalations": rows}
 
 
+class PathBody(BaseModel):
+    site: str = Field(min_length=1, max_length=64)
+    study: str = Field(min_length=1, max_length=64)
+    category: Category | None = None
+    severity: Severity | None = None
+    summary: str | None = Field(default=None, max_length=8000)
+
+
+FREE_TEXT_IN_QUERY = (
+    "free text is not taken in a query string (URLs are logged): "
+    "POST /api/escalations/path with the summary in a JSON body"
+)
+
+
 @router.get("/escalations/path")
 def path(
     request: Request,
@@ -120,19 +136,34 @@ def path(
     study: str,
     category: Category | None = None,
     severity: Severity | None = None,
-    summary: str | None = Query(None, max_length=8000),
+    summary: str | None = Query(None, include_in_schema=False),
     caller: str = Depends(require_token),
 ) -> dict[str, Any]:
+    """The path for the structured parameters; a summary to infer from goes in `POST .../path`."""
+    if summary is not None:
+        raise HTTPException(422, [{"loc": ["query", "summary"], "msg": FREE_TEXT_IN_QUERY, "type": "value_error"}])
+    return _path(request, PathBody(site=site, study=study, category=category, severity=severity))
+
+
+@router.post("/escalations/path")
+def path_for(body: PathBody, request: Request, caller: str = Depends(require_token)) -> dict[str, Any]:
+    """The path an issue would climb; category and severity inferred from the (redacted) summary when not given."""
+    if body.summary is not None:
+        body = body.model_copy(update={"summary": phi.redact(body.summary).text})
+    return _path(request, body)
+
+
+def _path(request: Request, body: PathBody) -> dict[str, Any]:
     c = request.app.state.container
     try:
         with transaction(c.factory) as session:
             return service.describe_path(
                 session,
-                site=site,
-                study=study,
-                category=category,
-                severity=severity,
-                summary=summary,
+                site=body.site,
+                study=body.study,
+                category=body.category,
+                severity=body.severity,
+                summary=body.summary,
                 now=c.clock.now(),
                 settings=c.settings,
             )

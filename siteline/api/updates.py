@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from siteline import phi
 from siteline.api.auth import require_token
 from triage.audience import UpdateRejected
 from triage.schemas import UpdateIn
@@ -42,6 +43,7 @@ def post_update(
     caller: str = Depends(require_token),
     service: TriageService = Depends(triage_service),
 ) -> dict[str, Any]:
+    body = phi.redact_update(body)
     try:
         service.check_origin(body)
         decision = service.submit(body, actor=caller, source="api")
