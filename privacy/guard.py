@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 import threading
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+from pydantic import BaseModel
 
 from privacy import dates, detectors, vocabulary
 from privacy.names import NameFinder
@@ -113,6 +115,23 @@ def default_guard() -> PhiGuard:
             if _default is None:
                 _default = PhiGuard()
     return _default
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def redact_fields(model: M, fields: tuple[str, ...], *, only: frozenset[str] | None = None) -> M:
+    """A copy of `model` with those text fields redacted by the process-wide guard (`model` itself
+    when nothing was found): how a whole message (e.g. an update's subject and body) is cleaned."""
+    guard = default_guard() if only is not None else default_guard().loaded()
+    changed = {}
+    for name in fields:
+        value = getattr(model, name)
+        if isinstance(value, str):
+            redaction = guard.redact(value, only=only)
+            if redaction.changed:
+                changed[name] = redaction.text
+    return model.model_copy(update=changed) if changed else model
 
 
 def _old_ages_only(text: str, findings: list[Finding]) -> list[Finding]:

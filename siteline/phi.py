@@ -9,8 +9,10 @@ a participant's (privacy.PARTICIPANT_IDS), and the update's meaning, due date an
 
 from __future__ import annotations
 
-from privacy import PARTICIPANT_IDS, Redaction, default_guard
+from privacy import PARTICIPANT_IDS, Redaction, default_guard, redact_fields
 from triage.schemas import UpdateIn
+
+UPDATE_TEXT = ("subject", "body")  # an update's free text (the rest are ids, dates and choices)
 
 
 def redact(text: str) -> Redaction:
@@ -20,9 +22,4 @@ def redact(text: str) -> Redaction:
 
 def redact_update(update: UpdateIn) -> UpdateIn:
     """The update with participant identifiers removed from its subject and body."""
-    guard = default_guard()
-    subject = guard.redact(update.subject, only=PARTICIPANT_IDS)
-    body = guard.redact(update.body, only=PARTICIPANT_IDS)
-    if not (subject.changed or body.changed):
-        return update
-    return update.model_copy(update={"subject": subject.text, "body": body.text})
+    return redact_fields(update, UPDATE_TEXT, only=PARTICIPANT_IDS)
