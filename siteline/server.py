@@ -11,9 +11,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import text
 
 from siteline import access_log
+from siteline.api import validation
 from siteline.api.nul_bytes import RefuseNulBytes
 from siteline.container import Container
 
@@ -35,6 +37,7 @@ def create_app(container: Container) -> FastAPI:
     app = FastAPI(title="Siteline", version="0.1.0", lifespan=lifespan)
     app.state.container = container
     app.add_middleware(RefuseNulBytes)
+    app.add_exception_handler(RequestValidationError, validation.unprocessable)
     access_log.install()
     app.state.on_start = []
 

@@ -206,3 +206,26 @@ def test_a_repeated_raise_is_200_with_the_same_content_and_409_with_other_conten
     other = api.http.post("/api/escalations", json={**RAISE, "summary": "something else entirely"})
     assert other.status_code == 409 and "already exists" in other.json()["detail"]
     assert api.count(EscalationRow) == 1
+
+
+# -- found by tests/test_fuzz_http.py ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("verb", ["ack", "resolve"])
+def test_an_overlong_escalation_id_in_the_path_is_422_not_500(api: Api, verb: str) -> None:
+    resp = api.http.post(f"/api/escalations/{'a' * 900}/{verb}", json={"by": "cra1"})
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"][0]["loc"] == ["path", "escalation_id"]
+    assert api.http.get(f"/api/escalations/{'a' * 900}").status_code == 422
+
+
+def test_an_empty_or_overlong_path_parameter_is_422_naming_it(api: Api) -> None:
+    for query, field in (({"site": "S01", "study": ""}, "study"), ({"site": "S" * 65, "study": "ALPHA"}, "site")):
+        resp = api.http.get("/api/escalations/path", params=query)
+        assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["query", field], resp.text
+
+
+def test_a_non_finite_number_in_a_body_is_422_not_500(api: Api) -> None:
+    for body in (b"Infinity", b'{"id": NaN}', b'{"study": -Infinity}'):
+        resp = api.http.post("/api/updates", content=body, headers={"Content-Type": "application/json"})
+        assert resp.status_code == 422, (body, resp.text)

@@ -17,6 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 from starlette.concurrency import run_in_threadpool
 
 from bot.http_body import BodyTooLarge, read_capped
+from bot.slack import payload_shape
 from bot.slack.app import build_app
 from bot.slack.failures import describe
 from bot.slack.logs import quiet_sdk
@@ -66,15 +67,13 @@ def mount(app: FastAPI, container: Container) -> None:
 
 
 def parsed(request: Request, body: bytes) -> BoltRequest | None:
-    """The request as bolt sees it, or None when the body is not a JSON object or a form whose
-    `payload` (if any) is one: bolt would fail on those deep inside its dispatch."""
+    """The request as bolt sees it, or None when the body does not parse or its structure is not
+    what Slack sends (bot/slack/payload_shape.py): bolt would fail on those deep inside its dispatch."""
     try:
         bolt_request = to_bolt_request(request, body)
     except (ValueError, TypeError, AttributeError, KeyError):  # JSON and UTF-8 errors are ValueErrors
         return None
-    if not isinstance(bolt_request.body, dict) or not bolt_request.body:
-        return None
-    return bolt_request
+    return None if payload_shape.problem(bolt_request.body) else bolt_request
 
 
 def warm_up(container: Container) -> None:

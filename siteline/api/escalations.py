@@ -8,9 +8,9 @@ Engine refusals keep their meaning: 404 unknown, 403 out of scope, 409 state.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +23,7 @@ from siteline import phi
 from siteline.api.auth import require_token
 
 router = APIRouter()
+EscalationId = Annotated[str, Path(min_length=1, max_length=64)]  # as stored; longer is 422, not a 500 later
 
 
 class RaiseBody(EscalationLine):
@@ -132,8 +133,8 @@ FREE_TEXT_IN_QUERY = (
 @router.get("/escalations/path")
 def path(
     request: Request,
-    site: str,
-    study: str,
+    site: str = Query(min_length=1, max_length=64),
+    study: str = Query(min_length=1, max_length=64),
     category: Category | None = None,
     severity: Severity | None = None,
     summary: str | None = Query(None, include_in_schema=False),
@@ -193,7 +194,7 @@ def get_policy(request: Request, caller: str = Depends(require_token)) -> dict[s
 
 
 @router.get("/escalations/{escalation_id}")
-def get_one(escalation_id: str, request: Request, caller: str = Depends(require_token)) -> dict[str, Any]:
+def get_one(escalation_id: EscalationId, request: Request, caller: str = Depends(require_token)) -> dict[str, Any]:
     c = request.app.state.container
     try:
         with transaction(c.factory) as session:
@@ -204,12 +205,16 @@ def get_one(escalation_id: str, request: Request, caller: str = Depends(require_
 
 
 @router.post("/escalations/{escalation_id}/ack")
-def ack(escalation_id: str, body: ByBody, request: Request, caller: str = Depends(require_token)) -> dict[str, Any]:
+def ack(
+    escalation_id: EscalationId, body: ByBody, request: Request, caller: str = Depends(require_token)
+) -> dict[str, Any]:
     return _respond(request, service.ack, AckLine(escalation=escalation_id, by=body.by))
 
 
 @router.post("/escalations/{escalation_id}/resolve")
-def resolve(escalation_id: str, body: ByBody, request: Request, caller: str = Depends(require_token)) -> dict[str, Any]:
+def resolve(
+    escalation_id: EscalationId, body: ByBody, request: Request, caller: str = Depends(require_token)
+) -> dict[str, Any]:
     return _respond(request, service.resolve, AckLine(escalation=escalation_id, by=body.by))
 
 
