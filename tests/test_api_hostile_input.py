@@ -11,6 +11,7 @@ PostgreSQL (keep-alive connections, logs captured at DEBUG).
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -229,3 +230,28 @@ def test_a_non_finite_number_in_a_body_is_422_not_500(api: Api) -> None:
     for body in (b"Infinity", b'{"id": NaN}', b'{"study": -Infinity}'):
         resp = api.http.post("/api/updates", content=body, headers={"Content-Type": "application/json"})
         assert resp.status_code == 422, (body, resp.text)
+
+
+def test_a_nul_byte_from_a_file_is_refused_naming_the_field(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`siteline notify --body-file` and replay lines read files, which can hold NUL where argv cannot."""
+    from typer.testing import CliRunner
+
+    from siteline.cli import app as cli
+    from siteline.replay import ScenarioError, replay
+
+    monkeypatch.setenv("SITELINE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SITELINE_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "body.txt").write_text(f"{MARK}\x00 stop dosing", encoding="utf-8")
+    args = ["notify", "--study", "ALPHA", "--sites", "all", "--subject", "Hold",
+            "--body-file", str(tmp_path / "body.txt"), "--from", "sm1", "--org", "sponsor"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "body" in result.output and "NUL" in result.output, result.output
+    assert MARK not in result.output
+    line = {"at": "2026-03-09T09:00:00Z", "type": "escalation", "id": "e1", "site": "S03", "study": "ALPHA",
+            "raised_by": "staff3", "summary": "fridge\x00 failed"}  # fmt: skip
+    (tmp_path / "s.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"line 1 \(escalation\): summary: .*NUL"):
+        replay(tmp_path / "s.jsonl", (tmp_path / "out.jsonl").open("w"), Settings(_env_file=None))

@@ -90,3 +90,16 @@ def test_an_oversized_teams_body_is_413_before_authentication(teams: TeamsHarnes
     assert streamed.status_code == 413
     ok = teams.post(Activities(teams.fake.url).personal("anna", "SAE window?"))
     assert ok.status_code == 202
+
+
+def test_a_nul_byte_in_a_chat_message_is_dropped_and_the_question_answered(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 10 item 5 on the chat side: Slack cannot be told 422, so the NUL is dropped from the text
+    (PostgreSQL cannot store it) and the question is answered as if it were not there."""
+    caplog.set_level(logging.DEBUG)
+    h.post(h.slack.dm("U_BEN", "What is the visit 3\x00 window? ZEBRA\x00", ts="1800.0101"))
+    [answer] = h.fake.wait_for("chat.postMessage")
+    assert "VEGA Protocol" in answer.text_of_blocks
+    assert h.knowledge.calls[-1]["question"] == "What is the visit 3 window? ZEBRA"
+    assert "ZEBRA" not in caplog.text and "Traceback" not in caplog.text
