@@ -324,6 +324,7 @@ def test_participant_identifiers_are_removed_before_preview_store_and_post(w: Wo
     w.submit("U_CARLA", views(w, "views.open", 1), state)
     confirm = views(w, "views.update", 1)
     w.submit("U_CARLA", confirm, {})
+    assert "Sent: 1 at once." in texts(views(w, "views.update", 2))  # the listener has stored it
     w.ticker().run(w.clock.now())
     with transaction(w.container.factory) as s:
         row = s.execute(select(UpdateRow)).scalar_one()
