@@ -124,6 +124,7 @@ def register(app: typer.Typer) -> None:
         update = phi.redact_update(_update_from(file, fields))
         service = TriageService.of(container())
         try:
+            service.check_origin(update)  # an unknown sender or study would be stored and reach no one
             decision = service.preview(update) if preview else service.submit(update, actor="cli", source="cli")
         except UpdateRejected as exc:
             fail(str(exc), code=2)
