@@ -255,3 +255,18 @@ def test_a_nul_byte_from_a_file_is_refused_naming_the_field(
     (tmp_path / "s.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"line 1 \(escalation\): summary: .*NUL"):
         replay(tmp_path / "s.jsonl", (tmp_path / "out.jsonl").open("w"), Settings(_env_file=None))
+
+
+def test_an_oversized_api_body_is_413_before_it_is_read_in_full(api: Api) -> None:
+    """Bodies are read before the token is checked, so they are capped (2 MB) whoever sends them."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"id": "u-big", "body": "'
+        for _ in range(100):
+            yield b"a" * 65536
+        yield b'"}'
+
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        resp = api.http.post("/api/updates", content=chunks(), headers=headers)
+        assert resp.status_code == 413, resp.text
+    assert api.http.post("/api/updates", json={**UPDATE, "body": "b" * 19000}).status_code == 201

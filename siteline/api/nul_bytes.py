@@ -1,4 +1,5 @@
-"""Refuse a NUL byte (U+0000) in any text the JSON API is given: 422 naming the field.
+"""Refuse a NUL byte (U+0000) in any text the JSON API is given: 422 naming the field (and a body
+over MAX_BODY: 413, before it is read on, as this runs before the token is checked).
 
 PostgreSQL text columns cannot hold NUL, and SQLite would store a string that other tools cut
 short, so no such text is ever let in. This runs as ASGI middleware, before the routes, so one
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 NUL = "\x00"
 MESSAGE = "contains a NUL byte (\\u0000), which no text field may hold"
+MAX_BODY = 2_000_000  # bytes; the largest API body (a routing policy) is far below, and this runs before auth
 CHAT_ENDPOINTS = ("/api/messages",)  # Teams activities: signed by the platform, handled by bot/
 
 
@@ -35,7 +37,13 @@ class RefuseNulBytes:
             return
         loc = _in_url(path, scope.get("raw_path"), scope.get("query_string", b""))
         if loc is None:
-            body, receive = await _buffered(receive)
+            try:
+                body, receive = await _buffered(receive, scope)
+            except BodyTooLarge:
+                await JSONResponse({"detail": f"the body is over {MAX_BODY} bytes"}, status_code=413)(
+                    scope, receive, send
+                )
+                return
             loc = _in_body(body)
         if loc is None:
             await self.app(scope, receive, send)
@@ -75,14 +83,26 @@ def _nul_paths(node: Any, at: list[Any]) -> Iterator[list[Any]]:
             yield from _nul_paths(value, [*at, i])
 
 
-async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
-    """The whole body, and a `receive` that hands it on to the app unchanged."""
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _buffered(receive: Receive, scope: Scope) -> tuple[bytes, Receive]:
+    """The whole body (BodyTooLarge past MAX_BODY, before reading on), and a `receive` that hands it
+    on to the app unchanged."""
+    declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+    if not declared.isdigit() or int(declared) > MAX_BODY:
+        raise BodyTooLarge
     parts: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             return b"", receive  # the client went away: let the app see it
         parts.append(message.get("body", b""))
+        size += len(parts[-1])
+        if size > MAX_BODY:
+            raise BodyTooLarge
         if not message.get("more_body", False):
             break
     body = b"".join(parts)
