@@ -59,7 +59,7 @@ def privacy_guard() -> Guard:
     """The production PHI guard (HIPAA Safe Harbor identifiers), from the privacy package."""
     from privacy import default_guard
 
-    return default_guard()
+    return default_guard().loaded()
 
 
 class Assistant:
@@ -91,7 +91,7 @@ class Assistant:
 
     def handle(self, message: InboundMessage, now: datetime) -> Reply:
         """Answer one chat message within the asker's scope; refusals are replies, not errors."""
-        redaction = self.guard.redact(message.text)
+        redaction = self.guard.redact(_printable(message.text))
         notice = redaction.notice() if redaction.changed else None
         actor = f"{message.platform}:{message.user_id}"
         with transaction(self.factory) as session:
@@ -220,7 +220,7 @@ class Assistant:
 
     def answer_open_question(self, question_id: int, user: ChatUser, text: str, now: datetime) -> Outcome:
         """A CRA's answer: redacted, recorded, audited and queued into the asker's thread."""
-        redaction = self.guard.redact(text)
+        redaction = self.guard.redact(_printable(text))
         with transaction(self.factory) as session:
             person = person_for(Directory(session), user.platform, user.user_id)
             if person is None:
@@ -283,3 +283,9 @@ class Assistant:
         if not set(ref.studies) & set(directory.studies_for(person)):
             return person, None, Outcome(False, NO_ACCESS)
         return person, ref, None
+
+
+def _printable(text: str) -> str:
+    """Chat text without NUL bytes: no database text column can hold one (PostgreSQL refuses the row),
+    and a chat platform cannot be answered 422, so the byte is dropped and the message kept."""
+    return text.replace("\x00", "")

@@ -53,7 +53,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create the engine with the settings each dialect needs to be safe under concurrency."""
+    """Create the engine with the settings each dialect needs to be safe under concurrency.
+
+    `hide_parameters`: a failed statement's error (and so any traceback or log line) never shows
+    the bound values, which are message text, names and ids."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)

@@ -6,8 +6,9 @@ replay turns into `line N (type): field: message` and the API into a 422.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.strings import refuse_nul
 from escalation.policy import Category, RoutingPolicy, Severity
 
 ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
@@ -30,12 +31,16 @@ class EscalationLine(BaseModel):
     category: Category | None = None
     severity: Severity | None = None
 
+    _text = field_validator("*")(refuse_nul)
+
 
 class AckLine(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     escalation: str = Field(min_length=1, max_length=64)
     by: str = Field(min_length=1, max_length=64)
+
+    _text = field_validator("*")(refuse_nul)
 
 
 class ResolveLine(AckLine):

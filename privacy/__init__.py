@@ -4,7 +4,7 @@ from privacy import default_guard
 r = default_guard().redact(text)   # r.text is safe to store, log and send; r.notice() tells the user
 """
 
-from privacy.guard import PhiGuard, default_guard
+from privacy.guard import PARTICIPANT_IDS, PhiGuard, default_guard, redact_fields
 from privacy.redaction import Finding, Redaction
 
-__all__ = ["Finding", "PhiGuard", "Redaction", "default_guard"]
+__all__ = ["PARTICIPANT_IDS", "Finding", "PhiGuard", "Redaction", "default_guard", "redact_fields"]

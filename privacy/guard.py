@@ -14,10 +14,21 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
+
+from pydantic import BaseModel
 
 from privacy import dates, detectors, vocabulary
 from privacy.names import NameFinder
 from privacy.redaction import Finding, Redaction, apply
+
+if TYPE_CHECKING:
+    from privacy.philter_layer import PhilterLayer
+
+# Identifiers that can only be a participant's, whatever the text is about: what is removed from
+# sponsor/CRO updates (PhiGuard.redact(text, only=PARTICIPANT_IDS)).
+PARTICIPANT_IDS = frozenset({"MRN", "SSN", "DOB", "AGE"})
 
 # When findings overlap, the merged identifier takes the first kind in this order: containers first
 # (an email holds a name, a URL holds a number), then labelled kinds over philter's generic ones.
@@ -38,24 +49,37 @@ OLDEST_UNREDACTED_AGE = 89  # Safe Harbor: ages over 89 are identifiers, younger
 class PhiGuard:
     """Detects HIPAA Safe Harbor identifiers in chat text and returns the redacted text."""
 
-    def __init__(self) -> None:
+    @cached_property
+    def _philter(self) -> PhilterLayer:
         # imported here, not at module level: philter-lite parses its 5 MB name lists on import (1-3 s),
         # and `import privacy` must stay cheap for every CLI command that never redacts anything
-        from philter_lite.filters import filter_db
-
         from privacy.philter_layer import PhilterLayer
 
-        self._philter = PhilterLayer()
-        sets = filter_db.set_db
-        self._names = NameFinder(
-            frozenset(sets["nonames"]), frozenset(sets["firstnames"]), frozenset(sets["lastnames"])
-        )
+        return PhilterLayer()
 
-    def redact(self, text: str) -> Redaction:
+    @cached_property
+    def _names(self) -> NameFinder:
+        from philter_lite.filters import filter_db
+
+        sets = filter_db.set_db
+        return NameFinder(frozenset(sets["nonames"]), frozenset(sets["firstnames"]), frozenset(sets["lastnames"]))
+
+    def loaded(self) -> PhiGuard:
+        """The guard with its filters and name lists loaded now (chat surfaces warm up at start)."""
+        _ = self._philter, self._names
+        return self
+
+    def redact(self, text: str, *, only: frozenset[str] | None = None) -> Redaction:
+        """The redacted text. `only` limits it to the labelled kinds named (e.g. PARTICIPANT_IDS for a
+        sponsor's update to every site, where dates, staff names and helpdesk numbers are the message);
+        those come from the targeted detectors alone, so the name lists are not even loaded."""
         if not isinstance(text, str):
             raise TypeError(f"PhiGuard.redact needs a str, got {type(text).__name__}")
         if not text.strip():
             return Redaction(text=text, findings=())
+        if only is not None:
+            labelled = [_snap(text, f) for f in detectors.detect(text) if f.kind in only]
+            return apply(text, _merge(text, _old_ages_only(text, labelled)))
         return apply(text, self.findings(text))
 
     def findings(self, text: str) -> list[Finding]:
@@ -91,6 +115,23 @@ def default_guard() -> PhiGuard:
             if _default is None:
                 _default = PhiGuard()
     return _default
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def redact_fields(model: M, fields: tuple[str, ...], *, only: frozenset[str] | None = None) -> M:
+    """A copy of `model` with those text fields redacted by the process-wide guard (`model` itself
+    when nothing was found): how a whole message (e.g. an update's subject and body) is cleaned."""
+    guard = default_guard() if only is not None else default_guard().loaded()
+    changed = {}
+    for name in fields:
+        value = getattr(model, name)
+        if isinstance(value, str):
+            redaction = guard.redact(value, only=only)
+            if redaction.changed:
+                changed[name] = redaction.text
+    return model.model_copy(update=changed) if changed else model
 
 
 def _old_ages_only(text: str, findings: list[Finding]) -> list[Finding]:

@@ -24,7 +24,9 @@ from core.notify import NotifierStopped, OutboundMessage, SendResult
 from core.settings import Settings
 from scheduler.plugins import EnginePlugin, LineRejected, load_plugins, timer_handlers
 from scheduler.runner import Ticker, run_virtual_until
+from siteline import phi
 from siteline.database import migrate
+from triage.schemas import UpdateIn
 
 CORE_LINES: dict[str, type[BaseModel]] = {"site": Site, "person": Person}
 
@@ -114,7 +116,7 @@ def parse(path: Path, plugins: list[EnginePlugin]) -> list[Line]:
         model = models[kind]
         if model is not None:
             try:
-                body = model.model_validate(body).model_dump(by_alias=True)
+                body = _redacted(kind, model.model_validate(body)).model_dump(by_alias=True)
             except ValidationError as exc:
                 raise ScenarioError(f"line {n} ({kind}): {_describe(exc)}") from None
         problem = meaning.check(n, kind, body)
@@ -124,6 +126,15 @@ def parse(path: Path, plugins: list[EnginePlugin]) -> list[Line]:
     if not lines:
         raise ScenarioError(f"{path}: no lines to replay")
     return lines
+
+
+def _redacted(kind: str, line: BaseModel) -> BaseModel:
+    """PHI out before the line is stored or delivered (siteline.phi: as the API and the CLI do)."""
+    if isinstance(line, UpdateIn):
+        return phi.redact_update(line)
+    if kind == "escalation" and isinstance(getattr(line, "summary", None), str):
+        return line.model_copy(update={"summary": phi.redact(line.summary).text.strip()})
+    return line
 
 
 class JsonlNotifier:

@@ -11,8 +11,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import text
 
+from siteline import access_log
+from siteline.api import validation
+from siteline.api.nul_bytes import RefuseNulBytes
 from siteline.container import Container
 
 log = logging.getLogger("siteline.server")
@@ -21,6 +25,7 @@ log = logging.getLogger("siteline.server")
 def create_app(container: Container) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        access_log.install()
         stoppers = [start() for start in app.state.on_start]
         try:
             yield
@@ -31,6 +36,9 @@ def create_app(container: Container) -> FastAPI:
 
     app = FastAPI(title="Siteline", version="0.1.0", lifespan=lifespan)
     app.state.container = container
+    app.add_middleware(RefuseNulBytes)
+    app.add_exception_handler(RequestValidationError, validation.unprocessable)
+    access_log.install()
     app.state.on_start = []
 
     @app.get("/healthz")

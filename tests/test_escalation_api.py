@@ -97,8 +97,10 @@ def test_raise_ack_resolve_and_list(api: Api) -> None:
     assert esc["status"] == "notified" and esc["current_roles"] == ["cra"] and esc["source"] == "api"
     assert esc["hands_on_at"] == "2026-03-09T13:00:00Z"  # 4 h from now: the CRA is in working hours in Paris
     assert "fridge" in esc["inference_reason"]
-    again = api.client.post("/api/escalations", json=BODY, headers=TOKEN)
-    assert again.status_code == 409 and "already exists" in again.json()["detail"]
+    again = api.client.post("/api/escalations", json=BODY, headers=TOKEN)  # a retry: same content
+    assert again.status_code == 200 and again.json()["id"] == "api-1"
+    other = api.client.post("/api/escalations", json={**BODY, "summary": "another issue"}, headers=TOKEN)
+    assert other.status_code == 409 and "already exists" in other.json()["detail"]
 
     listed = api.client.get("/api/escalations", params={"site": "S03"}, headers=TOKEN).json()["escalations"]
     assert [e["id"] for e in listed] == ["api-1"]

@@ -314,3 +314,21 @@ def test_a_repeat_of_a_pending_update_is_previewed_as_merged(w: World) -> None:
     with transaction(w.container.factory) as s:
         first = s.execute(select(UpdateRow.update_id)).scalar_one()
     assert f"*Berlin Heart Centre (S01)*: merged into {first}, out with it Tue 3 Mar 09:00 (Europe/Berlin)." in preview
+
+
+def test_participant_identifiers_are_removed_before_preview_store_and_post(w: World) -> None:
+    """Issue 10 item 1: the Slack notify form goes through the PHI guard like every other door."""
+    w.command("U_CARLA", "DU_CARLA", "notify")
+    state = notify_state("URGENT: dosing hold, MRN 48213377", "Participant DOB 04/12/1961: stop dosing now.",
+                         priority="urgent")  # fmt: skip
+    w.submit("U_CARLA", views(w, "views.open", 1), state)
+    confirm = views(w, "views.update", 1)
+    w.submit("U_CARLA", confirm, {})
+    assert "Sent: 1 at once." in texts(views(w, "views.update", 2))  # the listener has stored it
+    w.ticker().run(w.clock.now())
+    with transaction(w.container.factory) as s:
+        row = s.execute(select(UpdateRow)).scalar_one()
+    assert (row.subject, row.body) == ("URGENT: dosing hold, MRN [MRN]", "Participant DOB [DOB]: stop dosing now.")
+    [post] = w.posts(channel="C_S01")
+    sent = json.dumps(post.args)  # (the sender's own form still shows them their draft)
+    assert "48213377" not in sent and "04/12/1961" not in sent and "MRN [MRN]" in sent

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from core.clock import VirtualClock, parse_instant
 from core.db import transaction
 from core.directory import upsert
+from core.domain import Person
 from core.models import DeliveryRow
 from core.settings import Settings
 from siteline.container import Container, build
@@ -22,6 +23,10 @@ from tests.triage_world import SITES
 from triage.models import ItemRow, UpdateRow
 
 TOKEN = {"Authorization": "Bearer s3cret"}
+SENDERS = [  # POST /api/updates takes updates only from people in the directory
+    Person(person_id="sm-1", role="study_manager", tz="Europe/Zurich", studies=["ALPHA", "BETA"]),
+    Person(person_id="cra-1", role="cra_lead", tz="Europe/Paris", studies=["ALPHA", "BETA"]),
+]
 BODY = {"id": "api-1", "from": "sm-1", "org": "sponsor", "study": "ALPHA", "sites": "all",
         "subject": "Recall of lot L4242", "body": "The manufacturer is recalling lot L4242."}  # fmt: skip
 
@@ -44,7 +49,7 @@ def api(tmp_path: Path, db_url: str) -> Iterator[Api]:
     clock = VirtualClock(parse_instant("2026-03-02T09:00:00Z"))
     container = build(settings, clock=clock)
     with transaction(container.factory) as s:
-        upsert(s, SITES, [])
+        upsert(s, SITES, SENDERS)
     with TestClient(create_app(container)) as client:
         yield Api(client, container, clock)
     container.engine.dispose()

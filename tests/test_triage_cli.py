@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from core.db import transaction
 from core.settings import Settings
 from siteline.cli import app
 from siteline.container import build
+from triage.models import UpdateRow
 from triage.service import TriageService
 
 runner = CliRunner()
@@ -119,3 +122,16 @@ def test_stats_shows_deliveries_held_for_want_of_a_chat_platform(home: Path) -> 
     report = json.loads(run("stats", "--json")[1])
     assert report["undelivered"] == {"blocked": 2} and "SITELINE_DELIVERY_DRY_RUN" in report["held_reason"]
     assert [s["blocked_deliveries"] for s in report["sites"]] == [1, 1]
+
+
+def test_notify_refuses_an_unknown_sender_or_study(home: Path) -> None:
+    """Issue 10 item 6, on the CLI too: it would be stored and reach no site."""
+    base = ["notify", "--sites", "all", "--subject", "Hold", "--body", "Stop dosing.", "--org", "cro"]
+    code, out = run(*base, "--study", "ALPHA", "--from", "ghost")
+    assert code == 2 and "from: sender ghost is not in the directory" in out
+    code, out = run(*base, "--study", "NOPE-1", "--from", "cra-1")
+    assert code == 2 and "study: no site in the directory is on study NOPE-1" in out
+    c = build(Settings())
+    with transaction(c.factory) as s:
+        assert s.execute(select(UpdateRow)).first() is None  # nothing stored
+    c.engine.dispose()

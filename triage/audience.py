@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from core.models import PersonRow
 from scheduler.plugins import LineRejected
 from triage import queries
 
@@ -32,6 +33,17 @@ class SiteInfo:
     tz: str
     digest_times: list[str]
     quiet_hours: list[str] | None
+
+
+def check_origin(session: Session, *, study: str, sender: str) -> None:
+    """For surfaces where anyone with the token can submit (the HTTP API): an update must come from
+    someone in the directory and be for a study some site is on; otherwise it would be stored
+    and reach no one, which looks like success to the sender."""
+    if session.get(PersonRow, sender) is None:
+        raise UpdateRejected("from", f"sender {sender} is not in the directory")
+    dialect = session.get_bind().dialect.name
+    if session.execute(queries.sites_on_study(dialect).limit(1), {"study": study}).first() is None:
+        raise UpdateRejected("study", f"no site in the directory is on study {study}: the update would reach no one")
 
 
 def resolve(session: Session, *, study: str, sites: Sequence[str] | str) -> list[SiteInfo]:

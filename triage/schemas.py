@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.strings import refuse_nul
+
 Priority = Literal["urgent", "action", "fyi"]
 
 
@@ -28,6 +30,8 @@ class UpdateIn(BaseModel):
     body: str = Field(default="", max_length=20000)
     declared_priority: Literal["urgent", "normal", "low"] | None = None
     due: date | None = None
+
+    _text = field_validator("*")(refuse_nul)
 
     @field_validator("sites")
     @classmethod

@@ -20,6 +20,7 @@ from core.db import transaction
 from core.models import SiteRow
 from core.settings import Settings
 from triage import queries, stats
+from triage.audience import check_origin
 from triage.decision import Decision
 from triage.digest import rearm
 from triage.engine import TriageEngine
@@ -106,6 +107,11 @@ class TriageService:
         finally:
             session.rollback()
             session.close()
+
+    def check_origin(self, update: UpdateIn) -> None:
+        """UpdateRejected unless the sender is in the directory and some site is on the study."""
+        with transaction(self.factory) as session:
+            check_origin(session, study=update.study, sender=update.sender)
 
     def submit(self, update: UpdateIn, *, actor: str, source: str) -> Decision:
         """Triage and store the update; urgent items are queued for delivery at once."""

@@ -12,8 +12,12 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI, Request, Response
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
 from starlette.concurrency import run_in_threadpool
 
+from bot.http_body import BodyTooLarge, read_capped
+from bot.slack import payload_shape
 from bot.slack.app import build_app
 from bot.slack.failures import describe
 from bot.slack.logs import quiet_sdk
@@ -24,8 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("siteline.bot.slack")
 
-MAX_BODY = 1_000_000  # Slack payloads are a few KB; refuse anything huge before verifying it
-
 
 def mount(app: FastAPI, container: Container) -> None:
     settings = container.settings
@@ -35,25 +37,43 @@ def mount(app: FastAPI, container: Container) -> None:
     bolt = build_app(SlackRuntime(container), settings)
     app.state.slack_app = bolt
     app.state.on_start.append(lambda: warm_up(container))
+    assert settings.slack_signing_secret is not None  # slack_enabled
+    verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
 
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
-        """Events, interactivity and slash commands; bolt verifies the signature and timestamp."""
-        if int(request.headers.get("content-length") or 0) > MAX_BODY:
+        """Events, interactivity and slash commands: a capped read, the signature and timestamp
+        checked on the raw bytes, and only then parsing (a bad body from Slack itself is 400)."""
+        try:
+            body = await read_capped(request)
+        except BodyTooLarge:
             return Response(status_code=413, content="payload too large")
-        body = await request.body()
-        bolt_response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
-        if bolt_response.status == 401:
+        if not verifier.is_valid_request(body, dict(request.headers)):
             log.warning(
                 "slack: refused a request with an invalid or stale signature (from %s)",
                 request.client and request.client.host,
             )
-        return to_starlette_response(bolt_response)
+            return Response(status_code=401, content="invalid or stale signature")
+        bolt_request = parsed(request, body)
+        if bolt_request is None:
+            log.warning("slack: a signed request whose body is not a Slack payload (%d bytes)", len(body))
+            return Response(status_code=400, content="the body is not a Slack payload")
+        return to_starlette_response(await run_in_threadpool(bolt.dispatch, bolt_request))
 
     if settings.slack_app_token:
         token = settings.slack_app_token.get_secret_value()
         app.state.on_start.append(lambda: start_socket_mode(bolt, token))
     log.info("slack: events at POST /slack/events%s", " and Socket Mode" if settings.slack_app_token else "")
+
+
+def parsed(request: Request, body: bytes) -> BoltRequest | None:
+    """The request as bolt sees it, or None when the body does not parse or its structure is not
+    what Slack sends (bot/slack/payload_shape.py): bolt would fail on those deep inside its dispatch."""
+    try:
+        bolt_request = to_bolt_request(request, body)
+    except (ValueError, TypeError, AttributeError, KeyError):  # JSON and UTF-8 errors are ValueErrors
+        return None
+    return None if payload_shape.problem(bolt_request.body) else bolt_request
 
 
 def warm_up(container: Container) -> None:

@@ -29,6 +29,7 @@ from bot.slack.runtime import SlackRuntime
 from core.db import transaction
 from core.directory import Directory
 from core.domain import Person, Site
+from privacy import PARTICIPANT_IDS, redact_fields
 from triage.audience import UpdateRejected
 from triage.schemas import UpdateIn
 
@@ -121,7 +122,8 @@ def to_update(rt: SlackRuntime, person: Person, draft: v.Draft, update_id: str) 
         sites = draft.sites
     line = {**draft.to_json(), "id": update_id, "from": person.person_id, "sites": sites}
     try:
-        return UpdateIn.model_validate(line)
+        # participant identifiers out before it is shown back, stored or sent (as the API and CLI do)
+        return redact_fields(UpdateIn.model_validate(line), ("subject", "body"), only=PARTICIPANT_IDS)
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for err in exc.errors():

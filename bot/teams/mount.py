@@ -10,6 +10,7 @@ reply to its POST within seconds; card clicks (`invoke`) are answered in the res
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from fastapi.responses import JSONResponse
 from microsoft_agents.activity import Activity
 from pydantic import ValidationError
 
+from bot.http_body import BodyTooLarge, read_capped
 from bot.teams.agent import build_agent
 from bot.teams.auth import ANONYMOUS_WARNING, TeamsConfigError, build_auth, inbound_identity
 from bot.teams.runtime import TeamsRuntime
@@ -26,8 +28,6 @@ if TYPE_CHECKING:
     from siteline.container import Container
 
 log = logging.getLogger("siteline.bot.teams")
-
-MAX_BODY = 1_000_000  # activities are a few KB; refuse anything huge before parsing it
 
 
 def mount(app: FastAPI, container: Container) -> None:
@@ -46,16 +46,18 @@ def mount(app: FastAPI, container: Container) -> None:
 
     @app.post("/api/messages", include_in_schema=False)
     async def teams_messages(request: Request) -> Response:
-        """Activities from the Bot Framework connector (Teams): authenticated first, then parsed."""
+        """Activities from the Bot Framework connector (Teams): a capped read, authenticated
+        (the bearer token, a header), then parsed."""
+        try:
+            raw = await read_capped(request)  # kept on the request: the adapter reads it again
+        except BodyTooLarge:
+            return Response(status_code=413, content="payload too large")
         claims = await inbound_identity(request.headers.get("Authorization"), auth.configuration)
         if claims is None:
             return JSONResponse({"error": "missing or invalid bearer token"}, status_code=401)
         request.state.claims_identity = claims  # where the SDK's CloudAdapter looks for the caller
-        if int(request.headers.get("content-length") or 0) > MAX_BODY:
-            return Response(status_code=413, content="payload too large")
         try:
-            body = await request.json()  # cached on the request: the adapter reads it again
-            activity = Activity.model_validate(body)
+            activity = Activity.model_validate(json.loads(raw))
         except (ValueError, ValidationError):
             return JSONResponse({"error": "the body is not a Bot Framework Activity (JSON)"}, status_code=400)
         if not activity.type or not activity.conversation or not activity.conversation.id:

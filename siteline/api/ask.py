@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from siteline import phi
 from siteline.api.auth import require_token
 
 router = APIRouter()
@@ -23,5 +24,13 @@ def ask(body: AskBody, request: Request, caller: str = Depends(require_token)) -
     knowledge = container.knowledge
     if not knowledge.has_documents([body.study]):
         raise HTTPException(404, f"no documents have been ingested for study {body.study!r}")
-    answer = knowledge.ask(body.question, studies=[body.study], asker=caller, surface="api", now=container.clock.now())
+    redaction = phi.redact(body.question)  # before the engine stores, logs or embeds it
+    answer = knowledge.ask(
+        redaction.text.strip(),
+        studies=[body.study],
+        asker=caller,
+        surface="api",
+        now=container.clock.now(),
+        phi_redacted=redaction.changed,
+    )
     return answer.to_json()

@@ -2,7 +2,8 @@
 
 The body is an `update` line of the replay contract without `type`/`at`. 201 with the decision
 (priority, reason, per-site outcome) when stored; 200 with the original decision when the id was
-already received; 422 naming the field when the body or its sites are wrong (nothing stored).
+already received; 422 naming the field when the body or its sites are wrong, the sender is not in
+the directory, or no site is on the study (nothing stored: it would reach no one).
 Also `GET`/`PUT /api/sites/{site_id}/preferences`: a site's digest times and quiet hours.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from siteline import phi
 from siteline.api.auth import require_token
 from triage.audience import UpdateRejected
 from triage.schemas import UpdateIn
@@ -41,7 +43,9 @@ def post_update(
     caller: str = Depends(require_token),
     service: TriageService = Depends(triage_service),
 ) -> dict[str, Any]:
+    body = phi.redact_update(body)
     try:
+        service.check_origin(body)
         decision = service.submit(body, actor=caller, source="api")
     except UpdateRejected as exc:
         raise _unprocessable(exc.field, exc.message) from None

@@ -14,6 +14,7 @@ import typer
 from core.db import transaction
 from escalation import service
 from escalation.policy import CATEGORIES, SEVERITIES, PolicyError, load_policy_file
+from siteline import phi
 from siteline.cli.common import container, fail, print_json
 
 
@@ -98,7 +99,7 @@ def register(app: typer.Typer) -> None:
                     site=site,
                     study=study,
                     raised_by=by,
-                    summary=summary,
+                    summary=phi.redact(summary).text.strip(),
                     category=category,
                     severity=severity,
                     now=now,
@@ -150,7 +151,7 @@ def register(app: typer.Typer) -> None:
                     study=study,
                     category=category,
                     severity=severity,
-                    summary=summary,
+                    summary=phi.redact(summary).text if summary else None,
                     now=c.clock.now(),
                     settings=c.settings,
                 )

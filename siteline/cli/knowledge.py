@@ -72,8 +72,18 @@ def register(app: typer.Typer) -> None:
         c = container()
         if not c.knowledge.has_documents(studies):
             fail(f"no documents have been ingested for study {', '.join(studies)}; run `siteline ingest` first")
+        from siteline import phi
+
+        redaction = phi.redact(question)  # before the engine stores, logs or embeds it
         answer = c.knowledge.ask(
-            question, studies=studies, asker="cli", surface="cli", now=c.clock.now(), version=version, doc=doc
+            redaction.text.strip(),
+            studies=studies,
+            asker="cli",
+            surface="cli",
+            now=c.clock.now(),
+            version=version,
+            doc=doc,
+            phi_redacted=redaction.changed,
         )
         if as_json:
             print_json(answer.to_json())

@@ -17,6 +17,7 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
+from siteline import phi
 from siteline.cli.common import container, fail, print_json
 from triage.audience import UpdateRejected
 from triage.decision import Decision
@@ -125,9 +126,10 @@ def register(app: typer.Typer) -> None:
                 fail(f"due: {due!r} is not a YYYY-MM-DD date", code=2)
         fields = {"id": update_id, "from": sender, "org": org, "study": study, "sites": site_list,
                   "subject": subject, "body": body, "declared_priority": declared, "due": due}  # fmt: skip
-        update = _update_from(file, fields)
+        update = phi.redact_update(_update_from(file, fields))
         service = TriageService.of(container())
         try:
+            service.check_origin(update)  # an unknown sender or study would be stored and reach no one
             decision = service.preview(update) if preview else service.submit(update, actor="cli", source="cli")
         except UpdateRejected as exc:
             fail(str(exc), code=2)
