@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import audit
+from core import audit, metrics
 from core.db import transaction
 from core.settings import Settings
 from knowledge.answer import extractive_answer
@@ -209,6 +209,7 @@ class KnowledgeService:
                 },
             )
             answer.question_id, answer.answer_id = q.id, a.id
+        metrics.count_ask(surface, abstained=answer.abstained)
 
     def document_versions(self, studies: Sequence[str]) -> list:
         with self.factory() as session:

@@ -148,3 +148,14 @@ class VectorIndex:
 
     def count(self) -> int:
         return int(self.collection.count())
+
+
+def server_problem(settings: Settings) -> str | None:
+    """None when the configured Chroma server answers its heartbeat (or none is configured), else why not."""
+    if not settings.chroma_host:
+        return None
+    try:
+        make_client(settings).heartbeat()
+    except Exception as exc:
+        return f"Chroma server {settings.chroma_host}:{settings.chroma_port} did not answer ({type(exc).__name__})"
+    return None

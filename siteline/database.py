@@ -8,13 +8,13 @@ schema is at head and refuse to start otherwise; the operator runs `siteline db 
 from __future__ import annotations
 
 import contextlib
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -67,17 +67,21 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+@cache
 def head_revision() -> str:
-    """The newest revision this code ships."""
+    """The newest revision this code ships (read once: the files do not change under a running process)."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "no migrations found"
     return head
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at (None on an empty database)."""
+    """The revision the database is at (None on an empty database). Read directly rather than through
+    Alembic's MigrationContext, which logs a line each time (and /readyz asks often)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def require_current(engine: Engine) -> None:

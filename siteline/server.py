@@ -1,4 +1,4 @@
-"""`siteline serve`: one ASGI app for health, the JSON API, Slack and Teams.
+"""`siteline serve`: one ASGI app for health, readiness, metrics, the JSON API, Slack and Teams.
 
 Each surface mounts itself; the scheduler (timers and delivery) starts with the app when
 `SITELINE_RUN_SCHEDULER` is on.
@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from siteline.container import Container
+from siteline.middleware import RequestMiddleware
 
 log = logging.getLogger("siteline.server")
 
@@ -29,7 +30,16 @@ def create_app(container: Container) -> FastAPI:
                 if stop:
                     stop()
 
-    app = FastAPI(title="Siteline", version="0.1.0", lifespan=lifespan)
+    docs = container.settings.api_docs  # /docs and /openapi.json map the API: only when asked for
+    app = FastAPI(
+        title="Siteline",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.add_middleware(RequestMiddleware)
     app.state.container = container
     app.state.on_start = []
 
@@ -46,8 +56,10 @@ def create_app(container: Container) -> FastAPI:
             "llm": s.llm_enabled,
         }
 
-    from siteline.api import ask
+    from siteline.api import ask, metrics, ready
 
+    app.include_router(ready.router)
+    metrics.mount(app, container)
     app.include_router(ask.router, prefix="/api")
     _mount_optional(app, container)
     return app
