@@ -4,12 +4,15 @@ Per file the outcome is one of: ingested, unchanged (same content already stored
 (a new version replaced the current one), skipped (an alternate format of a document in the same
 ingest, or an unsupported file found in a folder) or failed (with the reason). A failing file
 never stops the others, and nothing of it is stored: its SQL rows commit only after its vectors
-are written, and its vectors are removed if the commit fails.
+are written, and its vectors are removed if the commit fails. When the Chroma server goes away
+mid-ingest, the file at hand fails with that reason and its SQL rows are rolled back; any of
+its vectors the server kept belong to no SQL version and retrieval never returns them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,8 +30,9 @@ from knowledge.chunking import Chunk, chunk_blocks
 from knowledge.models import ChunkRow, DocumentRow, DocumentVersionRow
 from knowledge.progress import IngestProgress
 from knowledge.readers import RICHNESS, ReadError, file_format, read_document
-from knowledge.vector_index import VectorIndex
+from knowledge.vector_index import VectorIndex, VectorStoreUnavailable
 
+log = logging.getLogger("siteline.knowledge.ingest")
 Status = Literal["ingested", "unchanged", "superseded", "skipped", "failed"]
 
 
@@ -127,6 +131,8 @@ class Ingester:
                 outcome = FileOutcome(path, "failed", str(exc))
             except OSError as exc:
                 outcome = FileOutcome(path, "failed", f"cannot read the file ({exc.strerror or exc})")
+            except VectorStoreUnavailable as exc:
+                outcome = FileOutcome(path, "failed", f"{exc}; nothing of this file was stored")
             report.outcomes.append(outcome)
             progress.file_finished(path.name, outcome.status)
         return report
@@ -188,6 +194,16 @@ class Ingester:
         )
         title = parsed.title or path.stem.replace("_", " ")
         return self._store(path, digest, request, parsed.pages, title, chunks, vectors)
+
+    def _undo_vectors(self, added: list[str], demoted: list[int]) -> None:
+        """Best effort: the SQL rows are already rolled back, which is what retrieval trusts."""
+        try:
+            if added:
+                self.vectors.delete(added)
+            for old_id in demoted:
+                self.vectors.set_current(old_id, True)
+        except VectorStoreUnavailable:
+            log.warning("could not remove %d vectors of a failed ingest; no SQL row refers to them", len(added))
 
     def _store(
         self,
@@ -283,10 +299,7 @@ class Ingester:
                     },
                 )
         except BaseException:
-            if added:
-                self.vectors.delete(added)
-            for old_id in demoted:
-                self.vectors.set_current(old_id, True)
+            self._undo_vectors(added, demoted)
             raise
         if demoted:
             old_labels = ", ".join(v.version for v in previous if v.id in demoted)

@@ -28,7 +28,7 @@ from knowledge.models import AnswerRow, DocumentRow, QuestionRow
 from knowledge.progress import IngestProgress, make_progress
 from knowledge.retrieval import HybridRetriever, Retrieval
 from knowledge.types import Answer, Passage
-from knowledge.vector_index import VectorIndex
+from knowledge.vector_index import VectorIndex, VectorStoreUnavailable
 
 log = logging.getLogger("siteline.knowledge")
 
@@ -83,9 +83,10 @@ class KnowledgeService:
         with self.factory() as session:
             self.vectors.generation = generation(session)  # this process wrote it: no reload needed
         if any(o.status in ("ingested", "superseded") for o in report.outcomes):
-            self.retriever.retrieve(
-                "warm", studies=[study], k=1
-            )  # rebuild the keyword index now, not on the first question
+            try:  # rebuild the keyword index now, not on the first question
+                self.retriever.retrieve("warm", studies=[study], k=1)
+            except VectorStoreUnavailable:  # the report already says which files the server failed
+                log.warning("the Chroma server went away after ingest; the indexes warm on the first question")
         return report
 
     # -- retrieve and answer --------------------------------------------------------------------

@@ -10,9 +10,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from knowledge.vector_index import VectorStoreUnavailable
 from siteline.container import Container
 from siteline.middleware import RequestMiddleware
 
@@ -41,6 +43,12 @@ def create_app(container: Container) -> FastAPI:
     )
     app.add_middleware(RequestMiddleware)
     app.state.container = container
+
+    @app.exception_handler(VectorStoreUnavailable)
+    async def vector_store_down(_request: Request, exc: VectorStoreUnavailable) -> JSONResponse:
+        """The Chroma server is down: say so (503, retry later) rather than a bare 500."""
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
+
     app.state.on_start = []
 
     @app.get("/healthz")

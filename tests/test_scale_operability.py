@@ -100,7 +100,7 @@ def test_readyz_is_503_with_reasons(tmp_path: Path, db_url: str) -> None:
     assert body["status"] == "not ready"
     assert body["checks"] == {"database": "ok", "schema": "0005", "chroma": "down", "scheduler": "stopped"}
     assert body["reasons"][0] == f"schema at 0005, this code needs {head_revision()} (run `siteline db upgrade`)"
-    assert body["reasons"][1].startswith(f"Chroma server 127.0.0.1:{port} did not answer (")
+    assert body["reasons"][1] == f"the Chroma server at http://127.0.0.1:{port} could not be reached (ConnectError)"
     assert body["reasons"][2] == "the scheduler is not running (SITELINE_RUN_SCHEDULER is on)"
     container.engine.dispose()
 
