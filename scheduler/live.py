@@ -24,7 +24,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from core.db import transaction
 from core.notify import LoggingNotifier, Notifier
+from core.outbox import reclaim_from_others
 from scheduler.plugins import EnginePlugin, load_plugins, timer_handlers
 from scheduler.runner import Ticker
 
@@ -138,12 +140,18 @@ class LiveScheduler:
         )
         self.lock = LeaderLock(container.engine)
         self._scheduler: BackgroundScheduler | None = None
+        self._leading = False
 
     def tick(self) -> int | None:
         """One round at the clock's now: the number of timers and rows handled, None when a follower."""
         if not self.lock.acquire():
+            self._leading = False
             return None
         try:
+            if not self._leading:  # just took over: what a dead leader had claimed is due now, not in 5 min
+                with transaction(self.container.factory) as session:
+                    reclaim_from_others(session, worker=self.ticker.worker_id)
+                self._leading = True
             return self.ticker.run(self.container.clock.now())
         except Exception:  # the loop's boundary: log once, the rows stay due for the next tick
             log.exception("scheduler tick failed; everything due stays due for the next tick")
