@@ -7,8 +7,10 @@ worth keeping loaded; every call gets its studies, asker and time from the calle
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime
 from pathlib import Path
 
@@ -45,6 +47,11 @@ class KnowledgeService:
         self.retriever = HybridRetriever(factory, self.keyword, vectors)
         self._llm: object | None = None
         self.sentence_vectors = SentenceVectors(embeddings.embed)
+        # SQLite lets one writer in at a time and makes the others poll with growing sleeps (up to
+        # 100 ms each): under 20 concurrent asks that polling made p99 several seconds. Queueing this
+        # process's record writes on a lock hands the database over at once. (PostgreSQL needs none.)
+        sqlite = factory.kw["bind"].dialect.name == "sqlite"
+        self._record_lock: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
 
     @classmethod
     def open(cls, settings: Settings, factory: sessionmaker[Session]) -> KnowledgeService:
@@ -171,7 +178,7 @@ class KnowledgeService:
         conversation_ref: dict | None,
     ) -> None:
         cited = sorted({f"{c.doc}@{c.version}" for c in answer.citations})
-        with transaction(self.factory) as session:
+        with self._record_lock, transaction(self.factory) as session:
             q = QuestionRow(
                 at=now,
                 asker=asker,
