@@ -136,6 +136,7 @@ class ClusterReport:
     urgent: int
     late_urgent: int
     worst_urgent_s: float
+    per_replica: tuple[int, ...] = ()  # requests answered by each replica (the restarted one counts as one)
 
     @property
     def server_errors(self) -> int:
@@ -163,7 +164,8 @@ class ClusterReport:
         lines = [
             f"{self.replicas} replica(s), {self.seconds:.0f} s, kills {self.kills}: deliveries due {self.due}, "
             f"lost {self.lost}, doubled {self.doubled}, urgent {self.urgent} (late > 60 s: {self.late_urgent}, "
-            f"worst {self.worst_urgent_s:.1f} s), 5xx {self.server_errors}, refused connections {self.refused}",
+            f"worst {self.worst_urgent_s:.1f} s), 5xx {self.server_errors}, refused connections {self.refused}, "
+            f"requests per replica {list(self.per_replica)}",
             f"{'endpoint':<22}{'n':>6}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'5xx':>5}",
         ]
         for name, f in self.endpoints().items():
@@ -194,16 +196,23 @@ class Load:
         self._lock = threading.Lock()
         self._seed = seed
         self._raised: list[str] = []
+        self.by_replica: dict[int, int] = {}
         self._n = 0
 
     def _next(self) -> int:
         with self._lock:
-            self._turn += 1
             self._n += 1
+            return self._n
+
+    def _replica_turn(self) -> int:
+        """Round robin over replicas, on a counter of its own (sharing `_n` made every client's
+        requests land on one replica whenever its two draws were not interleaved with others')."""
+        with self._lock:
+            self._turn += 1
             return self._turn
 
     def _send(self, client: httpx.Client, endpoint: str, method: str, path: str, body: dict[str, Any]) -> int:
-        turn = self._next()
+        turn = self._replica_turn()
         for attempt in range(len(self.replicas) * 3):
             replica = self.replicas[(turn + attempt) % len(self.replicas)]
             started = time.perf_counter()
@@ -216,6 +225,7 @@ class Load:
                 continue
             with self._lock:
                 self.samples.append(Sample(endpoint, resp.status_code, time.perf_counter() - started))
+                self.by_replica[replica.port] = self.by_replica.get(replica.port, 0) + 1
             return resp.status_code
         return 0
 
@@ -395,4 +405,5 @@ def _count(factory: Any, fake: FakeSlack, load: Load, *, replicas: int, seconds:
         urgent=len(urgent),
         late_urgent=sum(1 for d in delays if d > 60),
         worst_urgent_s=max(delays, default=0.0),
+        per_replica=tuple(load.by_replica.values()),
     )

@@ -17,6 +17,7 @@ def test_two_replicas_lose_nothing_when_the_leader_is_killed(pg_url: str, tmp_pa
     report = run_cluster(pg_url=pg_url, workdir=tmp_path, replicas=2, seconds=30, clients=6, kill_leader=True)
     print("\n" + report.table())
     assert report.kills == 1
+    assert len(report.per_replica) == 2 and min(report.per_replica) > 0.3 * max(report.per_replica)  # both served
     assert report.lost == 0
     assert report.server_errors == 0
     assert report.late_urgent == 0
