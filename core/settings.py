@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
@@ -20,10 +23,24 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="SITELINE_LOG_LEVEL")
     # Key that signs the audit chain's checkpoint; unset: a random key kept in `home/audit.key`.
     audit_key: SecretStr | None = Field(default=None, validation_alias="SITELINE_AUDIT_KEY")
+    # `json`: one JSON object a line (with the request id), for log collectors; `text` for people.
+    log_format: Literal["text", "json"] = Field(default="text", validation_alias="SITELINE_LOG_FORMAT")
+    # Serve `/docs` and `/openapi.json` (off by default: they map the API for anyone who can reach it).
+    api_docs: bool = Field(default=False, validation_alias="SITELINE_API_DOCS")
+    # Every process migrates the schema at start (under a lock); off: refuse an old schema (`siteline db upgrade`).
+    auto_migrate: bool = Field(default=True, validation_alias="SITELINE_AUTO_MIGRATE")
 
     # Knowledge: a Chroma server at scale, the embedded persistent client by default.
     chroma_host: str | None = Field(default=None, validation_alias="SITELINE_CHROMA_HOST")
     chroma_port: int = Field(default=8000, validation_alias="SITELINE_CHROMA_PORT")
+    chroma_ssl: bool = Field(default=False, validation_alias="SITELINE_CHROMA_SSL")
+    # TLS certificate check: `true`, `false` (never in production) or the path of a CA bundle file.
+    chroma_ssl_verify: bool | Path = Field(default=True, validation_alias="SITELINE_CHROMA_SSL_VERIFY")
+    chroma_token: SecretStr | None = Field(default=None, validation_alias="SITELINE_CHROMA_TOKEN")
+    # Where the token goes: `Authorization` (as a bearer token) or `X-Chroma-Token`.
+    chroma_token_header: Literal["Authorization", "X-Chroma-Token"] = Field(
+        default="Authorization", validation_alias="SITELINE_CHROMA_TOKEN_HEADER"
+    )
     max_file_mb: int = Field(default=100, validation_alias="SITELINE_MAX_FILE_MB")
     # What one document may unpack to (a DOCX's zip members) and the text it may yield: zip bombs stop here.
     max_unpacked_mb: int = Field(default=100, ge=1, validation_alias="SITELINE_MAX_UNPACKED_MB")
@@ -61,6 +78,14 @@ class Settings(BaseSettings):
     escalation_llm_refine: bool = Field(default=False, validation_alias="SITELINE_ESCALATION_LLM")
     # Triage rules YAML a sponsor may edit (None: the built-in triage/default_policy.yaml).
     triage_policy_path: Path | None = Field(default=None, validation_alias="SITELINE_TRIAGE_POLICY_PATH")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {value!r}; use one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -5,12 +5,15 @@ Per file the outcome is one of: ingested, unchanged (same content already stored
 folder, or an unsupported file found in a folder) or failed (with the reason). When the richest
 format of a document fails to read, the next format in that folder is ingested instead. A failing file
 never stops the others, and nothing of it is stored: its SQL rows commit only after its vectors
-are written, and its vectors are removed if the commit fails.
+are written, and its vectors are removed if the commit fails. When the Chroma server goes away
+mid-ingest, the file at hand fails with that reason and its SQL rows are rolled back; any of
+its vectors the server kept belong to no SQL version and retrieval never returns them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,7 +33,9 @@ from knowledge.models import ChunkRow, DocumentRow, DocumentVersionRow
 from knowledge.outcomes import FileOutcome, IngestReport, Status
 from knowledge.progress import IngestProgress
 from knowledge.readers import RICHNESS, ParsedDocument, ReadError, ReadLimits, file_format, read_document
-from knowledge.vector_index import VectorIndex
+from knowledge.vector_index import VectorIndex, VectorStoreUnavailable
+
+log = logging.getLogger("siteline.knowledge.ingest")
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,8 @@ class Ingester:
                 outcome = FileOutcome(path, "failed", str(exc))
             except OSError as exc:
                 outcome = FileOutcome(path, "failed", f"cannot read the file ({exc.strerror or exc})")
+            except VectorStoreUnavailable as exc:
+                outcome = FileOutcome(path, "failed", f"{exc}; nothing of this file was stored")
             if outcome.status != "failed":
                 for failed in outcomes:
                     failed.detail += f"; {path.name} was used instead"
@@ -168,6 +175,16 @@ class Ingester:
         if warning:
             outcome.warnings.append(warning)
         return outcome
+
+    def _undo_vectors(self, added: list[str], demoted: list[int]) -> None:
+        """Best effort: the SQL rows are already rolled back, which is what retrieval trusts."""
+        try:
+            if added:
+                self.vectors.delete(added)
+            for old_id in demoted:
+                self.vectors.set_current(old_id, True)
+        except VectorStoreUnavailable:
+            log.warning("could not remove %d vectors of a failed ingest; no SQL row refers to them", len(added))
 
     def _store(
         self,
@@ -266,10 +283,7 @@ class Ingester:
                     },
                 )
         except BaseException:
-            if added:
-                self.vectors.delete(added)
-            for old_id in demoted:
-                self.vectors.set_current(old_id, True)
+            self._undo_vectors(added, demoted)
             raise
         if demoted:
             old_labels = ", ".join(v.version for v in previous if v.id in demoted)

@@ -254,7 +254,9 @@ class HybridRetriever:
         routed: list[int],
     ) -> None:
         """Nearest chunks inside the study (and version) filter; the named document gets its own search."""
-        hits = self.vectors.search(qvec, studies, CANDIDATES, version_ids=explicit)
+        # The versions SQL calls current, not Chroma's `current` flag: SQL is the record an ingest that
+        # failed half-way rolled back, so the vector side can never hide or add a version.
+        hits = self.vectors.search(qvec, studies, CANDIDATES, version_ids=explicit or list(by_version))
         in_named = sum(1 for h in hits if h.version_id in routed)
         if routed and not explicit and in_named < CANDIDATES // 4:  # the named document is underrepresented
             hits += self.vectors.search(qvec, studies, CANDIDATES // 2, version_ids=routed)

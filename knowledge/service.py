@@ -7,8 +7,10 @@ worth keeping loaded; every call gets its studies, asker and time from the calle
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -16,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import audit
+from core import audit, metrics
 from core.db import transaction
 from core.settings import Settings
 from knowledge.answer import extractive_answer
@@ -32,7 +34,7 @@ from knowledge.progress import IngestProgress, make_progress
 from knowledge.readers import ReadLimits
 from knowledge.retrieval import HybridRetriever, Retrieval
 from knowledge.types import Answer, Passage
-from knowledge.vector_index import VectorIndex
+from knowledge.vector_index import VectorIndex, VectorStoreUnavailable
 
 log = logging.getLogger("siteline.knowledge")
 # The extractive answer reads a few more passages than the top k: the sentence that answers is often in a
@@ -52,6 +54,11 @@ class KnowledgeService:
         self.retriever = HybridRetriever(factory, self.keyword, vectors)
         self._llm: object | None = None
         self.sentence_vectors = SentenceVectors(embeddings.embed)
+        # SQLite lets one writer in at a time and makes the others poll with growing sleeps (up to
+        # 100 ms each): under 20 concurrent asks that polling made p99 several seconds. Queueing this
+        # process's record writes on a lock hands the database over at once. (PostgreSQL needs none.)
+        sqlite = factory.kw["bind"].dialect.name == "sqlite"
+        self._record_lock: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
 
     @classmethod
     def open(cls, settings: Settings, factory: sessionmaker[Session]) -> KnowledgeService:
@@ -91,9 +98,10 @@ class KnowledgeService:
         with self.factory() as session:
             self.vectors.generation = generation(session)  # this process wrote it: no reload needed
         if any(o.status in ("ingested", "superseded") for o in report.outcomes):
-            self.retriever.retrieve(
-                "warm", studies=[study], k=1
-            )  # rebuild the keyword index now, not on the first question
+            try:  # rebuild the keyword index now, not on the first question
+                self.retriever.retrieve("warm", studies=[study], k=1)
+            except VectorStoreUnavailable:  # the report already says which files the server failed
+                log.warning("the Chroma server went away after ingest; the indexes warm on the first question")
         return report
 
     # -- retrieve and answer --------------------------------------------------------------------
@@ -189,7 +197,7 @@ class KnowledgeService:
         conversation_ref: dict | None,
     ) -> None:
         cited = sorted({f"{c.doc}@{c.version}" for c in answer.citations})
-        with transaction(self.factory) as session:
+        with self._record_lock, transaction(self.factory) as session:
             q = QuestionRow(
                 at=now,
                 asker=asker,
@@ -228,6 +236,7 @@ class KnowledgeService:
                 },
             )
             answer.question_id, answer.answer_id = q.id, a.id
+        metrics.count_ask(surface, abstained=answer.abstained)
 
     def document_versions(self, studies: Sequence[str]) -> list:
         with self.factory() as session:

@@ -1,15 +1,17 @@
 """The vector side of retrieval: Chroma through langchain-chroma, with our offline embeddings.
 
 The embedded persistent client lives under the index folder; with SITELINE_CHROMA_HOST set, a
-Chroma server is used instead. Telemetry is off, and the collection is created without Chroma's
-default embedding function (which would download a model), so reopening never touches the
-network. Every query carries a `where` filter on study (and on current version, or the version
-asked for): other studies' chunks are never candidates.
+Chroma server is used instead (optionally over TLS, with a token). Telemetry is off, and the
+collection is created without Chroma's default embedding function (which would download a
+model), so reopening never touches the network. Every query carries a `where` filter on study
+(and on current version, or the versions asked for): other studies' chunks are never candidates.
+A server that cannot be reached, or refuses the token, is one clear `VectorStoreUnavailable`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +31,77 @@ class VectorHit:
     version_id: int
 
 
-def make_client(settings: Settings) -> Any:
-    import chromadb
+class VectorStoreUnavailable(RuntimeError):
+    """The Chroma server could not be reached or refused our credentials (the message says which)."""
+
+
+def server_address(settings: Settings) -> str:
+    return f"{'https' if settings.chroma_ssl else 'http'}://{settings.chroma_host}:{settings.chroma_port}"
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: BaseException | None = exc
+    while seen is not None:
+        yield seen
+        seen = seen.__cause__ or seen.__context__
+
+
+def _why(settings: Settings, exc: BaseException) -> str | None:
+    """What went wrong talking to the server, in words an operator can act on (None: not a server failure)."""
+    import httpx
+    from chromadb.errors import AuthorizationError, ChromaAuthError
+
+    where = f"the Chroma server at {server_address(settings)}"
+    for link in _chain(exc):
+        if isinstance(link, (ChromaAuthError, AuthorizationError)) or (
+            isinstance(link, httpx.HTTPStatusError) and link.response.status_code in (401, 403)
+        ):
+            return f"{where} refused the credentials; check SITELINE_CHROMA_TOKEN and SITELINE_CHROMA_TOKEN_HEADER"
+        if isinstance(link, httpx.TransportError):
+            if "CERTIFICATE_VERIFY_FAILED" in str(link) or "SSL" in str(link):
+                return f"{where} failed the TLS handshake; check SITELINE_CHROMA_SSL and SITELINE_CHROMA_SSL_VERIFY"
+            return f"{where} could not be reached ({type(link).__name__})"
+    if isinstance(exc, ValueError) and "could not connect" in str(exc).lower():
+        return f"{where} could not be reached"
+    return None
+
+
+@contextmanager
+def server_errors(settings: Settings) -> Iterator[None]:
+    """Turn a Chroma server's transport, TLS and auth failures into one error that says what to check."""
+    try:
+        yield
+    except Exception as exc:
+        why = _why(settings, exc) if settings.chroma_host else None
+        if why is None:
+            raise
+        raise VectorStoreUnavailable(why) from exc
+
+
+def client_settings(settings: Settings) -> Any:
+    """Chroma client settings: no telemetry; TLS verification and token auth for a server."""
     from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    options: dict[str, Any] = {"anonymized_telemetry": False}
     if settings.chroma_host:
-        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        verify = settings.chroma_ssl_verify
+        options["chroma_server_ssl_verify"] = verify if isinstance(verify, bool) else str(verify)
+        if settings.chroma_token is not None:
+            options["chroma_client_auth_provider"] = "chromadb.auth.token_authn.TokenAuthClientProvider"
+            options["chroma_client_auth_credentials"] = settings.chroma_token.get_secret_value()
+            options["chroma_auth_token_transport_header"] = settings.chroma_token_header
+    return ChromaSettings(**options)
+
+
+def make_client(settings: Settings) -> Any:
+    import chromadb
+
+    chroma_settings = client_settings(settings)
+    if settings.chroma_host:
+        with server_errors(settings):
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl, settings=chroma_settings
+            )
     folder = settings.index_dir / "chroma"
     folder.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
@@ -69,12 +135,14 @@ class VectorIndex:
     def _open(self) -> Any:
         from langchain_chroma import Chroma
 
-        return Chroma(
-            collection_name=self._name,
-            embedding_function=self.embeddings,
-            client=make_client(self.settings),
-            collection_configuration={"hnsw": {"space": "cosine"}},
-        )
+        client = make_client(self.settings)
+        with server_errors(self.settings):
+            return Chroma(
+                collection_name=self._name,
+                embedding_function=self.embeddings,
+                client=client,
+                collection_configuration={"hnsw": {"space": "cosine"}},
+            )
 
     def reopen(self) -> None:
         """Drop this process's copy of the embedded index and load it again from disk."""
@@ -98,26 +166,29 @@ class VectorIndex:
 
     def add(self, ids: list[str], texts: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
         """Store precomputed vectors (ingest embeds once, with a progress bar, before writing)."""
-        for start in range(0, len(ids), BATCH):
-            end = start + BATCH
-            self.collection.upsert(
-                ids=ids[start:end],
-                embeddings=vectors[start:end],
-                documents=texts[start:end],
-                metadatas=metadatas[start:end],
-            )
+        with server_errors(self.settings):
+            for start in range(0, len(ids), BATCH):
+                end = start + BATCH
+                self.collection.upsert(
+                    ids=ids[start:end],
+                    embeddings=vectors[start:end],
+                    documents=texts[start:end],
+                    metadatas=metadatas[start:end],
+                )
 
     def delete(self, ids: list[str]) -> None:
-        for start in range(0, len(ids), BATCH):
-            self.collection.delete(ids=ids[start : start + BATCH])
+        with server_errors(self.settings):
+            for start in range(0, len(ids), BATCH):
+                self.collection.delete(ids=ids[start : start + BATCH])
 
     def set_current(self, version_id: int, current: bool) -> None:
         """Flip the `current` flag of every chunk of one document version."""
-        found = self.collection.get(where={"version_id": int(version_id)}, include=[])
-        ids = found["ids"]
-        for start in range(0, len(ids), BATCH):
-            batch = ids[start : start + BATCH]
-            self.collection.update(ids=batch, metadatas=[{"current": current}] * len(batch))
+        with server_errors(self.settings):
+            found = self.collection.get(where={"version_id": int(version_id)}, include=[])
+            ids = found["ids"]
+            for start in range(0, len(ids), BATCH):
+                batch = ids[start : start + BATCH]
+                self.collection.update(ids=batch, metadatas=[{"current": current}] * len(batch))
 
     def search(
         self, vector: Sequence[float], studies: Sequence[str], k: int, *, version_ids: Sequence[int] | None = None
@@ -131,13 +202,14 @@ class VectorIndex:
             "where": study_filter(studies, version_ids=version_ids),
             "include": ["distances", "metadatas"],
         }
-        try:
-            result = self.collection.query(**query)
-        except Exception as exc:  # chromadb.errors.InternalError: ids written by another process
-            if "InternalError" not in type(exc).__name__:
-                raise
-            self.reopen()
-            result = self.collection.query(**query)
+        with server_errors(self.settings):
+            try:
+                result = self.collection.query(**query)
+            except Exception as exc:  # chromadb.errors.InternalError: ids written by another process
+                if "InternalError" not in type(exc).__name__:
+                    raise
+                self.reopen()
+                result = self.collection.query(**query)
         ids = result["ids"][0] if result["ids"] else []
         distances = result["distances"][0] if result.get("distances") else []
         metadatas = result["metadatas"][0] if result.get("metadatas") else []
@@ -155,4 +227,18 @@ class VectorIndex:
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(found["ids"], found["embeddings"], strict=True)}
 
     def count(self) -> int:
-        return int(self.collection.count())
+        with server_errors(self.settings):
+            return int(self.collection.count())
+
+
+def server_problem(settings: Settings) -> str | None:
+    """None when the configured Chroma server answers its heartbeat (or none is configured), else why not."""
+    if not settings.chroma_host:
+        return None
+    try:
+        client = make_client(settings)
+        with server_errors(settings):
+            client.heartbeat()
+    except VectorStoreUnavailable as exc:
+        return str(exc)
+    return None

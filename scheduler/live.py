@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 
 from core.db import transaction
 from core.notify import LoggingNotifier, Notifier, UnconfiguredNotifier
-from core.outbox import unblock
+from core.outbox import reclaim_from_others, unblock
 from scheduler.plugins import EnginePlugin, load_plugins, timer_handlers
 from scheduler.runner import Ticker
 
@@ -147,10 +147,12 @@ class LiveScheduler:
         self.lock = LeaderLock(container.engine)
         self._scheduler: BackgroundScheduler | None = None
         self._unblocked = False
+        self._leading = False
 
     def tick(self) -> int | None:
         """One round at the clock's now: the number of timers and rows handled, None when a follower."""
         if not self.lock.acquire():
+            self._leading = False
             return None
         try:
             if not self._unblocked:  # once per process: this notifier may work where the last did not
@@ -159,6 +161,10 @@ class LiveScheduler:
                 if held:
                     log.info("%s held deliveries are due again", held)
                 self._unblocked = True
+            if not self._leading:  # just took over: what a dead leader had claimed is due now, not in 5 min
+                with transaction(self.container.factory) as session:
+                    reclaim_from_others(session, worker=self.ticker.worker_id)
+                self._leading = True
             return self.ticker.run(self.container.clock.now())
         except Exception:  # the loop's boundary: log once, the rows stay due for the next tick
             log.exception("scheduler tick failed; everything due stays due for the next tick")

@@ -14,7 +14,7 @@ from core.audit import load_key
 from core.clock import Clock, SystemClock
 from core.db import make_engine, make_session_factory
 from core.settings import Settings
-from siteline.database import migrate
+from siteline.database import migrate, require_current
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -46,6 +46,8 @@ class Container:
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None, run_migrations: bool = True) -> Container:
+    """Wire the process. The schema is migrated to head first (`SITELINE_AUTO_MIGRATE`, the default),
+    or only checked, raising `SchemaNotCurrent` when it is not at head; `run_migrations=False` skips both."""
     settings = settings or Settings()
     engine = make_engine(settings.resolved_database_url)
     key = load_key(settings)
@@ -55,8 +57,14 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None, run_m
             "machines must share one key or `siteline audit verify` will report a bad signature",
             settings.home / "audit.key",
         )
-    if run_migrations:
+    if run_migrations and settings.auto_migrate:
         migrate(engine, audit_key=key)
+    elif run_migrations:
+        try:
+            require_current(engine)
+        except BaseException:
+            engine.dispose()
+            raise
     return Container(
         settings=settings,
         engine=engine,

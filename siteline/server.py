@@ -1,4 +1,4 @@
-"""`siteline serve`: one ASGI app for health, the JSON API, Slack and Teams.
+"""`siteline serve`: one ASGI app for health, readiness, metrics, the JSON API, Slack and Teams.
 
 Each surface mounts itself; the scheduler (timers and delivery) starts with the app when
 `SITELINE_RUN_SCHEDULER` is on.
@@ -10,14 +10,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from knowledge.vector_index import VectorStoreUnavailable
 from siteline import access_log
 from siteline.api import validation
 from siteline.api.nul_bytes import RefuseNulBytes
 from siteline.container import Container
+from siteline.middleware import RequestMiddleware
 
 log = logging.getLogger("siteline.server")
 
@@ -34,11 +37,26 @@ def create_app(container: Container) -> FastAPI:
                 if stop:
                     stop()
 
-    app = FastAPI(title="Siteline", version="0.1.0", lifespan=lifespan)
+    docs = container.settings.api_docs  # /docs and /openapi.json map the API: only when asked for
+    app = FastAPI(
+        title="Siteline",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.add_middleware(RequestMiddleware)
     app.state.container = container
     app.add_middleware(RefuseNulBytes)
     app.add_exception_handler(RequestValidationError, validation.unprocessable)
     access_log.install()
+
+    @app.exception_handler(VectorStoreUnavailable)
+    async def vector_store_down(_request: Request, exc: VectorStoreUnavailable) -> JSONResponse:
+        """The Chroma server is down: say so (503, retry later) rather than a bare 500."""
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
+
     app.state.on_start = []
 
     @app.get("/healthz")
@@ -54,8 +72,10 @@ def create_app(container: Container) -> FastAPI:
             "llm": s.llm_enabled,
         }
 
-    from siteline.api import ask
+    from siteline.api import ask, metrics, ready
 
+    app.include_router(ready.router)
+    metrics.mount(app, container)
     app.include_router(ask.router, prefix="/api")
     _mount_optional(app, container)
     return app

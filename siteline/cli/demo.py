@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from core.clock import iso, parse_instant
 from core.settings import Settings
+from knowledge.vector_index import VectorStoreUnavailable
 from siteline import demo
 from siteline.cli.common import fail, print_json
 from siteline.cli.demo_view import (
@@ -32,6 +33,7 @@ from siteline.cli.demo_view import (
     who,
 )
 from siteline.container import Container, build
+from siteline.database import SchemaNotCurrent
 
 QUIT = {":quit", ":q", ":exit"}
 
@@ -170,9 +172,14 @@ COMMANDS: dict[str, Callable[[DemoConsole, str], None]] = {
 
 def _open(home: Path | None) -> Container:
     settings = Settings(SITELINE_HOME=home) if home else Settings()
-    c = build(settings)
+    try:
+        c = build(settings)
+    except SchemaNotCurrent as exc:
+        fail(str(exc))
     try:
         c.knowledge  # noqa: B018 - opening it is the check
+    except VectorStoreUnavailable as exc:
+        fail(str(exc))
     except (ImportError, AttributeError) as exc:
         fail(f"the knowledge engine is not available in this build ({exc}); `siteline demo` needs it")
     return c

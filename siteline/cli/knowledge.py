@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
+from knowledge.vector_index import VectorStoreUnavailable
 from siteline.cli.common import container, fail, print_json
 
 
@@ -25,8 +29,22 @@ def _check_study(study: str) -> str:
     return study
 
 
+def _vector_store_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """A Chroma server that is down or refuses the token is one line naming it, not a traceback."""
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except VectorStoreUnavailable as exc:
+            fail(str(exc))
+
+    return guarded
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
+    @_vector_store_errors
     def ingest(
         paths: list[Path] = typer.Argument(..., help="files or folders (searched recursively)"),
         study: str = typer.Option(..., "--study", help="the study these documents belong to"),
@@ -58,6 +76,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
     @app.command()
+    @_vector_store_errors
     def ask(
         question: str = typer.Argument(..., help="the question, in your own words"),
         study: list[str] = typer.Option(..., "--study", help="study to search (repeat for several)"),
@@ -102,6 +121,7 @@ def register(app: typer.Typer) -> None:
         typer.secho(f"\n{answer.mode}, {answer.latency_ms} ms", dim=True)
 
     @app.command("eval")
+    @_vector_store_errors
     def eval_(
         qa_file: Path = typer.Argument(
             ..., help="QA set: one JSON object a line (question, doc, answer, evidence, kind)"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 import uvicorn
 
@@ -17,8 +15,16 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(3000, help="port to listen on"),
     ) -> None:
         """Run the service until interrupted."""
+        from siteline import logs
         from siteline.server import create_app
 
         c = container()
-        logging.getLogger().setLevel(c.settings.log_level.upper())
-        uvicorn.run(create_app(c), host=host, port=port, log_level=c.settings.log_level.lower())
+        logs.configure(c.settings)
+        uvicorn.run(
+            create_app(c),
+            host=host,
+            port=port,
+            log_level=c.settings.log_level.lower(),
+            log_config=None,
+            access_log=False,
+        )
