@@ -20,7 +20,7 @@ import yaml
 from core.text import stem
 
 LEXICON_FILE = Path(__file__).parent / "assets" / "lexicon.yaml"
-TERMS_VERSION = 6  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
+TERMS_VERSION = 7  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
 COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
 BOUNDS = {"≤": "maximum", "<": "maximum", "≥": "minimum", ">": "minimum"}
 TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*|[≤≥<>]")
