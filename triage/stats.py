@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session
 
 from core.clock import iso
@@ -87,8 +88,14 @@ class StatsReport:
         }
 
 
-def build(session: Session, *, now: datetime, days: float, classifier: Classifier) -> StatsReport:
+def build(
+    session: Session, *, now: datetime, days: float, classifier: Classifier, studies: Collection[str] | None = None
+) -> StatsReport:
+    """The report over the last `days`; with `studies`, only those studies' updates and the messages
+    carrying them (a digest mixing two studies counts for each: the dashboard's per-study view)."""
     since = now - timedelta(days=days)
+    item_scope = ItemRow.study.in_(list(studies)) if studies is not None else true()
+    carrying = select(ItemRow.delivery_key).where(item_scope, ItemRow.delivery_key.is_not(None))
     report = StatsReport(since=since, until=now)
     sites: dict[str, SiteStats] = {}
 
@@ -97,7 +104,7 @@ def build(session: Session, *, now: datetime, days: float, classifier: Classifie
 
     for site_id, status, n in session.execute(
         select(ItemRow.site_id, ItemRow.status, func.count())
-        .where(ItemRow.received_at >= since)
+        .where(ItemRow.received_at >= since, item_scope)
         .group_by(ItemRow.site_id, ItemRow.status)
     ):
         s = site(site_id)
@@ -113,6 +120,7 @@ def build(session: Session, *, now: datetime, days: float, classifier: Classifie
             DeliveryRow.channel == "site",
             DeliveryRow.kind.in_(("immediate", "digest")),
             DeliveryRow.created_at >= since,
+            DeliveryRow.dedupe_key.in_(carrying) if studies is not None else true(),
         )
     )
     for recipient, kind, status, sent_at in sent:
@@ -135,7 +143,9 @@ def build(session: Session, *, now: datetime, days: float, classifier: Classifie
     for site_id, received, sent_at in session.execute(
         select(ItemRow.site_id, ItemRow.received_at, DeliveryRow.sent_at)
         .join(DeliveryRow, DeliveryRow.dedupe_key == ItemRow.delivery_key)
-        .where(ItemRow.received_at >= since, DeliveryRow.kind == "immediate", DeliveryRow.status == "sent")
+        .where(
+            ItemRow.received_at >= since, item_scope, DeliveryRow.kind == "immediate", DeliveryRow.status == "sent"
+        )
     ):
         latencies[site_id].append((sent_at - received).total_seconds())
     for s in sites.values():
@@ -145,7 +155,7 @@ def build(session: Session, *, now: datetime, days: float, classifier: Classifie
             s.urgent_latency_median_s = statistics.median(latencies[s.site_id])
             s.urgent_latency_max_s = max(latencies[s.site_id])
     report.sites = sorted(sites.values(), key=lambda s: s.site_id)
-    report.senders = _senders(session, since, classifier)
+    report.senders = _senders(session, since, classifier, studies)
     report.undelivered, report.held_reason = _undelivered(session)
     return report
 
@@ -169,7 +179,9 @@ def _undelivered(session: Session) -> tuple[dict[str, int], str | None]:
     return counts, reason
 
 
-def _senders(session: Session, since: datetime, classifier: Classifier) -> list[SenderStats]:
+def _senders(
+    session: Session, since: datetime, classifier: Classifier, studies: Collection[str] | None = None
+) -> list[SenderStats]:
     rows = session.execute(
         select(
             UpdateRow.sender,
@@ -177,7 +189,7 @@ def _senders(session: Session, since: datetime, classifier: Classifier) -> list[
             func.sum(case((UpdateRow.declared_priority == "urgent", 1), else_=0)),
             func.sum(case((UpdateRow.priority == "urgent", 1), else_=0)),
         )
-        .where(UpdateRow.received_at >= since)
+        .where(UpdateRow.received_at >= since, UpdateRow.study.in_(list(studies)) if studies is not None else true())
         .group_by(UpdateRow.sender)
         .order_by(UpdateRow.sender)
     )
