@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from siteline.cli import audit, demo, directory, escalations, knowledge, replay, serve, triage
+from siteline.cli import audit, dashboard, demo, directory, escalations, knowledge, replay, serve, triage
 
 app = typer.Typer(
     name="siteline",
@@ -16,7 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (knowledge, demo, directory, serve, replay, triage, escalations, audit):
+for module in (knowledge, demo, directory, serve, replay, triage, escalations, audit, dashboard):
     module.register(app)
 
 
