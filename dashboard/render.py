@@ -48,12 +48,13 @@ def bars(rows: list[tuple[str, list[float]]], *, series: list[str], colours: lis
     if not rows:
         return '<p class="muted">nothing yet</p>'
     top = max((sum(v) for _, v in rows), default=0) or 1
-    width, left, bar_h = 360, 90, 18
+    width, left, bar_h = 360, 170, 18
     height = len(rows) * (bar_h + 6) + 26
     parts = [f'<svg role="img" aria-label="{h(title)}" width="{width + left + 40}" height="{height}">']
     for i, (label, values) in enumerate(rows):
         y = i * (bar_h + 6)
-        parts.append(f'<text x="0" y="{y + 13}" font-size="12">{h(label)}</text>')
+        short = label if len(label) <= 26 else label[:25] + "…"
+        parts.append(f'<text x="0" y="{y + 13}" font-size="12"><title>{h(label)}</title>{h(short)}</text>')
         x = float(left)
         for value, colour in zip(values, colours, strict=True):
             w = width * value / top

@@ -101,6 +101,21 @@ def add_escalation(
         )
     )
     session.flush()
+    session.add(EventRow(escalation_id=esc_id, at=raised, kind="raise", level=1, actor="crc"))
+    if acked_h is not None:
+        session.add(
+            EventRow(escalation_id=esc_id, at=raised + timedelta(hours=acked_h), kind="ack", level=level, actor="cra-1")
+        )
+    if resolved_h is not None:
+        session.add(
+            EventRow(
+                escalation_id=esc_id,
+                at=raised + timedelta(hours=resolved_h),
+                kind="resolve",
+                level=level,
+                actor="cra-1",
+            )
+        )
     for n in range(hand_ons):
         session.add(
             EventRow(

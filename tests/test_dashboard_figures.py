@@ -79,7 +79,7 @@ def test_site360(factory: sessionmaker[Session]) -> None:
         assert {i["status"] for i in page["stream"]} >= {"queued", "merged"}
         assert set(page["topics"]) == {"Protocol § 6.2 Dosing", "not found in the documents"}
         assert [e["id"] for e in page["escalations"]] == ["E-1"]
-        assert [h["kind"] for h in page["escalations"][0]["history"]] == []
+        assert [h["kind"] for h in page["escalations"][0]["history"]] == ["raise", "ack", "resolve"]
         assert page["feedback"] == [{"question_id": 1, "at": "2026-03-04T09:00:00Z", "value": "helpful"}]
         with pytest.raises(NotAllowed, match="outside"):
             site360(s, cra1, "S03", now=END, days=30)
