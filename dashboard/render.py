@@ -34,7 +34,12 @@ def num(value: Any, key: str) -> str:
 
 
 def page(title: str, body: str, viewer: dict[str, Any] | None = None) -> str:
-    who = f'<span class="muted">signed in as {h(viewer["person"])} ({h(viewer["role"])})</span>' if viewer else ""
+    who = (
+        f'<span class="muted">signed in as {h(viewer["person"])} ({h(viewer["role"])})</span>'
+        '<form method="post" action="/dashboard/logout" style="margin:0"><button type="submit">Sign out</button></form>'
+        if viewer
+        else ""
+    )
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{h(title)} · Siteline</title>'
         f"<style>{CSS}</style></head><body><header><h1>Siteline</h1>"

@@ -150,6 +150,20 @@ def test_a_study_manager_signs_in_and_the_pages_match_the_json(served, browser, 
     assert cell(page, f"{first}.sites") == "S01, S02"
     assert page.locator(f'form[action="/dashboard/clusters/{first}/clarification"]').count() == 1
     page.screenshot(path=str(out / "dashboard-clusters.png"), full_page=True)
+
+    page.fill(f'form[action="/dashboard/clusters/{first}/clarification"] input[name="subject"]', "Observation time")
+    page.fill(
+        f'form[action="/dashboard/clusters/{first}/clarification"] textarea[name="body"]',
+        "Observe participants for 60 minutes after each dose.",
+    )
+    page.click(f'form[action="/dashboard/clusters/{first}/clarification"] button')
+    page.wait_for_url("**/dashboard/clusters?published=*")
+    assert "Clarification published" in cell(page, "notice")
+    after = page.request.get(base + "/api/dashboard/clusters").json()["clusters"]
+    assert next(c for c in after if c["id"] == first)["clarifications"]
+    page.click("text=Sign out")
+    page.wait_for_url(base + "/dashboard/login")
+    assert page.request.get(base + "/api/dashboard/overview").status == 401
     page.close()
 
 
@@ -168,5 +182,5 @@ def test_a_cra_cannot_open_another_cras_site(served, browser) -> None:
     clusters = page.request.get(base + "/api/dashboard/clusters").json()["clusters"]
     assert all(c["study"] == "ALPHA" and set(c["sites"]) <= {"S01", "S02"} for c in clusters)
     page.goto(base + "/dashboard/clusters")
-    assert page.locator("form").count() == 0  # a CRA sees clusters but cannot publish
+    assert page.locator('form[action$="/clarification"]').count() == 0  # a CRA sees clusters but cannot publish
     context.close()
