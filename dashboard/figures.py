@@ -55,21 +55,27 @@ def week_of(at: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _weekly(session: Session, *, study: str, site_ids: list[str], since: datetime) -> dict[str, dict[str, list[int]]]:
-    """site -> ISO week -> [immediate, digest] messages sent that carried this study's updates."""
-    carrying = select(ItemRow.delivery_key).where(ItemRow.study == study, ItemRow.delivery_key.is_not(None))
-    out: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for recipient, kind, sent_at in session.execute(
-        select(DeliveryRow.recipient, DeliveryRow.kind, DeliveryRow.sent_at).where(
+def _weekly(
+    session: Session, *, studies: list[str], site_ids: set[str], since: datetime
+) -> dict[str, dict[str, dict[str, list[int]]]]:
+    """study -> site -> ISO week -> [immediate, digest] messages sent that carried the study's updates."""
+    out: dict[str, dict[str, dict[str, list[int]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    )
+    for study, recipient, kind, sent_at in session.execute(
+        select(ItemRow.study, DeliveryRow.recipient, DeliveryRow.kind, DeliveryRow.sent_at)
+        .join(ItemRow, ItemRow.delivery_key == DeliveryRow.dedupe_key)
+        .where(
             DeliveryRow.channel == "site",
             DeliveryRow.kind.in_(("immediate", "digest")),
             DeliveryRow.status == "sent",
-            DeliveryRow.recipient.in_(site_ids),
             DeliveryRow.created_at >= since,
-            DeliveryRow.dedupe_key.in_(carrying),
+            ItemRow.study.in_(studies),
         )
+        .group_by(ItemRow.study, DeliveryRow.id, DeliveryRow.recipient, DeliveryRow.kind, DeliveryRow.sent_at)
     ):
-        out[recipient][week_of(sent_at)][0 if kind == "immediate" else 1] += 1
+        if recipient in site_ids:
+            out[study][recipient][week_of(sent_at)][0 if kind == "immediate" else 1] += 1
     return out
 
 
@@ -159,12 +165,14 @@ def overview(session: Session, viewer: Viewer, *, now: datetime, days: float, cl
         ).scalars()
     )
     waiting = _waiting_deliveries(session, list(sites))
+    reports = stats.build_by_study(session, now=now, days=days, classifier=classifier, studies=sorted(by_study))
+    all_weekly = _weekly(session, studies=sorted(by_study), site_ids=set(sites), since=since)
     out: list[dict[str, Any]] = []
     for study in sorted(by_study):
         site_ids = sorted(by_study[study])
-        report = stats.build(session, now=now, days=days, classifier=classifier, studies=[study])
+        report = reports[study]
         triage_by_site = {s.site_id: s for s in report.sites}
-        weekly = _weekly(session, study=study, site_ids=site_ids, since=since)
+        weekly = all_weekly[study]
         rows = []
         for site_id in site_ids:
             site = sites[site_id][0]

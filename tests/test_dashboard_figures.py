@@ -92,3 +92,19 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile([5.0], 0.9) == 5.0
     assert percentile([float(i) for i in range(1, 11)], 0.9) == 9.0
     assert percentile([1.0, 2.0, 3.0], 0.5) == 2.0
+
+
+def test_stats_by_study_in_one_pass_equal_one_study_at_a_time(factory: sessionmaker[Session]) -> None:
+    from dataclasses import asdict
+
+    from triage import stats
+
+    seed(factory)
+    with transaction(factory) as s:
+        together = stats.build_by_study(s, now=END, days=30, classifier=CLASSIFIER, studies=["ALPHA", "BETA"])
+        for study in ("ALPHA", "BETA"):
+            alone = stats.build(s, now=END, days=30, classifier=CLASSIFIER, studies=[study])
+            assert [asdict(x) for x in together[study].sites] == [asdict(x) for x in alone.sites]
+            assert [asdict(x) for x in together[study].senders] == [asdict(x) for x in alone.senders]
+        everything = stats.build(s, now=END, days=30, classifier=CLASSIFIER)
+        assert everything.totals()["raw_updates"] == sum(r.totals()["raw_updates"] for r in together.values())
