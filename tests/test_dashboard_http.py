@@ -177,3 +177,34 @@ def test_the_migration_up_and_down_keeps_rows(db_url: str) -> None:
     migrate(engine)
     assert "dashboard_login_tokens" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_a_bad_clarification_is_refused_naming_the_field_and_nothing_is_sent(web: Web) -> None:
+    from sqlalchemy import func
+
+    from triage.models import UpdateRow
+
+    web.sign_in("sm-alpha")
+    clusters = web.client.get("/api/dashboard/clusters").json()["clusters"]
+    assert [c["sites"] for c in clusters] == [["S01", "S02"]]
+    target = f"/api/dashboard/clusters/{clusters[0]['id']}/clarification"
+    blank = web.client.post(target, json={"subject": "   ", "body": "Observe for 60 minutes."})
+    assert blank.status_code == 422 and blank.json()["detail"][0]["loc"] == ["body", "subject"]
+    missing = web.client.post(target, json={"subject": "Observation"})
+    assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "body"]
+    assert (
+        web.client.post(
+            "/api/dashboard/clusters/ALPHA-q999/clarification", json={"subject": "a", "body": "b"}
+        ).status_code
+        == 404
+    )
+    form = web.client.post(
+        f"/dashboard/clusters/{clusters[0]['id']}/clarification",
+        content="subject=&body=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert form.status_code == 422 and "subject" in form.text
+    with transaction(web.container.factory) as s:
+        assert s.execute(select(func.count()).select_from(UpdateRow)).scalar() == 5  # the seeded ones only
+    api = web.client.post(target, json={"subject": "a", "body": "b"}, headers=TOKEN)
+    assert api.status_code == 403
