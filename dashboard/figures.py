@@ -204,7 +204,9 @@ def overview(session: Session, viewer: Viewer, *, now: datetime, days: float, cl
                 "sites": rows,
                 "weeks": dict(sorted(weeks.items())),
                 "totals": {
-                    **report.totals(),
+                    **stats.StatsReport(
+                        report.since, report.until, sites=[triage_by_site[r] for r in site_ids if r in triage_by_site]
+                    ).totals(),
                     "questions": _question_counts([q for q in asked if study in q.studies]),
                     "open_questions": sum(r["open_questions"] for r in rows),
                     "failed_deliveries": sum(r["failed_deliveries"] for r in rows),

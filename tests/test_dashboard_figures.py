@@ -63,6 +63,9 @@ def test_each_role_sees_its_scope_only(factory: sessionmaker[Session]) -> None:
     cra1 = view(factory, "cra-1")["studies"][0]
     assert [e["id"] for e in cra1["escalations"]["open"]] == ["E-2"]
     assert cra1["open_questions"] == [] and cra1["totals"]["questions"]["asked"] == 3
+    # the totals are of the sites in scope only (S03's four update-site pairs are not the CRA's)
+    assert (cra1["totals"]["raw_updates"], cra1["totals"]["delivered_messages"]) == (8, 6)
+    assert cra1["totals"]["interruptions"] == 2 and cra1["totals"]["quiet_hour_interruptions"] == 1
     with transaction(factory) as s, pytest.raises(NotAllowed, match="site staff"):
         Viewer.of(Directory(s).person("crc-s01"))  # type: ignore[arg-type]
 
