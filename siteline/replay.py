@@ -7,13 +7,14 @@ Notifier (writes one JSON line per delivery) differ. Storage is a private in-mem
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from core.clock import VirtualClock, iso, parse_instant
@@ -163,8 +164,17 @@ class JsonlNotifier:
         return SendResult.sent()
 
 
-def replay(path: Path, out: IO[str], settings: Settings | None = None) -> int:
-    """Run the scenario; returns the number of deliveries written. Raises ScenarioError on bad input."""
+def replay(
+    path: Path,
+    out: IO[str],
+    settings: Settings | None = None,
+    *,
+    inspect: Callable[[sessionmaker[Session], datetime], None] | None = None,
+) -> int:
+    """Run the scenario; returns the number of deliveries written. Raises ScenarioError on bad input.
+
+    `inspect(factory, end)` sees the private database once the run is over (the dashboard's figures are
+    checked against the output file this way) before it is thrown away."""
     settings = settings or Settings()
     plugins = load_plugins(settings)
     lines = parse(path, plugins)
@@ -196,6 +206,8 @@ def replay(path: Path, out: IO[str], settings: Settings | None = None) -> int:
         # What the line made due now (e.g. an urgent update) goes out at the next line's
         # run_virtual_until, still at this instant; after the last line, here.
     run_virtual_until(ticker, clock, clock.now())
+    if inspect is not None:
+        inspect(factory, clock.now())
     engine.dispose()
     return notifier.count
 

@@ -91,7 +91,7 @@ def _mount_optional(app: FastAPI, container: Container) -> None:
         except ModuleNotFoundError:
             continue
         app.include_router(module.router, prefix="/api")
-    for module_name in ("bot.slack.mount", "bot.teams.mount", "scheduler.live"):
+    for module_name in ("bot.slack.mount", "bot.teams.mount", "scheduler.live", "siteline.api.dashboard"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError:

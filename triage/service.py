@@ -153,9 +153,11 @@ class TriageService:
             )
             return self._preferences(session, site_id)
 
-    def stats(self, *, days: float = 30) -> stats.StatsReport:
+    def stats(self, *, days: float = 30, studies: list[str] | None = None) -> stats.StatsReport:
         with transaction(self.factory) as session:
-            return stats.build(session, now=self.clock.now(), days=days, classifier=self.engine.classifier)
+            return stats.build(
+                session, now=self.clock.now(), days=days, classifier=self.engine.classifier, studies=studies
+            )
 
     def _preferences(self, session: Session, site_id: str) -> Preferences:
         site = session.get(SiteRow, site_id)

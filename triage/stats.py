@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session
 
 from core.clock import iso
@@ -87,20 +88,56 @@ class StatsReport:
         }
 
 
-def build(session: Session, *, now: datetime, days: float, classifier: Classifier) -> StatsReport:
+def build(
+    session: Session, *, now: datetime, days: float, classifier: Classifier, studies: Collection[str] | None = None
+) -> StatsReport:
+    """The report over the last `days`; with `studies`, only those studies' updates and the messages
+    carrying them (a digest mixing two studies counts for each: the dashboard's per-study view)."""
+    if studies is None:
+        return _build(session, now=now, days=days, classifier=classifier, studies=None)[ALL]
+    merged = _build(session, now=now, days=days, classifier=classifier, studies=studies, one_group=True)
+    return merged.get(ALL) or StatsReport(since=now - timedelta(days=days), until=now)
+
+
+def build_by_study(
+    session: Session, *, now: datetime, days: float, classifier: Classifier, studies: Collection[str]
+) -> dict[str, StatsReport]:
+    """One report per study, computed in one pass (the dashboard shows many studies at once)."""
+    reports = _build(session, now=now, days=days, classifier=classifier, studies=studies)
+    return {study: reports.get(study) or StatsReport(since=now - timedelta(days=days), until=now) for study in studies}
+
+
+ALL = "*"
+
+
+def _build(
+    session: Session,
+    *,
+    now: datetime,
+    days: float,
+    classifier: Classifier,
+    studies: Collection[str] | None,
+    one_group: bool = False,
+) -> dict[str, StatsReport]:
+    """Reports keyed by study (or ALL when `studies` is None or `one_group`)."""
     since = now - timedelta(days=days)
-    report = StatsReport(since=since, until=now)
-    sites: dict[str, SiteStats] = {}
+    grouped = studies is not None and not one_group
+    item_scope = ItemRow.study.in_(list(studies)) if studies is not None else true()
+    by = [ItemRow.study] if grouped else []  # the group column, first in each row when grouped
+    sites: dict[str, dict[str, SiteStats]] = defaultdict(dict)
 
-    def site(site_id: str) -> SiteStats:
-        return sites.setdefault(site_id, SiteStats(site_id))
+    def site(group: str, site_id: str) -> SiteStats:
+        return sites[group].setdefault(site_id, SiteStats(site_id))
 
-    for site_id, status, n in session.execute(
-        select(ItemRow.site_id, ItemRow.status, func.count())
-        .where(ItemRow.received_at >= since)
-        .group_by(ItemRow.site_id, ItemRow.status)
+    for group, site_id, status, n in _keyed(
+        session.execute(
+            select(*by, ItemRow.site_id, ItemRow.status, func.count())
+            .where(ItemRow.received_at >= since, item_scope)
+            .group_by(*by, ItemRow.site_id, ItemRow.status)
+        ),
+        grouped,
     ):
-        s = site(site_id)
+        s = site(group, site_id)
         s.raw_updates += n
         if status in ("merged", "suppressed", "pending"):
             setattr(s, status, getattr(s, status) + n)
@@ -108,15 +145,31 @@ def build(session: Session, *, now: datetime, days: float, classifier: Classifie
         r.site_id: (r.tz, r.quiet_hours)
         for r in session.execute(select(SiteRow.site_id, SiteRow.tz, SiteRow.quiet_hours))
     }
-    sent = session.execute(
-        select(DeliveryRow.recipient, DeliveryRow.kind, DeliveryRow.status, DeliveryRow.sent_at).where(
-            DeliveryRow.channel == "site",
-            DeliveryRow.kind.in_(("immediate", "digest")),
-            DeliveryRow.created_at >= since,
-        )
+    wanted = (
+        DeliveryRow.channel == "site",
+        DeliveryRow.kind.in_(("immediate", "digest")),
+        DeliveryRow.created_at >= since,
     )
-    for recipient, kind, status, sent_at in sent:
-        s = site(recipient)
+    if studies is None:
+        sent = session.execute(
+            select(DeliveryRow.recipient, DeliveryRow.kind, DeliveryRow.status, DeliveryRow.sent_at).where(*wanted)
+        )
+    else:  # a message counts for each study it carried an item of
+        sent = session.execute(
+            select(*by, DeliveryRow.recipient, DeliveryRow.kind, DeliveryRow.status, DeliveryRow.sent_at)
+            .join(ItemRow, ItemRow.delivery_key == DeliveryRow.dedupe_key)
+            .where(*wanted, item_scope)
+            .group_by(
+                *by,
+                DeliveryRow.id,
+                DeliveryRow.recipient,
+                DeliveryRow.kind,
+                DeliveryRow.status,
+                DeliveryRow.sent_at,
+            )
+        )
+    for group, recipient, kind, status, sent_at in _keyed(sent, grouped):
+        s = site(group, recipient)
         if status == "failed":
             s.failed_deliveries += 1
         if status == "blocked":
@@ -131,23 +184,44 @@ def build(session: Session, *, now: datetime, days: float, classifier: Classifie
         tz, quiet = zones.get(recipient, ("UTC", None))
         if sent_at is not None and in_quiet_hours(sent_at.astimezone(ZoneInfo(tz)).time(), quiet):
             s.quiet_hour_interruptions += 1
-    latencies: dict[str, list[float]] = defaultdict(list)
-    for site_id, received, sent_at in session.execute(
-        select(ItemRow.site_id, ItemRow.received_at, DeliveryRow.sent_at)
-        .join(DeliveryRow, DeliveryRow.dedupe_key == ItemRow.delivery_key)
-        .where(ItemRow.received_at >= since, DeliveryRow.kind == "immediate", DeliveryRow.status == "sent")
+    latencies: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for group, site_id, received, sent_at in _keyed(
+        session.execute(
+            select(*by, ItemRow.site_id, ItemRow.received_at, DeliveryRow.sent_at)
+            .join(DeliveryRow, DeliveryRow.dedupe_key == ItemRow.delivery_key)
+            .where(
+                ItemRow.received_at >= since, item_scope, DeliveryRow.kind == "immediate", DeliveryRow.status == "sent"
+            )
+        ),
+        grouped,
     ):
-        latencies[site_id].append((sent_at - received).total_seconds())
-    for s in sites.values():
-        if s.raw_updates:
-            s.noise_ratio = round(s.delivered_messages / s.raw_updates, 3)
-        if latencies.get(s.site_id):
-            s.urgent_latency_median_s = statistics.median(latencies[s.site_id])
-            s.urgent_latency_max_s = max(latencies[s.site_id])
-    report.sites = sorted(sites.values(), key=lambda s: s.site_id)
-    report.senders = _senders(session, since, classifier)
-    report.undelivered, report.held_reason = _undelivered(session)
-    return report
+        latencies[(group, site_id)].append((sent_at - received).total_seconds())
+    senders = _senders(session, since, classifier, studies, grouped=grouped)
+    undelivered, held_reason = _undelivered(session)
+    reports: dict[str, StatsReport] = {}
+    for group in set(sites) | set(senders) | ({ALL} if not grouped else set()):
+        for s in sites[group].values():
+            if s.raw_updates:
+                s.noise_ratio = round(s.delivered_messages / s.raw_updates, 3)
+            if latencies.get((group, s.site_id)):
+                s.urgent_latency_median_s = statistics.median(latencies[(group, s.site_id)])
+                s.urgent_latency_max_s = max(latencies[(group, s.site_id)])
+        reports[group] = StatsReport(
+            since=since,
+            until=now,
+            sites=sorted(sites[group].values(), key=lambda s: s.site_id),
+            senders=senders.get(group, []),
+            undelivered=dict(undelivered),
+            held_reason=held_reason,
+        )
+    return reports
+
+
+def _keyed(rows: Iterable[Any], grouped: bool) -> Iterator[tuple[Any, ...]]:
+    """Rows with their group first: the study when grouped (already first), else ALL (no SQL constant:
+    PostgreSQL refuses a constant in GROUP BY)."""
+    for row in rows:
+        yield tuple(row) if grouped else (ALL, *row)
 
 
 def _undelivered(session: Session) -> tuple[dict[str, int], str | None]:
@@ -169,22 +243,26 @@ def _undelivered(session: Session) -> tuple[dict[str, int], str | None]:
     return counts, reason
 
 
-def _senders(session: Session, since: datetime, classifier: Classifier) -> list[SenderStats]:
+def _senders(
+    session: Session, since: datetime, classifier: Classifier, studies: Collection[str] | None, *, grouped: bool
+) -> dict[str, list[SenderStats]]:
+    by = [UpdateRow.study] if grouped else []
     rows = session.execute(
         select(
+            *by,
             UpdateRow.sender,
             func.count(),
             func.sum(case((UpdateRow.declared_priority == "urgent", 1), else_=0)),
             func.sum(case((UpdateRow.priority == "urgent", 1), else_=0)),
         )
-        .where(UpdateRow.received_at >= since)
-        .group_by(UpdateRow.sender)
+        .where(UpdateRow.received_at >= since, UpdateRow.study.in_(list(studies)) if studies is not None else true())
+        .group_by(*by, UpdateRow.sender)
         .order_by(UpdateRow.sender)
     )
-    out = []
-    for sender, n, declared, judged in rows:
+    out: dict[str, list[SenderStats]] = defaultdict(list)
+    for key, sender, n, declared, judged in _keyed(rows, grouped):
         record = SenderRecord(int(n), int(declared or 0))
-        out.append(
+        out[key].append(
             SenderStats(
                 sender=sender,
                 updates=record.updates,

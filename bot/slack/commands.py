@@ -76,6 +76,11 @@ def questions(inv: Invocation) -> None:
         inv.respond(text=f"Open questions: {len(listed)}", blocks=blocks, response_type="ephemeral")
 
 
+def dashboard(inv: Invocation) -> None:
+    """A one-time sign-in link, in the command's reply (shown only to the person who asked)."""
+    inv.ack(text=inv.rt.assistant.dashboard_link(inv.user, inv.rt.now()))
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "ask": ask,
     "help": help_,
@@ -84,6 +89,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "digest": digest_prefs.command,
     "escalate": escalate.command,
     "escalation-path": path.command,
+    "dashboard": dashboard,
 }
 
 

@@ -21,6 +21,7 @@ HELP = """*Siteline* answers questions from your study documents, with sources.
 • `/siteline digest`: when your site gets its digest of sponsor updates, and its quiet hours;
   `/siteline digest 08:30,16:00 quiet 19:00-07:00` changes them.
 • `/siteline notify` (sponsor and CRO team): send an update to sites, after seeing how Siteline will treat it.
+• `/siteline dashboard` (sponsor and CRO team): a one-time sign-in link to the web dashboard.
 • `/siteline help`: this message.
 
 I only answer from the documents of your own site's studies. Please don't paste patient identifiers:

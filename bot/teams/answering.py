@@ -86,6 +86,12 @@ async def answer(rt: TeamsRuntime, context: TurnContext) -> None:
                 await send(context, cards.message(cards.card([cards.text_block(HELP)]), "Siteline help"))
             elif command in ("questions", "/questions"):
                 await _questions(rt, context, ChatUser("teams", key))
+            elif command in ("dashboard", "/dashboard"):
+                if (activity.conversation.conversation_type or "personal") != "personal":
+                    text = "Ask me for the dashboard link in a 1:1 chat: a sign-in link must not be posted here."
+                else:
+                    text = await rt.run(lambda: rt.assistant.dashboard_link(ChatUser("teams", key), rt.now()))
+                await send(context, cards.message(cards.card([cards.text_block(text)]), "Siteline dashboard"))
             elif found := command_table.find(msg.text):
                 run, args = found
                 inv = Invocation(key, args, base_conversation(activity.conversation.id))

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from siteline.cli import audit, db, demo, directory, escalations, knowledge, replay, serve, triage
+from siteline.cli import audit, dashboard, db, demo, directory, escalations, knowledge, replay, serve, triage
 
 app = typer.Typer(
     name="siteline",
@@ -16,7 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (knowledge, demo, directory, serve, replay, triage, escalations, audit, db):
+for module in (knowledge, demo, directory, serve, replay, triage, escalations, audit, db, dashboard):
     module.register(app)
 
 

@@ -20,6 +20,7 @@ class Kind(StrEnum):
     sop = "sop"
     manual = "manual"
     other = "other"
+    clarification = "clarification"  # published from a dashboard "protocol unclear" cluster
 
 
 def _check_study(study: str) -> str:

@@ -1,0 +1,292 @@
+"""The dashboard over HTTP: sign-in by one-time link, the pages, and the same numbers as JSON.
+
+Pages (`/dashboard...`) redirect to the sign-in page without a session; JSON (`/api/dashboard...`)
+answers 401 without a session or the API bearer token; anything outside the signed-in person's
+scope is 403. The figures themselves are computed in the `dashboard` package.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from core.audit import load_key
+from core.db import transaction
+from core.directory import Directory
+from dashboard import clusters as clustering
+from dashboard import figures, render
+from dashboard.clarify import ClarificationError, publish
+from dashboard.scope import NotAllowed, Viewer
+from dashboard.signin import COOKIE, make_cookie, read_cookie, redeem, session_key
+from siteline.api.auth import require_token
+from siteline.api.updates import triage_service
+from siteline.container import Container
+
+router = APIRouter()
+DAYS = Query(30, gt=0, le=366, description="look back this many days")
+CLUSTER_DAYS = Query(90, gt=0, le=366, description="questions of the last this many days")
+
+
+class SignInNeeded(Exception):
+    """No valid session (and, for JSON, no bearer token)."""
+
+
+def _container(request: Request) -> Container:
+    return request.app.state.container
+
+
+def _viewer(request: Request, *, api: bool) -> Viewer:
+    """The signed-in viewer; raises SignInNeeded (401 / redirect) or HTTPException 403."""
+    c = _container(request)
+    if api and request.headers.get("authorization"):
+        require_token(request, request.headers["authorization"])  # 401 when wrong
+        return Viewer.automation()
+    person_id = read_cookie(request.app.state.dashboard_key, request.cookies.get(COOKIE), now=c.clock.now())
+    if person_id is None:
+        raise SignInNeeded
+    with transaction(c.factory) as session:
+        person = Directory(session).person(person_id)
+    if person is None:
+        raise SignInNeeded
+    try:
+        return Viewer.of(person)
+    except NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from None
+
+
+def _page_viewer(request: Request) -> Viewer | Response:
+    try:
+        return _viewer(request, api=False)
+    except SignInNeeded:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    except HTTPException as exc:
+        return HTMLResponse(render.refused(exc.status_code, str(exc.detail)), status_code=exc.status_code)
+
+
+def _api_viewer(request: Request) -> Viewer:
+    try:
+        return _viewer(request, api=True)
+    except SignInNeeded:
+        raise HTTPException(401, "sign in first (a dashboard link) or send the API bearer token") from None
+
+
+# -- the numbers -------------------------------------------------------------------------------
+
+
+def _overview(request: Request, viewer: Viewer, days: float) -> dict[str, Any]:
+    c = _container(request)
+    classifier = triage_service(request).engine.classifier
+    with transaction(c.factory) as session:
+        return figures.overview(session, viewer, now=c.clock.now(), days=days, classifier=classifier)
+
+
+def _site(request: Request, viewer: Viewer, site_id: str, days: float) -> dict[str, Any]:
+    c = _container(request)
+    with transaction(c.factory) as session:
+        try:
+            return figures.site360(session, viewer, site_id, now=c.clock.now(), days=days)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from None
+        except NotAllowed as exc:
+            raise HTTPException(403, str(exc)) from None
+
+
+def _clusters(request: Request, viewer: Viewer, days: float) -> list[clustering.Cluster]:
+    c = _container(request)
+    embed = c.knowledge.embeddings.embed
+    with transaction(c.factory) as session:
+        return clustering.find(session, viewer, now=c.clock.now(), days=days, embed=embed)
+
+
+def _clusters_json(found: list[clustering.Cluster], viewer: Viewer) -> dict[str, Any]:
+    return {"viewer": viewer.to_json(), "clusters": [cl.to_json() for cl in found]}
+
+
+def _publish(request: Request, viewer: Viewer, cluster_id: str, subject: str, body: str) -> dict[str, Any]:
+    c = _container(request)
+    cluster = next((cl for cl in _clusters(request, viewer, 90) if cl.cluster_id == cluster_id), None)
+    if cluster is None:
+        raise HTTPException(404, f"no cluster {cluster_id!r} in your scope")
+    try:
+        done = publish(
+            cluster=cluster,
+            viewer=viewer,
+            subject=subject,
+            body=body,
+            now=c.clock.now(),
+            home=c.settings.home,
+            knowledge=c.knowledge,
+            triage=triage_service(request),
+            factory=c.factory,
+        )
+    except NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from None
+    except ClarificationError as exc:
+        field, _, message = str(exc).partition(": ")
+        raise HTTPException(422, [{"loc": ["body", field], "msg": message, "type": "value_error"}]) from None
+    return done.to_json()
+
+
+# -- JSON --------------------------------------------------------------------------------------
+
+
+@router.get("/api/dashboard/overview")
+def api_overview(request: Request, days: float = DAYS) -> dict[str, Any]:
+    return _overview(request, _api_viewer(request), days)
+
+
+@router.get("/api/dashboard/sites/{site_id}")
+def api_site(request: Request, site_id: str, days: float = DAYS) -> dict[str, Any]:
+    return _site(request, _api_viewer(request), site_id, days)
+
+
+@router.get("/api/dashboard/clusters")
+def api_clusters(request: Request, days: float = CLUSTER_DAYS) -> dict[str, Any]:
+    viewer = _api_viewer(request)
+    return _clusters_json(_clusters(request, viewer, days), viewer)
+
+
+class ClarificationBody(BaseModel):
+    subject: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=8000)
+
+
+@router.post("/api/dashboard/clusters/{cluster_id}/clarification", status_code=201)
+def api_publish(request: Request, cluster_id: str, payload: ClarificationBody) -> dict[str, Any]:
+    viewer = _api_viewer(request)
+    if viewer.role == "api":
+        raise HTTPException(403, "a clarification is published by a signed-in study manager, not the API token")
+    return _publish(request, viewer, cluster_id, payload.subject, payload.body)
+
+
+# -- pages -------------------------------------------------------------------------------------
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def page_overview(request: Request, days: float = DAYS) -> Response:
+    viewer = _page_viewer(request)
+    if isinstance(viewer, Response):
+        return viewer
+    return HTMLResponse(render.overview(_overview(request, viewer, days)))
+
+
+@router.get("/dashboard/sites/{site_id}", response_class=HTMLResponse)
+def page_site(request: Request, site_id: str, days: float = DAYS) -> Response:
+    viewer = _page_viewer(request)
+    if isinstance(viewer, Response):
+        return viewer
+    try:
+        data = _site(request, viewer, site_id, days)
+    except HTTPException as exc:
+        return HTMLResponse(render.refused(exc.status_code, str(exc.detail)), status_code=exc.status_code)
+    return HTMLResponse(render.site360(data, viewer.to_json()))
+
+
+@router.get("/dashboard/clusters", response_class=HTMLResponse)
+def page_clusters(request: Request, days: float = CLUSTER_DAYS, published: str = "") -> Response:
+    viewer = _page_viewer(request)
+    if isinstance(viewer, Response):
+        return viewer
+    found = _clusters(request, viewer, days)
+    publishable = {cl.cluster_id for cl in found if viewer.may_publish(cl.study)}
+    notice = (
+        f"Clarification published ({published}): sent through triage and added to the documents." if published else ""
+    )
+    return HTMLResponse(render.clusters(_clusters_json(found, viewer), viewer.to_json(), publishable, notice))
+
+
+@router.post("/dashboard/clusters/{cluster_id}/clarification", response_class=HTMLResponse)
+async def page_publish(request: Request, cluster_id: str) -> Response:
+    viewer = _page_viewer(request)
+    if isinstance(viewer, Response):
+        return viewer
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    subject, body = (form.get("subject") or [""])[0], (form.get("body") or [""])[0]
+    try:
+        done = _publish(request, viewer, cluster_id, subject, body)
+    except HTTPException as exc:
+        detail = (
+            exc.detail if isinstance(exc.detail, str) else "; ".join(f"{d['loc'][-1]}: {d['msg']}" for d in exc.detail)
+        )
+        return HTMLResponse(render.refused(exc.status_code, detail), status_code=exc.status_code)
+    return RedirectResponse(f"/dashboard/clusters?published={quote(done['update'])}", status_code=303)
+
+
+# -- sign-in -----------------------------------------------------------------------------------
+
+
+@router.get("/dashboard/login", response_class=HTMLResponse)
+def page_sign_in() -> HTMLResponse:
+    return HTMLResponse(render.sign_in())
+
+
+@router.get("/dashboard/login/{token}", response_class=HTMLResponse)
+def page_confirm(token: str) -> HTMLResponse:
+    """A confirm button, so a link previewer fetching the URL does not use up the one-time link."""
+    return HTMLResponse(render.sign_in(token=token), headers={"Referrer-Policy": "no-referrer"})
+
+
+@router.post("/dashboard/login/{token}")
+def sign_in(request: Request, token: str) -> Response:
+    c = _container(request)
+    now = c.clock.now()
+    client = request.client.host if request.client else "unknown"
+    with transaction(c.factory) as session:
+        outcome = redeem(session, token=token, now=now, client=client)
+    if outcome.person_id is None:
+        return HTMLResponse(render.sign_in(outcome.refusal or "sign-in refused"), status_code=400)
+    expires = now + timedelta(hours=c.settings.dashboard_session_h)
+    response = RedirectResponse("/dashboard", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        make_cookie(request.app.state.dashboard_key, person_id=outcome.person_id, expires=expires),
+        max_age=int(c.settings.dashboard_session_h * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=c.settings.public_url.startswith("https://"),
+        path="/",
+    )
+    return response
+
+
+@router.post("/dashboard/logout")
+def sign_out() -> Response:
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+class HideSignInTokens(logging.Filter):
+    """The access log would otherwise keep every sign-in URL, a still-usable link until it is followed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and any(isinstance(a, str) and LOGIN_PATH in a for a in args):
+            record.args = tuple(_hide_token(a) if isinstance(a, str) else a for a in args)
+        return True
+
+
+LOGIN_PATH = "/dashboard/login/"
+
+
+def _hide_token(text: str) -> str:
+    head, sep, tail = text.partition(LOGIN_PATH)
+    if not sep:
+        return text
+    rest = tail.split("?", 1)[0].split(" ", 1)
+    return f"{head}{LOGIN_PATH}…" + (f" {rest[1]}" if len(rest) > 1 else "")
+
+
+def mount(app: FastAPI, container: Container) -> None:
+    """Register the dashboard on the app; the session key is derived once from the audit key."""
+    app.state.dashboard_key = session_key(load_key(container.settings))
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, HideSignInTokens) for f in access.filters):
+        access.addFilter(HideSignInTokens())
+    app.include_router(router)
