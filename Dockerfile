@@ -16,6 +16,7 @@ COPY triage triage
 COPY escalation escalation
 COPY scheduler scheduler
 COPY assistant assistant
+COPY dashboard dashboard
 COPY bot bot
 COPY prompts prompts
 COPY siteline siteline

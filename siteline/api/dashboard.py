@@ -8,10 +8,12 @@ scope is 403. The figures themselves are computed in the `dashboard` package.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote
 
+import numpy as np
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -99,7 +101,10 @@ def _site(request: Request, viewer: Viewer, site_id: str, days: float) -> dict[s
 
 def _clusters(request: Request, viewer: Viewer, days: float) -> list[clustering.Cluster]:
     c = _container(request)
-    embed = c.knowledge.embeddings.embed
+
+    def embed(texts: Sequence[str]) -> np.ndarray:  # the model loads only when there are questions to cluster
+        return c.knowledge.embeddings.embed(texts)
+
     with transaction(c.factory) as session:
         return clustering.find(session, viewer, now=c.clock.now(), days=days, embed=embed)
 
