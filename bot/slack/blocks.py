@@ -103,18 +103,7 @@ def answer_blocks(reply: Reply) -> list[Block]:
         blocks.append(context(f"Searched: {', '.join(reply.studies)}. {hint}".strip()))
     if reply.notice:
         blocks.append(context(f":lock: {escape(reply.notice)}"))
-    cites = [
-        {
-            "title": c.title,
-            "doc": c.doc,
-            "version": c.version,
-            "section": c.section,
-            "page": c.page,
-            "quote": c.quote,
-            "alternate": c.alternate,
-        }
-        for c in reply.citations
-    ]
+    cites = [c.to_json() for c in reply.citations]
     if cites:
         blocks.append({"type": "divider"})
         blocks.extend(citation_blocks(cites))

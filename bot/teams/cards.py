@@ -111,18 +111,7 @@ def answer_card(reply: Reply) -> Card:
         body.append(subtle(f"Searched: {', '.join(reply.studies)}. {hint}".strip()))
     if reply.notice:
         body.append(subtle(f"🔒 {reply.notice}"))
-    cites = [
-        {
-            "title": c.title,
-            "doc": c.doc,
-            "version": c.version,
-            "section": c.section,
-            "page": c.page,
-            "quote": c.quote,
-            "alternate": c.alternate,
-        }
-        for c in reply.citations
-    ]
+    cites = [c.to_json() for c in reply.citations]
     if cites:
         body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": citation_elements(cites)})
     actions: list[Element] = []
