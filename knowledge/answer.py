@@ -259,6 +259,63 @@ class CandidateTable:
     places: list[str]  # the passage each pick comes from
 
 
+ASKED = re.compile(r"\b(?:what|which|how many|how much)\s+((?:[\w'-]+\s+){0,2}[\w'-]+)", re.IGNORECASE)
+
+
+# Words that name a kind of value rather than a thing: "which days" is answered by "Monday to Wednesday".
+VALUE_NOUNS = frozenset(
+    [
+        "day",
+        "days",
+        "date",
+        "dates",
+        "time",
+        "times",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+        "year",
+        "years",
+        "temp",
+        "temperature",
+        "dose",
+        "doses",
+        "amount",
+        "amounts",
+        "number",
+        "numbers",
+        "size",
+        "rate",
+        "rates",
+        "name",
+        "names",
+        "kind",
+        "type",
+        "types",
+        "way",
+        "ways",
+    ]
+)
+
+
+def asked_word(question: str, concepts: dict[str, Weighted]) -> str | None:
+    """The first content word after "what/which/how many" ("what *gauge* needle", "which *tube*"): a sentence
+    that does not mention it rarely answers, however much else of the question it covers. A word naming a kind
+    of value ("which days") is left to the answer types."""
+    for m in ASKED.finditer(question):
+        for word in words(m.group(1)):
+            if word in VALUE_NOUNS:
+                return None
+            if word in concepts:
+                return word
+    return None
+
+
 def _unknown_share(concepts: dict[str, Weighted]) -> float:
     """How much of the question is words the documents never use ("stipend", "wifi")."""
     total = sum(c.importance for c in concepts.values() if not c.optional)
@@ -276,9 +333,13 @@ def candidate_table(question: str, found: Retrieval, vectors: SentenceVectors | 
         picks = [p for p in picks if p.typed and p.hit.coverage >= HARD_TYPE_COVERAGE]
     quotes = [_quote_text(p, found, picks) for p in picks]
     _pool_cosines(picks, quotes, found, vectors)
-    judged = [coverage(set(terms(q)), found.concepts) for q in quotes]
+    judged = [  # the quote with its section heading: "6.2 Premedication" says what its sentences are about
+        coverage(set(terms(q)) | set(terms(found.chunks[p.passage.chunk_id].section)), found.concepts)
+        for p, q in zip(picks, quotes, strict=True)
+    ]
     known = {w: c for w, c in found.concepts.items() if c.alternatives and not c.optional}
     key = max(known, key=lambda w: known[w].importance, default=None)  # the question's rarest known word
+    asked = asked_word(question, found.concepts)  # "what gauge", "which tube": the thing an answer must name
     sentences = sentence_matrix(
         picks,
         len(found.concepts),
@@ -286,6 +347,7 @@ def candidate_table(question: str, found: Retrieval, vectors: SentenceVectors | 
         [cov for cov, _ in judged],
         [key is not None and key not in matched for _, matched in judged],
         yes_no=any(YES_NO.search(part) for part in re.split(r"[?.!—–-]\s+|\n", question)),
+        misses_asked=[asked is not None and asked not in matched for _, matched in judged],
     )
     top = next((c for c in found.candidates if found.passages and c.chunk_id == found.passages[0].chunk_id), None)
     extras = np.array(

@@ -165,8 +165,14 @@ class AnswerModel:
         top3 = float(quote_cov[np.argsort(-probs)[:3]].max()) if best is not None else 0.0
         best_quote = float(quote_cov[best]) if best is not None else 0.0
         typed = float(sentences[best, SENTENCE_FEATURES.index("typed")]) if best is not None else 0.0
+        asked = float(sentences[best, SENTENCE_FEATURES.index("misses_asked_word")]) if best is not None else 1.0
+        type_asked = float(extras[EXTRAS.index("type_asked")])
         return np.array(
-            [1.0, top, top - second, score, cov, cos, best_quote, typed, misses, top3, *[float(v) for v in extras]],
+            [
+                *(1.0, top, top - second, score, cov, cos, best_quote, typed, misses, asked, top3),
+                *map(float, extras),
+                type_asked * typed * best_quote,  # asked for a value, and the best quote about it holds one
+            ],
             dtype=np.float64,
         )
 

@@ -58,6 +58,7 @@ SENTENCE_FEATURES = (
     "misses_key_word",
     "states_a_rule",
     "rule_for_yes_no",
+    "misses_asked_word",
 )
 
 PASSAGE_FEATURES = (
@@ -88,6 +89,7 @@ QUESTION_FEATURES = (
     "best_quote_coverage",
     "best_typed",
     "best_misses_key_word",
+    "best_misses_asked_word",
     "top3_quote_coverage",
     "unknown_share",
     "type_asked",
@@ -95,6 +97,7 @@ QUESTION_FEATURES = (
     "top_passage_cosine",
     "top_passage_sentence",
     "concepts",
+    "typed_answer_found",
 )
 
 
@@ -141,6 +144,7 @@ def sentence_matrix(
     quote_coverage: Sequence[float],
     misses_key: Sequence[bool],
     yes_no: bool = False,
+    misses_asked: Sequence[bool] | None = None,
 ) -> np.ndarray:
     """One row of SENTENCE_FEATURES per candidate; relative features compare it with the others."""
     if not picks:
@@ -188,6 +192,7 @@ def sentence_matrix(
                 float(misses_key[i]),
                 float(bool(RULE.search(text))),
                 float(yes_no and bool(RULE.search(text))),
+                float(bool(misses_asked and misses_asked[i])),
             )
         )
     return np.array(rows, dtype=np.float32)

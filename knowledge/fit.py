@@ -23,7 +23,7 @@ from knowledge.answer_model import AnswerModel, fit_choice, fit_logistic
 from knowledge.evaluation import evidence_share, holds_evidence
 from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES
 
-TARGET_FALSE_ABSTAIN = 0.07  # the abstain line is set where this share of answerable questions would be refused
+TARGET_FALSE_ABSTAIN = 0.04  # the abstain line is set where this share of answerable questions would be refused
 
 
 @dataclass
