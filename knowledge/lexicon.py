@@ -20,7 +20,7 @@ import yaml
 from core.text import stem
 
 LEXICON_FILE = Path(__file__).parent / "assets" / "lexicon.yaml"
-TERMS_VERSION = 7  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
+TERMS_VERSION = 8  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
 COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
 BOUNDS = {"≤": "maximum", "<": "maximum", "≥": "minimum", ">": "minimum"}
 TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*|[≤≥<>]")
@@ -256,8 +256,10 @@ def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str
             semantic.append(fixed or word)  # the vector search gets the spelling fix too
         if concept.alternatives:
             query.concepts.append(concept)
-        elif key is None and word.isalpha() and len(word) >= 3 and word not in stopwords():
-            concept.unknown = True  # the documents never use this word: a sentence cannot cover it
+        elif word.isalpha() and len(word) >= 3 and word not in stopwords():
+            # the documents never use this word nor any way of saying it ("phone" where only visits are
+            # described): a sentence cannot cover it, and that it was asked counts against answering
+            concept.unknown = True
             query.concepts.append(concept)
     lowered = " ".join(typed)
     for phrase, steer in hints().items():

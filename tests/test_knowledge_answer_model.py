@@ -123,3 +123,10 @@ def test_slack_and_teams_head_the_alternates() -> None:
     assert slack.index("Store at 2-8") < slack.index("Also in the documents:") < slack.index("Keep vials")
     teams = json.dumps(answer_card(reply))
     assert teams.index("Store at 2-8") < teams.index("Also in the documents:") < teams.index("Keep vials")
+
+
+def test_a_shorthand_word_whose_meanings_the_documents_lack_is_unknown_not_dropped() -> None:
+    vocab = {t: 2 for t in terms("week visit site window")}
+    query = expand("can we do the week 4 visit by phone?", vocab)
+    phone = next((c for c in query.concepts if c.word == "phone"), None)
+    assert phone is not None and phone.unknown  # it counts against answering instead of vanishing
