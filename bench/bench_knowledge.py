@@ -181,7 +181,7 @@ def ask_latency(
     for _ in range(repeats):
         for item in items:
             study = rng.choice(studies)
-            knowledge.sentence_vectors._cache.clear()
+            knowledge.sentence_vectors.clear()
             started = time.perf_counter()
             answer = knowledge.ask(item.question, studies=[study], asker="bench", surface="bench", record=False)
             ours.append(time.perf_counter() - started)

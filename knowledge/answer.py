@@ -31,7 +31,7 @@ from knowledge.instructions import reader_safe
 from knowledge.lexicon import terms, words
 from knowledge.models import ChunkRow
 from knowledge.retrieval import Retrieval
-from knowledge.scoring import SentenceHit, Weighted, coverage, sentence_hits
+from knowledge.scoring import SentenceHit, Weighted, coverage, sentence_hits, term_set
 from knowledge.sentences import sentence_spans
 from knowledge.types import Answer, Citation, Passage
 
@@ -334,7 +334,7 @@ def candidate_table(question: str, found: Retrieval, vectors: SentenceVectors | 
     quotes = [_quote_text(p, found, picks) for p in picks]
     _pool_cosines(picks, quotes, found, vectors)
     judged = [  # the quote with its section heading: "6.2 Premedication" says what its sentences are about
-        coverage(set(terms(q)) | set(terms(found.chunks[p.passage.chunk_id].section)), found.concepts)
+        coverage(term_set(q) | term_set(found.chunks[p.passage.chunk_id].section), found.concepts)
         for p, q in zip(picks, quotes, strict=True)
     ]
     known = {w: c for w, c in found.concepts.items() if c.alternatives and not c.optional}

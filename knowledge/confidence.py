@@ -33,6 +33,10 @@ class SentenceVectors:
         self._size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
+    def clear(self) -> None:
+        """Forget every vector (benchmarks measure a cold cache)."""
+        self._cache.clear()
+
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:

@@ -31,7 +31,7 @@ from knowledge.features import passage_matrix
 from knowledge.keyword_index import KeywordIndex, StudyIndex
 from knowledge.lexicon import QueryTerms, expand, terms
 from knowledge.models import ChunkRow
-from knowledge.scoring import Weighted, best_window, coverage, sentence_hits, weigh
+from knowledge.scoring import Weighted, best_window, coverage, sentence_hits, term_set, weigh
 from knowledge.types import Passage
 from knowledge.vector_index import VectorIndex
 
@@ -215,8 +215,8 @@ class HybridRetriever:
         stored = self.vectors.vectors_of([c.chunk_id for c in head])
         zero = np.zeros_like(qvec)
         vecs = [stored.get(c.chunk_id, zero) for c in head]
-        whole = [coverage(set(terms(rows[c.chunk_id].text)), concepts)[0] for c in head]
-        headings = [coverage(set(terms(rows[c.chunk_id].section)), concepts)[0] for c in head]
+        whole = [coverage(term_set(rows[c.chunk_id].text), concepts)[0] for c in head]  # cached per chunk
+        headings = [coverage(term_set(rows[c.chunk_id].section), concepts)[0] for c in head]
         features = passage_matrix(
             head, [float(v @ qvec) for v in vecs], [float(v @ raw_vec) for v in vecs], whole, headings
         )

@@ -70,7 +70,7 @@ def weigh(query: QueryTerms, idf: dict[str, float], routing: set[str], rarest: f
     return out
 
 
-def coverage(sentence_terms: set[str], concepts: dict[str, Weighted]) -> tuple[float, set[str]]:
+def coverage(sentence_terms: Set[str], concepts: dict[str, Weighted]) -> tuple[float, set[str]]:
     got = total = 0.0
     matched = set()
     for word, c in concepts.items():
@@ -86,18 +86,18 @@ def coverage(sentence_terms: set[str], concepts: dict[str, Weighted]) -> tuple[f
 # The same chunks come back question after question: their sentences and index terms are worth
 # keeping (profiled under 20 concurrent asks, splitting and stemming them was ~15% of the CPU).
 @lru_cache(maxsize=32768)
-def _term_set(text: str) -> frozenset[str]:
+def term_set(text: str) -> frozenset[str]:
     return frozenset(terms(text))
 
 
 @lru_cache(maxsize=4096)
 def _sentences(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
-    return tuple((start, end, _term_set(text[start:end])) for start, end in sentence_spans(text))
+    return tuple((start, end, term_set(text[start:end])) for start, end in sentence_spans(text))
 
 
 def sentence_hits(chunk_id: str, text: str, concepts: dict[str, Weighted], context: str = "") -> list[SentenceHit]:
     """Coverage of every sentence of a chunk; `context` (the section heading) counts at half strength."""
-    context_terms = _term_set(context) if context else frozenset()
+    context_terms = term_set(context) if context else frozenset()
     hits = []
     for start, end, own in _sentences(text):
         sentence = text[start:end]

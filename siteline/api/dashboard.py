@@ -7,7 +7,6 @@ scope is 403. The figures themselves are computed in the `dashboard` package.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -267,31 +266,7 @@ def sign_out() -> Response:
     return response
 
 
-class HideSignInTokens(logging.Filter):
-    """The access log would otherwise keep every sign-in URL, a still-usable link until it is followed."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and any(isinstance(a, str) and LOGIN_PATH in a for a in args):
-            record.args = tuple(_hide_token(a) if isinstance(a, str) else a for a in args)
-        return True
-
-
-LOGIN_PATH = "/dashboard/login/"
-
-
-def _hide_token(text: str) -> str:
-    head, sep, tail = text.partition(LOGIN_PATH)
-    if not sep:
-        return text
-    rest = tail.split("?", 1)[0].split(" ", 1)
-    return f"{head}{LOGIN_PATH}…" + (f" {rest[1]}" if len(rest) > 1 else "")
-
-
 def mount(app: FastAPI, container: Container) -> None:
     """Register the dashboard on the app; the session key is derived once from the audit key."""
     app.state.dashboard_key = session_key(load_key(container.settings))
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, HideSignInTokens) for f in access.filters):
-        access.addFilter(HideSignInTokens())
     app.include_router(router)
