@@ -17,8 +17,9 @@ from urllib.parse import parse_qsl, unquote
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.strings import NUL_MESSAGE
+
 NUL = "\x00"
-MESSAGE = "contains a NUL byte (\\u0000), which no text field may hold"
 MAX_BODY = 2_000_000  # bytes; the largest API body (a routing policy) is far below, and this runs before auth
 CHAT_ENDPOINTS = ("/api/messages",)  # Teams activities: signed by the platform, handled by bot/
 
@@ -48,7 +49,7 @@ class RefuseNulBytes:
         if loc is None:
             await self.app(scope, receive, send)
             return
-        problem = {"loc": loc, "msg": MESSAGE, "type": "value_error"}
+        problem = {"loc": loc, "msg": NUL_MESSAGE, "type": "value_error"}
         await JSONResponse({"detail": [problem]}, status_code=422)(scope, receive, send)
 
 
