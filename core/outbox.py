@@ -16,6 +16,7 @@ scheduler starts (`unblock`), so fixing the configuration delivers everything he
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import cache
@@ -24,8 +25,9 @@ from typing import Any
 from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from core.db import transaction
 from core.models import DeliveryRow
 from core.notify import PARTS_SENT, Notifier, NotifierStopped, OutboundMessage, SendResult
 
@@ -300,3 +302,34 @@ def deliver_batch(session: Session, notifier: Notifier, *, now: datetime, limit:
         )
         session.execute(stmt, changes)
     return results
+
+
+def send_now(factory: sessionmaker[Session], notifier: Notifier, keys: Iterable[str], *, now: datetime) -> int:
+    """Deliver each pending, due row with one of `keys` now, instead of at the next tick (a CRA should
+    see an Ask-my-CRA DM seconds after the click). Rows are claimed the outbox's way (pending →
+    sending by this worker, SKIP LOCKED on PostgreSQL, sent under the row lock), so the scheduler and
+    this never send one row twice; what is not sent here is left to the scheduler. Returns how many
+    rows were handed to the notifier."""
+    worker = f"now-{os.getpid()}"
+    sent = 0
+    for key in keys:
+        with transaction(factory) as session:
+            query = select(DeliveryRow).where(
+                DeliveryRow.dedupe_key == key, DeliveryRow.status == "pending", DeliveryRow.due_at <= now
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            row = session.execute(query).scalar()
+            if row is None:
+                continue
+            row.status, row.claimed_by, row.claimed_at, row.attempts = "sending", worker, now, row.attempts + 1
+            row_id = row.id
+        with transaction(factory) as session:
+            locked = lock_claimed(session, row_id=row_id, worker=worker)
+            if locked is None:
+                continue
+            result = deliver_one(session, locked, notifier, now=now)
+            if not result.ok:
+                log.warning("delivery %s not sent yet (%s): left to the scheduler", row_id, result.error)
+            sent += 1
+    return sent

@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import outbox
 from core.clock import iso
 from core.directory import Directory
+from core.models import DeliveryRow
 from escalation.ladder import Notice, Snapshot
 from escalation.messages import CATEGORY_LABELS, duration, local, person_label, role_label
 from escalation.models import EscalationRow, NoticeRow
@@ -32,6 +34,19 @@ def ref(esc: EscalationRow, *, level: int | None = None, status: str | None = No
     if status is not None:
         out["status"] = status
     return out
+
+
+def due_now(session: Session, escalation_id: str, now: datetime) -> tuple[str, ...]:
+    """Outbox keys of this escalation that are pending and due (what a raise, an ack or a resolve just
+    queued), the site's steps first so its thread exists before the "level notified" steps."""
+    rows = session.execute(
+        select(DeliveryRow.dedupe_key, DeliveryRow.channel, DeliveryRow.id).where(
+            DeliveryRow.dedupe_key.startswith(f"esc:{escalation_id}:", autoescape=True),
+            DeliveryRow.status == "pending",
+            DeliveryRow.due_at <= now,
+        )
+    ).all()
+    return tuple(r.dedupe_key for r in sorted(rows, key=lambda r: (r.channel != "site", r.id)))
 
 
 def notice_key(esc_id: str, level: int, person_id: str) -> str:

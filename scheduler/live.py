@@ -13,13 +13,12 @@ would never send the same row twice. The lock only saves the followers' work.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
@@ -27,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from core.db import transaction
-from core.notify import LoggingNotifier, Notifier, UnconfiguredNotifier
+from core.notify import Notifier
 from core.outbox import reclaim_from_others, unblock
 from scheduler.plugins import EnginePlugin, load_plugins, timer_handlers
 from scheduler.runner import Ticker
@@ -109,21 +108,8 @@ class LeaderLock:
 
 
 def live_notifier(container: Container) -> Notifier:
-    """The chat adapters' Notifier; a dry run's logger only when SITELINE_DELIVERY_DRY_RUN is set."""
-    if container.settings.delivery_dry_run:
-        log.warning("SITELINE_DELIVERY_DRY_RUN is on: deliveries are logged and marked sent, never posted")
-        return LoggingNotifier()
-    try:
-        module = importlib.import_module("bot.notifier")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("bot", "bot.notifier"):
-            raise
-        notifier: Any = UnconfiguredNotifier()
-    else:
-        notifier = module.build_notifier(container)
-    if getattr(notifier, "senders", None) in ({}, None):
-        log.warning("no chat platform is configured: deliveries are held (blocked) until one is")
-    return notifier
+    """The process's Notifier (the chat channels' router, or the dry run's logger), from the container."""
+    return container.notifier
 
 
 class LiveScheduler:

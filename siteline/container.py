@@ -18,6 +18,7 @@ from siteline.database import migrate, require_current
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
+    from core.notify import Notifier
     from knowledge.service import KnowledgeService
 
 log = logging.getLogger("siteline")
@@ -43,6 +44,22 @@ class Container:
         from assistant.service import Assistant
 
         return Assistant(settings=self.settings, factory=self.factory, knowledge=lambda: self.knowledge)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        """The process's one Notifier: every configured chat channel behind one router (none configured:
+        sends are held as `blocked`); only `SITELINE_DELIVERY_DRY_RUN=true` logs and drops instead."""
+        from core.notify import LoggingNotifier
+
+        if self.settings.delivery_dry_run:
+            log.warning("SITELINE_DELIVERY_DRY_RUN is on: deliveries are logged and marked sent, never posted")
+            return LoggingNotifier()
+        from bot.channels import build_notifier
+
+        notifier = build_notifier(self)
+        if not notifier.senders:
+            log.warning("no chat platform is configured: deliveries are held (blocked) until one is")
+        return notifier
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None, run_migrations: bool = True) -> Container:

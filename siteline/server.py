@@ -72,28 +72,15 @@ def create_app(container: Container) -> FastAPI:
             "llm": s.llm_enabled,
         }
 
-    from siteline.api import ask, metrics, ready
+    from bot.channels import mount_all
+    from scheduler import live
+    from siteline.api import ask, dashboard, escalations, metrics, ready, stats, updates
 
     app.include_router(ready.router)
     metrics.mount(app, container)
-    app.include_router(ask.router, prefix="/api")
-    _mount_optional(app, container)
+    for api in (ask, updates, escalations, stats):
+        app.include_router(api.router, prefix="/api")
+    mount_all(app, container)  # each chat channel's inbound routes (off while it is not configured)
+    live.mount(app, container)
+    dashboard.mount(app, container)
     return app
-
-
-def _mount_optional(app: FastAPI, container: Container) -> None:
-    """Surfaces built by later work register here; each is skipped cleanly until it exists."""
-    import importlib
-
-    for module_name in ("siteline.api.updates", "siteline.api.escalations", "siteline.api.stats"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        app.include_router(module.router, prefix="/api")
-    for module_name in ("bot.slack.mount", "bot.teams.mount", "scheduler.live", "siteline.api.dashboard"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        module.mount(app, container)

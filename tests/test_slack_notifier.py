@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.notifier import build_notifier
+from bot.channels import build_notifier
 from core.db import transaction
 from core.directory import parse_entries, upsert
 from core.models import DeliveryRow

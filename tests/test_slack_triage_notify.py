@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from assistant.service import Assistant
-from bot.notifier import build_notifier
+from bot.channels import build_notifier
 from core.clock import VirtualClock
 from core.db import transaction
 from core.models import DeliveryRow

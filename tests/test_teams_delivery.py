@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.notifier import Address, build_notifier
+from assistant.outbound import Address
+from bot.channels import build_notifier
 from bot.teams.auth import build_auth
 from bot.teams.sender import TeamsSender
 from core.clock import VirtualClock

@@ -189,7 +189,7 @@ class _Platform:
 
 
 def test_a_suppressed_record_is_acknowledged_even_where_a_site_has_no_chat_address(factory) -> None:
-    from bot.notifier import RoutingNotifier
+    from assistant.outbound import RoutingNotifier
     from core.directory import upsert
     from core.domain import Site
 
@@ -205,7 +205,7 @@ def test_a_suppressed_record_is_acknowledged_even_where_a_site_has_no_chat_addre
         with transaction(factory) as s:
             for row in s.execute(select(DeliveryRow)).scalars():
                 row.status, row.attempts, row.last_error = "pending", 0, None
-        ticker(factory, RoutingNotifier(factory, senders)).run(T0)
+        ticker(factory, RoutingNotifier(factory, senders, lambda: T0)).run(T0)
         got = {r.kind: r for r in rows(factory)}
         # The record needs no address: acknowledged, never posted, never an operator's "failed".
         assert (got["suppressed"].status, got["suppressed"].last_error) == ("sent", None)

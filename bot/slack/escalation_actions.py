@@ -14,7 +14,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.scope import UNKNOWN_USER
@@ -26,8 +25,8 @@ from bot.slack.runtime import SlackRuntime
 from core.db import transaction
 from core.directory import Directory
 from core.domain import Person
-from core.models import DeliveryRow
 from escalation import service
+from escalation.deliveries import due_now
 from escalation.messages import local
 
 
@@ -38,19 +37,9 @@ class Click:
     still_open: bool = False  # acknowledged, not resolved: Resolve stays on the DM
 
 
-def queued_now(rt: SlackRuntime, esc_id: str) -> list[str]:
-    """Outbox keys of this escalation that are due now (site steps first, so the thread exists before
-    the "level notified" steps); what the engine queued for a raise, an ack or a resolve."""
-    now = rt.now()
+def queued_now(rt: SlackRuntime, esc_id: str) -> tuple[str, ...]:
     with transaction(rt.container.factory) as session:
-        rows = session.execute(
-            select(DeliveryRow.dedupe_key, DeliveryRow.channel, DeliveryRow.id).where(
-                DeliveryRow.dedupe_key.startswith(f"esc:{esc_id}:", autoescape=True),
-                DeliveryRow.status == "pending",
-                DeliveryRow.due_at <= now,
-            )
-        ).all()
-    return [r.dedupe_key for r in sorted(rows, key=lambda r: (r.channel != "site", r.id))]
+        return due_now(session, esc_id, rt.now())
 
 
 def on_ladder(session: Session, esc_id: str, person_id: str) -> bool:

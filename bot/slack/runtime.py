@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.delivery import send_now
-from bot.notifier import build_notifier
 from bot.slack.failures import describe
 from core.notify import Notifier
+from core.outbox import send_now
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -23,8 +21,6 @@ log = logging.getLogger("siteline.bot.slack")
 class SlackRuntime:
     def __init__(self, container: Container) -> None:
         self.container = container
-        self._notifier: Notifier | None = None
-        self._lock = threading.Lock()
 
     @property
     def assistant(self) -> Assistant:
@@ -35,10 +31,7 @@ class SlackRuntime:
 
     @property
     def notifier(self) -> Notifier:
-        with self._lock:
-            if self._notifier is None:
-                self._notifier = build_notifier(self.container)
-            return self._notifier
+        return self.container.notifier
 
     def deliver(self, keys: Iterable[str]) -> None:
         """Send what an action just queued, now. The decision is already stored, so a failure here is

@@ -3,7 +3,7 @@
 A 429 becomes `SendResult.retry(..., retry_after)` (the outbox waits Retry-After instead of
 blocking the ticker); Slack's transient errors are retried with backoff; errors that will not
 fix themselves (channel gone, bot not invited, bad token) fail at once with Slack's reason.
-Names and deadlines are looked up for the reader (`render_context.py`), and a site's escalation
+Names and deadlines come looked up for the reader (`assistant/outbound.py`); a site's escalation
 updates go into that escalation's thread (`threads.py`).
 """
 
@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.notifier import Address
-from bot.slack.render_context import RenderContext
+from assistant.outbound import Address
 from bot.slack.threads import SiteThreads
 from bot.slack.update_blocks import render_parts
 from core.notify import PARTS_SENT, RECORD_ONLY_KINDS, OutboundMessage, SendResult
@@ -51,18 +50,15 @@ class SlackSender:
 
     platform = "slack"
 
-    def __init__(
-        self, client: WebClient, context: RenderContext | None = None, threads: SiteThreads | None = None
-    ) -> None:
+    def __init__(self, client: WebClient, threads: SiteThreads | None = None) -> None:
         self.client = client
-        self.context = context
         self.threads = threads
 
     def send_to(self, address: Address, message: OutboundMessage) -> SendResult:
         """Post the message (a long digest as several, in order, resuming after the parts already out)."""
         if message.kind in RECORD_ONLY_KINDS:
             return SendResult.sent()
-        payload = self.context.enrich(message) if self.context else message.payload
+        payload = message.payload
         parts = render_parts(message.kind, payload)
         done = int(message.payload.get(PARTS_SENT) or 0)
         refs: list[str] = []
@@ -116,4 +112,4 @@ def sender(container: Container) -> SlackSender | None:
         return None
     client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=15)
     now = container.clock.now
-    return SlackSender(client, RenderContext(container.factory, now), SiteThreads(container.factory, client, now))
+    return SlackSender(client, SiteThreads(container.factory, client, now))

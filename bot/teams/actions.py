@@ -20,6 +20,7 @@ from microsoft_agents.hosting.core import TurnContext
 from assistant.service import ChatUser
 from bot.teams import cards, escalation_actions
 from bot.teams.answering import send
+from bot.teams.escalate import queued_now
 from bot.teams.failures import guarded
 from bot.teams.runtime import TeamsRuntime
 from bot.teams.translate import user_ids
@@ -91,7 +92,7 @@ def escalation(resolve: bool) -> Verb:
         if not click.ok:
             return Result(click.message)
         card = escalation_status_card(esc_id, click.message, can_resolve=click.still_open)
-        return Result(click.message, card=card, deliveries=tuple(rt.due_keys(f"esc:{esc_id}:")))
+        return Result(click.message, card=card, deliveries=queued_now(rt, esc_id))
 
     return run
 

@@ -11,8 +11,6 @@ several sites or studies may start with the site id or study (`escalate S03 …`
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from assistant.scope import UNKNOWN_USER
 from bot.command_args import SITE_ROLES, SUMMARY_MAX, SUMMARY_MIN, Where, raise_places
 from bot.teams import cards
@@ -20,8 +18,8 @@ from bot.teams.command_cards import raised_card
 from bot.teams.commands import Invocation, Outcome, ladder, lookup, say
 from bot.teams.runtime import TeamsRuntime
 from core.db import transaction
-from core.models import DeliveryRow
 from escalation import service
+from escalation.deliveries import due_now
 
 USAGE = "Say in a sentence what happened and what you need: **escalate <summary>**."
 NOT_SITE = (
@@ -51,17 +49,8 @@ def _choose(places: list[Where], words: list[str], here_id: str | None) -> tuple
 
 
 def queued_now(rt: TeamsRuntime, esc_id: str) -> tuple[str, ...]:
-    """This escalation's due outbox keys, the site's steps first (so the channel post exists first)."""
-    now = rt.now()
     with transaction(rt.factory) as session:
-        rows = session.execute(
-            select(DeliveryRow.dedupe_key, DeliveryRow.channel, DeliveryRow.id).where(
-                DeliveryRow.dedupe_key.startswith(f"esc:{esc_id}:", autoescape=True),
-                DeliveryRow.status == "pending",
-                DeliveryRow.due_at <= now,
-            )
-        ).all()
-    return tuple(r.dedupe_key for r in sorted(rows, key=lambda r: (r.channel != "site", r.id)))
+        return due_now(session, esc_id, rt.now())
 
 
 def escalate(rt: TeamsRuntime, inv: Invocation) -> Outcome:

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import select
-
-from bot.delivery import send_now
-from bot.notifier import build_notifier
 from bot.teams import references
 from bot.teams.failures import describe
-from core.models import DeliveryRow
 from core.notify import Notifier
+from core.outbox import send_now
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -31,8 +26,6 @@ T = TypeVar("T")
 class TeamsRuntime:
     def __init__(self, container: Container) -> None:
         self.container = container
-        self._notifier: Notifier | None = None
-        self._lock = threading.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -53,10 +46,7 @@ class TeamsRuntime:
 
     @property
     def notifier(self) -> Notifier:
-        with self._lock:
-            if self._notifier is None:
-                self._notifier = build_notifier(self.container)
-            return self._notifier
+        return self.container.notifier
 
     async def run(self, call: Callable[[], T]) -> T:
         """Database and engine work is blocking: keep it off the event loop."""
@@ -76,18 +66,6 @@ class TeamsRuntime:
             log.warning(
                 "sending %d queued message(s) now failed (%s); the scheduler will retry", len(keys), describe(exc)
             )
-
-    def due_keys(self, prefix: str) -> list[str]:
-        """Pending, due outbox keys starting with `prefix` (e.g. what an escalation ack just queued)."""
-        with self.factory() as session:
-            rows = session.execute(
-                select(DeliveryRow.dedupe_key).where(
-                    DeliveryRow.dedupe_key.startswith(prefix, autoescape=True),
-                    DeliveryRow.status == "pending",
-                    DeliveryRow.due_at <= self.now(),
-                )
-            ).scalars()
-            return list(rows)
 
     def background(self, work: object, what: str) -> None:
         """Run a coroutine after the current request is answered, keeping a reference until it ends."""

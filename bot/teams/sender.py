@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bot.notifier import Address
+from assistant.outbound import Address
 from bot.teams import references
 from bot.teams.auth import TeamsAuth, TeamsConfigError, build_auth
 from bot.teams.cards import ADAPTIVE, clip

@@ -1,0 +1,131 @@
+"""The one Notifier every process sends through: find where a recipient is reachable, add what the
+reader needs, and hand the message to that channel's sender.
+
+Engines address a site or a person; the directory says where they are reachable. A reply into an
+existing conversation (a CRA's answer) carries its own address. What a message needs beyond the
+engine's payload is looked up here, once, for every channel: the site's or reader's name and time
+zone, and an escalation's acknowledgement deadline, which a notice waiting for working hours cannot
+know until it goes out. Channel senders (`bot/<channel>/sender.py`) only render and send.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db import transaction
+from core.directory import Directory
+from core.notify import NO_PLATFORM, RECORD_ONLY_KINDS, OutboundMessage, SendResult
+from escalation import service as escalations
+
+log = logging.getLogger("siteline.outbound")
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where on one channel: a conversation (optionally a thread in it) or a user to write to."""
+
+    platform: str
+    conversation_id: str | None = None
+    user_id: str | None = None
+    thread_ref: str | None = None
+
+
+class ChannelSender(Protocol):
+    platform: str
+
+    def send_to(self, address: Address, message: OutboundMessage) -> SendResult: ...
+
+
+class RoutingNotifier:
+    """Finds the recipient's address on a configured channel, enriches the payload, and sends."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        senders: Mapping[str, ChannelSender],
+        now: Callable[[], datetime],
+    ) -> None:
+        self.factory = factory
+        self.senders = dict(senders)
+        self.now = now
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        if message.kind in RECORD_ONLY_KINDS:
+            return SendResult.sent()  # a record of a decision, never posted: acknowledged on every path
+        if not self.senders:
+            return SendResult.misconfigured(NO_PLATFORM)  # held in the outbox, never dropped
+        address = self.address(message)
+        if address is None:
+            return SendResult.failed(
+                f"{message.channel} {message.recipient} has no chat address on "
+                f"{', '.join(self.senders) or 'any configured platform'}"
+            )
+        enriched = replace(message, payload=enrich(self.factory, message, self.now()))
+        return self.senders[address.platform].send_to(address, enriched)
+
+    def address(self, message: OutboundMessage) -> Address | None:
+        conv = message.payload.get("conversation")
+        if isinstance(conv, dict) and conv.get("platform") in self.senders and conv.get("conversation_id"):
+            return Address(conv["platform"], conversation_id=conv["conversation_id"], thread_ref=conv.get("thread_ref"))
+        with transaction(self.factory) as session:
+            directory = Directory(session)
+            if message.channel == "site":
+                site = directory.site(message.recipient)
+                if site is None:
+                    return None
+                options = {"slack": site.slack_channel_id, "teams": site.teams_conversation_id}
+                return next(
+                    (Address(p, conversation_id=v) for p, v in options.items() if v and p in self.senders), None
+                )
+            person = directory.person(message.recipient)
+            if person is None:
+                return None
+            options = {"slack": person.slack_user_id, "teams": person.teams_user_id}
+            return next((Address(p, user_id=v) for p, v in options.items() if v and p in self.senders), None)
+
+
+def enrich(factory: sessionmaker[Session], message: OutboundMessage, now: datetime) -> dict[str, Any]:
+    """The payload plus `site_name`/`site_tz` (site messages) or `reader_name`/`reader_tz` and `ack_by`
+    (escalation notices). A failed lookup only costs the extra wording: the message still goes out."""
+    payload = dict(message.payload)
+    try:
+        with transaction(factory) as session:
+            directory = Directory(session)
+            if message.channel == "site":
+                site = directory.site(message.recipient)
+                if site is not None:
+                    payload.setdefault("site", site.site_id)
+                    payload.setdefault("site_name", site.name or site.site_id)
+                    payload["site_tz"] = site.tz
+            else:
+                person = directory.person(message.recipient)
+                if person is not None:
+                    payload["reader_name"] = person.name or person.person_id
+                    payload["reader_tz"] = person.tz
+            if message.kind == "escalation":
+                payload["ack_by"] = ack_by(session, payload, now)
+    except Exception as exc:  # wording only: the message must not be lost over it
+        log.warning("delivery %s: context lookup failed (%s)", message.delivery_id, type(exc).__name__)
+    return payload
+
+
+def ack_by(session: Session, payload: Mapping[str, Any], now: datetime) -> str | None:
+    """The instant this recipient's level hands on, if it is still theirs to acknowledge."""
+    esc = payload.get("escalation") or {}
+    try:
+        row = escalations.get(session, str(esc.get("id")))
+    except escalations.NotFound:
+        return None
+    view = escalations.to_view(row, now)
+    level, current = int(esc.get("level") or 0), int(view["level"] or 0)
+    # Levels told together (critical) share the clock of the highest of them.
+    through = int((row.snapshot or {}).get("notify_through_level") or 1)
+    if view.get("hands_on_at") and (level == current or (level <= through and current == through)):
+        return str(view["hands_on_at"])
+    return None
