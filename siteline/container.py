@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from assistant.service import Assistant
     from core.notify import Notifier
     from knowledge.service import KnowledgeService
+    from triage.service import TriageService
 
 log = logging.getLogger("siteline")
 
@@ -43,7 +44,16 @@ class Container:
         """The platform-neutral chat service that Slack and Teams share (knowledge loads on first question)."""
         from assistant.service import Assistant
 
-        return Assistant(settings=self.settings, factory=self.factory, knowledge=lambda: self.knowledge)
+        return Assistant(
+            settings=self.settings, factory=self.factory, knowledge=lambda: self.knowledge, triage=lambda: self.triage
+        )
+
+    @cached_property
+    def triage(self) -> TriageService:
+        """The process's one triage service (its policy is loaded once)."""
+        from triage.service import TriageService
+
+        return TriageService.of(self)
 
     @cached_property
     def notifier(self) -> Notifier:
