@@ -119,7 +119,8 @@ def test_an_escalation_reaches_the_cra_in_teams_who_acknowledges_and_resolves_it
         assert row is not None and (row.status, row.acked_by) == ("acknowledged", "carla")
 
     resp = hv.post(hv.teams.invoke("carla", "escalation_resolve", {"escalation_id": esc_id}, on=on)).json()
-    assert "Resolved by Carla CRA at Mon 2 Mar" in json.dumps(resp["value"]) and "Action.Execute" not in json.dumps(resp["value"])
+    resolved = json.dumps(resp["value"])
+    assert "Resolved by Carla CRA at Mon 2 Mar" in resolved and "Action.Execute" not in resolved
     hv.fake.wait_for(2, where=lambda p: p.conversation == S01)
     assert settled(hv) <= {"sent", "cancelled"}
     with transaction(hv.container.factory) as s:
