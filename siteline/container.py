@@ -19,6 +19,7 @@ from siteline.database import migrate, require_current
 if TYPE_CHECKING:
     from assistant.service import Assistant
     from core.notify import Notifier
+    from knowledge.embedding import MiniLmEmbeddings
     from knowledge.service import KnowledgeService
     from triage.service import TriageService
 
@@ -37,7 +38,14 @@ class Container:
         """Loaded on first use: the embedding model and indexes are not needed by every command."""
         from knowledge.service import KnowledgeService
 
-        return KnowledgeService.open(self.settings, self.factory)
+        return KnowledgeService.open(self.settings, self.factory, self.embeddings)
+
+    @cached_property
+    def embeddings(self) -> MiniLmEmbeddings:
+        """The process's one embedding model, shared by knowledge, triage and escalation (loaded on first use)."""
+        from knowledge.embedding import shared_embeddings
+
+        return shared_embeddings()
 
     @cached_property
     def assistant(self) -> Assistant:
