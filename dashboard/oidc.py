@@ -92,9 +92,13 @@ class Provider:
     # -- discovery -----------------------------------------------------------------------------
 
     def metadata(self) -> dict[str, Any]:
+        # Fetched outside the lock: while the provider is down, requests do not queue behind each other's timeouts.
         with self._lock:
-            if self._metadata is None:
-                self._metadata = self._discover()
+            if self._metadata is not None:
+                return self._metadata
+        found = self._discover()
+        with self._lock:
+            self._metadata = self._metadata or found
             return self._metadata
 
     def _discover(self) -> dict[str, Any]:
@@ -250,16 +254,18 @@ class Provider:
 
     def _find(self, kid: object, *, refresh: bool) -> dict[str, Any] | None:
         with self._lock:
-            if self._keys is None or refresh:
-                self._keys = self._fetch_keys()
-            keys = [k for k in self._keys if k.get("use", "sig") == "sig"]
+            cached = self._keys
+        if cached is None or refresh:
+            cached = self._fetch_keys()
+            with self._lock:
+                self._keys = cached
+        keys = [k for k in cached if k.get("use", "sig") == "sig"]
         if kid is None:
             return keys[0] if len(keys) == 1 else None
         return next((k for k in keys if k.get("kid") == kid), None)
 
     def _fetch_keys(self) -> list[dict[str, Any]]:
-        assert self._metadata is not None
-        data = _get_json(self._metadata["jwks_uri"], "key set")
+        data = _get_json(self.metadata()["jwks_uri"], "key set")
         keys = data.get("keys")
         if not isinstance(keys, list):
             raise ProviderUnavailable("the provider's key set has no 'keys' list")

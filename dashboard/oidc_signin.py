@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -28,6 +28,7 @@ from dashboard.oidc import OidcRefused, Provider
 
 BROWSER_COOKIE = "siteline_oidc"
 STATE_TTL = timedelta(minutes=10)
+KEEP_SPENT = timedelta(hours=1)  # states older than this are deleted when a new sign-in begins
 
 
 def _hash(text: str) -> str:
@@ -62,6 +63,9 @@ def begin(session: Session, provider: Provider, *, now: datetime) -> Begun:
     browser, state = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     challenge = _b64(hashlib.sha256(code_verifier(browser, state).encode()).digest())
     url = provider.authorization_url(state=state, nonce=nonce(browser, state), code_challenge=challenge)
+    # Anyone may press the button, so the table is kept to the last hour's sign-ins; a late replay of a
+    # deleted state is refused all the same (unknown state).
+    session.execute(delete(OidcStateRow).where(OidcStateRow.expires_at < now - KEEP_SPENT))
     session.add(
         OidcStateRow(state_hash=_hash(state), browser_hash=_hash(browser), created_at=now, expires_at=now + STATE_TTL)
     )

@@ -27,7 +27,7 @@ from core.db import transaction
 from core.directory import upsert
 from core.models import AuditRow
 from core.settings import Settings
-from dashboard.models import SessionRow
+from dashboard.models import OidcStateRow, SessionRow
 from dashboard.oidc_signin import BROWSER_COOKIE
 from dashboard.sessions import COOKIE
 from siteline.container import Container, build
@@ -178,6 +178,10 @@ def test_a_state_older_than_ten_minutes_is_refused(world: World) -> None:
     late = world.client.get(world.at_provider(provider_url), follow_redirects=False)
     assert late.status_code == 400 and "took too long" in said(late)
     assert world.sessions() == 0
+    world.clock.advance_to(END + timedelta(hours=2))
+    assert world.sign_in().status_code == 303  # and the old, spent state is cleared away
+    with transaction(world.container.factory) as s:
+        assert s.execute(select(func.count()).select_from(OidcStateRow)).scalar_one() == 1
 
 
 _OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -300,6 +304,9 @@ def test_a_provider_that_is_down_is_a_clear_502(tmp_path: Path, db_url: str) -> 
         r = client.get("/dashboard/oidc/login", follow_redirects=False)
         assert r.status_code == 502 and "did not answer (discovery document: ConnectError)" in said(r)
         assert "Traceback" not in said(r)
+    with transaction(container.factory) as s:
+        [refused] = s.execute(select(AuditRow).where(AuditRow.action == "dashboard.sign_in_refused")).scalars()
+    assert refused.detail["method"] == "oidc" and "did not answer" in refused.detail["reason"]
     container.engine.dispose()
 
 
