@@ -25,14 +25,11 @@ from core.domain import Person
 from core.models import PersonRow
 from dashboard.models import OidcStateRow
 from dashboard.oidc import OidcRefused, Provider
+from dashboard.sessions import digest
 
 BROWSER_COOKIE = "siteline_oidc"
 STATE_TTL = timedelta(minutes=10)
 KEEP_SPENT = timedelta(hours=1)  # states older than this are deleted when a new sign-in begins
-
-
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _b64(data: bytes) -> str:
@@ -67,7 +64,7 @@ def begin(session: Session, provider: Provider, *, now: datetime) -> Begun:
     # deleted state is refused all the same (unknown state).
     session.execute(delete(OidcStateRow).where(OidcStateRow.expires_at < now - KEEP_SPENT))
     session.add(
-        OidcStateRow(state_hash=_hash(state), browser_hash=_hash(browser), created_at=now, expires_at=now + STATE_TTL)
+        OidcStateRow(state_hash=digest(state), browser_hash=digest(browser), created_at=now, expires_at=now + STATE_TTL)
     )
     return Begun(url, browser)
 
@@ -75,7 +72,7 @@ def begin(session: Session, provider: Provider, *, now: datetime) -> Begun:
 def take_state(session: Session, *, state: str, browser: str | None, now: datetime) -> None:
     """Use the state up; OidcRefused when it is unknown, used, expired or was started in another browser."""
     row = session.execute(
-        select(OidcStateRow).where(OidcStateRow.state_hash == _hash(state)).with_for_update()
+        select(OidcStateRow).where(OidcStateRow.state_hash == digest(state)).with_for_update()
     ).scalar_one_or_none()
     if row is None:
         raise OidcRefused("this sign-in is not one Siteline started; start again from the sign-in page")
@@ -84,7 +81,7 @@ def take_state(session: Session, *, state: str, browser: str | None, now: dateti
     row.used_at = now
     if now >= row.expires_at:
         raise OidcRefused("this sign-in took too long (10 minutes); start again from the sign-in page")
-    if not browser or not hmac.compare_digest(_hash(browser), row.browser_hash):
+    if not browser or not hmac.compare_digest(digest(browser), row.browser_hash):
         raise OidcRefused("this sign-in was started in another browser (or cookies are off); start again here")
 
 

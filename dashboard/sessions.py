@@ -22,7 +22,8 @@ COOKIE = "siteline_dashboard"
 METHODS = ("link", "oidc")
 
 
-def _hash(secret: str) -> str:
+def digest(secret: str) -> str:
+    """What is stored of a secret (a link's token, a session's cookie, an OIDC state): its SHA-256."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -32,7 +33,7 @@ def start(session: Session, *, person_id: str, method: str, now: datetime, ttl: 
         raise ValueError(f"unknown sign-in method {method!r}")
     secret = secrets.token_urlsafe(32)
     session.add(
-        SessionRow(secret_hash=_hash(secret), person_id=person_id, method=method, created_at=now, expires_at=now + ttl)
+        SessionRow(secret_hash=digest(secret), person_id=person_id, method=method, created_at=now, expires_at=now + ttl)
     )
     return secret
 
@@ -41,7 +42,7 @@ def person_for(session: Session, secret: str | None, *, now: datetime) -> str | 
     """The person a cookie's secret signs in, or None when unknown, ended or expired."""
     if not secret or len(secret) > 200:
         return None
-    row = session.execute(select(SessionRow).where(SessionRow.secret_hash == _hash(secret))).scalar_one_or_none()
+    row = session.execute(select(SessionRow).where(SessionRow.secret_hash == digest(secret))).scalar_one_or_none()
     if row is None or row.ended_at is not None or now >= row.expires_at:
         return None
     return row.person_id
@@ -52,7 +53,7 @@ def end(session: Session, secret: str | None, *, now: datetime, client: str) -> 
     if not secret or len(secret) > 200:
         return None
     row = session.execute(
-        select(SessionRow).where(SessionRow.secret_hash == _hash(secret)).with_for_update()
+        select(SessionRow).where(SessionRow.secret_hash == digest(secret)).with_for_update()
     ).scalar_one_or_none()
     if row is None or row.ended_at is not None or now >= row.expires_at:
         return None

@@ -6,7 +6,6 @@ sign-in, and every refused one, is written to the audit trail.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from core import audit
 from core.directory import Directory
 from dashboard.models import LoginTokenRow
 from dashboard.scope import Viewer
-from dashboard.sessions import COOKIE
+from dashboard.sessions import COOKIE, digest
 
 __all__ = ["COOKIE", "Redeemed", "SignInError", "issue", "parse_ttl", "redeem"]
 _TTL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -42,10 +41,6 @@ def parse_ttl(text: str) -> timedelta:
     return ttl
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue(session: Session, *, person_id: str, ttl: timedelta, now: datetime, public_url: str, actor: str) -> str:
     """A one-time sign-in URL for a person who has a dashboard (not site staff)."""
     person = Directory(session).person(person_id)
@@ -58,7 +53,7 @@ def issue(session: Session, *, person_id: str, ttl: timedelta, now: datetime, pu
     token = secrets.token_urlsafe(32)
     session.add(
         LoginTokenRow(
-            token_hash=_hash(token), person_id=person_id, created_at=now, expires_at=now + ttl, created_by=actor
+            token_hash=digest(token), person_id=person_id, created_at=now, expires_at=now + ttl, created_by=actor
         )
     )
     audit.record(
@@ -81,7 +76,7 @@ class Redeemed:
 def redeem(session: Session, *, token: str, now: datetime, client: str) -> Redeemed:
     """Use a link once: the person it signs in, or why not (unknown, used, expired). Audited either way."""
     row = session.execute(
-        select(LoginTokenRow).where(LoginTokenRow.token_hash == _hash(token)).with_for_update()
+        select(LoginTokenRow).where(LoginTokenRow.token_hash == digest(token)).with_for_update()
     ).scalar_one_or_none()
     refusal = None
     if row is None:
