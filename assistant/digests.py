@@ -8,7 +8,6 @@ also audits the change as the person who made it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,9 +62,9 @@ class DigestOutcome:
 
 
 class DigestDesk:
-    def __init__(self, *, factory: sessionmaker[Session], triage: Callable[[], TriageService]) -> None:
+    def __init__(self, *, factory: sessionmaker[Session], triage: TriageService) -> None:
         self.factory = factory
-        self._triage = triage
+        self.triage = triage
 
     def sites(self, user: ChatUser) -> tuple[Person | None, list[Site]]:
         """The person, and the sites whose digest they may set."""
@@ -76,7 +75,7 @@ class DigestDesk:
             return person, [s for s in own_sites(session, person) if may_set_digest(person, s.site_id)]
 
     def view(self, site: Site) -> SiteDigest:
-        return SiteDigest(site, self._triage().preferences(site.site_id))
+        return SiteDigest(site, self.triage.preferences(site.site_id))
 
     def command(self, user: ChatUser, words: list[str], *, conversation_id: str | None) -> DigestOutcome:
         """Show (no settings given) or set one site's digest times; in a site's channel, that site."""
@@ -108,8 +107,8 @@ class DigestDesk:
             )
         try:
             times, quiet = parse_setting(rest)
-            current = self._triage().preferences(target.site_id)
-            prefs = self._triage().set_preferences(
+            current = self.triage.preferences(target.site_id)
+            prefs = self.triage.set_preferences(
                 target.site_id,
                 digest_times=times or current.digest_times,
                 quiet_hours=current.quiet_hours if quiet == KEEP else quiet,  # type: ignore[arg-type]
@@ -128,7 +127,7 @@ class DigestDesk:
         if person is None or site is None:
             return DigestOutcome(False, NOT_YOURS if person else UNKNOWN_USER)
         try:
-            prefs = self._triage().set_preferences(
+            prefs = self.triage.set_preferences(
                 site_id, digest_times=digest_times, quiet_hours=quiet_hours, actor=person.person_id
             )
         except PreferencesError as exc:

@@ -9,7 +9,6 @@ render the outcome (Block Kit, Adaptive Cards, e-mail) and never decide anything
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -91,10 +90,10 @@ class Acted:
 
 
 class EscalationDesk:
-    def __init__(self, *, settings: Settings, factory: sessionmaker[Session], guard: Callable[[], Guard]) -> None:
+    def __init__(self, *, settings: Settings, factory: sessionmaker[Session], guard: Guard) -> None:
         self.settings = settings
         self.factory = factory
-        self._guard = guard
+        self.guard = guard
 
     # -- the ladder ------------------------------------------------------------------------
 
@@ -181,7 +180,7 @@ class EscalationDesk:
             return Raised(False, USAGE)
         if len(summary) > SUMMARY_MAX:
             return Raised(False, f"That is {len(summary)} characters; please keep the summary under {SUMMARY_MAX}.")
-        redaction = self._guard().redact(summary)
+        redaction = self.guard.redact(summary)
         try:
             with transaction(self.factory) as session:
                 person = person_for(Directory(session), user.platform, user.user_id)

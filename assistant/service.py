@@ -41,6 +41,7 @@ from core.directory import Directory
 from core.domain import Person, Site
 from core.settings import Settings
 from knowledge.models import FeedbackRow
+from privacy import default_guard
 
 if TYPE_CHECKING:
     from triage.service import TriageService
@@ -66,16 +67,10 @@ class Profile:
     open_questions: tuple[OpenQuestion, ...]
 
 
-def privacy_guard() -> Guard:
-    """The production PHI guard (HIPAA Safe Harbor identifiers), from the privacy package."""
-    from privacy import default_guard
-
-    return default_guard().loaded()
-
-
 class Assistant:
-    """Knowledge and the PHI guard are given as providers, loaded on first use: a platform's
-    delivery must be acknowledged in seconds, and the first one should not wait for a model load."""
+    """Knowledge is given as a provider and the PHI guard loads its filters on first use: a platform's
+    delivery must be acknowledged in seconds, and the first one should not wait for a model load.
+    Without a triage service (a process that only answers questions) there are no digest or update desks."""
 
     def __init__(
         self,
@@ -83,34 +78,22 @@ class Assistant:
         settings: Settings,
         factory: sessionmaker[Session],
         knowledge: Callable[[], Knowledge],
-        guard: Callable[[], Guard] | None = None,
-        triage: Callable[[], TriageService] | None = None,
+        guard: Guard | None = None,
+        triage: TriageService | None = None,
     ) -> None:
         self.settings = settings
         self.factory = factory
         self._knowledge = knowledge
-        self._guard = guard or privacy_guard
-        self._triage = triage
-        self.escalations = EscalationDesk(settings=settings, factory=factory, guard=lambda: self.guard)
-        self.digests = DigestDesk(factory=factory, triage=lambda: self.triage)
-        self.updates = UpdateDesk(factory=factory, triage=lambda: self.triage)
+        self.guard: Guard = guard or default_guard()  # its filters load on first use
+        self.escalations = EscalationDesk(settings=settings, factory=factory, guard=self.guard)
+        if triage is not None:
+            self.triage = triage
+            self.digests = DigestDesk(factory=factory, triage=triage)
+            self.updates = UpdateDesk(factory=factory, triage=triage)
 
     @cached_property
     def knowledge(self) -> Knowledge:
         return self._knowledge()
-
-    @cached_property
-    def guard(self) -> Guard:
-        return self._guard()
-
-    @cached_property
-    def triage(self) -> TriageService:
-        """The process's triage service (its policy loaded once), for updates and digest settings."""
-        if self._triage is not None:
-            return self._triage()
-        from triage.service import TriageService
-
-        raise RuntimeError(f"this Assistant was built without a {TriageService.__name__}")
 
     # -- questions -------------------------------------------------------------------------
 

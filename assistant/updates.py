@@ -9,7 +9,6 @@ on its own form.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -82,9 +81,9 @@ class Judged:
 
 
 class UpdateDesk:
-    def __init__(self, *, factory: sessionmaker[Session], triage: Callable[[], TriageService]) -> None:
+    def __init__(self, *, factory: sessionmaker[Session], triage: TriageService) -> None:
         self.factory = factory
-        self._triage = triage
+        self.triage = triage
 
     def composer(self, user: ChatUser, study: str | None = None) -> Composer:
         with transaction(self.factory) as session:
@@ -131,9 +130,9 @@ class UpdateDesk:
         person, update = checked
         try:
             if send:
-                decision = self._triage().submit(update, actor=person.person_id, source=source)
+                decision = self.triage.submit(update, actor=person.person_id, source=source)
             else:
-                decision = self._triage().preview(update)
+                decision = self.triage.preview(update)
         except UpdateRejected as exc:
             return Judged(False, {"": exc.message})
         with transaction(self.factory) as session:

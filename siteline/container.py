@@ -53,7 +53,7 @@ class Container:
         from assistant.service import Assistant
 
         return Assistant(
-            settings=self.settings, factory=self.factory, knowledge=lambda: self.knowledge, triage=lambda: self.triage
+            settings=self.settings, factory=self.factory, knowledge=lambda: self.knowledge, triage=self.triage
         )
 
     @cached_property

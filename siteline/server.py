@@ -58,6 +58,9 @@ def create_app(container: Container) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
 
     app.state.on_start = []
+    # The process's one assistant, triage service and notifier, built now: a misconfigured channel
+    # fails at start, not at its first delivery (their models still load on first use).
+    _ = (container.assistant, container.triage, container.notifier)
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:

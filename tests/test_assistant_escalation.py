@@ -30,7 +30,7 @@ def setup(factory: sessionmaker[Session]) -> tuple[Assistant, Ticker, VirtualClo
     load_directory(factory)
     settings = Settings(_env_file=None, SITELINE_ASK_CRA_ESCALATE_AFTER_H=24)
     knowledge = FakeKnowledge(factory, TABLE)
-    assistant = Assistant(settings=settings, factory=factory, knowledge=lambda: knowledge, guard=FakeGuard)
+    assistant = Assistant(settings=settings, factory=factory, knowledge=lambda: knowledge, guard=FakeGuard())
     notifier = RecordingNotifier()
     ticker = Ticker(factory, timer_handlers=timer_handlers(load_plugins(settings)), notifier=notifier, worker_id="t")
     return assistant, ticker, VirtualClock(START), notifier

@@ -30,7 +30,7 @@ def world(factory: sessionmaker[Session]) -> tuple[Assistant, FakeKnowledge]:
     load_directory(factory)
     knowledge = FakeKnowledge(factory, TABLE)
     settings = Settings(_env_file=None, SITELINE_ASK_CRA_ESCALATE_AFTER_H=24)
-    return Assistant(settings=settings, factory=factory, knowledge=lambda: knowledge, guard=FakeGuard), knowledge
+    return Assistant(settings=settings, factory=factory, knowledge=lambda: knowledge, guard=FakeGuard()), knowledge
 
 
 def msg(user: str, text: str, *, channel: str = "D_DM", direct: bool = True, thread: str = "111.1") -> InboundMessage:
@@ -182,7 +182,7 @@ def test_a_platform_event_is_claimed_once_even_after_a_restart(world, factory) -
     assistant, _ = world
     assert assistant.claim_event("slack", "Ev42", NOW)
     assert not assistant.claim_event("slack", "Ev42", NOW + timedelta(seconds=5))
-    fresh = Assistant(settings=assistant.settings, factory=factory, knowledge=lambda: None, guard=FakeGuard)
+    fresh = Assistant(settings=assistant.settings, factory=factory, knowledge=lambda: None, guard=FakeGuard())
     assert not fresh.claim_event("slack", "Ev42", NOW + timedelta(minutes=1))
     assert fresh.claim_event("teams", "Ev42", NOW)  # another platform's id space
     # A claim whose worker died mid-answer is taken over by a late retry; a finished one never is.

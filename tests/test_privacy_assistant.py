@@ -28,7 +28,7 @@ def test_identifiers_never_reach_the_engine_the_database_or_the_audit_trail(fact
     load_directory(factory)
     knowledge = FakeKnowledge(factory, TABLE)
     assistant = Assistant(
-        settings=Settings(_env_file=None), factory=factory, knowledge=lambda: knowledge, guard=default_guard
+        settings=Settings(_env_file=None), factory=factory, knowledge=lambda: knowledge, guard=default_guard()
     )
     reply = assistant.handle(InboundMessage("slack", "U_ANNA", "D_DM", True, RAW, thread_ref="1.1", event_id="E1"), NOW)
 

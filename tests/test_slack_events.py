@@ -74,8 +74,8 @@ def h(tmp_path: Path, db_url: str, fake: FakeSlack) -> Iterator[Harness]:
         settings=settings,
         factory=container.factory,
         knowledge=lambda: knowledge,
-        guard=FakeGuard,
-        triage=lambda: container.triage,
+        guard=FakeGuard(),
+        triage=container.triage,
     )
     with TestClient(create_app(container)) as client:
         yield Harness(client, fake, SlackPayloads(SECRET, fake), container, knowledge)
@@ -325,7 +325,7 @@ def test_the_real_phi_guard_removes_a_pasted_name_mrn_and_date_of_birth(h: Harne
         settings=settings,
         factory=h.container.factory,
         knowledge=lambda: h.knowledge,
-        triage=lambda: h.container.triage,
+        triage=h.container.triage,
     )  # guard=None: privacy.default_guard(), as in production
     text = "Pt Maria Gonzalez, MRN 7781234, DOB 03/14/1958 had an SAE. When is the SAE report due?"
     h.post(h.slack.dm("U_ANNA", text, ts="1800.0009"))

@@ -86,8 +86,8 @@ def test_an_event_over_socket_mode_is_acked_and_answered_in_thread(tmp_path: Pat
         settings=settings,
         factory=container.factory,
         knowledge=lambda: knowledge,
-        guard=FakeGuard,
-        triage=lambda: container.triage,
+        guard=FakeGuard(),
+        triage=container.triage,
     )
     try:
         with TestClient(create_app(container)):

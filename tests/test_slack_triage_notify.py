@@ -20,7 +20,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from assistant.service import Assistant
-from bot.channels import build_notifier
 from core.clock import VirtualClock
 from core.db import transaction
 from core.models import DeliveryRow
@@ -72,7 +71,7 @@ class World:
     def ticker(self) -> Ticker:
         """What `serve` runs: every engine's timers and the routing Notifier (Slack sender inside)."""
         handlers = timer_handlers(load_plugins(self.container.settings))
-        return Ticker(self.container.factory, timer_handlers=handlers, notifier=build_notifier(self.container),
+        return Ticker(self.container.factory, timer_handlers=handlers, notifier=self.container.notifier,
                       worker_id="test")  # fmt: skip
 
     def run_until(self, when: datetime) -> None:
@@ -108,8 +107,8 @@ def w(tmp_path: Path, db_url: str, fake: FakeSlack) -> Iterator[World]:
         settings=settings,
         factory=container.factory,
         knowledge=lambda: knowledge,
-        guard=FakeGuard,
-        triage=lambda: container.triage,
+        guard=FakeGuard(),
+        triage=container.triage,
     )
     with TestClient(create_app(container)) as client:
         yield World(client, fake, SlackPayloads(SECRET, fake), container, clock)

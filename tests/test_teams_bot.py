@@ -99,8 +99,8 @@ def running(tmp_path: Path, db_url: str, fake: FakeConnector, clock: Clock | Non
         settings=container.settings,
         factory=container.factory,
         knowledge=lambda: knowledge,
-        guard=FakeGuard,
-        triage=lambda: container.triage,
+        guard=FakeGuard(),
+        triage=container.triage,
     )
     try:
         with ServerThread(create_app(container)) as base, httpx.Client(base_url=base, timeout=20) as http:

@@ -24,9 +24,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.slack import actions, commands, digest_prefs, escalate, escalation_actions, events, notify
+from bot.slack.events import is_user_message
 from bot.slack.logs import bolt_logger
 from bot.slack.runtime import SlackRuntime
-from bot.slack.translate import is_user_message
 from core.settings import Settings
 
 log = logging.getLogger("siteline.bot.slack")

@@ -17,10 +17,10 @@ from assistant.service import ChatUser
 from bot.slack import digest_prefs, escalate, notify, path
 from bot.slack.answering import answer_privately
 from bot.slack.blocks import apology, questions_blocks
+from bot.slack.events import from_command
 from bot.slack.failures import guarded
 from bot.slack.home import HELP
 from bot.slack.runtime import SlackRuntime
-from bot.slack.translate import from_command
 
 
 @dataclass(frozen=True)

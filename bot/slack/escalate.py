@@ -18,8 +18,8 @@ from assistant.types import ChatUser
 from assistant.words import SUMMARY_MIN
 from bot.slack import escalate_views as v
 from bot.slack.blocks import apology, say
+from bot.slack.escalation_blocks import ladder_blocks
 from bot.slack.failures import guarded
-from bot.slack.path import ladder_blocks
 from bot.slack.runtime import SlackRuntime
 
 if TYPE_CHECKING:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from assistant.escalations import Ladder
 from assistant.outbound import deadline_text
 from bot.ladder_text import CRITICAL_LABEL, NOBODY, ladder_notes, level_roles, level_timing
 from bot.slack.blocks import Block, button, clip, context, escape, section
@@ -183,3 +184,11 @@ def _level_text(level: Mapping[str, Any], tz: str, *, last: bool, now: datetime 
     names = ", ".join(escape(str(p.get("name"))) for p in level.get("people") or []) or NOBODY
     line = f"*Level {level.get('level')} · {escape(level_roles(level))}:* {names}"
     return line + "\n" + level_timing(level, tz, last=last, now=now)
+
+
+def ladder_blocks(ladder: Ladder, *, with_critical: bool = True) -> list[Block]:
+    site = ladder.where.site
+    critical = ladder.critical if with_critical else None
+    name = site.name or site.site_id
+    blocks = path_blocks(ladder.path, site_name=name, tz=site.tz, critical=critical, now=ladder.now)
+    return [{"type": "divider"}, *blocks]

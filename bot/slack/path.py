@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assistant.escalations import Ladder
 from bot.slack.blocks import Block, apology, context, say
-from bot.slack.escalation_blocks import category_text, path_blocks
+from bot.slack.escalation_blocks import category_text, ladder_blocks
 from bot.slack.failures import guarded
 
 if TYPE_CHECKING:
@@ -35,11 +34,3 @@ def command(inv: Invocation) -> None:
             blocks.append(context("Add a category to see its own ladder, e.g. `/siteline escalation-path safety`."))
         label = category_text(found.category) if found.category else "any issue"
         reply(f"Escalation path for {label}", blocks[1:51])  # the first block is a divider
-
-
-def ladder_blocks(ladder: Ladder, *, with_critical: bool = True) -> list[Block]:
-    site = ladder.where.site
-    critical = ladder.critical if with_critical else None
-    name = site.name or site.site_id
-    blocks = path_blocks(ladder.path, site_name=name, tz=site.tz, critical=critical, now=ladder.now)
-    return [{"type": "divider"}, *blocks]
