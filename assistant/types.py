@@ -122,3 +122,38 @@ class Guard(Protocol):
     """privacy.default_guard(): finds HIPAA Safe Harbor identifiers and replaces them."""
 
     def redact(self, text: str) -> Redaction: ...
+
+
+MAX_CITATIONS = 5  # sources shown under an answer, on every channel
+
+
+@dataclass(frozen=True)
+class Source:
+    """One citation as a reader looks it up in the binder: `title`, then `where` (version, section,
+    page); `quote` in one line; `opens_alternates` on the first of the "Also in the documents" ones."""
+
+    number: int
+    title: str
+    where: tuple[str, ...]
+    quote: str
+    opens_alternates: bool
+    file: str | None = None  # the document's file name, when its title differs
+
+
+def sources(citations: Any) -> list[Source]:
+    """The citations a channel shows (JSON-like mappings, best first), numbered, at most MAX_CITATIONS."""
+    shown = list(citations)[:MAX_CITATIONS]
+    out = []
+    for i, c in enumerate(shown, start=1):
+        where = []
+        if c.get("version"):
+            where.append(f"version {c['version']}")
+        if c.get("section"):
+            where.append(f"§ {c['section']}")
+        if c.get("page") is not None:
+            where.append(f"p. {c['page']}")
+        title = str(c.get("title") or c.get("doc") or "document")
+        opens = bool(c.get("alternate")) and not (i > 1 and shown[i - 2].get("alternate"))
+        file = str(c["doc"]) if c.get("doc") and c.get("title") and c["doc"] != c["title"] else None
+        out.append(Source(i, title, tuple(where), " ".join(str(c.get("quote", "")).split()), opens, file))
+    return out

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from assistant.types import ALSO_IN_DOCUMENTS, COMMAND, OpenQuestion, Reply
+from assistant.types import ALSO_IN_DOCUMENTS, COMMAND, OpenQuestion, Reply, sources
 
 HELPFUL, NOT_HELPFUL, ASK_CRA, ANSWER_QUESTION = (
     "feedback_helpful",
@@ -21,7 +21,6 @@ HELPFUL, NOT_HELPFUL, ASK_CRA, ANSWER_QUESTION = (
 )
 CRA_ANSWER_VIEW = "cra_answer"
 ANSWER_INPUT_BLOCK, ANSWER_INPUT = "answer_block", "answer_text"
-MAX_CITATIONS = 5
 APOLOGY = (
     "Sorry, something went wrong while I was working on this, and I couldn't finish. "
     "Please try again in a minute. If it keeps happening, ask your CRA directly and let your Siteline admin know"
@@ -75,28 +74,16 @@ def button(text: str, action_id: str, value: str, style: str | None = None) -> B
     return b
 
 
-def citation_heading(c: Mapping[str, Any]) -> str:
-    """Title · version · section · page, as a site coordinator would look it up in the binder."""
-    parts = [f"*{escape(str(c.get('title') or c.get('doc') or 'document'))}*"]
-    if c.get("version"):
-        parts.append(f"version {escape(str(c['version']))}")
-    if c.get("section"):
-        parts.append(f"§ {escape(str(c['section']))}")
-    if c.get("page") is not None:
-        parts.append(f"p. {c['page']}")
-    return " · ".join(parts)
-
-
 def citation_blocks(citations: Iterable[Mapping[str, Any]]) -> list[Block]:
+    """Title · version · section · page and the verbatim quote, as a coordinator looks it up in the binder."""
     blocks: list[Block] = []
-    shown = list(citations)[:MAX_CITATIONS]
-    for i, c in enumerate(shown, start=1):
-        if c.get("alternate") and not shown[i - 2].get("alternate"):
+    for src in sources(citations):
+        if src.opens_alternates:
             blocks.append(section(f"*{ALSO_IN_DOCUMENTS}*"))
-        blocks.append(section(f"[{i}] {citation_heading(c)}"))
-        quote = " ".join(str(c.get("quote", "")).split())
-        if quote:
-            blocks.append(context(f"“{escape(clip(quote, 1500))}”"))
+        heading = " · ".join([f"*{escape(src.title)}*", *(escape(w) for w in src.where)])
+        blocks.append(section(f"[{src.number}] {heading}"))
+        if src.quote:
+            blocks.append(context(f"“{escape(clip(src.quote, 1500))}”"))
     return blocks
 
 

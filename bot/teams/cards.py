@@ -13,7 +13,7 @@ from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
-from assistant.types import ALSO_IN_DOCUMENTS, COMMAND, OpenQuestion, Reply
+from assistant.types import ALSO_IN_DOCUMENTS, COMMAND, OpenQuestion, Reply, sources
 
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -25,7 +25,6 @@ HELPFUL, NOT_HELPFUL, ASK_CRA, ANSWER_QUESTION = (
 )
 ESC_ACK, ESC_RESOLVE = "escalation_ack", "escalation_resolve"
 ANSWER_INPUT = "answer_text"
-MAX_CITATIONS = 5
 APOLOGY = (
     "Sorry, something went wrong while I was working on this, and I couldn't finish. "
     "Please try again in a minute. If it keeps happening, ask your CRA directly and let your Siteline admin know"
@@ -76,30 +75,17 @@ def message(card_: Card, summary: str) -> Activity:
     )
 
 
-def citation_heading(c: Mapping[str, Any]) -> str:
-    """Title · version · section · page, as a site coordinator would look it up in the binder."""
-    parts = [f"**{c.get('title') or c.get('doc') or 'document'}**"]
-    if c.get("version"):
-        parts.append(f"version {c['version']}")
-    if c.get("section"):
-        parts.append(f"§ {c['section']}")
-    if c.get("page") is not None:
-        parts.append(f"p. {c['page']}")
-    return " · ".join(parts)
-
-
 def citation_elements(citations: Iterable[Mapping[str, Any]]) -> list[Element]:
     out: list[Element] = []
-    shown = list(citations)[:MAX_CITATIONS]
-    for i, c in enumerate(shown, start=1):
-        if c.get("alternate") and not shown[i - 2].get("alternate"):
+    for src in sources(citations):
+        if src.opens_alternates:
             out.append(text_block(f"**{ALSO_IN_DOCUMENTS}**", spacing="Medium"))
-        out.append(text_block(f"[{i}] {citation_heading(c)}", spacing="Medium"))
-        if c.get("doc") and c.get("title") and c["doc"] != c["title"]:
-            out.append(subtle(str(c["doc"])))
-        quote = " ".join(str(c.get("quote", "")).split())
-        if quote:
-            out.append(text_block(f"“{clip(quote, 1500)}”", isSubtle=True, spacing="Small"))
+        heading = " · ".join([f"**{src.title}**", *src.where])
+        out.append(text_block(f"[{src.number}] {heading}", spacing="Medium"))
+        if src.file:
+            out.append(subtle(src.file))
+        if src.quote:
+            out.append(text_block(f"“{clip(src.quote, 1500)}”", isSubtle=True, spacing="Small"))
     return out
 
 
