@@ -38,6 +38,7 @@ def all_metadata() -> MetaData:
         "bot.models",
         "bot.teams.models",
         "bot.slack.models",
+        "bot.email.models",
         "dashboard.models",
     )
     for optional in optional_models:
