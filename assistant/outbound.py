@@ -18,10 +18,12 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.clock import parse_instant
 from core.db import transaction
 from core.directory import Directory
 from core.notify import NO_PLATFORM, RECORD_ONLY_KINDS, OutboundMessage, SendResult
 from escalation import service as escalations
+from escalation.messages import local, role_label
 
 log = logging.getLogger("siteline.outbound")
 
@@ -146,9 +148,24 @@ def enrich(factory: sessionmaker[Session], message: OutboundMessage, now: dateti
                     payload["reader_tz"] = person.tz
             if message.kind == "escalation":
                 payload["ack_by"] = ack_by(session, payload, now)
+                payload["deadline_text"] = deadline_text(payload)
     except Exception as exc:  # wording only: the message must not be lost over it
         log.warning("delivery %s: context lookup failed (%s)", message.delivery_id, type(exc).__name__)
     return payload
+
+
+def deadline_text(payload: Mapping[str, Any]) -> str:
+    """What a ladder notice asks of its reader, in their zone: "Please acknowledge by Mon 2 Mar 21:00
+    (UTC) (within 4 h), or it goes to the study manager." The same sentence on every channel."""
+    if not payload.get("ack_within_text"):
+        return "You are the last level of this escalation: please take it on."
+    nxt = payload.get("hands_on_to")
+    then = f", or it goes to the {role_label(str(nxt))}" if nxt else ""
+    tz = str(payload.get("reader_tz") or "UTC")
+    if payload.get("ack_by"):
+        by = f"{local(parse_instant(str(payload['ack_by'])), tz)} ({tz})"
+        return f"Please acknowledge by {by} (within {payload['ack_within_text']}){then}."
+    return f"Please acknowledge within {payload['ack_within_text']}{then}."
 
 
 def ack_by(session: Session, payload: Mapping[str, Any], now: datetime) -> str | None:

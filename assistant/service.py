@@ -13,20 +13,37 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant import events, handoff
+from assistant.digests import DigestDesk
+from assistant.escalations import EscalationDesk
 from assistant.models import ChatAnswerRow
 from assistant.scope import UNKNOWN_USER, person_for, resolve
-from assistant.types import FeedbackValue, Guard, InboundMessage, Knowledge, OpenQuestion, Outcome, Platform, Reply
+from assistant.types import (
+    ChatUser,
+    FeedbackValue,
+    Guard,
+    InboundMessage,
+    Knowledge,
+    OpenQuestion,
+    Outcome,
+    Platform,
+    Reply,
+)
+from assistant.updates import UpdateDesk
 from core import audit
 from core.db import transaction
 from core.directory import Directory
 from core.domain import Person, Site
 from core.settings import Settings
 from knowledge.models import FeedbackRow
+
+if TYPE_CHECKING:
+    from triage.service import TriageService
 
 DASHBOARD_LINK_TTL = timedelta(minutes=15)
 
@@ -37,14 +54,6 @@ EMPTY = (
 NOT_FOUND = "I couldn't find this in your study documents."
 NO_ACCESS = "You can't act on this answer: it belongs to a study you're not on."
 GONE = "I can't find that answer any more; please ask the question again."
-
-
-@dataclass(frozen=True)
-class ChatUser:
-    """A platform identity as the bot sees it (resolved to a directory person by the assistant)."""
-
-    platform: Platform
-    user_id: str
 
 
 @dataclass(frozen=True)
@@ -75,11 +84,16 @@ class Assistant:
         factory: sessionmaker[Session],
         knowledge: Callable[[], Knowledge],
         guard: Callable[[], Guard] | None = None,
+        triage: Callable[[], TriageService] | None = None,
     ) -> None:
         self.settings = settings
         self.factory = factory
         self._knowledge = knowledge
         self._guard = guard or privacy_guard
+        self._triage = triage
+        self.escalations = EscalationDesk(settings=settings, factory=factory, guard=lambda: self.guard)
+        self.digests = DigestDesk(factory=factory, triage=lambda: self.triage)
+        self.updates = UpdateDesk(factory=factory, triage=lambda: self.triage)
 
     @cached_property
     def knowledge(self) -> Knowledge:
@@ -88,6 +102,15 @@ class Assistant:
     @cached_property
     def guard(self) -> Guard:
         return self._guard()
+
+    @cached_property
+    def triage(self) -> TriageService:
+        """The process's triage service (its policy loaded once), for updates and digest settings."""
+        if self._triage is not None:
+            return self._triage()
+        from triage.service import TriageService
+
+        raise RuntimeError(f"this Assistant was built without a {TriageService.__name__}")
 
     # -- questions -------------------------------------------------------------------------
 

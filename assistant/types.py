@@ -6,6 +6,7 @@ back (Block Kit, Adaptive Cards); nothing here knows which platform it serves.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -13,9 +14,26 @@ from typing import Any, Literal, Protocol
 from knowledge.types import ALSO_IN_DOCUMENTS as ALSO_IN_DOCUMENTS  # re-exported for bot/
 from knowledge.types import Answer, Citation
 
-Platform = Literal["slack", "teams"]
+Platform = str  # a channel name from bot/channels.py ("slack", "teams", …): identities are data
 ReplyStatus = Literal["answered", "not_found", "refused", "empty"]
 FeedbackValue = Literal["helpful", "not_helpful"]
+
+
+def command(words: str) -> str:
+    """A command the reader can type, marked in an assistant message so each channel shows it in its own
+    syntax (Slack: `/siteline digest`; Teams: **digest**); see `COMMAND` for reading it back."""
+    return f"[[{words}]]"
+
+
+COMMAND = re.compile(r"\[\[(.+?)\]\]")
+
+
+@dataclass(frozen=True)
+class ChatUser:
+    """A platform identity as the bot sees it (resolved to a directory person by the assistant)."""
+
+    platform: Platform
+    user_id: str
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ Tier = Literal["strategic", "preferred", "standard"]
 KnowledgeKind = Literal["protocol", "sop", "manual", "other", "clarification"]
 
 SITE_SCOPED_ROLES = ("site_staff", "cra", "srm")
+# Who works for the sponsor or its CRO (acknowledges escalations, sends updates), and who works at a site.
+SPONSOR_ROLES = ("cra", "cra_lead", "srm", "study_manager", "medical_monitor", "clinops_head")
+SITE_ROLES = ("site_staff",)
 STUDY_SCOPED_ROLES = ("cra_lead", "study_manager", "medical_monitor")
 
 

@@ -130,9 +130,9 @@ def default_classifier() -> ExemplarClassifier | None:
     with _lock:
         if "model" not in _state:
             try:
-                from knowledge.embedding import MiniLmEmbeddings
+                from knowledge.embedding import shared_embeddings
 
-                embedder = MiniLmEmbeddings(threads=1)  # one short text at a time: a second thread only adds overhead
+                embedder = shared_embeddings()
                 exemplars = load_exemplars()
                 _state["model"] = ExemplarClassifier(
                     exemplars, load_vectors(exemplars, embedder, VECTORS_PATH), embedder

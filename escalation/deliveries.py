@@ -18,7 +18,7 @@ from core.clock import iso
 from core.directory import Directory
 from core.models import DeliveryRow
 from escalation.ladder import Notice, Snapshot
-from escalation.messages import CATEGORY_LABELS, duration, local, person_label, role_label
+from escalation.messages import CATEGORY_LABELS, duration, person_label, role_label
 from escalation.models import EscalationRow, NoticeRow
 
 
@@ -184,7 +184,3 @@ def iso_duration(seconds: float) -> str:
     out = "P" + (f"{days}D" if days else "")
     tail = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + (f"{secs}S" if secs else "")
     return out + ("T" + tail if tail else ("" if days else "T0S"))
-
-
-def when_text(instant: datetime, tz: str, now: datetime) -> str:
-    return "now" if instant <= now else f"at {local(instant, tz)}"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core import outbox
 from core.directory import Directory
+from core.domain import SPONSOR_ROLES
 from core.models import DeliveryRow
 from escalation import deliveries, journal
 from escalation.engine import OPEN, timer_key
@@ -21,8 +22,6 @@ from escalation.errors import Conflict, Forbidden, NotFound
 from escalation.messages import person_label, role_label
 from escalation.models import EscalationRow, NoticeRow
 from scheduler import timers
-
-SPONSOR_SIDE = ("cra", "cra_lead", "srm", "study_manager", "medical_monitor", "clinops_head")
 
 
 def get(session: Session, escalation_id: str) -> EscalationRow:
@@ -39,7 +38,7 @@ def ack(session: Session, *, escalation_id: str, by: str, now: datetime, strict:
     person = directory.person(by)
     if strict:
         _check(
-            person is not None and person.role in SPONSOR_SIDE and person.covers(site=esc.site, study=esc.study),
+            person is not None and person.role in SPONSOR_ROLES and person.covers(site=esc.site, study=esc.study),
             f"by: {by} may not acknowledge escalations of site {esc.site} / study {esc.study}",
         )
     if esc.status not in OPEN:

@@ -105,3 +105,18 @@ class MiniLmEmbeddings(Embeddings):
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+_shared_lock = threading.Lock()
+_shared: list[MiniLmEmbeddings] = []
+
+
+def shared_embeddings() -> MiniLmEmbeddings:
+    """The process's one MiniLM session (about 90 MB resident once loaded): the knowledge engine,
+    triage's urgent examples and escalation's category examples all embed with it. The container
+    hands it out (`Container.embeddings`); engines that load lazily on their own default ask here."""
+    if not _shared:
+        with _shared_lock:
+            if not _shared:
+                _shared.append(MiniLmEmbeddings())
+    return _shared[0]

@@ -25,7 +25,7 @@ from knowledge.answer import extractive_answer
 from knowledge.answer_model import AnswerModel
 from knowledge.catalog import generation, versions_for
 from knowledge.confidence import SentenceVectors
-from knowledge.embedding import MiniLmEmbeddings
+from knowledge.embedding import MiniLmEmbeddings, shared_embeddings
 from knowledge.ingest import Ingester, IngestReport, IngestRequest
 from knowledge.instructions import masked, quotes_reader_text
 from knowledge.keyword_index import KeywordIndex
@@ -61,8 +61,10 @@ class KnowledgeService:
         self._record_lock: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
 
     @classmethod
-    def open(cls, settings: Settings, factory: sessionmaker[Session]) -> KnowledgeService:
-        embeddings = MiniLmEmbeddings()
+    def open(
+        cls, settings: Settings, factory: sessionmaker[Session], embeddings: MiniLmEmbeddings | None = None
+    ) -> KnowledgeService:
+        embeddings = embeddings or shared_embeddings()
         return cls(settings, factory, embeddings, VectorIndex(settings, embeddings))
 
     # -- ingest ---------------------------------------------------------------------------------

@@ -19,7 +19,9 @@ from siteline.database import migrate, require_current
 if TYPE_CHECKING:
     from assistant.service import Assistant
     from core.notify import Notifier
+    from knowledge.embedding import MiniLmEmbeddings
     from knowledge.service import KnowledgeService
+    from triage.service import TriageService
 
 log = logging.getLogger("siteline")
 
@@ -36,14 +38,30 @@ class Container:
         """Loaded on first use: the embedding model and indexes are not needed by every command."""
         from knowledge.service import KnowledgeService
 
-        return KnowledgeService.open(self.settings, self.factory)
+        return KnowledgeService.open(self.settings, self.factory, self.embeddings)
+
+    @cached_property
+    def embeddings(self) -> MiniLmEmbeddings:
+        """The process's one embedding model, shared by knowledge, triage and escalation (loaded on first use)."""
+        from knowledge.embedding import shared_embeddings
+
+        return shared_embeddings()
 
     @cached_property
     def assistant(self) -> Assistant:
         """The platform-neutral chat service that Slack and Teams share (knowledge loads on first question)."""
         from assistant.service import Assistant
 
-        return Assistant(settings=self.settings, factory=self.factory, knowledge=lambda: self.knowledge)
+        return Assistant(
+            settings=self.settings, factory=self.factory, knowledge=lambda: self.knowledge, triage=lambda: self.triage
+        )
+
+    @cached_property
+    def triage(self) -> TriageService:
+        """The process's one triage service (its policy is loaded once)."""
+        from triage.service import TriageService
+
+        return TriageService.of(self)
 
     @cached_property
     def notifier(self) -> Notifier:

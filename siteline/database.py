@@ -7,7 +7,6 @@ schema is at head and refuse to start otherwise; the operator runs `siteline db 
 
 from __future__ import annotations
 
-import contextlib
 from functools import cache
 from pathlib import Path
 
@@ -27,23 +26,18 @@ class SchemaNotCurrent(RuntimeError):
 
 def all_metadata() -> MetaData:
     """Import every model module so `Base.metadata` knows all tables (for autogenerate and tests)."""
+    # Each import registers its tables; explicit, so a broken model module fails loudly.
+    import assistant.models  # noqa: F401
+    import bot.email.models
+    import bot.slack.models
+    import bot.teams.models  # noqa: F401
     import core.models  # noqa: F401
+    import dashboard.models  # noqa: F401
+    import escalation.models  # noqa: F401
     import knowledge.models  # noqa: F401
+    import triage.models  # noqa: F401
     from core.db import Base
 
-    optional_models = (
-        "triage.models",
-        "escalation.models",
-        "assistant.models",
-        "bot.models",
-        "bot.teams.models",
-        "bot.slack.models",
-        "bot.email.models",
-        "dashboard.models",
-    )
-    for optional in optional_models:
-        with contextlib.suppress(ModuleNotFoundError):
-            __import__(optional)
     return Base.metadata
 
 

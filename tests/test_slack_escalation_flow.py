@@ -163,14 +163,14 @@ def test_unacknowledged_goes_to_level_2_after_the_time_limit(world: World) -> No
 
 def test_a_strangers_click_is_refused_and_changes_nothing(world: World) -> None:
     esc_id, _, dm = raise_one(world)
-    refusals = {
-        "U_VICTOR": "only the people it was sent to and the sponsor team of site S01 / ORION",  # a CRA elsewhere
-        "U_ANNA": "only the people it was sent to",  # site staff: not for the DM's buttons
+    refusals = {  # the escalation engine's one rule (no Slack-only pre-check)
+        "U_VICTOR": "only the sponsor team of site S01 / ORION can",  # a CRA elsewhere
+        "U_ANNA": "only the sponsor team of site S01 / ORION can",  # site staff: acknowledging is the sponsor's
         "U_STRANGER": "directory",
     }
     for user, expected in refusals.items():
         world.fake.reset()
-        click(world, user, "escalation_ack" if user != "U_ANNA" else "escalation_resolve", esc_id, dm)
+        click(world, user, "escalation_ack", esc_id, dm)
         [note] = world.fake.wait_for(f"/response/{user}")
         assert note.args["response_type"] == "ephemeral" and expected in note.args["text"]
         assert world.fake.of("chat.update") == []

@@ -71,7 +71,11 @@ def h(tmp_path: Path, db_url: str, fake: FakeSlack) -> Iterator[Harness]:
     load_directory(container.factory)
     knowledge = FakeKnowledge(container.factory, TABLE)
     container.__dict__["assistant"] = Assistant(
-        settings=settings, factory=container.factory, knowledge=lambda: knowledge, guard=FakeGuard
+        settings=settings,
+        factory=container.factory,
+        knowledge=lambda: knowledge,
+        guard=FakeGuard,
+        triage=lambda: container.triage,
     )
     with TestClient(create_app(container)) as client:
         yield Harness(client, fake, SlackPayloads(SECRET, fake), container, knowledge)
@@ -318,7 +322,10 @@ def test_bot_messages_and_edits_are_ignored(h: Harness) -> None:
 def test_the_real_phi_guard_removes_a_pasted_name_mrn_and_date_of_birth(h: Harness) -> None:
     settings = h.container.settings
     h.container.__dict__["assistant"] = Assistant(
-        settings=settings, factory=h.container.factory, knowledge=lambda: h.knowledge
+        settings=settings,
+        factory=h.container.factory,
+        knowledge=lambda: h.knowledge,
+        triage=lambda: h.container.triage,
     )  # guard=None: privacy.default_guard(), as in production
     text = "Pt Maria Gonzalez, MRN 7781234, DOB 03/14/1958 had an SAE. When is the SAE report due?"
     h.post(h.slack.dm("U_ANNA", text, ts="1800.0009"))

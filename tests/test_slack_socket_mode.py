@@ -83,7 +83,11 @@ def test_an_event_over_socket_mode_is_acked_and_answered_in_thread(tmp_path: Pat
     load_directory(container.factory)
     knowledge = FakeKnowledge(container.factory, TABLE)
     container.__dict__["assistant"] = Assistant(
-        settings=settings, factory=container.factory, knowledge=lambda: knowledge, guard=FakeGuard
+        settings=settings,
+        factory=container.factory,
+        knowledge=lambda: knowledge,
+        guard=FakeGuard,
+        triage=lambda: container.triage,
     )
     try:
         with TestClient(create_app(container)):

@@ -105,7 +105,11 @@ def w(tmp_path: Path, db_url: str, fake: FakeSlack) -> Iterator[World]:
     load_directory(container.factory)
     knowledge = FakeKnowledge(container.factory, TABLE)
     container.__dict__["assistant"] = Assistant(
-        settings=settings, factory=container.factory, knowledge=lambda: knowledge, guard=FakeGuard
+        settings=settings,
+        factory=container.factory,
+        knowledge=lambda: knowledge,
+        guard=FakeGuard,
+        triage=lambda: container.triage,
     )
     with TestClient(create_app(container)) as client:
         yield World(client, fake, SlackPayloads(SECRET, fake), container, clock)

@@ -96,7 +96,11 @@ def running(tmp_path: Path, db_url: str, fake: FakeConnector, clock: Clock | Non
     load_teams_directory(container.factory, fake.url)
     knowledge = FakeKnowledge(container.factory, TABLE)
     container.__dict__["assistant"] = Assistant(
-        settings=container.settings, factory=container.factory, knowledge=lambda: knowledge, guard=FakeGuard
+        settings=container.settings,
+        factory=container.factory,
+        knowledge=lambda: knowledge,
+        guard=FakeGuard,
+        triage=lambda: container.triage,
     )
     try:
         with ServerThread(create_app(container)) as base, httpx.Client(base_url=base, timeout=20) as http:

@@ -98,18 +98,20 @@ def test_an_escalation_reaches_the_cra_in_teams_who_acknowledges_and_resolves_it
     text = notice.all_text
     assert f"Escalation {esc_id}" in text and "IP shipment arrived warm; 12 kits quarantined" in text
     assert "Site: Berlin Heart Centre" in text and "Severity: high" in text and "Level: 1 of 3" in text
-    assert "Please acknowledge within 4 h, or it goes to the study manager." in text
+    # The same deadline as Slack shows, in the reader's zone (issue 11).
+    assert "Please acknowledge by Mon 2 Mar 13:00 (UTC) (within 4 h), or it goes to the study manager." in text
     assert notice.action_titles() == ["Acknowledge", "Resolve"]
 
     on = {"id": "msg-esc", "conversation": {"id": f"a:dm-{CARLA_AAD}", "conversationType": "personal"}}
     refused = hv.post(hv.teams.invoke("ben", "escalation_ack", {"escalation_id": esc_id}, on=on)).json()
-    assert "don't cover" in refused["value"]
+    assert "only the sponsor team of site S01 / ORION can" in refused["value"]
 
     hv.fake.reset()
     resp = hv.post(hv.teams.invoke("carla", "escalation_ack", {"escalation_id": esc_id}, on=on)).json()
     assert resp["type"] == "application/vnd.microsoft.card.adaptive"
     card = json.dumps(resp["value"])
-    assert "Acknowledged by you" in card and "Resolve" in card and 'Acknowledge"' not in card
+    # The same wording as Slack's DM (one assistant message): who, and when in the clicker's zone.
+    assert "Acknowledged by Carla CRA at Mon 2 Mar" in card and "Resolve" in card and 'Acknowledge"' not in card
     [told] = hv.fake.wait_for(where=lambda p: p.conversation == S01)
     assert "acknowledged by Carla CRA" in told.all_text
     with transaction(hv.container.factory) as s:
@@ -117,7 +119,8 @@ def test_an_escalation_reaches_the_cra_in_teams_who_acknowledges_and_resolves_it
         assert row is not None and (row.status, row.acked_by) == ("acknowledged", "carla")
 
     resp = hv.post(hv.teams.invoke("carla", "escalation_resolve", {"escalation_id": esc_id}, on=on)).json()
-    assert "Resolved by you" in json.dumps(resp["value"]) and "Action.Execute" not in json.dumps(resp["value"])
+    resolved = json.dumps(resp["value"])
+    assert "Resolved by Carla CRA at Mon 2 Mar" in resolved and "Action.Execute" not in resolved
     hv.fake.wait_for(2, where=lambda p: p.conversation == S01)
     assert settled(hv) <= {"sent", "cancelled"}
     with transaction(hv.container.factory) as s:

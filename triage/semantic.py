@@ -144,9 +144,9 @@ def default_exemplars() -> UrgentExemplars | None:
     with _lock:
         if "model" not in _state:
             try:
-                from knowledge.embedding import MiniLmEmbeddings
+                from knowledge.embedding import shared_embeddings
 
-                embedder = MiniLmEmbeddings(threads=1)
+                embedder = shared_embeddings()
                 exemplars = load_exemplars()
                 _state["model"] = UrgentExemplars(exemplars, load_vectors(exemplars, embedder, VECTORS_PATH), embedder)
             except Exception as exc:  # a missing model must not stop triage: the rules still work

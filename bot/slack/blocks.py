@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from assistant.types import ALSO_IN_DOCUMENTS, OpenQuestion, Reply
+from assistant.types import ALSO_IN_DOCUMENTS, COMMAND, OpenQuestion, Reply
 
 HELPFUL, NOT_HELPFUL, ASK_CRA, ANSWER_QUESTION = (
     "feedback_helpful",
@@ -33,6 +33,11 @@ Block = dict[str, Any]
 def escape(text: str) -> str:
     """Slack's three control characters; everything else is shown as written."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def say(text: str) -> str:
+    """An assistant message as Slack mrkdwn: escaped, its commands shown as `/siteline …`."""
+    return COMMAND.sub(lambda m: f"`/siteline {m.group(1)}`", escape(text))
 
 
 def clip(text: str, limit: int) -> str:

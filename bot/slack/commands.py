@@ -1,7 +1,6 @@
 """`/siteline <subcommand>`: ask, help, questions, notify, digest, escalate, escalation-path.
 
-Subcommands are a table, not an if/elif chain: the triage and escalation work adds its own
-entries to `SUBCOMMANDS` (and removes them from `COMING_SOON`) without touching the others.
+Subcommands are a table, not an if/elif chain.
 """
 
 from __future__ import annotations
@@ -43,9 +42,6 @@ class Invocation:
 
 
 Subcommand = Callable[[Invocation], None]
-
-# Subcommands still to come, announced rather than refused (none at the moment).
-COMING_SOON: dict[str, str] = {}
 
 
 def ask(inv: Invocation) -> None:
@@ -101,8 +97,6 @@ def register(app: App, rt: SlackRuntime) -> None:
         inv = Invocation(rt, command, args.strip(), ack, respond, client)
         if name in SUBCOMMANDS:
             SUBCOMMANDS[name](inv)
-        elif name in COMING_SOON:
-            ack(text=f"Coming soon. {COMING_SOON[name]}")
         elif not name:
             help_(inv)
         elif str(command.get("text", "")).strip().endswith("?"):

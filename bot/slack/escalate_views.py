@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.command_args import SUMMARY_MAX, Where
+from assistant.places import Where
+from assistant.words import SUMMARY_MAX
 from bot.slack.blocks import Block, clip, context, escape, section
 from bot.slack.escalation_blocks import category_text, path_blocks
 from escalation.messages import CATEGORY_LABELS

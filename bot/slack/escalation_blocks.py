@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from assistant.outbound import deadline_text
 from bot.ladder_text import CRITICAL_LABEL, NOBODY, ladder_notes, level_roles, level_timing
 from bot.slack.blocks import Block, button, clip, context, escape, section
-from core.clock import parse_instant
-from escalation.messages import CATEGORY_LABELS, local, role_label
+from escalation.messages import CATEGORY_LABELS, role_label
 
 Rendered = tuple[str, list[Block]]
 ACK, RESOLVE = "escalation_ack", "escalation_resolve"
@@ -37,10 +37,6 @@ def category_text(category: str | None, inferred: bool = False) -> str:
 
 def _field(label: str, value: Any) -> dict[str, str]:
     return {"type": "mrkdwn", "text": f"*{label}*\n{escape(clip(str(value), 500))}"}
-
-
-def _when(iso_text: str | None, tz: str) -> str:
-    return f"{local(parse_instant(iso_text), tz)} ({tz})" if iso_text else ""
 
 
 def notice_buttons(esc_id: str, *, ack: bool = True) -> Block:
@@ -86,15 +82,8 @@ def render_notice(payload: Mapping[str, Any]) -> Rendered:
 
 
 def _deadline_line(payload: Mapping[str, Any]) -> str:
-    nxt = payload.get("hands_on_to")
-    tz = str(payload.get("reader_tz") or "UTC")
-    if not payload.get("ack_within_text"):
-        return "You are the last level of this escalation: please take it on."
-    by = _when(payload.get("ack_by"), tz)
-    then = f", or it goes to the {role_label(str(nxt))}" if nxt else ""
-    if by:
-        return f":hourglass_flowing_sand: *Please acknowledge by {by}* (within {payload['ack_within_text']}){then}."
-    return f":hourglass_flowing_sand: *Please acknowledge within {payload['ack_within_text']}*{then}."
+    text = str(payload.get("deadline_text") or deadline_text(payload))
+    return f":hourglass_flowing_sand: *{escape(text)}*"
 
 
 def acted_blocks(original: Sequence[Block], note: str, *, esc_id: str, still_open: bool) -> list[Block]:

@@ -10,10 +10,10 @@ it, at once or at its next digest time in its own zone. Pure functions; the hand
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from assistant.updates import Draft
 from bot.slack.blocks import Block, clip, context, escape, section
 from core.domain import Site
 from escalation.messages import local
@@ -36,22 +36,6 @@ PRIORITIES = (("urgent", "Urgent"), ("normal", "Normal"), ("low", "Low"))
 ORGS = (("sponsor", "Sponsor"), ("cro", "CRO"))
 OUTCOME_ICON = {"immediate": ":rotating_light:", "digest": ":newspaper:", "merged": ":link:", "suppressed": ":mute:"}
 PRIORITY_TEXT = {"urgent": "URGENT: sent at once", "action": "ACTION: needs the site to act", "fyi": "FYI"}
-
-
-@dataclass(frozen=True)
-class Draft:
-    """What the CRA typed, kept between the form and the preview (in the modal's private_metadata)."""
-
-    study: str
-    sites: list[str]  # site ids, or ["all"]
-    subject: str = ""
-    body: str = ""
-    declared_priority: str | None = "normal"
-    due: str | None = None  # YYYY-MM-DD
-    org: str = "sponsor"
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 def sites_block_id(study: str) -> str:

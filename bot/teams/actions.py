@@ -18,9 +18,8 @@ from microsoft_agents.activity import AdaptiveCardInvokeResponse, ContentTypes
 from microsoft_agents.hosting.core import TurnContext
 
 from assistant.service import ChatUser
-from bot.teams import cards, escalation_actions
+from bot.teams import cards
 from bot.teams.answering import send
-from bot.teams.escalate import queued_now
 from bot.teams.failures import guarded
 from bot.teams.runtime import TeamsRuntime
 from bot.teams.translate import user_ids
@@ -81,18 +80,20 @@ def answer_question(rt: TeamsRuntime, user: ChatUser, data: Mapping[str, Any]) -
     return Result(outcome.message, card=cards.answered_card(shown, by, outcome.message), deliveries=outcome.deliveries)
 
 
+ICONS = {"acknowledged": "✅", "already_acknowledged": "✅", "resolved": "🏁", "already_resolved": "🏁"}
+
+
 def escalation(resolve: bool) -> Verb:
     def run(rt: TeamsRuntime, user: ChatUser, data: Mapping[str, Any]) -> Result:
         esc_id = str(data.get("escalation_id") or "")
         if not esc_id:
             return Result(STALE)
-        click = escalation_actions.act(
-            rt.factory, user_key=user.user_id, escalation_id=esc_id, resolve=resolve, now=rt.now()
-        )
-        if not click.ok:
-            return Result(click.message)
-        card = escalation_status_card(esc_id, click.message, can_resolve=click.still_open)
-        return Result(click.message, card=card, deliveries=queued_now(rt, esc_id))
+        acted = rt.assistant.escalations.act(user, esc_id, resolve=resolve, now=rt.now())
+        if not acted.ok:
+            return Result(acted.message)
+        text = f"{ICONS[acted.outcome]} {acted.message}"
+        card = escalation_status_card(esc_id, text, can_resolve=acted.still_open)
+        return Result(text, card=card, deliveries=acted.deliveries)
 
     return run
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
-from assistant.types import ALSO_IN_DOCUMENTS, OpenQuestion, Reply
+from assistant.types import ALSO_IN_DOCUMENTS, COMMAND, OpenQuestion, Reply
 
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -127,6 +127,11 @@ def reply_activity(reply: Reply) -> Activity:
     if reply.is_answer:
         return message(answer_card(reply), reply.text)
     return notice(reply.text, reply.notice)
+
+
+def say(text: str) -> str:
+    """An assistant message as Teams markdown: its commands in bold, as the user types them."""
+    return COMMAND.sub(lambda m: f"**{m.group(1)}**", text.replace("`", ""))
 
 
 def notice(text: str, extra: str | None = None) -> Activity:

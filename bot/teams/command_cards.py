@@ -14,9 +14,7 @@ from typing import Any
 
 from bot.ladder_text import CRITICAL_LABEL, NOBODY, ladder_notes, level_roles, level_timing
 from bot.teams.cards import Card, Element, card, clip, subtle, text_block
-from core.domain import Site
-from escalation.messages import CATEGORY_LABELS, local
-from triage.service import Preferences
+from escalation.messages import CATEGORY_LABELS
 
 
 def category_label(category: str | None) -> str:
@@ -81,15 +79,3 @@ def raised_card(view: Mapping[str, Any], *, site_name: str, notice: str | None, 
     body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": path})
     body.append(subtle("Your site's channel gets the updates; each person above gets a card to acknowledge it."))
     return card(body)
-
-
-def describe_prefs(prefs: Preferences, site: Site | None) -> str:
-    name = (site.name or site.site_id) if site else prefs.site_id
-    quiet = f"quiet hours {prefs.quiet_hours[0]}–{prefs.quiet_hours[1]}" if prefs.quiet_hours else "no quiet hours"
-    waiting = (
-        f"a digest is waiting for {local(prefs.next_digest_at, prefs.tz)}"
-        if prefs.next_digest_at
-        else "nothing is waiting for a digest"
-    )
-    times = ", ".join(prefs.digest_times) or "none"
-    return f"**{name}** ({prefs.site_id}, {prefs.tz}): digests at {times}; {quiet}; {waiting}."

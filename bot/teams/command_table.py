@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.teams.commands import Invocation, Outcome, digest, escalation_path
-from bot.teams.escalate import escalate
+from bot.teams.commands import Invocation, Outcome, digest, escalate, escalation_path
 from bot.teams.runtime import TeamsRuntime
 
 Command = Callable[[TeamsRuntime, Invocation], Outcome]

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from assistant.outbound import deadline_text
 from bot import pages
 from bot.teams.cards import (
     ESC_ACK,
@@ -28,7 +29,6 @@ from bot.teams.cards import (
     subtle,
     text_block,
 )
-from escalation.messages import role_label
 
 Rendered = tuple[str, Card]
 PRIORITY_ICON = {"urgent": "🚨", "action": "📌", "fyi": "ℹ️"}
@@ -126,8 +126,7 @@ def render_escalation(payload: Mapping[str, Any]) -> Rendered:
     if summary:
         body.append(text_block(clip(str(summary), 2800), style="emphasis"))
     if payload.get("ack_within_text"):
-        nxt = f", or it goes to the {role_label(str(payload['hands_on_to']))}" if payload.get("hands_on_to") else ""
-        body.append(subtle(f"Please acknowledge within {payload['ack_within_text']}{nxt}."))
+        body.append(subtle(str(payload.get("deadline_text") or deadline_text(payload))))
     elif payload.get("text"):
         body.append(subtle(clip(str(payload["text"]), 1500)))
     data = {"escalation_id": esc_id}

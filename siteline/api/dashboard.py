@@ -102,7 +102,7 @@ def _clusters(request: Request, viewer: Viewer, days: float) -> list[clustering.
     c = _container(request)
 
     def embed(texts: Sequence[str]) -> np.ndarray:  # the model loads only when there are questions to cluster
-        return c.knowledge.embeddings.embed(texts)
+        return c.embeddings.embed(texts)
 
     with transaction(c.factory) as session:
         return clustering.find(session, viewer, now=c.clock.now(), days=days, embed=embed)
