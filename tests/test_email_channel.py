@@ -217,7 +217,8 @@ def test_the_link_shows_a_page_on_get_and_acknowledges_once_on_post(world: World
     posts_before = len(world.slack.of("chat.postMessage"))
     done = world.client.post(url)
     assert done.status_code == 200
-    assert "Escalation esc-mail-1 is acknowledged by Claire CRA (cra1), CRA" in done.text
+    # The same words as after a chat button (the assistant's desk says them).
+    assert "Acknowledged by Claire CRA at Mon 9 Mar 10:00 (Europe/Paris). It won&#x27;t go further up" in done.text
     esc = world.escalation()
     assert (esc.status, esc.acked_by) == ("acknowledged", "cra1")
     # The site is told at once (not at the next tick), in its Slack channel, as after a chat button.
@@ -340,3 +341,45 @@ def test_email_off_no_sender_and_no_route(tmp_path: Path, db_url: str) -> None:
             assert client.get("/ack/" + "x" * 43).status_code == 404
     finally:
         container.engine.dispose()
+
+
+def test_a_link_after_someone_else_acknowledged_says_who_and_acknowledges_nothing(world: World) -> None:
+    world.raise_()
+    world.tick()
+    _, token = only_mail(world)
+    world.clock.advance_to(parse_instant(START) + timedelta(minutes=20))
+    by_api = world.client.post("/api/escalations/esc-mail-1/ack", json={"by": "srm1"}, headers=TOKEN)
+    assert by_api.status_code == 200 and by_api.json()["acked_by"] == "srm1"
+    page = world.client.get(f"/ack/{token}")
+    assert page.status_code == 200 and "<form" not in page.text
+    assert "already acknowledged by Rita SRM (srm1) on Mon 9 Mar 10:20 (Europe/Paris)" in page.text
+    done = world.client.post(f"/ack/{token}")
+    assert done.status_code == 200 and "already acknowledged by Rita SRM (srm1)" in done.text
+    assert world.escalation().acked_by == "srm1" and len(world.audit("escalation.ack")) == 1
+    assert [a.detail["outcome"] for a in world.audit("escalation.ack_link")] == ["already_acknowledged"]
+
+
+def test_a_person_no_longer_on_the_site_is_refused_and_the_link_is_not_spent(world: World) -> None:
+    world.raise_()
+    world.tick()
+    _, token = only_mail(world)
+    with transaction(world.container.factory) as s:  # Claire moved to other sites since the e-mail
+        upsert(s, *directory(cra1={"email": CLAIRE, "sites": ["S01"]}))
+    done = world.client.post(f"/ack/{token}")
+    assert done.status_code == 403 and "You can&#x27;t acknowledge escalation esc-mail-1" in done.text
+    assert world.escalation().status == "notified" and world.audit("escalation.ack") == []
+    (refused,) = world.audit("escalation.ack_link")
+    assert refused.detail["outcome"] == "refused" and refused.actor == "cra1"
+    with transaction(world.container.factory) as s:
+        assert s.execute(select(AckLinkRow.used_at)).scalar_one() is None
+
+
+def test_the_access_log_never_keeps_an_acknowledge_link() -> None:
+    from bot.email.mount import HideAckTokens
+
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/ack/abcDEF123_-secret?x=1", "1.1", 200), None,
+    )  # fmt: skip
+    HideAckTokens().filter(record)
+    assert "secret" not in record.getMessage() and "/ack/…" in record.getMessage()

@@ -1,27 +1,30 @@
 """What an acknowledge link does: show what it would acknowledge (GET, changes nothing, because mail
 scanners open links) and acknowledge it once, as the person it was issued to (POST).
 
-The acknowledgement goes through the escalation engine exactly as a chat button does, in the same
-transaction that spends the link and writes `escalation.ack_link` (with its outcome) to the audit
-trail. Every refusal is an outcome with an HTTP status and a sentence for the reader, never an
-exception; the token itself is never stored, logged or audited.
+The acknowledgement goes through the assistant's escalation desk exactly as a chat button does
+(`act_as`, the engine's one rule on who may); the link is spent, and `escalation.ack_link` (with its
+outcome) written to the audit trail, in the transaction that holds the link's lock. Every refusal
+is an outcome with an HTTP status and a sentence for the reader, never an exception; the token
+itself is never stored, logged or audited.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.escalations import Acted
 from bot.email import links
 from bot.email.models import AckLinkRow
 from bot.email.render import category_text
 from core import audit
+from core.db import transaction
 from core.directory import Directory
-from escalation import service as escalations
 from escalation.engine import OPEN
-from escalation.messages import local, person_label, role_label
+from escalation.messages import local, person_label
 from escalation.models import EscalationRow
 
 REFUSALS = {
@@ -47,6 +50,7 @@ class Outcome:
     facts: list[tuple[str, str]] = field(default_factory=list)
     confirm: bool = False
     escalation_id: str = ""
+    deliveries: tuple[str, ...] = ()  # outbox rows the acknowledgement queued, to send at once
 
 
 def facts_of(session: Session, esc: EscalationRow, link: AckLinkRow) -> list[tuple[str, str]]:
@@ -100,39 +104,41 @@ def confirm_page(session: Session, *, token: str, now: datetime) -> Outcome:
     return Outcome(200, "confirm", f"Acknowledge escalation {esc.id}", message, facts, confirm=True)
 
 
-def acknowledge(session: Session, *, token: str, now: datetime, client: str) -> Outcome:
-    """POST: acknowledge as the link's person, once; audited with the outcome whatever it is."""
-    found = links.find(session, token, now=now, lock=True)
-    link = found.link
-    esc = session.get(EscalationRow, link.escalation_id) if link is not None else None
-    if found.problem or link is None or esc is None:
-        problem = found.problem or "unknown"
-        status, title, message = REFUSALS[problem]
-        _audit(session, link, problem, now=now, client=client)
-        return Outcome(status, problem, title, message)
-    facts = facts_of(session, esc, link)
-    tz = _reader_tz(session, link)
-    if esc.status not in OPEN:
-        outcome = Outcome(
-            200, f"already_{esc.status}", f"Escalation {esc.id}", _closed(session, esc, tz), facts, escalation_id=esc.id
-        )
-    else:
-        try:
-            escalations.ack(session, escalation_id=esc.id, by=link.person_id, now=now)
-        except escalations.EscalationError as exc:  # refused before anything changed (scope, state)
-            _audit(session, link, "refused", now=now, client=client, reason=str(exc))
-            return Outcome(exc.status, "refused", "Siteline could not acknowledge it", str(exc), facts)
-        person = Directory(session).person(link.person_id)
-        who = person_label(person, link.person_id) + (f", {role_label(person.role)}" if person else "")
-        message = (
-            f"Escalation {esc.id} is acknowledged by {who}. It will not go further up; the site is told "
-            "you have it. Please follow up with them."
-        )
-        title = f"Escalation {esc.id} acknowledged"
-        outcome = Outcome(200, "acknowledged", title, message, facts, escalation_id=esc.id)
-    link.used_at = now
-    _audit(session, link, outcome.outcome, now=now, client=client)
-    return outcome
+class Desk(Protocol):
+    """The chat-neutral acknowledge (`assistant.escalations.EscalationDesk`), as a chat button uses it."""
+
+    def act_as(self, person_id: str, escalation_id: str, *, resolve: bool, now: datetime) -> Acted: ...
+
+
+def acknowledge(factory: sessionmaker[Session], desk: Desk, *, token: str, now: datetime, client: str) -> Outcome:
+    """POST: acknowledge as the link's person, once; audited with the outcome whatever it is.
+
+    The link stays locked (PostgreSQL) while the desk acknowledges, so two presses of one link
+    acknowledge once; it is spent, and the use audited, in the transaction that holds that lock."""
+    with transaction(factory) as session:
+        found = links.find(session, token, now=now, lock=True)
+        link = found.link
+        esc = session.get(EscalationRow, link.escalation_id) if link is not None else None
+        if found.problem or link is None or esc is None:
+            problem = found.problem or "unknown"
+            status, title, message = REFUSALS[problem]
+            _audit(session, link, problem, now=now, client=client)
+            return Outcome(status, problem, title, message)
+        facts = facts_of(session, esc, link)
+        if esc.status not in OPEN:
+            closed = _closed(session, esc, _reader_tz(session, link))
+            outcome = Outcome(200, f"already_{esc.status}", f"Escalation {esc.id}", closed, facts, escalation_id=esc.id)
+        else:
+            acted = desk.act_as(link.person_id, esc.id, resolve=False, now=now)
+            if acted.outcome == "refused":  # nothing changed (no longer on this site's sponsor team, …)
+                _audit(session, link, "refused", now=now, client=client, reason=acted.message)
+                return Outcome(403, "refused", "Siteline could not acknowledge it", acted.message, facts)
+            title = f"Escalation {esc.id} acknowledged" if acted.outcome == "acknowledged" else f"Escalation {esc.id}"
+            outcome = Outcome(200, acted.outcome, title, acted.message, facts, escalation_id=esc.id,
+                              deliveries=acted.deliveries)  # fmt: skip
+        link.used_at = now
+        _audit(session, link, outcome.outcome, now=now, client=client)
+        return outcome
 
 
 def _audit(

@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse
 from bot.email import acknowledge, links, page
 from core.db import transaction
 from core.outbox import send_now
-from escalation.deliveries import due_now
 
 if TYPE_CHECKING:
     from siteline.container import Container
@@ -73,11 +72,10 @@ def mount(app: FastAPI, container: Container) -> None:
 def _acknowledge(container: Container, token: str, request: Request) -> HTMLResponse:
     now = container.clock.now()
     client = request.client.host if request.client else ""
-    with transaction(container.factory) as session:
-        outcome = acknowledge.acknowledge(session, token=token, now=now, client=client)
-        keys = due_now(session, outcome.escalation_id, now) if outcome.outcome == "acknowledged" else ()
-    if keys:
-        send_now(container.factory, container.notifier, keys, now=now)
+    desk = container.assistant.escalations
+    outcome = acknowledge.acknowledge(container.factory, desk, token=token, now=now, client=client)
+    if outcome.deliveries:
+        send_now(container.factory, container.notifier, outcome.deliveries, now=now)
     log.info("email: acknowledge link used: %s", outcome.outcome)
     return _page(outcome, request)
 
