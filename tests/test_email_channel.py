@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -383,3 +384,24 @@ def test_the_access_log_never_keeps_an_acknowledge_link() -> None:
     )  # fmt: skip
     HideAckTokens().filter(record)
     assert "secret" not in record.getMessage() and "/ack/…" in record.getMessage()
+
+
+def test_two_presses_at_once_acknowledge_once(world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.email.acknowledge import acknowledge
+
+    world.raise_()
+    world.tick()
+    _, token = only_mail(world)
+    c = world.container
+    barrier = threading.Barrier(2)
+
+    def press() -> str:
+        barrier.wait()
+        return acknowledge(c.factory, c.assistant.escalations, token=token, now=c.clock.now(), client="t").outcome
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(lambda _: press(), range(2)))
+    assert outcomes == ["acknowledged", "used"]
+    assert len(world.audit("escalation.ack")) == 1 and world.escalation().acked_by == "cra1"

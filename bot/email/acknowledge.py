@@ -113,32 +113,41 @@ class Desk(Protocol):
 def acknowledge(factory: sessionmaker[Session], desk: Desk, *, token: str, now: datetime, client: str) -> Outcome:
     """POST: acknowledge as the link's person, once; audited with the outcome whatever it is.
 
-    The link stays locked (PostgreSQL) while the desk acknowledges, so two presses of one link
-    acknowledge once; it is spent, and the use audited, in the transaction that holds that lock."""
+    The link is spent first, by a conditional update that only one request can win (on SQLite as on
+    PostgreSQL), and committed; only the winner acknowledges. A refusal (the person is no longer on
+    the site's sponsor team) gives the link back, since nothing was done with it."""
     with transaction(factory) as session:
-        found = links.find(session, token, now=now, lock=True)
+        found = links.find(session, token, now=now)
         link = found.link
         esc = session.get(EscalationRow, link.escalation_id) if link is not None else None
-        if found.problem or link is None or esc is None:
-            problem = found.problem or "unknown"
-            status, title, message = REFUSALS[problem]
-            _audit(session, link, problem, now=now, client=client)
-            return Outcome(status, problem, title, message)
+        problem = found.problem or (None if link is not None and esc is not None else "unknown")
+        if problem is None and link is not None and not links.spend(session, link.id, now=now):
+            problem = "used"  # another press won the race
+        if problem or link is None or esc is None:
+            status, title, message = REFUSALS[problem or "unknown"]
+            _audit(session, link, problem or "unknown", now=now, client=client)
+            return Outcome(status, problem or "unknown", title, message)
         facts = facts_of(session, esc, link)
-        if esc.status not in OPEN:
-            closed = _closed(session, esc, _reader_tz(session, link))
-            outcome = Outcome(200, f"already_{esc.status}", f"Escalation {esc.id}", closed, facts, escalation_id=esc.id)
+        closed = None if esc.status in OPEN else _closed(session, esc, _reader_tz(session, link))
+        link_id, person_id, esc_id = link.id, link.person_id, esc.id
+    if closed is not None:
+        outcome = Outcome(200, f"already_{esc.status}", f"Escalation {esc_id}", closed, facts, escalation_id=esc_id)
+    else:
+        acted = desk.act_as(person_id, esc_id, resolve=False, now=now)
+        if acted.outcome == "refused":  # nothing changed
+            outcome = Outcome(403, "refused", "Siteline could not acknowledge it", acted.message, facts)
         else:
-            acted = desk.act_as(link.person_id, esc.id, resolve=False, now=now)
-            if acted.outcome == "refused":  # nothing changed (no longer on this site's sponsor team, …)
-                _audit(session, link, "refused", now=now, client=client, reason=acted.message)
-                return Outcome(403, "refused", "Siteline could not acknowledge it", acted.message, facts)
-            title = f"Escalation {esc.id} acknowledged" if acted.outcome == "acknowledged" else f"Escalation {esc.id}"
-            outcome = Outcome(200, acted.outcome, title, acted.message, facts, escalation_id=esc.id,
+            title = f"Escalation {esc_id} acknowledged" if acted.outcome == "acknowledged" else f"Escalation {esc_id}"
+            outcome = Outcome(200, acted.outcome, title, acted.message, facts, escalation_id=esc_id,
                               deliveries=acted.deliveries)  # fmt: skip
-        link.used_at = now
-        _audit(session, link, outcome.outcome, now=now, client=client)
-        return outcome
+    with transaction(factory) as session:
+        spent = session.get(AckLinkRow, link_id)
+        assert spent is not None
+        if outcome.outcome == "refused":
+            spent.used_at = None
+        _audit(session, spent, outcome.outcome, now=now, client=client,
+               reason=outcome.message if outcome.outcome == "refused" else "")  # fmt: skip
+    return outcome
 
 
 def _audit(

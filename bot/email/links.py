@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.email.models import AckLinkRow
@@ -88,14 +88,11 @@ class Found:
     problem: str | None = None
 
 
-def find(session: Session, token: str, *, now: datetime, lock: bool = False) -> Found:
-    """The link a token names, checked (locked for this transaction when `lock`, to use it once)."""
+def find(session: Session, token: str, *, now: datetime) -> Found:
+    """The link a token names, checked (reading only: `spend` is what uses it)."""
     if not TOKEN_SHAPE.match(token):
         return Found(None, "unknown")
-    query = select(AckLinkRow).where(AckLinkRow.token_hash == token_hash(token))
-    if lock:
-        query = query.with_for_update()
-    link = session.execute(query).scalar_one_or_none()
+    link = session.execute(select(AckLinkRow).where(AckLinkRow.token_hash == token_hash(token))).scalar_one_or_none()
     if link is None:
         return Found(None, "unknown")
     if link.used_at is not None:
@@ -103,3 +100,14 @@ def find(session: Session, token: str, *, now: datetime, lock: bool = False) -> 
     if now >= link.expires_at:
         return Found(link, "expired")
     return Found(link)
+
+
+def spend(session: Session, link_id: int, *, now: datetime) -> bool:
+    """Mark the link used unless it already is; True for the one caller that did (commit at once)."""
+    result = session.execute(
+        update(AckLinkRow)
+        .where(AckLinkRow.id == link_id, AckLinkRow.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
