@@ -6,7 +6,7 @@ from datetime import time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Role = Literal["site_staff", "cra", "cra_lead", "srm", "study_manager", "medical_monitor", "clinops_head"]
 Tier = Literal["strategic", "preferred", "standard"]
@@ -19,19 +19,59 @@ SITE_ROLES = ("site_staff",)
 STUDY_SCOPED_ROLES = ("cra_lead", "study_manager", "medical_monitor")
 
 
+class PreferencesError(ValueError):
+    """Digest times or quiet hours that cannot be used; `field` names which, the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def in_quiet_hours(local: time, quiet_hours: list[str] | None) -> bool:
+    """Whether a wall-clock time is inside [start, end) of quiet hours (which may wrap midnight)."""
+    if not quiet_hours:
+        return False
+    start, end = (time.fromisoformat(x) for x in quiet_hours)
+    if start == end:
+        return False
+    if start > end:
+        return local >= start or local < end
+    return start <= local < end
+
+
+def _hhmm(value: str, field: str) -> str:
+    try:
+        return time.fromisoformat(value.strip()).strftime("%H:%M")
+    except (ValueError, AttributeError):
+        raise PreferencesError(field, f"{value!r} is not a HH:MM time") from None
+
+
+def validate_preferences(digest_times: list[str], quiet_hours: list[str] | None) -> tuple[list[str], list[str] | None]:
+    """A site's digest times (sorted, unique) and quiet hours, or PreferencesError: the one rule for the
+    directory, the API, the CLI and chat. A site must keep a digest time outside its quiet hours."""
+    times = sorted({_hhmm(t, "digest_times") for t in digest_times})
+    if not times:
+        raise PreferencesError("digest_times", "give at least one HH:MM time")
+    quiet = None
+    if quiet_hours:
+        if len(quiet_hours) != 2:
+            raise PreferencesError("quiet_hours", "give [start, end], e.g. ['19:00', '07:00']")
+        quiet = [_hhmm(quiet_hours[0], "quiet_hours"), _hhmm(quiet_hours[1], "quiet_hours")]
+    if all(in_quiet_hours(time.fromisoformat(t), quiet) for t in times):
+        raise PreferencesError(
+            "digest_times",
+            f"every time ({', '.join(times)}) falls in quiet hours {quiet[0]}-{quiet[1]}"  # type: ignore[index]
+            "; the site would never get a digest",
+        )
+    return times, quiet
+
+
 def _check_tz(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown IANA time zone {value!r}") from exc
-    return value
-
-
-def _check_hhmm(value: str) -> str:
-    try:
-        time.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a HH:MM time") from exc
     return value
 
 
@@ -51,19 +91,13 @@ class Site(BaseModel):
 
     _tz = field_validator("tz")(_check_tz)
 
-    @field_validator("digest_times")
-    @classmethod
-    def _times(cls, value: list[str]) -> list[str]:
-        return [_check_hhmm(v) for v in value]
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _quiet(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        if len(value) != 2:
-            raise ValueError("quiet_hours must be [start, end]")
-        return [_check_hhmm(v) for v in value]
+    @model_validator(mode="after")
+    def _preferences(self) -> Site:
+        try:
+            validate_preferences(self.digest_times, self.quiet_hours)
+        except PreferencesError as exc:
+            raise ValueError(str(exc)) from None
+        return self
 
 
 class Person(BaseModel):

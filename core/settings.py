@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     # dashboard session lasts before the person must follow a new link.
     public_url: str = Field(default="http://127.0.0.1:3000", validation_alias="SITELINE_PUBLIC_URL")
     dashboard_session_h: float = Field(default=8.0, gt=0, le=168, validation_alias="SITELINE_DASHBOARD_SESSION_H")
+    # Optional dashboard sign-in with the organisation's OpenID Connect provider: on when the issuer, client id
+    # and client secret are all set. The `oidc_claim` of the ID token is matched to a directory person's email.
+    oidc_issuer: str | None = Field(default=None, validation_alias="SITELINE_OIDC_ISSUER")
+    oidc_client_id: str | None = Field(default=None, validation_alias="SITELINE_OIDC_CLIENT_ID")
+    oidc_client_secret: SecretStr | None = Field(default=None, validation_alias="SITELINE_OIDC_CLIENT_SECRET")
+    oidc_scopes: str = Field(default="openid email profile", validation_alias="SITELINE_OIDC_SCOPES")
+    oidc_claim: str = Field(default="email", min_length=1, validation_alias="SITELINE_OIDC_CLAIM")
 
     # E-mail (bot/email): the last resort for escalation notices and urgent updates to people with no
     # chat address or whose chat delivery failed for good; off while the host is unset.
@@ -111,6 +118,30 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown log level {value!r}; use one of {', '.join(LOG_LEVELS)}")
         return level
 
+    @field_validator("oidc_scopes")
+    @classmethod
+    def _openid_scope(cls, value: str) -> str:
+        if "openid" not in value.split():
+            raise ValueError(f"{value!r} must include the scope 'openid' (space-separated scopes)")
+        return " ".join(value.split())
+
+    @model_validator(mode="after")
+    def _oidc_all_or_none(self) -> Settings:
+        """Half an OIDC configuration is a mistake to name at start-up, not a sign-in button that fails."""
+        parts = {
+            "SITELINE_OIDC_ISSUER": self.oidc_issuer,
+            "SITELINE_OIDC_CLIENT_ID": self.oidc_client_id,
+            "SITELINE_OIDC_CLIENT_SECRET": self.oidc_client_secret,
+        }
+        missing = [name for name, value in parts.items() if not value]
+        if missing and len(missing) < len(parts):
+            raise ValueError(f"OIDC sign-in needs {', '.join(parts)} together; missing {', '.join(missing)}")
+        if self.oidc_issuer and not self.oidc_issuer.startswith(("https://", "http://")):
+            raise ValueError(
+                f"SITELINE_OIDC_ISSUER {self.oidc_issuer!r} must start with https:// (http:// for a test provider)"
+            )
+        return self
+
     @cached_property
     def resolved_database_url(self) -> str:
         """The SQLAlchemy URL: the configured one, or a SQLite file under `home`."""
@@ -135,6 +166,10 @@ class Settings(BaseSettings):
     @property
     def email_enabled(self) -> bool:
         return bool(self.smtp_host)
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     @property
     def llm_enabled(self) -> bool:

@@ -356,7 +356,8 @@ def clusters(data: dict[str, Any], viewer: dict[str, Any], publishable: set[str]
     return page("Protocol unclear", "".join(out), viewer)
 
 
-def sign_in(message: str = "", token: str | None = None) -> str:
+def sign_in(message: str = "", token: str | None = None, *, oidc: bool = False) -> str:
+    """The sign-in page: a link's confirm button, or how to get a link (and single sign-on when configured)."""
     if token:
         body = (
             "<section><h2>Sign in to the Siteline dashboard</h2><p>This link signs you in once.</p>"
@@ -364,9 +365,15 @@ def sign_in(message: str = "", token: str | None = None) -> str:
             "Continue</button></form></section>"
         )
     else:
+        sso = (
+            '<form method="get" action="/dashboard/oidc/login"><button type="submit" id="oidc">'
+            "Sign in with your organisation</button></form><p class=muted>or</p>"
+            if oidc
+            else ""
+        )
         body = (
             "<section><h2>Sign in</h2>"
-            f"{f'<p class=bad>{h(message)}</p>' if message else ''}"
+            f"{f'<p class=bad>{h(message)}</p>' if message else ''}{sso}"
             "<p>Ask Siteline in chat for a dashboard link (or an operator: "
             "<code>siteline dashboard link PERSON_ID</code>). Links work once and expire.</p></section>"
         )

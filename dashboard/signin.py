@@ -1,17 +1,11 @@
-"""Sign-in without passwords: a one-time link (as the bot would DM it), then a signed session cookie.
+"""Sign-in without passwords: a one-time link (as the bot would DM it), then a session (dashboard/sessions.py).
 
-The link's token is random, stored only as its SHA-256, good once and until it expires. The
-session cookie carries the person and its expiry, signed with a key derived from the audit key
-(kept outside the database), so it cannot be forged or stretched; every sign-in, and every
-refused one, is written to the audit trail.
+The link's token is random, stored only as its SHA-256, good once and until it expires; every
+sign-in, and every refused one, is written to the audit trail.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -24,8 +18,9 @@ from core import audit
 from core.directory import Directory
 from dashboard.models import LoginTokenRow
 from dashboard.scope import Viewer
+from dashboard.sessions import COOKIE, digest
 
-COOKIE = "siteline_dashboard"
+__all__ = ["COOKIE", "Redeemed", "SignInError", "issue", "parse_ttl", "redeem"]
 _TTL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_TTL = timedelta(days=7)
@@ -46,10 +41,6 @@ def parse_ttl(text: str) -> timedelta:
     return ttl
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue(session: Session, *, person_id: str, ttl: timedelta, now: datetime, public_url: str, actor: str) -> str:
     """A one-time sign-in URL for a person who has a dashboard (not site staff)."""
     person = Directory(session).person(person_id)
@@ -62,7 +53,7 @@ def issue(session: Session, *, person_id: str, ttl: timedelta, now: datetime, pu
     token = secrets.token_urlsafe(32)
     session.add(
         LoginTokenRow(
-            token_hash=_hash(token), person_id=person_id, created_at=now, expires_at=now + ttl, created_by=actor
+            token_hash=digest(token), person_id=person_id, created_at=now, expires_at=now + ttl, created_by=actor
         )
     )
     audit.record(
@@ -85,7 +76,7 @@ class Redeemed:
 def redeem(session: Session, *, token: str, now: datetime, client: str) -> Redeemed:
     """Use a link once: the person it signs in, or why not (unknown, used, expired). Audited either way."""
     row = session.execute(
-        select(LoginTokenRow).where(LoginTokenRow.token_hash == _hash(token)).with_for_update()
+        select(LoginTokenRow).where(LoginTokenRow.token_hash == digest(token)).with_for_update()
     ).scalar_one_or_none()
     refusal = None
     if row is None:
@@ -106,7 +97,7 @@ def redeem(session: Session, *, token: str, now: datetime, client: str) -> Redee
             actor=subject,
             action="dashboard.sign_in_refused",
             subject=subject,
-            detail={"reason": refusal, "client": client},
+            detail={"method": "link", "reason": refusal, "client": client},
         )
         return Redeemed(None, refusal)
     assert row is not None
@@ -117,40 +108,6 @@ def redeem(session: Session, *, token: str, now: datetime, client: str) -> Redee
         actor=row.person_id,
         action="dashboard.sign_in",
         subject=row.person_id,
-        detail={"client": client},
+        detail={"method": "link", "client": client},
     )
     return Redeemed(row.person_id)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def session_key(audit_key: bytes) -> bytes:
-    """The cookie-signing key: derived from the audit key, so no new secret needs managing."""
-    return hmac.new(audit_key, b"siteline-dashboard-session-v1", hashlib.sha256).digest()
-
-
-def make_cookie(key: bytes, *, person_id: str, expires: datetime) -> str:
-    body = _b64(json.dumps({"p": person_id, "e": int(expires.timestamp())}, separators=(",", ":")).encode())
-    return f"{body}.{_b64(hmac.new(key, body.encode(), hashlib.sha256).digest())}"
-
-
-def read_cookie(key: bytes, value: str | None, *, now: datetime) -> str | None:
-    """The person a cookie signs in, or None when missing, tampered with or expired."""
-    if not value or "." not in value:
-        return None
-    body, _, sig = value.partition(".")
-    try:
-        if not hmac.compare_digest(_unb64(sig), hmac.new(key, body.encode(), hashlib.sha256).digest()):
-            return None
-        data = json.loads(_unb64(body))
-    except (ValueError, TypeError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("p"), str) or not isinstance(data.get("e"), int):
-        return None
-    return data["p"] if now.timestamp() < data["e"] else None

@@ -8,7 +8,7 @@ reports noise, interruptions and urgent latency. Time comes from the injected cl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core import audit
 from core.clock import Clock, iso
 from core.db import transaction
+from core.domain import PreferencesError, validate_preferences
 from core.models import SiteRow
 from core.settings import Settings
 from triage import queries, stats
@@ -26,12 +27,15 @@ from triage.digest import rearm
 from triage.engine import TriageEngine
 from triage.plugin import build_engine
 from triage.schemas import UpdateIn
-from triage.slots import in_quiet_hours, next_slot
+from triage.slots import next_slot
 from triage.states import lock_states
 
 
-class PreferencesError(ValueError):
-    """Digest times or quiet hours that cannot be used; the message says which and why."""
+class SiteNotFound(PreferencesError):
+    """Preferences asked for a site the directory does not have (a 404, not a bad value)."""
+
+    def __init__(self, site_id: str) -> None:
+        super().__init__("site", f"site {site_id!r} is not in the directory")
 
 
 @dataclass(frozen=True)
@@ -50,31 +54,6 @@ class Preferences:
             "quiet_hours": self.quiet_hours,
             "next_digest_at": iso(self.next_digest_at) if self.next_digest_at else None,
         }
-
-
-def _hhmm(value: str, what: str) -> str:
-    try:
-        return time.fromisoformat(value.strip()).strftime("%H:%M")
-    except ValueError:
-        raise PreferencesError(f"{what}: {value!r} is not a HH:MM time") from None
-
-
-def validate_preferences(digest_times: list[str], quiet_hours: list[str] | None) -> tuple[list[str], list[str] | None]:
-    """Normalised preferences, or PreferencesError: a site must have a digest time outside quiet hours."""
-    times = sorted({_hhmm(t, "digest_times") for t in digest_times})
-    if not times:
-        raise PreferencesError("digest_times: give at least one HH:MM time")
-    quiet = None
-    if quiet_hours:
-        if len(quiet_hours) != 2:
-            raise PreferencesError("quiet_hours: give [start, end], e.g. ['19:00', '07:00']")
-        quiet = [_hhmm(quiet_hours[0], "quiet_hours"), _hhmm(quiet_hours[1], "quiet_hours")]
-    if all(in_quiet_hours(time.fromisoformat(t), quiet) for t in times):
-        raise PreferencesError(
-            f"digest_times: every time ({', '.join(times)}) falls in quiet hours {quiet[0]}-{quiet[1]}"  # type: ignore[index]
-            "; the site would never get a digest"
-        )
-    return times, quiet
 
 
 class _HasParts(Protocol):
@@ -136,7 +115,7 @@ class TriageService:
         with transaction(self.factory) as session:
             site = session.get(SiteRow, site_id)
             if site is None:
-                raise PreferencesError(f"site {site_id!r} is not in the directory")
+                raise SiteNotFound(site_id)
             before = {"digest_times": site.digest_times, "quiet_hours": site.quiet_hours}
             site.digest_times, site.quiet_hours = times, quiet
             session.flush()
@@ -162,6 +141,6 @@ class TriageService:
     def _preferences(self, session: Session, site_id: str) -> Preferences:
         site = session.get(SiteRow, site_id)
         if site is None:
-            raise PreferencesError(f"site {site_id!r} is not in the directory")
+            raise SiteNotFound(site_id)
         pending = lock_states(session, [site_id], lock=False).get(site_id)
         return Preferences(site_id, site.tz, list(site.digest_times or []), site.quiet_hours, pending)

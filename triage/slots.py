@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from core.domain import in_quiet_hours as in_quiet_hours  # the one rule, re-exported for triage
+
 SEARCH_DAYS = 9  # covers a week plus both DST edges
 
 
@@ -20,18 +22,6 @@ SEARCH_DAYS = 9  # covers a week plus both DST edges
 class Slot:
     at: datetime  # aware UTC
     note: str = ""  # why this slot, when it is not simply one of the digest times
-
-
-def in_quiet_hours(local: time, quiet_hours: list[str] | None) -> bool:
-    """Whether a wall-clock time is inside [start, end) of quiet hours (which may wrap midnight)."""
-    if not quiet_hours:
-        return False
-    start, end = (time.fromisoformat(x) for x in quiet_hours)
-    if start == end:
-        return False
-    if start > end:
-        return local >= start or local < end
-    return start <= local < end
 
 
 def usable_times(digest_times: list[str], quiet_hours: list[str] | None) -> tuple[list[time], str]:

@@ -1,14 +1,14 @@
-"""The dashboard over HTTP: sign-in by one-time link, the pages, and the same numbers as JSON.
+"""The dashboard over HTTP: the pages, and the same numbers as JSON (sign-in: `dashboard_signin.py`).
 
-Pages (`/dashboard...`) redirect to the sign-in page without a session; JSON (`/api/dashboard...`)
-answers 401 without a session or the API bearer token; anything outside the signed-in person's
-scope is 403. The figures themselves are computed in the `dashboard` package.
+Pages (`/dashboard...`) redirect to the sign-in page without a live session (none, expired, signed
+out or revoked); JSON (`/api/dashboard...`) answers 401 without one or the API bearer token; anything
+outside the signed-in person's scope is 403. The figures themselves are computed in the `dashboard`
+package.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -17,15 +17,15 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from core.audit import load_key
 from core.db import transaction
 from core.directory import Directory
 from dashboard import clusters as clustering
-from dashboard import figures, render
+from dashboard import figures, render, sessions
 from dashboard.clarify import ClarificationError, publish
+from dashboard.oidc import OidcConfig, Provider
 from dashboard.scope import NotAllowed, Viewer
-from dashboard.signin import COOKIE, make_cookie, read_cookie, redeem, session_key
 from siteline.api.auth import require_token
+from siteline.api.dashboard_signin import router as signin_router
 from siteline.api.updates import triage_service
 from siteline.container import Container
 
@@ -48,11 +48,9 @@ def _viewer(request: Request, *, api: bool) -> Viewer:
     if api and request.headers.get("authorization"):
         require_token(request, request.headers["authorization"])  # 401 when wrong
         return Viewer.automation()
-    person_id = read_cookie(request.app.state.dashboard_key, request.cookies.get(COOKIE), now=c.clock.now())
-    if person_id is None:
-        raise SignInNeeded
     with transaction(c.factory) as session:
-        person = Directory(session).person(person_id)
+        person_id = sessions.person_for(session, request.cookies.get(sessions.COOKIE), now=c.clock.now())
+        person = Directory(session).person(person_id) if person_id else None
     if person is None:
         raise SignInNeeded
     try:
@@ -74,7 +72,7 @@ def _api_viewer(request: Request) -> Viewer:
     try:
         return _viewer(request, api=True)
     except SignInNeeded:
-        raise HTTPException(401, "sign in first (a dashboard link) or send the API bearer token") from None
+        raise HTTPException(401, "sign in first (a dashboard link or single sign-on) or send the API token") from None
 
 
 # -- the numbers -------------------------------------------------------------------------------
@@ -222,51 +220,9 @@ async def page_publish(request: Request, cluster_id: str) -> Response:
     return RedirectResponse(f"/dashboard/clusters?published={quote(done['update'])}", status_code=303)
 
 
-# -- sign-in -----------------------------------------------------------------------------------
-
-
-@router.get("/dashboard/login", response_class=HTMLResponse)
-def page_sign_in() -> HTMLResponse:
-    return HTMLResponse(render.sign_in())
-
-
-@router.get("/dashboard/login/{token}", response_class=HTMLResponse)
-def page_confirm(token: str) -> HTMLResponse:
-    """A confirm button, so a link previewer fetching the URL does not use up the one-time link."""
-    return HTMLResponse(render.sign_in(token=token), headers={"Referrer-Policy": "no-referrer"})
-
-
-@router.post("/dashboard/login/{token}")
-def sign_in(request: Request, token: str) -> Response:
-    c = _container(request)
-    now = c.clock.now()
-    client = request.client.host if request.client else "unknown"
-    with transaction(c.factory) as session:
-        outcome = redeem(session, token=token, now=now, client=client)
-    if outcome.person_id is None:
-        return HTMLResponse(render.sign_in(outcome.refusal or "sign-in refused"), status_code=400)
-    expires = now + timedelta(hours=c.settings.dashboard_session_h)
-    response = RedirectResponse("/dashboard", status_code=303)
-    response.set_cookie(
-        COOKIE,
-        make_cookie(request.app.state.dashboard_key, person_id=outcome.person_id, expires=expires),
-        max_age=int(c.settings.dashboard_session_h * 3600),
-        httponly=True,
-        samesite="lax",
-        secure=c.settings.public_url.startswith("https://"),
-        path="/",
-    )
-    return response
-
-
-@router.post("/dashboard/logout")
-def sign_out() -> Response:
-    response = RedirectResponse("/dashboard/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/")
-    return response
-
-
 def mount(app: FastAPI, container: Container) -> None:
-    """Register the dashboard on the app; the session key is derived once from the audit key."""
-    app.state.dashboard_key = session_key(load_key(container.settings))
+    """Register the dashboard and its sign-in on the app (OIDC only when configured)."""
+    config = OidcConfig.from_settings(container.settings)
+    app.state.dashboard_oidc = Provider(config) if config else None
     app.include_router(router)
+    app.include_router(signin_router)

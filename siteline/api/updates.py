@@ -18,17 +18,14 @@ from siteline import phi
 from siteline.api.auth import require_token
 from triage.audience import UpdateRejected
 from triage.schemas import UpdateIn
-from triage.service import PreferencesError, TriageService
+from triage.service import PreferencesError, SiteNotFound, TriageService
 
 router = APIRouter()
 
 
 def triage_service(request: Request) -> TriageService:
-    """One service per app (the policy is loaded once)."""
-    state = request.app.state
-    if getattr(state, "triage_service", None) is None:
-        state.triage_service = TriageService.of(state.container)
-    return state.triage_service
+    """The process's one service (the container's: its policy is loaded once)."""
+    return request.app.state.container.triage
 
 
 def _unprocessable(field: str, message: str) -> HTTPException:
@@ -65,8 +62,8 @@ def get_preferences(
 ) -> dict[str, Any]:
     try:
         return service.preferences(site_id).to_json()
-    except PreferencesError as exc:
-        raise HTTPException(404, str(exc)) from None
+    except SiteNotFound as exc:
+        raise HTTPException(404, exc.message) from None
 
 
 @router.put("/sites/{site_id}/preferences")
@@ -80,9 +77,8 @@ def put_preferences(
         prefs = service.set_preferences(
             site_id, digest_times=body.digest_times, quiet_hours=body.quiet_hours, actor=caller
         )
+    except SiteNotFound as exc:
+        raise HTTPException(404, exc.message) from None
     except PreferencesError as exc:
-        if "not in the directory" in str(exc):
-            raise HTTPException(404, str(exc)) from None
-        field, _, message = str(exc).partition(": ")
-        raise _unprocessable(field, message) from None
+        raise _unprocessable(exc.field, exc.message) from None
     return prefs.to_json()

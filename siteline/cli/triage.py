@@ -22,7 +22,7 @@ from siteline.cli.common import container, fail, print_json
 from triage.audience import UpdateRejected
 from triage.decision import Decision
 from triage.schemas import UpdateIn
-from triage.service import PreferencesError, TriageService
+from triage.service import PreferencesError
 from triage.stats import StatsReport
 
 
@@ -127,7 +127,7 @@ def register(app: typer.Typer) -> None:
         fields = {"id": update_id, "from": sender, "org": org, "study": study, "sites": site_list,
                   "subject": subject, "body": body, "declared_priority": declared, "due": due}  # fmt: skip
         update = phi.redact_update(_update_from(file, fields))
-        service = TriageService.of(container())
+        service = container().triage
         try:
             service.check_origin(update)  # an unknown sender or study would be stored and reach no one
             decision = service.preview(update) if preview else service.submit(update, actor="cli", source="cli")
@@ -144,7 +144,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
     ) -> None:
         """Noise ratio, interruptions and urgent latency per site; urgent rate per sender."""
-        report = TriageService.of(container()).stats(days=days)
+        report = container().triage.stats(days=days)
         if as_json:
             print_json(report.to_json())
         else:
@@ -159,7 +159,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Show a site's digest times and quiet hours, or set them (times are the site's local time)."""
-        service = TriageService.of(container())
+        service = container().triage
         try:
             if digest or quiet or no_quiet:
                 current = service.preferences(site)

@@ -1,14 +1,14 @@
 """email ack links: one-time acknowledge links sent by e-mail (hash of the token, escalation, person, level)
 
 Revision ID: 0009email
-Revises: 0008dash
+Revises: 0009sess
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009email"
-down_revision = "0008dash"
+down_revision = "0009sess"
 branch_labels = None
 depends_on = None
 
