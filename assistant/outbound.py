@@ -66,7 +66,6 @@ class RoutingNotifier:
         if not self.senders:
             return SendResult.misconfigured(NO_PLATFORM)  # held in the outbox, never dropped
         address = self.address(message)
-        enriched = replace(message, payload=enrich(self.factory, message, self.now()))
         if address is None:
             chats = [p for p in self.senders if p != EMAIL]
             nowhere = (
@@ -74,7 +73,8 @@ class RoutingNotifier:
                 if chats
                 else SendResult.misconfigured(NO_PLATFORM)
             )
-            return self.last_resort(enriched, nowhere, refused=False)
+            return self.last_resort(message, nowhere, refused=False)
+        enriched = replace(message, payload=enrich(self.factory, message, self.now()))
         result = self.senders[address.platform].send_to(address, enriched)
         if result.ok or result.recoverable or address.platform == EMAIL:
             return result  # a retry or a held platform waits for chat: e-mail only replaces a refusal
@@ -82,11 +82,14 @@ class RoutingNotifier:
 
     def last_resort(self, message: OutboundMessage, otherwise: SendResult, *, refused: bool) -> SendResult:
         """E-mail, when chat cannot carry the message at all (no address, or a permanent refusal) and
-        the recipient has an e-mail address; otherwise chat's own outcome (`otherwise`)."""
+        the recipient has an e-mail address; otherwise chat's own outcome (`otherwise`). `message` is
+        as chat got it after a refusal (enriched), as queued when chat had no address."""
         email = self.senders.get(EMAIL)
         address = self.email_address(message) if email is not None else None
         if email is None or address is None:
             return otherwise
+        if not refused:
+            message = replace(message, payload=enrich(self.factory, message, self.now()))
         result = email.send_to(address, message)
         if result.ok:
             level = logging.WARNING if refused else logging.INFO

@@ -405,3 +405,25 @@ def test_two_presses_at_once_acknowledge_once(world: World) -> None:
         outcomes = sorted(pool.map(lambda _: press(), range(2)))
     assert outcomes == ["acknowledged", "used"]
     assert len(world.audit("escalation.ack")) == 1 and world.escalation().acked_by == "cra1"
+
+
+def test_with_only_email_configured_what_email_does_not_carry_is_held_for_chat(factory: Any) -> None:
+    from assistant.outbound import RoutingNotifier
+    from bot.email.sender import EmailSender, SmtpConfig
+    from core.notify import NO_PLATFORM, OutboundMessage
+
+    with transaction(factory) as s:
+        upsert(s, *directory(cra1={"email": CLAIRE}))
+    with LocalSmtp() as smtp:
+        email = EmailSender(SmtpConfig("127.0.0.1", smtp.port, "siteline@example.org", starttls=False), factory,
+                            lambda: parse_instant(START), PUBLIC)  # fmt: skip
+        router = RoutingNotifier(factory, {"email": email}, lambda: parse_instant(START))
+        digest = OutboundMessage(1, "site", "S04", "digest", {"items": [{"id": "u1", "priority": "fyi"}]})
+        held = router.send(digest)
+        assert held.blocked and held.error == NO_PLATFORM and smtp.received == []
+        update = {"escalation": {"id": "e1", "status": "acknowledged"}, "text": "Escalation e1 was acknowledged."}
+        assert router.send(OutboundMessage(2, "person", "cra1", "escalation_update", update)).ok
+        (mail,) = smtp.wait(1)
+        assert mail.rcpt_tos == [CLAIRE] and "Escalation e1 was acknowledged." in mail.part("plain")
+        nobody = router.send(OutboundMessage(3, "person", "lead1", "escalation_update", update))  # no e-mail either
+        assert nobody.blocked and len(smtp.received) == 1
