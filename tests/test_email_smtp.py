@@ -152,10 +152,34 @@ def test_payload_text_is_escaped_in_html_and_never_becomes_a_link() -> None:
     assert "Please acknowledge by Mon 9 Mar 14:00 (Europe/Paris) (within 4 h), or it goes to the study manager." in text
 
 
-def test_an_answer_or_hand_off_is_its_own_text_and_the_last_level_is_told_so() -> None:
-    answer = render("cra_answer", {"text": "Visit 3 may be done within ±3 days.\n\nSee protocol §6.2."})
+def test_any_other_kind_is_its_own_text_and_the_last_level_is_told_so() -> None:
+    answer = render("handoff", {"text": "Visit 3 may be done within ±3 days.\n\nSee protocol §6.2."})
     assert answer["Subject"] == "Siteline: Visit 3 may be done within ±3 days."
     body = answer.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "Visit 3 may be done within ±3 days.\n\nSee protocol §6.2." in body
     last = render("escalation", {"escalation": {"id": "e1"}, "chain_position": {"level": 3, "of": 3}})
     assert "You are the last level of this escalation" in last.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_a_question_handed_to_a_cra_and_the_answer_back_say_what_chat_says() -> None:
+    question = render(
+        "open_question",
+        {
+            "question": "Can visit 3 be moved by 4 days?",
+            "asked_by_name": "Sam Site",
+            "site": "S01",
+            "site_name": "Hôpital Nord",
+            "study": "ALPHA",
+            "bot_answer": "Visit 3 has a window of ±3 days.",
+            "abstained": False,
+            "citations": [{"title": "ALPHA Protocol", "version": "2.0", "section": "6.2 Visit Windows", "page": 12}],
+        },
+    )
+    assert question["Subject"] == "Question from Sam Site (Hôpital Nord (S01))"
+    text = question.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "> Can visit 3 be moved by 4 days?" in text and "> Visit 3 has a window of ±3 days." in text
+    assert "- ALPHA Protocol v2.0, 6.2 Visit Windows, p. 12" in text and "Replies to this e-mail are not read" in text
+    answer = render("cra_answer", {"question": "Q?", "answer": "Yes, within\nthe window.", "cra_name": "Claire CRA"})
+    assert answer["Subject"] == "Answer from your CRA, Claire CRA"
+    body = answer.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Claire CRA answered:\n\n> Yes, within\n> the window." in body

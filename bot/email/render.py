@@ -1,46 +1,22 @@
-"""E-mails for what the engines send: the same facts as the Slack and Teams messages, as plain text
-and HTML alternatives of one `EmailMessage`.
+"""E-mails for what the engines send: the same facts as the Slack and Teams messages.
 
-Each kind is first said as a short list of blocks (a heading, facts, a quote, a list, a link), and
-both bodies are written from those blocks, so the text and HTML alternatives can never say different
-things. Payload text is untrusted (a site's summary, a sponsor's update): the HTML escapes every
-value, and no link is made from payload text. Pure functions of the payload, plus the ack link the
-sender issued for this reader.
+Each kind is said as a short list of blocks (a heading, facts, a quote, a list, a link); `mail.py`
+writes the plain-text and HTML alternatives from them. Payload text is untrusted (a site's summary,
+a sponsor's update): the HTML escapes every value, and no link is made from payload text. Pure
+functions of the payload, plus the acknowledge link the sender issued for this reader.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from bot.email.mail import Block, Mail, clip, message
 from core.clock import parse_instant
 from escalation.messages import CATEGORY_LABELS, local, role_label
 
-SUBJECT_MAX = 120
 BODY_CLIP = 2800
-
-
-@dataclass(frozen=True)
-class Block:
-    """One part of a message: `heading`, `para`, `quote`, `facts` (label, value pairs), `items`
-    (a bulleted list), `link` (label, url) or `note` (small print)."""
-
-    kind: str
-    value: Any
-
-
-@dataclass(frozen=True)
-class Mail:
-    subject: str
-    blocks: list[Block]
-
-
-def clip(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _when(iso_text: Any, tz: str) -> str:
@@ -195,6 +171,54 @@ def digest(payload: Mapping[str, Any], _ack_url: str | None = None) -> Mail:
     return Mail(f"Digest of sponsor updates{f' for {site}' if site else ''} ({count})", blocks)
 
 
+# -- Ask my CRA --------------------------------------------------------------------------------
+
+NO_REPLIES = "Replies to this e-mail are not read: answer in Siteline's chat (Slack or Teams)."
+
+
+def _source(c: Mapping[str, Any]) -> str:
+    title = str(c.get("title") or c.get("doc") or "document")
+    parts = [title + (f" v{c['version']}" if c.get("version") else "")]
+    parts += [str(c["section"])] if c.get("section") else []
+    parts += [f"p. {c['page']}"] if c.get("page") else []
+    return ", ".join(parts)
+
+
+def open_question(payload: Mapping[str, Any], _ack_url: str | None = None) -> Mail:
+    """A site's question handed to its CRA: who asks, where, what, and what Siteline found."""
+    who = payload.get("asked_by_name") or payload.get("asked_by") or "a site"
+    site = _site(payload)
+    blocks = [
+        Block("heading", f"Question from {who}"),
+        Block("facts", [(k, v) for k, v in (("Site", site), ("Study", payload.get("study"))) if v]),
+        Block("quote", clip(str(payload.get("question") or ""), BODY_CLIP)),
+    ]
+    if payload.get("bot_answer") and not payload.get("abstained"):
+        blocks += [Block("para", "Siteline's answer from the documents:"), Block("quote", str(payload["bot_answer"]))]
+    else:
+        blocks.append(Block("para", "Siteline did not find the answer in the study documents."))
+    sources = [_source(c) for c in payload.get("citations") or [] if isinstance(c, Mapping)]
+    if sources:
+        blocks += [Block("para", "Sources:"), Block("items", sources)]
+    blocks.append(Block("note", NO_REPLIES))
+    return Mail(f"Question from {who}" + (f" ({site})" if site else ""), blocks)
+
+
+def cra_answer(payload: Mapping[str, Any], _ack_url: str | None = None) -> Mail:
+    """The CRA's answer to a question the reader asked."""
+    named = payload.get("cra_name") or payload.get("cra")
+    cra = str(named or "your CRA")
+    title = f"Answer from your CRA, {cra}" if named else "Answer from your CRA"
+    blocks = [
+        Block("heading", title),
+        Block("para", "You asked:"),
+        Block("quote", clip(str(payload.get("question") or ""), BODY_CLIP)),
+        Block("para", f"{cra} answered:"),
+        Block("quote", str(payload.get("answer") or "")),
+    ]
+    return Mail(title, blocks)
+
+
 # -- everything else ---------------------------------------------------------------------------
 
 
@@ -210,65 +234,11 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any], str | None], Mail]] = {
     "escalation_update": escalation_update,
     "immediate": urgent_update,
     "digest": digest,
+    "open_question": open_question,
+    "cra_answer": cra_answer,
 }
 
 
 def render(kind: str, payload: Mapping[str, Any], *, ack_url: str | None = None) -> EmailMessage:
-    """The message (Subject, text and HTML alternatives); the sender adds From, To, Date and Message-ID."""
-    mail = RENDERERS.get(kind, plain)(payload, ack_url)
-    msg = EmailMessage()
-    msg["Subject"] = clip(mail.subject, SUBJECT_MAX)
-    msg.set_content(to_text(mail.blocks))
-    msg.add_alternative(to_html(mail), subtype="html")
-    return msg
-
-
-def to_text(blocks: Sequence[Block]) -> str:
-    out: list[str] = []
-    for b in blocks:
-        if b.kind == "heading":
-            out.append(f"{b.value}\n{'=' * min(len(str(b.value)), 72)}")
-        elif b.kind == "facts":
-            out.append("\n".join(f"{k}: {v}" for k, v in b.value))
-        elif b.kind == "quote":
-            out.append("\n".join(f"> {line}" for line in str(b.value).splitlines() or [""]))
-        elif b.kind == "items":
-            out.append("\n".join(f"- {x}" for x in b.value))
-        elif b.kind == "link":
-            label, url = b.value
-            out.append(f"{label}: {url}")
-        else:
-            out.append(str(b.value))
-    return "\n\n".join(out) + "\n\n-- \nSiteline\n"
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def to_html(mail: Mail) -> str:
-    parts: list[str] = []
-    for b in mail.blocks:
-        if b.kind == "heading":
-            parts.append(f"<h2>{_e(b.value)}</h2>")
-        elif b.kind == "facts":
-            rows = "".join(f"<tr><th align='left'>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in b.value)
-            parts.append(f"<table cellpadding='4'>{rows}</table>")
-        elif b.kind == "quote":
-            parts.append(f"<blockquote>{_e(b.value)}</blockquote>")
-        elif b.kind == "items":
-            parts.append("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in b.value) + "</ul>")
-        elif b.kind == "link":
-            label, url = b.value
-            parts.append(
-                f"<p><a href='{_e(url)}' style='background:#1a7f37;color:#fff;padding:8px 16px;"
-                f"text-decoration:none;border-radius:4px'>{_e(label)}</a></p>"
-            )
-        elif b.kind == "note":
-            parts.append(f"<p style='color:#555;font-size:small'>{_e(b.value)}</p>")
-        else:
-            parts.append(f"<p>{_e(b.value)}</p>")
-    return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_e(mail.subject)}</title></head>"
-        f"<body style='font-family:sans-serif'>{''.join(parts)}</body></html>"
-    )
+    """The message for an outbox row of `kind` (with this reader's acknowledge link, for a notice)."""
+    return message(RENDERERS.get(kind, plain)(payload, ack_url))
