@@ -183,3 +183,14 @@ def test_a_question_handed_to_a_cra_and_the_answer_back_say_what_chat_says() -> 
     assert answer["Subject"] == "Answer from your CRA, Claire CRA"
     body = answer.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "Claire CRA answered:\n\n> Yes, within\n> the window." in body
+
+
+def test_a_malformed_directory_address_is_never_written_into_a_header() -> None:
+    with LocalSmtp() as smtp:
+        bent = Address("email", user_id="claire@example.org\r\nBcc: spy@evil.example")
+        result = sender(smtp.port).send_to(bent, UPDATE)
+        assert not result.ok and not result.recoverable and "no valid e-mail address" in result.error
+        mixed = Address("email", conversation_id="not an address,ok@s04.example.org")
+        assert sender(smtp.port).send_to(mixed, UPDATE).ok
+        (mail,) = smtp.wait(1)
+    assert mail.rcpt_tos == ["ok@s04.example.org"] and mail.message["To"] == "ok@s04.example.org"

@@ -13,6 +13,7 @@ settings are fixed. Logs name the delivery id and the outcome, never an address 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Callable
@@ -69,10 +70,15 @@ class SmtpConfig:
         return f"SmtpConfig(host={self.host!r}, port={self.port}, starttls={self.starttls})"
 
 
+# A plain addr-spec, nothing a header could be bent with (the directory's `email` is free text).
+ADDRESS = re.compile(r"^[^@\s,;<>\"()\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+
 def recipients_of(address: Address) -> list[str]:
-    """A person's address (`user_id`), or a site's staff list (`conversation_id`, comma-separated)."""
+    """A person's address (`user_id`), or a site's staff list (`conversation_id`, comma-separated);
+    anything that is not a plain address is left out."""
     raw = address.user_id or address.conversation_id or ""
-    return [a.strip() for a in raw.split(",") if a.strip()]
+    return [a.strip() for a in raw.split(",") if ADDRESS.match(a.strip())]
 
 
 class EmailSender:
@@ -97,7 +103,7 @@ class EmailSender:
             return SendResult.sent()
         to = recipients_of(address)
         if not to:
-            return SendResult.failed(f"{message.channel} {message.recipient} has no e-mail address")
+            return SendResult.failed(f"{message.channel} {message.recipient} has no valid e-mail address")
         payload: dict[str, Any] = dict(message.payload)
         ack_url = None
         if message.kind == "escalation" and message.channel == "person":
