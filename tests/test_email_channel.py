@@ -427,3 +427,22 @@ def test_with_only_email_configured_what_email_does_not_carry_is_held_for_chat(f
         assert mail.rcpt_tos == [CLAIRE] and "Escalation e1 was acknowledged." in mail.part("plain")
         nobody = router.send(OutboundMessage(3, "person", "lead1", "escalation_update", update))  # no e-mail either
         assert nobody.blocked and len(smtp.received) == 1
+
+
+def test_a_failure_while_acknowledging_is_a_clear_page_and_gives_the_link_back(world: World) -> None:
+    from bot.email.acknowledge import acknowledge
+
+    class BrokenDesk:
+        def act_as(self, person_id: str, escalation_id: str, *, resolve: bool, now: Any) -> Any:
+            raise ConnectionError("database went away")
+
+    world.raise_()
+    world.tick()
+    _, token = only_mail(world)
+    c = world.container
+    failed = acknowledge(c.factory, BrokenDesk(), token=token, now=c.clock.now(), client="t")
+    assert (failed.status, failed.outcome) == (503, "failed") and "press the button again" in failed.message
+    with transaction(c.factory) as s:
+        assert s.execute(select(AckLinkRow.used_at)).scalar_one() is None
+    assert world.client.post(f"/ack/{token}").status_code == 200  # the link still works
+    assert [a.detail["outcome"] for a in world.audit("escalation.ack_link")] == ["failed", "acknowledged"]

@@ -10,6 +10,7 @@ itself is never stored, logged or audited.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -27,6 +28,9 @@ from escalation.engine import OPEN
 from escalation.messages import local, person_label
 from escalation.models import EscalationRow
 
+log = logging.getLogger("siteline.bot.email")
+
+TRY_AGAIN = "Siteline could not record it just now. Please press the button again in a minute."
 REFUSALS = {
     "unknown": (404, "This link is not valid", "This acknowledge link is not one Siteline sent, or it was mistyped."),
     "used": (410, "This link was already used", "This acknowledge link was already used; it works only once."),
@@ -120,22 +124,29 @@ def acknowledge(factory: sessionmaker[Session], desk: Desk, *, token: str, now: 
         found = links.find(session, token, now=now)
         link = found.link
         esc = session.get(EscalationRow, link.escalation_id) if link is not None else None
-        problem = found.problem or (None if link is not None and esc is not None else "unknown")
+        problem = found.problem or ("unknown" if esc is None else None)
         if problem is None and link is not None and not links.spend(session, link.id, now=now):
             problem = "used"  # another press won the race
-        if problem or link is None or esc is None:
-            status, title, message = REFUSALS[problem or "unknown"]
-            _audit(session, link, problem or "unknown", now=now, client=client)
-            return Outcome(status, problem or "unknown", title, message)
+        if problem is not None or link is None or esc is None:
+            problem = problem or "unknown"
+            status, title, message = REFUSALS[problem]
+            _audit(session, link, problem, now=now, client=client)
+            return Outcome(status, problem, title, message)
         facts = facts_of(session, esc, link)
         closed = None if esc.status in OPEN else _closed(session, esc, _reader_tz(session, link))
         link_id, person_id, esc_id = link.id, link.person_id, esc.id
     if closed is not None:
         outcome = Outcome(200, f"already_{esc.status}", f"Escalation {esc_id}", closed, facts, escalation_id=esc_id)
     else:
-        acted = desk.act_as(person_id, esc_id, resolve=False, now=now)
-        if acted.outcome == "refused":  # nothing changed
-            outcome = Outcome(403, "refused", "Siteline could not acknowledge it", acted.message, facts)
+        try:
+            acted = desk.act_as(person_id, esc_id, resolve=False, now=now)
+            failed = ""
+        except Exception as exc:  # the database went away mid-way: say so, and give the link back
+            log.exception("acknowledge link %s: the acknowledgement failed (%s)", link_id, type(exc).__name__)
+            acted, failed = Acted(False, TRY_AGAIN), "failed"
+        if acted.outcome == "refused":  # nothing changed: the link is given back
+            status, kind = (503, "failed") if failed else (403, "refused")
+            outcome = Outcome(status, kind, "Siteline could not acknowledge it", acted.message, facts)
         else:
             title = f"Escalation {esc_id} acknowledged" if acted.outcome == "acknowledged" else f"Escalation {esc_id}"
             outcome = Outcome(200, acted.outcome, title, acted.message, facts, escalation_id=esc_id,
@@ -143,10 +154,11 @@ def acknowledge(factory: sessionmaker[Session], desk: Desk, *, token: str, now: 
     with transaction(factory) as session:
         spent = session.get(AckLinkRow, link_id)
         assert spent is not None
-        if outcome.outcome == "refused":
+        given_back = outcome.outcome in ("refused", "failed")
+        if given_back:
             spent.used_at = None
         _audit(session, spent, outcome.outcome, now=now, client=client,
-               reason=outcome.message if outcome.outcome == "refused" else "")  # fmt: skip
+               reason=outcome.message if given_back else "")  # fmt: skip
     return outcome
 
 
