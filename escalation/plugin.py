@@ -16,7 +16,6 @@ from escalation.engine import HAND_ON, hand_on, raise_escalation
 from escalation.errors import EscalationError
 from escalation.infer import load_rules
 from escalation.lines import AckLine, EscalationLine, PolicyLine, ResolveLine
-from escalation.open_questions import OPEN_QUESTION, on_open_question_timer
 from escalation.policy import PolicyError
 from escalation.policy_store import configured_policy, store_policy
 from escalation.respond import ack, resolve
@@ -52,9 +51,6 @@ def plugin(settings: Settings) -> EnginePlugin:
     def on_resolve(session: Session, line: dict[str, Any], now: datetime) -> None:
         resolve(session, escalation_id=line["escalation"], by=line["by"], now=now, strict=False)
 
-    def on_open_question(session: Session, timer: Any, now: datetime) -> None:
-        on_open_question_timer(session, timer, now, settings=settings)
-
     return EnginePlugin(
         name="escalation",
         line_models={"policy": PolicyLine, "escalation": EscalationLine, "ack": AckLine, "resolve": ResolveLine},
@@ -64,7 +60,7 @@ def plugin(settings: Settings) -> EnginePlugin:
             "ack": _rejecting(on_ack),
             "resolve": _rejecting(on_resolve),
         },
-        timer_handlers={HAND_ON: hand_on, OPEN_QUESTION: on_open_question},
+        timer_handlers={HAND_ON: hand_on},
     )
 
 

@@ -9,13 +9,7 @@ from __future__ import annotations
 
 from escalation.engine import raise_escalation
 from escalation.errors import Conflict, EscalationError, Forbidden, NotFound
-from escalation.open_questions import (
-    OpenQuestionPort,
-    cancel_open_question,
-    open_question_to_escalation,
-    register_port,
-    schedule_open_question,
-)
+from escalation.open_questions import open_question_to_escalation
 from escalation.policy import PolicyError, parse_policy
 from escalation.policy_store import current_policy, store_policy
 from escalation.respond import ack, get, resolve
@@ -26,10 +20,8 @@ __all__ = [
     "EscalationError",
     "Forbidden",
     "NotFound",
-    "OpenQuestionPort",
     "PolicyError",
     "ack",
-    "cancel_open_question",
     "current_policy",
     "describe_path",
     "get",
@@ -39,9 +31,7 @@ __all__ = [
     "open_question_to_escalation",
     "parse_policy",
     "raise_escalation",
-    "register_port",
     "resolve",
-    "schedule_open_question",
     "status_now",
     "store_policy",
     "to_view",

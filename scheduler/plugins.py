@@ -46,15 +46,11 @@ PLUGIN_MODULES = ("triage.plugin", "escalation.plugin", "assistant.plugin")
 
 
 def load_plugins(settings: Settings) -> list[EnginePlugin]:
-    """Every engine plugin that is installed: each module offers `plugin(settings) -> EnginePlugin`."""
+    """Every engine's plugin: each module offers `plugin(settings) -> EnginePlugin`. Named, not imported,
+    because the scheduler sits below the engines; a missing or broken one fails loudly."""
     plugins = []
     for name in PLUGIN_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+        module = importlib.import_module(name)
         try:
             plugins.append(module.plugin(settings))
         except ValueError as exc:  # a bad policy file or setting: say which engine, no traceback

@@ -87,11 +87,9 @@ class QueueCollector(Collector):
 
 
 def _open_escalations(session: Any) -> dict[int, int]:
-    try:
-        from escalation.engine import OPEN
-        from escalation.models import EscalationRow
-    except ModuleNotFoundError:
-        return {}
+    from escalation.engine import OPEN
+    from escalation.models import EscalationRow
+
     query = (
         select(EscalationRow.level, func.count()).where(EscalationRow.status.in_(OPEN)).group_by(EscalationRow.level)
     )
