@@ -81,5 +81,6 @@ def _acknowledge(container: Container, token: str, request: Request) -> HTMLResp
 
 
 def _page(outcome: acknowledge.Outcome, request: Request) -> HTMLResponse:
-    body = page.render(outcome, action=request.url.path)
+    # Relative (the token itself, resolved against /ack/): right behind a proxy that adds a path prefix.
+    body = page.render(outcome, action=request.url.path.rsplit("/", 1)[-1])
     return HTMLResponse(body, status_code=outcome.status, headers=page.HEADERS)
