@@ -27,6 +27,9 @@ from escalation.messages import local, role_label
 
 log = logging.getLogger("siteline.outbound")
 
+EMAIL = "email"  # the last resort (bot/email): never chosen over a chat address that works
+SITE_EMAIL_KINDS = frozenset({"immediate"})  # what a site with no chat gets by e-mail, to its staff
+
 
 @dataclass(frozen=True)
 class Address:
@@ -64,12 +67,48 @@ class RoutingNotifier:
             return SendResult.misconfigured(NO_PLATFORM)  # held in the outbox, never dropped
         address = self.address(message)
         if address is None:
-            return SendResult.failed(
-                f"{message.channel} {message.recipient} has no chat address on "
-                f"{', '.join(self.senders) or 'any configured platform'}"
+            chats = [p for p in self.senders if p != EMAIL]
+            nowhere = (
+                SendResult.failed(f"{message.channel} {message.recipient} has no chat address on {', '.join(chats)}")
+                if chats
+                else SendResult.misconfigured(NO_PLATFORM)
             )
+            return self.last_resort(message, nowhere, refused=False)
         enriched = replace(message, payload=enrich(self.factory, message, self.now()))
-        return self.senders[address.platform].send_to(address, enriched)
+        result = self.senders[address.platform].send_to(address, enriched)
+        if result.ok or result.recoverable or address.platform == EMAIL:
+            return result  # a retry or a held platform waits for chat: e-mail only replaces a refusal
+        return self.last_resort(enriched, result, refused=True)
+
+    def last_resort(self, message: OutboundMessage, otherwise: SendResult, *, refused: bool) -> SendResult:
+        """E-mail, when chat cannot carry the message at all (no address, or a permanent refusal) and
+        the recipient has an e-mail address; otherwise chat's own outcome (`otherwise`). `message` is
+        as chat got it after a refusal (enriched), as queued when chat had no address."""
+        email = self.senders.get(EMAIL)
+        address = self.email_address(message) if email is not None else None
+        if email is None or address is None:
+            return otherwise
+        if not refused:
+            message = replace(message, payload=enrich(self.factory, message, self.now()))
+        result = email.send_to(address, message)
+        if result.ok:
+            level = logging.WARNING if refused else logging.INFO
+            log.log(level, "delivery %s: sent by e-mail instead (%s)", message.delivery_id, otherwise.error)
+            return result
+        return replace(result, error=f"{otherwise.error}; e-mail: {result.error}"[:2000])
+
+    def email_address(self, message: OutboundMessage) -> Address | None:
+        """A person's `email`; for an urgent update to a site, its staff's (those on the update's study)."""
+        with transaction(self.factory) as session:
+            directory = Directory(session)
+            if message.channel == "person":
+                person = directory.person(message.recipient)
+                return Address(EMAIL, user_id=person.email) if person and person.email else None
+            if message.kind not in SITE_EMAIL_KINDS or not message.payload.get("study"):
+                return None
+            staff = directory.recipients("site_staff", site=message.recipient, study=str(message.payload["study"]))
+            emails = sorted({p.email for p in staff if p.email})
+            return Address(EMAIL, conversation_id=",".join(emails)) if emails else None
 
     def address(self, message: OutboundMessage) -> Address | None:
         conv = message.payload.get("conversation")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant.outbound import ChannelSender, RoutingNotifier
+from bot.email import mount as email_mount
+from bot.email import sender as email_sender
 from bot.slack import mount as slack_mount
 from bot.slack import sender as slack_sender
 from bot.teams import mount as teams_mount
@@ -34,6 +36,7 @@ class Channel:
 CHANNELS: tuple[Channel, ...] = (
     Channel("slack", slack_sender.sender, slack_mount.mount),
     Channel("teams", teams_sender.sender, teams_mount.mount),
+    Channel("email", email_sender.sender, email_mount.mount),  # the last resort: see assistant/outbound.py
 )
 
 

@@ -91,6 +91,25 @@ class Settings(BaseSettings):
     oidc_scopes: str = Field(default="openid email profile", validation_alias="SITELINE_OIDC_SCOPES")
     oidc_claim: str = Field(default="email", min_length=1, validation_alias="SITELINE_OIDC_CLAIM")
 
+    # E-mail (bot/email): the last resort for escalation notices and urgent updates to people with no
+    # chat address or whose chat delivery failed for good; off while the host is unset.
+    smtp_host: str | None = Field(default=None, validation_alias="SITELINE_SMTP_HOST")
+    smtp_port: int = Field(default=587, ge=1, le=65535, validation_alias="SITELINE_SMTP_PORT")
+    smtp_from: str | None = Field(default=None, validation_alias="SITELINE_SMTP_FROM")
+    smtp_username: str | None = Field(default=None, validation_alias="SITELINE_SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, validation_alias="SITELINE_SMTP_PASSWORD")
+    # Upgrade the connection with STARTTLS (and check the certificate); `false` only for a trusted local relay.
+    smtp_starttls: bool = Field(default=True, validation_alias="SITELINE_SMTP_STARTTLS")
+
+    @model_validator(mode="after")
+    def _smtp_complete(self) -> Settings:
+        """A half-configured SMTP server is an error at start, naming what is missing, not a failed send later."""
+        if self.smtp_host and not (self.smtp_from or "").strip():
+            raise ValueError("SITELINE_SMTP_FROM must be set when SITELINE_SMTP_HOST is (the sender address)")
+        if bool(self.smtp_username) != bool(self.smtp_password):
+            raise ValueError("SITELINE_SMTP_USERNAME and SITELINE_SMTP_PASSWORD go together: set both or neither")
+        return self
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -143,6 +162,10 @@ class Settings(BaseSettings):
     def teams_enabled(self) -> bool:
         """Teams is on with app credentials, or in the explicit anonymous local mode."""
         return bool(self.teams_app_id and self.teams_app_password and self.teams_tenant_id) or self.teams_anonymous
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def oidc_enabled(self) -> bool:

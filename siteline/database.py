@@ -28,6 +28,7 @@ def all_metadata() -> MetaData:
     """Import every model module so `Base.metadata` knows all tables (for autogenerate and tests)."""
     # Each import registers its tables; explicit, so a broken model module fails loudly.
     import assistant.models  # noqa: F401
+    import bot.email.models
     import bot.slack.models
     import bot.teams.models  # noqa: F401
     import core.models  # noqa: F401
