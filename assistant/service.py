@@ -46,7 +46,6 @@ from privacy import default_guard
 if TYPE_CHECKING:
     from triage.service import TriageService
 
-DASHBOARD_LINK_TTL = timedelta(minutes=15)
 
 EMPTY = (
     "Ask me a question about your study documents, for example: "
@@ -274,7 +273,7 @@ class Assistant:
     def dashboard_link(self, user: ChatUser, now: datetime) -> str:
         """A one-time dashboard sign-in link for this chat user, as the text to send them privately
         (site staff, and people not in the directory, get a sentence saying why not)."""
-        from dashboard.signin import SignInError, issue
+        from dashboard.signin import LINK_TTL, SignInError, issue
 
         with transaction(self.factory) as session:
             person = person_for(Directory(session), user.platform, user.user_id)
@@ -286,14 +285,14 @@ class Assistant:
                 url = issue(
                     session,
                     person_id=person.person_id,
-                    ttl=DASHBOARD_LINK_TTL,
+                    ttl=LINK_TTL,
                     now=now,
                     public_url=self.settings.public_url,
                     actor=f"{user.platform}:{user.user_id}",
                 )
             except SignInError as exc:
                 return str(exc)
-        minutes = int(DASHBOARD_LINK_TTL.total_seconds() // 60)
+        minutes = int(LINK_TTL.total_seconds() // 60)
         return f"Your dashboard sign-in link (works once, for {minutes} minutes; don't share it): {url}"
 
     def display_name(self, person_id: str) -> str:

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.domain import Person
-from core.models import PersonRow
 from dashboard.models import OidcStateRow
 from dashboard.oidc import OidcRefused, Provider
 from dashboard.sessions import digest
+from dashboard.signin import person_by_email
 
 BROWSER_COOKIE = "siteline_oidc"
 STATE_TTL = timedelta(minutes=10)
@@ -92,17 +92,12 @@ def person_for_claims(session: Session, claims: dict[str, Any], *, claim: str) -
     value = claims.get(claim)
     if not isinstance(value, str) or not value.strip():
         raise OidcRefused(f"the provider sent no {claim!r} claim; ask your administrator to release it", status=403)
-    wanted = value.strip().lower()
-    rows = (
-        session.execute(select(PersonRow).where(func.lower(func.trim(PersonRow.email)) == wanted).limit(2))
-        .scalars()
-        .all()
-    )
+    rows = person_by_email(session, value)
     if not rows:
         raise OidcRefused(f"{value} is not in the Siteline directory; ask your Siteline operator", status=403)
     if len(rows) > 1:
         raise OidcRefused(f"more than one directory person has the email {value}; ask your Siteline operator", 403)
-    person = Person.model_validate(rows[0], from_attributes=True)
+    person = rows[0]
     if person.role == "site_staff":
         raise OidcRefused(
             f"{person.person_id} is site staff: sites use Siteline in chat, not the dashboard",

@@ -356,8 +356,9 @@ def clusters(data: dict[str, Any], viewer: dict[str, Any], publishable: set[str]
     return page("Protocol unclear", "".join(out), viewer)
 
 
-def sign_in(message: str = "", token: str | None = None, *, oidc: bool = False) -> str:
-    """The sign-in page: a link's confirm button, or how to get a link (and single sign-on when configured)."""
+def sign_in(message: str = "", token: str | None = None, *, oidc: bool = False, send: bool = False) -> str:
+    """The sign-in page: a link's confirm button, or how to get a link (sent to you when Siteline can reach
+    people, and single sign-on when configured)."""
     if token:
         body = (
             "<section><h2>Sign in to the Siteline dashboard</h2><p>This link signs you in once.</p>"
@@ -371,10 +372,18 @@ def sign_in(message: str = "", token: str | None = None, *, oidc: bool = False) 
             if oidc
             else ""
         )
+        ask = (
+            '<form method="post" action="/dashboard/login/send"><label>Your work e-mail '
+            '<input type="email" name="email" id="email" required maxlength="200" autocomplete="email"></label> '
+            '<button type="submit" id="send">Send me a sign-in link</button></form>'
+            "<p class=muted>It comes by chat, or by e-mail if Siteline has no chat address for you.</p>"
+            if send
+            else ""
+        )
         body = (
             "<section><h2>Sign in</h2>"
-            f"{f'<p class=bad>{h(message)}</p>' if message else ''}{sso}"
-            "<p>Ask Siteline in chat for a dashboard link (or an operator: "
+            f"{f'<p class=bad>{h(message)}</p>' if message else ''}{sso}{ask}"
+            "<p>Or ask Siteline in chat for a dashboard link (or an operator: "
             "<code>siteline dashboard link PERSON_ID</code>). Links work once and expire.</p></section>"
         )
     return page("Sign in", body)

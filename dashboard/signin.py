@@ -11,11 +11,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.directory import Directory
+from core.domain import Person
+from core.models import PersonRow
 from dashboard.models import LoginTokenRow
 from dashboard.scope import Viewer
 from dashboard.sessions import COOKIE, digest
@@ -65,6 +67,18 @@ def issue(session: Session, *, person_id: str, ttl: timedelta, now: datetime, pu
         detail={"expires_in_s": int(ttl.total_seconds())},
     )
     return f"{public_url.rstrip('/')}/dashboard/login/{token}"
+
+
+LINK_TTL = timedelta(minutes=15)  # a sign-in link sent to someone (chat DM or e-mail)
+
+
+def person_by_email(session: Session, email: str) -> list[Person]:
+    """Directory people with this e-mail address (any case, surrounding spaces ignored)."""
+    wanted = email.strip().lower()
+    if not wanted:
+        return []
+    rows = session.execute(select(PersonRow).where(func.lower(func.trim(PersonRow.email)) == wanted).limit(2))
+    return [Person.model_validate(r, from_attributes=True) for r in rows.scalars()]
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from core import audit
 from core.db import transaction
+from core.notify import OutboundMessage
 from dashboard import oidc_signin, render, sessions
 from dashboard.oidc import OidcRefused, Provider, ProviderUnavailable
-from dashboard.signin import redeem
+from dashboard.signin import LINK_TTL, SignInError, issue, person_by_email, redeem
 from siteline.container import Container
 
 log = logging.getLogger("siteline.dashboard.signin")
@@ -69,9 +73,65 @@ def _ttl(c: Container) -> timedelta:
 # -- the sign-in page and one-time links ---------------------------------------------------------
 
 
+def _can_send(c: Container) -> bool:
+    return bool(getattr(c.notifier, "senders", None))
+
+
 @router.get("/dashboard/login", response_class=HTMLResponse)
 def page_sign_in(request: Request) -> HTMLResponse:
-    return HTMLResponse(render.sign_in(oidc=_provider(request) is not None))
+    c = _container(request)
+    return HTMLResponse(render.sign_in(oidc=_provider(request) is not None, send=_can_send(c)))
+
+
+SENT = (
+    "If {email} belongs to someone on a sponsor or CRO team in the Siteline directory, a sign-in link is on "
+    "its way to them (by chat, or by e-mail). It works once, for {minutes} minutes."
+)
+
+
+@router.post("/dashboard/login/send", response_class=HTMLResponse)
+async def send_link(request: Request) -> HTMLResponse:
+    """A one-time link sent where Siteline reaches the person (chat DM, else e-mail). The answer is the same
+    whether or not the address is known, so the page cannot be used to find out who is in the directory."""
+    c = _container(request)
+    form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))  # urlencoded, as the page posts it
+    email = (form.get("email") or [""])[0].strip()[:200]
+    if "@" not in email:
+        return HTMLResponse(render.sign_in("Give your work e-mail address.", send=_can_send(c)), status_code=422)
+    await run_in_threadpool(_send_link, c, email, _client(request))
+    minutes = int(LINK_TTL.total_seconds() // 60)
+    return HTMLResponse(render.sign_in(SENT.format(email=email, minutes=minutes), send=_can_send(c)))
+
+
+def _send_link(c: Container, email: str, client: str) -> None:
+    now = c.clock.now()
+    with transaction(c.factory) as session:
+        found = person_by_email(session, email)
+        person = found[0] if len(found) == 1 and found[0].role != "site_staff" else None
+        audit.record(
+            session,
+            now=now,
+            actor=f"web:{client}",
+            action="dashboard.link_requested",
+            subject=person.person_id if person else "unknown",
+            detail={"matched": person is not None},
+        )
+        if person is None:
+            return
+        try:
+            url = issue(
+                session, person_id=person.person_id, ttl=LINK_TTL, now=now, public_url=c.settings.public_url,
+                actor=f"web:{client}",
+            )  # fmt: skip
+        except SignInError:
+            return
+        minutes = int(LINK_TTL.total_seconds() // 60)
+        text = f"Your Siteline dashboard sign-in link (works once, for {minutes} minutes; don't share it): {url}"
+    result = c.notifier.send(
+        OutboundMessage(0, "person", person.person_id, "dashboard_link", {"text": text, "subject": "Sign in"})
+    )
+    if not result.ok:
+        log.warning("dashboard link for %s not sent: %s", person.person_id, result.error)
 
 
 @router.get("/dashboard/login/{token}", response_class=HTMLResponse)
