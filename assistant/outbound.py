@@ -115,20 +115,12 @@ class RoutingNotifier:
         if isinstance(conv, dict) and conv.get("platform") in self.senders and conv.get("conversation_id"):
             return Address(conv["platform"], conversation_id=conv["conversation_id"], thread_ref=conv.get("thread_ref"))
         with transaction(self.factory) as session:
-            directory = Directory(session)
+            # The recipient's identities, tried in the senders' order (none: no address on any platform).
             if message.channel == "site":
-                site = directory.site(message.recipient)
-                if site is None:
-                    return None
-                options = {"slack": site.slack_channel_id, "teams": site.teams_conversation_id}
-                return next(
-                    (Address(p, conversation_id=v) for p, v in options.items() if v and p in self.senders), None
-                )
-            person = directory.person(message.recipient)
-            if person is None:
-                return None
-            options = {"slack": person.slack_user_id, "teams": person.teams_user_id}
-            return next((Address(p, user_id=v) for p, v in options.items() if v and p in self.senders), None)
+                options = Directory(session).identities_of("site", message.recipient)
+                return next((Address(p, conversation_id=options[p]) for p in self.senders if p in options), None)
+            options = Directory(session).identities_of("person", message.recipient)
+            return next((Address(p, user_id=options[p]) for p in self.senders if p in options), None)
 
 
 def enrich(factory: sessionmaker[Session], message: OutboundMessage, now: datetime) -> dict[str, Any]:

@@ -56,15 +56,12 @@ class Scope:
 
 
 def person_for(directory: Directory, platform: Platform, user_id: str) -> Person | None:
-    if platform == "slack":
-        return directory.person_by_slack(user_id)
-    return directory.person_by_teams(user_id)
+    """The person this chat account is, on whichever platform it is (identities are data, not code)."""
+    return directory.person_by(platform, user_id)
 
 
 def site_for_conversation(directory: Directory, platform: Platform, conversation_id: str) -> Site | None:
-    if platform == "slack":
-        return directory.site_by_slack_channel(conversation_id)
-    return directory.site_by_teams_conversation(conversation_id)
+    return directory.site_by(platform, conversation_id)
 
 
 def home_site(directory: Directory, person: Person, studies: tuple[str, ...]) -> Site | None:

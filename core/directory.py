@@ -6,15 +6,21 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
 
 from core.domain import Person, Site
-from core.models import PersonRow, SiteRow
+from core.models import ChatIdentityRow, PersonRow, SiteRow
+
+CHAT_FIELDS = {"chat", "chat_detail"}  # domain fields kept as chat_identities rows, not columns
+
+
+def _columns(row: SiteRow | PersonRow) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in inspect(row).mapper.column_attrs}
 
 
 class DirectoryError(ValueError):
@@ -78,16 +84,58 @@ def load_file(path: Path) -> tuple[list[Site], list[Person]]:
     return parse_entries(entries)
 
 
-IDENTITIES = ("slack_user_id", "teams_user_id")  # each names one person, in the file and in the database
+Kind = Literal["person", "site"]
+Owner = Site | Person
+
+
+def _kind(owner: Owner) -> Kind:
+    return "site" if isinstance(owner, Site) else "person"
+
+
+def _owner_id(owner: Owner) -> str:
+    return owner.site_id if isinstance(owner, Site) else owner.person_id
 
 
 def _duplicates(kind: str, ids: Iterable[str]) -> list[str]:
     return [f"{kind} {i} appears more than once" for i, n in Counter(ids).items() if n > 1]
 
 
+def _identity_conflicts(session: Session, kind: Kind, owners: list[Owner]) -> list[str]:
+    """An identity given to two owners of one kind in the file, or held in the directory by another owner
+    that the file does not also move it away from."""
+    problems: list[str] = []
+    claimed: dict[tuple[str, str], str] = {}  # (platform, external id) -> owner in the file
+    for owner in owners:
+        for platform, external_id in owner.chat.items():
+            first = claimed.setdefault((platform, external_id), _owner_id(owner))
+            if first != _owner_id(owner):
+                problems.append(
+                    f"{platform} identity {external_id} is given to both {kind} {first} and {kind} {_owner_id(owner)}"
+                )
+    in_file = {_owner_id(o): o for o in owners}
+    for platform in sorted({p for p, _ in claimed}):
+        wanted = [x for p, x in claimed if p == platform]
+        stored = session.execute(
+            select(ChatIdentityRow.owner_id, ChatIdentityRow.external_id).where(
+                ChatIdentityRow.kind == kind,
+                ChatIdentityRow.platform == platform,
+                ChatIdentityRow.external_id.in_(wanted),
+            )
+        ).all()
+        for holder, external_id in stored:
+            new_owner = claimed[(platform, external_id)]
+            moved_away = holder in in_file and in_file[holder].chat.get(platform) != external_id
+            if holder != new_owner and not moved_away:
+                problems.append(
+                    f"{platform} identity {external_id} of {kind} {new_owner} already belongs to "
+                    f"{kind} {holder} in the directory"
+                )
+    return problems
+
+
 def check(session: Session, sites: list[Site], persons: list[Person]) -> None:
     """Refuse, before anything is written, a directory that contradicts itself or what is stored: a site or
-    person twice, a chat identity given to two people, a person on a site nobody has defined."""
+    person twice, a chat identity given to two people (or two sites), a person on a site nobody has defined."""
     problems = _duplicates("site", (s.site_id for s in sites)) + _duplicates("person", (p.person_id for p in persons))
     known_sites = {s.site_id for s in sites} | set(session.scalars(select(SiteRow.site_id)))
     for p in persons:
@@ -97,41 +145,46 @@ def check(session: Session, sites: list[Site], persons: list[Person]) -> None:
                 f"person {p.person_id} is on unknown site(s) {', '.join(unknown)} "
                 "(in neither this file nor the directory)"
             )
-    in_file = {p.person_id: p for p in persons}
-    for name in IDENTITIES:
-        owner: dict[str, str] = {}
-        for p in persons:
-            value = getattr(p, name)
-            if value and owner.setdefault(value, p.person_id) != p.person_id:
-                problems.append(f"{name} {value} is given to both {owner[value]} and {p.person_id}")
-        column = getattr(PersonRow, name)
-        stored = session.execute(select(PersonRow.person_id, column).where(column.in_(list(owner)))).all()
-        for holder, value in stored:
-            moved_away = holder in in_file and getattr(in_file[holder], name) != value
-            if holder != owner[value] and not moved_away:
-                problems.append(f"{name} {value} of {owner[value]} already belongs to {holder} in the directory")
+    problems += _identity_conflicts(session, "site", list(sites))
+    problems += _identity_conflicts(session, "person", list(persons))
     if problems:
         raise DirectoryError("; ".join(problems))
 
 
+def _replace_identities(session: Session, owners: list[Owner]) -> None:
+    """An entry lists all of its owner's identities: the ones it no longer lists are removed, and one moving
+    between two owners of the batch is freed before it is given (the unique constraint holds per statement)."""
+    for kind in ("site", "person"):
+        ids = [_owner_id(o) for o in owners if _kind(o) == kind]
+        if ids:
+            session.execute(
+                delete(ChatIdentityRow).where(ChatIdentityRow.kind == kind, ChatIdentityRow.owner_id.in_(ids))
+            )
+    session.flush()
+    for owner in owners:
+        for platform, external_id in sorted(owner.chat.items()):
+            session.add(
+                ChatIdentityRow(
+                    platform=platform,
+                    kind=_kind(owner),
+                    external_id=external_id,
+                    owner_id=_owner_id(owner),
+                    detail=dict(owner.chat_detail.get(platform, {})),
+                )
+            )
+
+
 def upsert(session: Session, sites: Iterable[Site], persons: Iterable[Person]) -> tuple[int, int]:
-    """Insert or update sites and persons by id (re-importing a file is safe; run `check` first)."""
-    persons = list(persons)
-    for person in persons:  # an identity moving between two people: free it first (unique per statement)
-        row = session.get(PersonRow, person.person_id)
-        for name in IDENTITIES:
-            if row is not None and getattr(row, name) not in (None, getattr(person, name)):
-                setattr(row, name, None)
-    session.flush()
-    n_sites = n_persons = 0
+    """Insert or update sites and persons by id, with their chat identities (re-importing a file is safe;
+    run `check` first)."""
+    sites, persons = list(sites), list(persons)
     for site in sites:
-        session.merge(SiteRow(**site.model_dump()))
-        n_sites += 1
+        session.merge(SiteRow(**site.model_dump(exclude=CHAT_FIELDS)))
     for person in persons:
-        session.merge(PersonRow(**person.model_dump()))
-        n_persons += 1
+        session.merge(PersonRow(**person.model_dump(exclude=CHAT_FIELDS)))
+    _replace_identities(session, [*sites, *persons])
     session.flush()
-    return n_sites, n_persons
+    return len(sites), len(persons)
 
 
 class Directory:
@@ -140,37 +193,66 @@ class Directory:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def _chat_of(self, kind: Kind, owner_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """owner id -> the `chat` and `chat_detail` fields of its domain object, in one query."""
+        found: dict[str, dict[str, Any]] = {i: {"chat": {}, "chat_detail": {}} for i in owner_ids}
+        if not owner_ids:
+            return found
+        rows = self.session.execute(
+            select(ChatIdentityRow).where(ChatIdentityRow.kind == kind, ChatIdentityRow.owner_id.in_(owner_ids))
+        ).scalars()
+        for row in rows:
+            found[row.owner_id]["chat"][row.platform] = row.external_id
+            if row.detail:
+                found[row.owner_id]["chat_detail"][row.platform] = dict(row.detail)
+        return found
+
+    def _sites(self, rows: Iterable[SiteRow]) -> list[Site]:
+        rows = list(rows)
+        chat = self._chat_of("site", [r.site_id for r in rows])
+        return [Site.model_validate(_columns(r) | chat[r.site_id]) for r in rows]
+
+    def _persons(self, rows: Iterable[PersonRow]) -> list[Person]:
+        rows = list(rows)
+        chat = self._chat_of("person", [r.person_id for r in rows])
+        return [Person.model_validate(_columns(r) | chat[r.person_id]) for r in rows]
+
     def site(self, site_id: str) -> Site | None:
         row = self.session.get(SiteRow, site_id)
-        return Site.model_validate(row, from_attributes=True) if row else None
+        return self._sites([row])[0] if row else None
 
     def person(self, person_id: str) -> Person | None:
         row = self.session.get(PersonRow, person_id)
-        return Person.model_validate(row, from_attributes=True) if row else None
+        return self._persons([row])[0] if row else None
 
     def sites(self) -> list[Site]:
-        rows = self.session.execute(select(SiteRow).order_by(SiteRow.site_id)).scalars()
-        return [Site.model_validate(r, from_attributes=True) for r in rows]
+        return self._sites(self.session.execute(select(SiteRow).order_by(SiteRow.site_id)).scalars())
 
     def persons(self) -> list[Person]:
-        rows = self.session.execute(select(PersonRow).order_by(PersonRow.person_id)).scalars()
-        return [Person.model_validate(r, from_attributes=True) for r in rows]
+        return self._persons(self.session.execute(select(PersonRow).order_by(PersonRow.person_id)).scalars())
 
-    def person_by_slack(self, slack_user_id: str) -> Person | None:
-        row = self.session.execute(select(PersonRow).where(PersonRow.slack_user_id == slack_user_id)).scalar()
-        return Person.model_validate(row, from_attributes=True) if row else None
+    def _owner_by(self, kind: Kind, platform: str, external_id: str) -> str | None:
+        return self.session.execute(
+            select(ChatIdentityRow.owner_id).where(
+                ChatIdentityRow.kind == kind,
+                ChatIdentityRow.platform == platform,
+                ChatIdentityRow.external_id == external_id,
+            )
+        ).scalar()
 
-    def person_by_teams(self, teams_user_id: str) -> Person | None:
-        row = self.session.execute(select(PersonRow).where(PersonRow.teams_user_id == teams_user_id)).scalar()
-        return Person.model_validate(row, from_attributes=True) if row else None
+    def person_by(self, platform: str, external_id: str) -> Person | None:
+        """The person `external_id` names on `platform` (any platform name: no code per channel)."""
+        owner = self._owner_by("person", platform, external_id)
+        return self.person(owner) if owner else None
 
-    def site_by_slack_channel(self, channel_id: str) -> Site | None:
-        row = self.session.execute(select(SiteRow).where(SiteRow.slack_channel_id == channel_id)).scalar()
-        return Site.model_validate(row, from_attributes=True) if row else None
+    def site_by(self, platform: str, external_id: str) -> Site | None:
+        """The site whose conversation `external_id` is on `platform` (a Slack channel, a Teams channel, …)."""
+        owner = self._owner_by("site", platform, external_id)
+        return self.site(owner) if owner else None
 
-    def site_by_teams_conversation(self, conversation_id: str) -> Site | None:
-        row = self.session.execute(select(SiteRow).where(SiteRow.teams_conversation_id == conversation_id)).scalar()
-        return Site.model_validate(row, from_attributes=True) if row else None
+    def identities_of(self, kind: Kind, owner_id: str) -> dict[str, str]:
+        """platform -> external id, for one person or site."""
+        return dict(self._chat_of(kind, [owner_id])[owner_id]["chat"])
 
     def studies_for(self, person: Person) -> list[str]:
         """The studies a person may see: sponsor roles see their studies; site people only
@@ -187,6 +269,5 @@ class Directory:
 
     def recipients(self, role: str, *, site: str, study: str) -> list[Person]:
         """People with `role` for an issue of `site` on `study`, by the contract's rule."""
-        rows = self.session.execute(select(PersonRow).where(PersonRow.role == role)).scalars()
-        people = [Person.model_validate(r, from_attributes=True) for r in rows]
+        people = self._persons(self.session.execute(select(PersonRow).where(PersonRow.role == role)).scalars())
         return sorted((p for p in people if p.covers(site=site, study=study)), key=lambda p: p.person_id)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
-from typing import Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -75,8 +76,70 @@ def _check_tz(value: str) -> str:
     return value
 
 
-class Site(BaseModel):
+PLATFORM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+EXTERNAL_ID_MAX = 300  # the longest chat id any platform hands out fits (Teams' "29:…" ids run long)
+
+
+class ChatIdentities(BaseModel):
+    """Who this is on each chat platform, as data: `chat` maps a platform name to the platform's own id
+    for this person or site, so a new channel needs no new field. The directory file's named fields
+    (`slack_user_id`, `teams_conversation_id`, … in `LEGACY_FIELDS`) are the outside contract and fold in
+    here; `chat_detail` holds what one platform needs beside the id (a Teams channel's service URL)."""
+
+    LEGACY_FIELDS: ClassVar[dict[str, str]] = {}  # contract field -> platform
+
+    chat: dict[str, str] = Field(default_factory=dict)
+    chat_detail: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_named_fields(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data  # a database row (from_attributes): the directory fills `chat` itself
+        data = dict(data)
+        chat = data.get("chat")
+        if chat is None:
+            chat = {}
+        if not isinstance(chat, dict):
+            return data  # let field validation name the wrong type
+        chat = dict(chat)
+        for field, platform in cls.LEGACY_FIELDS.items():
+            value = data.pop(field, None)
+            if value in (None, ""):
+                continue
+            if chat.get(platform) not in (None, "", value):
+                raise ValueError(f"{field} {value} and chat.{platform} {chat[platform]} disagree; give one")
+            chat[platform] = value
+        data["chat"] = {p: v for p, v in chat.items() if v not in (None, "")}  # empty means no identity
+        cls._fold_detail(data)
+        return data
+
+    @classmethod
+    def _fold_detail(cls, data: dict[str, Any]) -> None:
+        """Named detail fields of the file format (none for people)."""
+
+    @field_validator("chat")
+    @classmethod
+    def _chat(cls, value: dict[str, str]) -> dict[str, str]:
+        for platform, external_id in value.items():
+            if not PLATFORM_NAME.match(platform):
+                raise ValueError(f"chat platform {platform!r} must be a lowercase name (a-z, 0-9, _)")
+            if len(external_id) > EXTERNAL_ID_MAX:
+                raise ValueError(f"chat.{platform} is longer than {EXTERNAL_ID_MAX} characters")
+        return value
+
+    @model_validator(mode="after")
+    def _detail_has_an_identity(self) -> ChatIdentities:
+        stray = sorted(set(self.chat_detail) - set(self.chat))
+        if stray:
+            raise ValueError(f"chat_detail for {', '.join(stray)} without an identity there in chat")
+        return self
+
+
+class Site(ChatIdentities):
     model_config = ConfigDict(extra="ignore")
+
+    LEGACY_FIELDS: ClassVar[dict[str, str]] = {"slack_channel_id": "slack", "teams_conversation_id": "teams"}
 
     site_id: str = Field(min_length=1)
     name: str = ""
@@ -85,9 +148,6 @@ class Site(BaseModel):
     studies: list[str] = Field(default_factory=list)
     digest_times: list[str] = Field(default_factory=lambda: ["09:00"])
     quiet_hours: list[str] | None = None
-    slack_channel_id: str | None = None
-    teams_conversation_id: str | None = None
-    teams_service_url: str | None = None
 
     _tz = field_validator("tz")(_check_tz)
 
@@ -99,9 +159,19 @@ class Site(BaseModel):
             raise ValueError(str(exc)) from None
         return self
 
+    @classmethod
+    def _fold_detail(cls, data: dict[str, Any]) -> None:
+        # The file's teams_service_url is detail of the site's Teams identity (useless without one).
+        url = data.pop("teams_service_url", None)
+        detail = data.get("chat_detail") or {}
+        if url and "teams" in data["chat"] and isinstance(detail, dict) and isinstance(detail.get("teams", {}), dict):
+            data["chat_detail"] = {**detail, "teams": {**detail.get("teams", {}), "service_url": url}}
 
-class Person(BaseModel):
+
+class Person(ChatIdentities):
     model_config = ConfigDict(extra="ignore")
+
+    LEGACY_FIELDS: ClassVar[dict[str, str]] = {"slack_user_id": "slack", "teams_user_id": "teams"}
 
     person_id: str = Field(min_length=1)
     name: str | None = None
@@ -109,9 +179,7 @@ class Person(BaseModel):
     tz: str = "UTC"
     sites: list[str] = Field(default_factory=list)
     studies: list[str] = Field(default_factory=list)
-    email: str | None = None
-    slack_user_id: str | None = None
-    teams_user_id: str | None = None
+    email: str | None = None  # a plain field, not a chat identity (the e-mail channel reads it)
 
     _tz = field_validator("tz")(_check_tz)
 

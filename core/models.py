@@ -24,9 +24,6 @@ class SiteRow(Base):
     studies: Mapped[list[str]] = mapped_column(JSON, default=list)
     digest_times: Mapped[list[str]] = mapped_column(JSON, default=list)
     quiet_hours: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
-    slack_channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    teams_conversation_id: Mapped[str | None] = mapped_column(String(300), nullable=True, index=True)
-    teams_service_url: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class PersonRow(Base):
@@ -39,8 +36,28 @@ class PersonRow(Base):
     sites: Mapped[list[str]] = mapped_column(JSON, default=list)
     studies: Mapped[list[str]] = mapped_column(JSON, default=list)
     email: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    slack_user_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
-    teams_user_id: Mapped[str | None] = mapped_column(String(300), nullable=True, unique=True)
+
+
+class ChatIdentityRow(Base):
+    """One chat identity as data: on `platform`, `external_id` names the person or site (`kind`) `owner_id`.
+
+    An identity names one owner (unique per platform and kind), and an owner has at most one identity per
+    platform; a new chat channel adds rows, never columns. `detail` holds what that platform needs beside
+    the id (a Teams channel's service URL)."""
+
+    __tablename__ = "chat_identities"
+    __table_args__ = (
+        UniqueConstraint("platform", "kind", "external_id"),
+        UniqueConstraint("kind", "owner_id", "platform"),  # also the index for "this owner's identities"
+        CheckConstraint("kind IN ('person', 'site')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(8))
+    external_id: Mapped[str] = mapped_column(String(300))
+    owner_id: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class AuditRow(Base):

@@ -34,13 +34,15 @@ SITES = [
         studies=["ZETA-100"],
         digest_times=["09:00"],
         quiet_hours=["19:00", "07:00"],
-        slack_channel_id=f"CZ{n}",
+        chat={"slack": f"CZ{n}"},
     )
     for n in range(1, 5)
 ]
 PEOPLE = [
     *(
-        Person(person_id=f"crc-z{n}", role="site_staff", sites=[f"Z{n}"], studies=["ZETA-100"], slack_user_id=f"UZ{n}")
+        Person(
+            person_id=f"crc-z{n}", role="site_staff", sites=[f"Z{n}"], studies=["ZETA-100"], chat={"slack": f"UZ{n}"}
+        )
         for n in range(1, 5)
     ),
     Person(person_id="cra-z", role="cra", sites=["Z1", "Z2", "Z3", "Z4"], studies=["ZETA-100"]),

@@ -131,10 +131,10 @@ def test_directory_loads_with_every_role_and_chat_identities() -> None:
         "S-LYO": ("Europe/Paris", "standard"),
         "S-OSA": ("Asia/Tokyo", "preferred"),
     }
-    assert all(s.slack_channel_id and s.digest_times and s.quiet_hours for s in sites)
+    assert all(s.chat.get("slack") and s.digest_times and s.quiet_hours for s in sites)
     roles = Counter(p.role for p in people)
     assert set(roles) == {"site_staff", "cra", "cra_lead", "srm", "study_manager", "medical_monitor", "clinops_head"}
-    slack_ids = [p.slack_user_id for p in people]
+    slack_ids = [p.chat.get("slack") for p in people]
     assert all(slack_ids) and len(set(slack_ids)) == len(slack_ids)
     site_ids = {s.site_id for s in sites}
     assert all(set(p.sites) <= site_ids for p in people)

@@ -20,7 +20,7 @@ from bot.teams.auth import build_auth
 from bot.teams.sender import TeamsSender
 from core.clock import VirtualClock
 from core.db import transaction
-from core.models import DeliveryRow, SiteRow
+from core.models import ChatIdentityRow, DeliveryRow
 from core.notify import OutboundMessage
 from escalation import service
 from escalation.models import EscalationRow
@@ -182,7 +182,8 @@ def test_the_sender_classifies_connector_answers(hv: Harness) -> None:
     unknown = sender.send_to(Address("teams", conversation_id="19:nobody@thread.tacv2"), message())
     assert not unknown.recoverable and "teams_service_url" in unknown.error
     with transaction(hv.container.factory) as s:
-        s.get(SiteRow, "S01").teams_service_url = "http://127.0.0.1:9/"  # type: ignore[union-attr]
+        teams = s.scalars(select(ChatIdentityRow).filter_by(kind="site", owner_id="S01", platform="teams")).one()
+        teams.detail = {"service_url": "http://127.0.0.1:9/"}
     down = sender.send_to(Address("teams", conversation_id=S01), message())
     assert down.recoverable and "unreachable" in down.error
     assert sender.send_to(Address("teams", conversation_id=S01), message("suppressed")).ok  # record-only: no post

@@ -119,5 +119,5 @@ def register(app: App, rt: SlackRuntime) -> None:
             rt.deliver(raised.deliveries)
             blocks = ladder_blocks(raised.ladder, with_critical=False)[1:]
             site = raised.ladder.where.site
-            done = v.raised_view(raised.escalation, site.slack_channel_id, raised.notice, blocks)
+            done = v.raised_view(raised.escalation, site.chat.get("slack"), raised.notice, blocks)
             client.views_update(view_id=view["id"], view=done)

@@ -57,7 +57,7 @@ def _channel_tenant(activity: Activity) -> str | None:
 def user_key(session: Session, teams_id: str, aad_object_id: str | None) -> str:
     """The id the directory knows this sender by: the Teams id (`29:…`) or the Entra object id."""
     directory = Directory(session)
-    if directory.person_by_teams(teams_id) is None and aad_object_id and directory.person_by_teams(aad_object_id):
+    if directory.person_by("teams", teams_id) is None and aad_object_id and directory.person_by("teams", aad_object_id):
         return aad_object_id
     return teams_id
 
@@ -79,8 +79,8 @@ def personal_chat(session: Session, teams_user_id: str) -> Target | None:
 def conversation(session: Session, conversation_id: str) -> Target | None:
     """A conversation by id: the site's directory entry gives its serviceUrl, else what traffic taught us."""
     row = session.get(TeamsConversationRow, conversation_id)
-    site = Directory(session).site_by_teams_conversation(conversation_id)
-    url = (site.teams_service_url if site else None) or (row.service_url if row else None)
+    site = Directory(session).site_by("teams", conversation_id)
+    url = (site.chat_detail.get("teams", {}).get("service_url") if site else None) or (row.service_url if row else None)
     if not url:
         return None
     return Target(conversation_id, url, row.tenant_id if row else None, row.bot_id if row else None)
@@ -92,8 +92,8 @@ def place_for_new_chat(session: Session, person: Person | None) -> Target | None
     directory = Directory(session)
     for site_id in person.sites if person else []:
         site = directory.site(site_id)
-        if site and site.teams_conversation_id:
-            known = conversation(session, site.teams_conversation_id)
+        if site and site.chat.get("teams"):
+            known = conversation(session, site.chat["teams"])
             if known:
                 return Target("", known.service_url, known.tenant_id, known.bot_id)
     row = session.execute(

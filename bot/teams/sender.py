@@ -106,7 +106,7 @@ class TeamsSender:
             known = references.personal_chat(session, user)
             if known:
                 return known
-            person = Directory(session).person_by_teams(user)
+            person = Directory(session).person_by("teams", user)
             place = references.place_for_new_chat(session, person)
         if place is None:
             raise NotReachable(
