@@ -56,7 +56,8 @@ def old_schema(db_url: str) -> Iterator[Engine]:
             conn.execute(
                 text(
                     "INSERT INTO persons (person_id, name, role, tz, sites, studies, email,"
-                    " slack_user_id, teams_user_id) VALUES (:pid, :pid, 'cra', 'UTC', '[]', '[\"A\"]', NULL, :slack, :teams)"
+                    " slack_user_id, teams_user_id)"
+                    " VALUES (:pid, :pid, 'cra', 'UTC', '[]', '[\"A\"]', NULL, :slack, :teams)"
                 ),
                 {"pid": pid, "slack": slack, "teams": teams},
             )
