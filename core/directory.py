@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import Select, delete, inspect, select
 from sqlalchemy.orm import Session
 
 from core.domain import Person, Site
@@ -231,24 +231,28 @@ class Directory:
     def persons(self) -> list[Person]:
         return self._persons(self.session.execute(select(PersonRow).order_by(PersonRow.person_id)).scalars())
 
-    def _owner_by(self, kind: Kind, platform: str, external_id: str) -> str | None:
-        return self.session.execute(
-            select(ChatIdentityRow.owner_id).where(
+    def _named(self, kind: Kind, platform: str, external_id: str) -> Select[Any]:
+        """The statement for the person or site row `external_id` names on `platform`."""
+        table, key = (SiteRow, SiteRow.site_id) if kind == "site" else (PersonRow, PersonRow.person_id)
+        return (
+            select(table)
+            .join(ChatIdentityRow, ChatIdentityRow.owner_id == key)
+            .where(
                 ChatIdentityRow.kind == kind,
                 ChatIdentityRow.platform == platform,
                 ChatIdentityRow.external_id == external_id,
             )
-        ).scalar()
+        )
 
     def person_by(self, platform: str, external_id: str) -> Person | None:
         """The person `external_id` names on `platform` (any platform name: no code per channel)."""
-        owner = self._owner_by("person", platform, external_id)
-        return self.person(owner) if owner else None
+        row = self.session.execute(self._named("person", platform, external_id)).scalar()
+        return self._persons([row])[0] if row else None
 
     def site_by(self, platform: str, external_id: str) -> Site | None:
         """The site whose conversation `external_id` is on `platform` (a Slack channel, a Teams channel, …)."""
-        owner = self._owner_by("site", platform, external_id)
-        return self.site(owner) if owner else None
+        row = self.session.execute(self._named("site", platform, external_id)).scalar()
+        return self._sites([row])[0] if row else None
 
     def identities_of(self, kind: Kind, owner_id: str) -> dict[str, str]:
         """platform -> external id, for one person or site."""
