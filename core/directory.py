@@ -176,8 +176,12 @@ def _replace_identities(session: Session, owners: list[Owner]) -> None:
 
 def upsert(session: Session, sites: Iterable[Site], persons: Iterable[Person]) -> tuple[int, int]:
     """Insert or update sites and persons by id, with their chat identities (re-importing a file is safe;
-    run `check` first)."""
+    run `check` first). An identity held by someone the batch does not move it from is refused here too,
+    for callers that add one entry at a time (a replay's site and person lines)."""
     sites, persons = list(sites), list(persons)
+    taken = _identity_conflicts(session, "site", list(sites)) + _identity_conflicts(session, "person", list(persons))
+    if taken:
+        raise DirectoryError("; ".join(taken))
     for site in sites:
         session.merge(SiteRow(**site.model_dump(exclude=CHAT_FIELDS)))
     for person in persons:

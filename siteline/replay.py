@@ -19,7 +19,7 @@ from sqlalchemy.pool import StaticPool
 
 from core.clock import VirtualClock, iso, parse_instant
 from core.db import make_engine, make_session_factory, transaction
-from core.directory import upsert
+from core.directory import DirectoryError, upsert
 from core.domain import Person, Site
 from core.notify import NotifierStopped, OutboundMessage, SendResult
 from core.settings import Settings
@@ -200,7 +200,7 @@ def replay(
                     upsert(session, [], [Person.model_validate(line.data)])
                 else:
                     handlers[line.type](session, line.data, clock.now())
-        except LineRejected as exc:
+        except (LineRejected, DirectoryError) as exc:
             engine.dispose()
             raise ScenarioError(f"line {line.number} ({line.type}): {exc}") from None
         # What the line made due now (e.g. an urgent update) goes out at the next line's

@@ -59,3 +59,16 @@ def test_a_utf8_bom_is_accepted(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     delivered = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(d["to"], d["items"][0]["id"]) for d in delivered] == [("S1", "m1")]
+
+
+def test_a_chat_identity_given_to_a_second_person_is_an_error_naming_both(tmp_path: Path) -> None:
+    at = "2026-03-02T00:00:00Z"
+    ana = {"type": "person", "at": at, "person_id": "ana", "role": "cra", "sites": ["S1"], "slack_user_id": "U1"}
+    ben = {"type": "person", "at": at, "person_id": "ben", "role": "cra", "sites": ["S1"], "chat": {"slack": "U1"}}
+    result = runner.invoke(app, ["replay", str(_scenario(tmp_path, SITE, ana, ben, URGENT))])
+    assert result.exit_code == 2
+    assert "line 3 (person): slack identity U1 of person ben already belongs to person ana" in result.output
+    assert "Traceback" not in result.output
+    moved = {**ana, "slack_user_id": None, "chat": {"slack": "U2"}}  # Ana lets go of U1 first: then Ben may have it
+    result = runner.invoke(app, ["replay", str(_scenario(tmp_path, SITE, ana, moved, ben, URGENT))])
+    assert result.exit_code == 0, result.output
