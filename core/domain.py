@@ -95,7 +95,7 @@ class ChatIdentities(BaseModel):
     @classmethod
     def _fold_named_fields(cls, data: Any) -> Any:
         if not isinstance(data, dict):
-            return data  # a database row (from_attributes): the directory fills `chat` itself
+            return data  # not a mapping (a model instance): nothing to fold
         data = dict(data)
         chat = data.get("chat")
         if chat is None:
@@ -107,6 +107,8 @@ class ChatIdentities(BaseModel):
             value = data.pop(field, None)
             if value in (None, ""):
                 continue
+            if not isinstance(value, str):
+                raise ValueError(f"{field} must be a string, got {type(value).__name__}")
             if chat.get(platform) not in (None, "", value):
                 raise ValueError(f"{field} {value} and chat.{platform} {chat[platform]} disagree; give one")
             chat[platform] = value

@@ -108,6 +108,11 @@ def test_a_contradictory_file_is_refused_whole(env: Path, sites: list, people: l
         ),
         (SITES, [{**ANA, "chat": ["slack", "U2"]}], "people[0]: chat: Input should be a valid dictionary"),
         (
+            SITES,
+            [{**ANA, "slack_user_id": 4567}],
+            "people[0]: entry: Value error, slack_user_id must be a string, got int",
+        ),
+        (
             [{**SITES[0], "chat_detail": {"teams": {"service_url": "https://x/"}}}],
             [],
             "sites[0]: entry: Value error, chat_detail for teams without an identity there in chat",
@@ -216,3 +221,14 @@ def test_an_entry_lists_all_its_identities_and_others_are_untouched(env: Path, r
         rows = s.execute(select(ChatIdentityRow.kind, ChatIdentityRow.owner_id, ChatIdentityRow.platform)).all()
     c.engine.dispose()
     assert sorted(map(tuple, rows)) == [("person", "p-ana", "slack"), ("person", "p-ben", "teams")]
+
+
+def test_a_site_channel_is_checked_against_the_stored_directory_and_may_move(env: Path, read) -> None:
+    assert _import(env, [{**SITES[0], "slack_channel_id": "C1"}, SITES[1]], [])[0] == 0
+    code, output = _import(env, [{**SITES[1], "chat": {"slack": "C1"}}], [])
+    assert code == 2 and "slack identity C1 of site S2 already belongs to site S1 in the directory" in output
+    code, output = _import(env, [{**SITES[0], "slack_channel_id": "C0"}, {**SITES[1], "slack_channel_id": "C1"}], [])
+    assert code == 0, output
+    with read() as directory:
+        assert (directory.site_by("slack", "C1") or directory.site("S1")).site_id == "S2"  # type: ignore[union-attr]
+        assert directory.identities_of("site", "S1") == {"slack": "C0"}
