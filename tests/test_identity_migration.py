@@ -10,6 +10,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
@@ -17,7 +18,8 @@ from core.db import make_engine, make_session_factory
 from core.directory import Directory
 from siteline.database import alembic_config, all_metadata, migrate
 
-BEFORE, AFTER = "0008dash", "0010ident"
+AFTER = "0010ident"
+BEFORE = ScriptDirectory.from_config(alembic_config()).get_revision(AFTER).down_revision  # whatever it follows
 
 # person_id, slack_user_id, teams_user_id
 PERSONS = [
