@@ -126,6 +126,8 @@ class ChatIdentities(BaseModel):
         for platform, external_id in value.items():
             if not PLATFORM_NAME.match(platform):
                 raise ValueError(f"chat platform {platform!r} must be a lowercase name (a-z, 0-9, _)")
+            if platform == "email":
+                raise ValueError("an e-mail address is the person's email field, not a chat identity")
             if len(external_id) > EXTERNAL_ID_MAX:
                 raise ValueError(f"chat.{platform} is longer than {EXTERNAL_ID_MAX} characters")
         return value

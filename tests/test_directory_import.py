@@ -109,6 +109,11 @@ def test_a_contradictory_file_is_refused_whole(env: Path, sites: list, people: l
         (SITES, [{**ANA, "chat": ["slack", "U2"]}], "people[0]: chat: Input should be a valid dictionary"),
         (
             SITES,
+            [{**ANA, "chat": {"email": "ana@site.example"}}],
+            "people[0]: chat: Value error, an e-mail address is the person's email field, not a chat identity",
+        ),
+        (
+            SITES,
             [{**ANA, "slack_user_id": 4567}],
             "people[0]: entry: Value error, slack_user_id must be a string, got int",
         ),

@@ -1,7 +1,7 @@
 """chat identities as data: (platform, kind, external id) -> owner rows, copied from the per-platform columns
 
 Revision ID: 0010ident
-Revises: 0009sess
+Revises: 0009email
 
 Every non-empty `persons.slack_user_id`/`teams_user_id` and `sites.slack_channel_id`/`teams_conversation_id`
 becomes a `chat_identities` row (a site's `teams_service_url` rides along as the Teams row's detail), then the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010ident"
-down_revision = "0009sess"
+down_revision = "0009email"
 branch_labels = None
 depends_on = None
 
