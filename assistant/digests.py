@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.places import may_set_digest, own_sites
-from assistant.scope import UNKNOWN_USER, person_for, site_for_conversation
+from assistant.scope import UNKNOWN_USER, may_set_digest, own_sites, person_for, site_for_conversation
 from assistant.types import ChatUser
 from assistant.words import KEEP, ParseError, parse_setting
 from core.db import transaction

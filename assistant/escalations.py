@@ -15,8 +15,15 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.places import Where, choose_place, path_places, raise_places
-from assistant.scope import UNKNOWN_USER, person_for, site_for_conversation
+from assistant.scope import (
+    UNKNOWN_USER,
+    Where,
+    choose_place,
+    path_places,
+    person_for,
+    raise_places,
+    site_for_conversation,
+)
 from assistant.types import ChatUser, Guard, command
 from assistant.words import SUMMARY_MAX, SUMMARY_MIN, Unknown, parse
 from core.db import transaction

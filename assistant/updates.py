@@ -1,6 +1,6 @@
 """Updates to sites from chat: a sponsor-side person drafts one, sees how triage will treat it, sends it.
 
-The directory decides which studies and sites a person may address (`assistant/places.py`); a draft
+The directory decides which studies and sites a person may address (`assistant/scope.py`); a draft
 becomes the contract's update here, with participant identifiers removed before it is shown back,
 stored or sent (as the API and CLI do), then triage previews or submits it. Errors name the draft's
 field (`study`, `sites`, `subject`, `body`, `declared_priority`, `due`) so a channel can show them
@@ -15,8 +15,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.places import covers_whole_study, notify_sites, notify_studies
-from assistant.scope import UNKNOWN_USER, person_for
+from assistant.scope import UNKNOWN_USER, covers_whole_study, notify_sites, notify_studies, person_for
 from assistant.types import ChatUser, command
 from core.db import transaction
 from core.directory import Directory

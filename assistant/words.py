@@ -11,7 +11,7 @@ from escalation.messages import CATEGORY_LABELS
 from escalation.policy import CATEGORIES, SEVERITIES
 
 if TYPE_CHECKING:
-    from assistant.places import Where
+    from assistant.scope import Where
 
 ALIASES = {
     "ip": "ip_supply", "supply": "ip_supply", "drug": "ip_supply", "shipment": "ip_supply", "kits": "ip_supply",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from assistant.places import Where
+from assistant.scope import Where
 from assistant.types import ChatUser
 from assistant.words import SUMMARY_MIN
 from bot.slack import escalate_views as v

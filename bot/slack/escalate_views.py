@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from assistant.places import Where
+from assistant.scope import Where
 from assistant.words import SUMMARY_MAX
 from bot.slack.blocks import Block, clip, context, escape, section
 from bot.slack.escalation_blocks import category_text, path_blocks
