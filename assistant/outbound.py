@@ -143,6 +143,9 @@ def enrich(factory: sessionmaker[Session], message: OutboundMessage, now: dateti
                     payload["reader_tz"] = person.tz
             if message.kind == "escalation":
                 payload["ack_by"] = ack_by(session, payload, now)
+                payload["ladder"] = escalations.ladder_so_far(
+                    session, str((payload.get("escalation") or {}).get("id")), now
+                )
                 payload["deadline_text"] = deadline_text(payload)
     except Exception as exc:  # wording only: the message must not be lost over it
         log.warning("delivery %s: context lookup failed (%s)", message.delivery_id, type(exc).__name__)

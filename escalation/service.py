@@ -13,7 +13,7 @@ from escalation.open_questions import open_question_to_escalation
 from escalation.policy import PolicyError, parse_policy
 from escalation.policy_store import current_policy, store_policy
 from escalation.respond import ack, get, resolve
-from escalation.views import describe_path, history, list_for_site, list_open, status_now, to_view
+from escalation.views import describe_path, history, ladder_so_far, list_for_site, list_open, status_now, to_view
 
 __all__ = [
     "Conflict",
@@ -26,6 +26,7 @@ __all__ = [
     "describe_path",
     "get",
     "history",
+    "ladder_so_far",
     "list_for_site",
     "list_open",
     "open_question_to_escalation",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import iso, parse_instant
 from core.directory import Directory
+from core.models import DeliveryRow
 from core.settings import Settings
 from escalation.deliveries import iso_duration
 from escalation.engine import OPEN, snapshot_of
@@ -21,7 +22,7 @@ from escalation.errors import EscalationError
 from escalation.infer import infer
 from escalation.ladder import build_snapshot, directory_recipients, project
 from escalation.messages import CATEGORY_LABELS, duration, path_lines, person_label, role_label
-from escalation.models import EscalationRow, EventRow
+from escalation.models import EscalationRow, EventRow, NoticeRow
 from escalation.policy import CATEGORIES, SEVERITIES
 from escalation.policy_store import current_policy
 
@@ -180,3 +181,34 @@ def describe_path(
         "levels": levels,
         "text": text,
     }
+
+
+def ladder_so_far(session: Session, escalation_id: str, now: datetime) -> list[dict[str, Any]]:
+    """Every level of the escalation's chain, with the people told by `now` (notices not dropped): what a
+    notice that must carry its own history (an e-mail; chat has the site thread) shows."""
+    esc = session.get(EscalationRow, escalation_id)
+    if esc is None:
+        return []
+    snap = snapshot_of(esc)
+    told = session.execute(
+        select(NoticeRow.level, NoticeRow.person_id, NoticeRow.due_at)
+        .join(DeliveryRow, DeliveryRow.dedupe_key == NoticeRow.dedupe_key)
+        .where(
+            NoticeRow.escalation_id == escalation_id,
+            NoticeRow.due_at <= now,
+            DeliveryRow.status.not_in(("cancelled", "failed")),
+        )
+        .order_by(NoticeRow.level, NoticeRow.due_at, NoticeRow.person_id)
+    ).all()
+    directory = Directory(session)
+    levels = []
+    for n in range(1, len(snap.levels) + 1):
+        people = [
+            {"person_id": pid, "name": person_label(directory.person(pid), pid), "told_at": iso(due)}
+            for level, pid, due in told
+            if level == n
+        ]
+        reached = n <= esc.level
+        state = "told" if people else ("nobody" if reached else "ahead")
+        levels.append({"level": n, "roles": snap.roles(n), "people": people, "state": state})
+    return levels

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.outbound import Address
 from bot.email import links
-from bot.email.ladder import ladder_so_far
 from bot.email.render import render
 from core.db import transaction
 from core.notify import RECORD_ONLY_KINDS, OutboundMessage, SendResult
@@ -117,14 +116,13 @@ class EmailSender:
         return self.deliver(msg, to, message.delivery_id)
 
     def _prepare_notice(self, message: OutboundMessage, payload: dict[str, Any]) -> str | None:
-        """Add the ladder so far and issue this reader's acknowledge link; returns the link."""
+        """Issue this reader's acknowledge link; returns the link."""
         esc = payload.get("escalation") or {}
         esc_id = str(esc.get("id") or "")
         if not esc_id:
             return None
         now = self.now()
         with transaction(self.factory) as session:
-            payload["ladder"] = ladder_so_far(session, esc_id, now)
             payload["reader_id"] = message.recipient
             token = links.issue(
                 session,
