@@ -135,8 +135,9 @@ def render_escalation(payload: Mapping[str, Any]) -> Rendered:
 
 
 def escalation_status_card(esc_id: str, text: str, *, can_resolve: bool) -> Card:
-    """Replaces an escalation card after a click: what happened, and Resolve while it is still open."""
-    body = [text_block(f"⚠️ **Escalation {esc_id}**"), text_block(f"✅ {text}")]
+    """Replaces an escalation card after a click: what happened (`text` carries the outcome's own mark,
+    ✅ or 🏁), and Resolve while it is still open."""
+    body = [text_block(f"⚠️ **Escalation {esc_id}**"), text_block(text)]
     actions = [execute("Resolve", ESC_RESOLVE, {"escalation_id": esc_id})] if can_resolve else []
     return card(body, actions)
 
