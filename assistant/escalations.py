@@ -233,15 +233,17 @@ class EscalationDesk:
                     return Acted(False, UNKNOWN_USER)
                 name = person.name or person.person_id
                 if resolve:
+                    before = service.get(session, escalation_id).resolved_by
                     esc = service.resolve(session, escalation_id=escalation_id, by=person_id, now=now)
-                    if esc.resolved_by != person_id:
+                    if esc.resolved_by != person_id or before == person_id:
                         return Acted(
                             True, f"Already resolved by {_name(directory, esc.resolved_by)}.", "already_resolved"
                         )
                     message = f"Resolved by {name} at {_when(person, now)}. The site was told."
                     return Acted(True, message, "resolved", deliveries=due_now(session, escalation_id, now))
+                before = service.get(session, escalation_id).acked_by
                 esc = service.ack(session, escalation_id=escalation_id, by=person_id, now=now)
-                if esc.acked_by != person_id:
+                if esc.acked_by != person_id or before == person_id:
                     who = _name(directory, esc.acked_by)
                     return Acted(True, f"Already acknowledged by {who}.", "already_acknowledged", still_open=True)
                 message = f"Acknowledged by {name} at {_when(person, now)}. It won't go further up; the site was told."

@@ -464,22 +464,7 @@ def test_a_second_acknowledge_changes_nothing(app: App, driver: Driver) -> None:
     assert [t for t in driver.site_heard() if esc_id in t] == [] and len(app.audit("escalation.ack")) == 1
 
 
-SECOND_PRESS = {
-    "slack": "assistant/escalations.py EscalationDesk.act_as: a repeat acknowledge by the person who already "
-    "acknowledged is answered 'Acknowledged by Carla CRA at <now>. ...' (outcome 'acknowledged'), not "
-    "'Already acknowledged by Carla CRA.': the engine returns the row unchanged and act_as only says "
-    "'Already' when acked_by is someone else",
-    "email": "bot/email/acknowledge.py: a spent link answers 410 'This link was already used; it works only "
-    "once.' before looking at the escalation, not the desk's 'Already acknowledged by Carla CRA' "
-    "(tests/test_email_channel.py pins that wording)",
-}
-SECOND_PRESS["teams"] = SECOND_PRESS["slack"]
-
-
-def test_a_second_acknowledge_says_it_was_already_done(
-    app: App, driver: Driver, request: pytest.FixtureRequest
-) -> None:
-    request.applymarker(pytest.mark.xfail(strict=True, reason=SECOND_PRESS[driver.reader.channel]))
+def test_a_second_acknowledge_says_it_was_already_done(app: App, driver: Driver) -> None:
     esc_id = raise_and_deliver(app)
     driver.notice()
     driver.acknowledge(esc_id)

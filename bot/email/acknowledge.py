@@ -80,6 +80,15 @@ def _closed(session: Session, esc: EscalationRow, tz: str) -> str:
     return f"Escalation {esc.id} was already {esc.status} by {name}{at}. Nothing more to do here."
 
 
+def _used(session: Session, link: AckLinkRow | None, message: str) -> str:
+    """A spent link also says who has the escalation now, as a second chat click does."""
+    esc = session.get(EscalationRow, link.escalation_id) if link is not None else None
+    if esc is None or not esc.acked_by:
+        return message
+    name = person_label(Directory(session).person(esc.acked_by), esc.acked_by)
+    return f"{message} Already acknowledged by {name}."
+
+
 def _reader_tz(session: Session, link: AckLinkRow) -> str:
     person = Directory(session).person(link.person_id)
     return person.tz if person else "UTC"
@@ -90,6 +99,8 @@ def confirm_page(session: Session, *, token: str, now: datetime) -> Outcome:
     found = links.find(session, token, now=now)
     if found.problem or found.link is None:
         status, title, message = REFUSALS[found.problem or "unknown"]
+        if found.problem == "used":
+            message = _used(session, found.link, message)
         return Outcome(status, found.problem or "unknown", title, message)
     link = found.link
     esc = session.get(EscalationRow, link.escalation_id)
@@ -130,6 +141,8 @@ def acknowledge(factory: sessionmaker[Session], desk: Desk, *, token: str, now: 
         if problem is not None or link is None or esc is None:
             problem = problem or "unknown"
             status, title, message = REFUSALS[problem]
+            if problem == "used":
+                message = _used(session, link, message)
             _audit(session, link, problem, now=now, client=client)
             return Outcome(status, problem, title, message)
         facts = facts_of(session, esc, link)
