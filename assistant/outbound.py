@@ -142,10 +142,10 @@ def enrich(factory: sessionmaker[Session], message: OutboundMessage, now: dateti
                     payload["reader_name"] = person.name or person.person_id
                     payload["reader_tz"] = person.tz
             if message.kind == "escalation":
-                payload["ack_by"] = ack_by(session, payload, now)
-                payload["ladder"] = escalations.ladder_so_far(
-                    session, str((payload.get("escalation") or {}).get("id")), now
-                )
+                esc = payload.get("escalation") or {}
+                esc_id, level = str(esc.get("id")), int(esc.get("level") or 0)
+                payload["ack_by"] = escalations.ack_by(session, esc_id, level, now)
+                payload["ladder"] = escalations.ladder_so_far(session, esc_id, now)
                 payload["deadline_text"] = deadline_text(payload)
     except Exception as exc:  # wording only: the message must not be lost over it
         log.warning("delivery %s: context lookup failed (%s)", message.delivery_id, type(exc).__name__)
@@ -164,19 +164,3 @@ def deadline_text(payload: Mapping[str, Any]) -> str:
         by = f"{local(parse_instant(str(payload['ack_by'])), tz)} ({tz})"
         return f"Please acknowledge by {by} (within {payload['ack_within_text']}){then}."
     return f"Please acknowledge within {payload['ack_within_text']}{then}."
-
-
-def ack_by(session: Session, payload: Mapping[str, Any], now: datetime) -> str | None:
-    """The instant this recipient's level hands on, if it is still theirs to acknowledge."""
-    esc = payload.get("escalation") or {}
-    try:
-        row = escalations.get(session, str(esc.get("id")))
-    except escalations.NotFound:
-        return None
-    view = escalations.to_view(row, now)
-    level, current = int(esc.get("level") or 0), int(view["level"] or 0)
-    # Levels told together (critical) share the clock of the highest of them.
-    through = int((row.snapshot or {}).get("notify_through_level") or 1)
-    if view.get("hands_on_at") and (level == current or (level <= through and current == through)):
-        return str(view["hands_on_at"])
-    return None

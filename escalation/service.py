@@ -13,7 +13,16 @@ from escalation.open_questions import open_question_to_escalation
 from escalation.policy import PolicyError, parse_policy
 from escalation.policy_store import current_policy, store_policy
 from escalation.respond import ack, get, resolve
-from escalation.views import describe_path, history, ladder_so_far, list_for_site, list_open, status_now, to_view
+from escalation.views import (
+    ack_by,
+    describe_path,
+    history,
+    ladder_so_far,
+    list_for_site,
+    list_open,
+    status_now,
+    to_view,
+)
 
 __all__ = [
     "Conflict",
@@ -22,6 +31,7 @@ __all__ = [
     "NotFound",
     "PolicyError",
     "ack",
+    "ack_by",
     "current_policy",
     "describe_path",
     "get",

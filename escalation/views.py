@@ -212,3 +212,17 @@ def ladder_so_far(session: Session, escalation_id: str, now: datetime) -> list[d
         state = "told" if people else ("nobody" if reached else "ahead")
         levels.append({"level": n, "roles": snap.roles(n), "people": people, "state": state})
     return levels
+
+
+def ack_by(session: Session, escalation_id: str, level: int, now: datetime) -> str | None:
+    """The instant a notice for `level` must be acknowledged by (when the escalation hands on), if it
+    is still that level's to acknowledge: levels told together (critical) share the highest one's clock."""
+    esc = session.get(EscalationRow, escalation_id)
+    if esc is None:
+        return None
+    view = to_view(esc, now)
+    current = int(view["level"] or 0)
+    through = snapshot_of(esc).notify_through_level
+    if view.get("hands_on_at") and (level == current or (level <= through and current == through)):
+        return str(view["hands_on_at"])
+    return None
