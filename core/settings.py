@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -40,6 +41,12 @@ class Settings(BaseSettings):
     # Where the token goes: `Authorization` (as a bearer token) or `X-Chroma-Token`.
     chroma_token_header: Literal["Authorization", "X-Chroma-Token"] = Field(
         default="Authorization", validation_alias="SITELINE_CHROMA_TOKEN_HEADER"
+    )
+    # Asks one process computes at once (retrieval and answer are CPU-bound); the rest queue in arrival
+    # order. Default: one per CPU core. More lets them share the cores and the GIL by turns, which only
+    # stretches each one and makes the tail (p95) a lottery (docs/scale.md).
+    ask_concurrency: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, validation_alias="SITELINE_ASK_CONCURRENCY"
     )
     max_file_mb: int = Field(default=100, validation_alias="SITELINE_MAX_FILE_MB")
     # What one document may unpack to (a DOCX's zip members) and the text it may yield: zip bombs stop here.

@@ -26,6 +26,7 @@ from knowledge.answer_model import AnswerModel
 from knowledge.catalog import generation, versions_for
 from knowledge.confidence import SentenceVectors
 from knowledge.embedding import MiniLmEmbeddings
+from knowledge.gate import FairGate
 from knowledge.ingest import Ingester, IngestReport, IngestRequest
 from knowledge.instructions import masked, quotes_reader_text
 from knowledge.keyword_index import KeywordIndex
@@ -59,6 +60,8 @@ class KnowledgeService:
         # process's record writes on a lock hands the database over at once. (PostgreSQL needs none.)
         sqlite = factory.kw["bind"].dialect.name == "sqlite"
         self._record_lock: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
+        # Asks computed at once; the others wait their turn in arrival order (see knowledge.gate).
+        self.gate = FairGate(settings.ask_concurrency)
 
     @classmethod
     def open(cls, settings: Settings, factory: sessionmaker[Session]) -> KnowledgeService:
@@ -145,11 +148,13 @@ class KnowledgeService:
     ) -> Answer:
         """Answer from the documents of `studies` only. The question arrives already PHI-redacted."""
         started = time.perf_counter()
-        found = self.search(question, studies=studies, k=max(k, ANSWER_PASSAGES), version=version, doc=doc)
+        with self.gate.held():  # retrieval and the extractive answer are CPU; the LLM and the record wait outside
+            found = self.search(question, studies=studies, k=max(k, ANSWER_PASSAGES), version=version, doc=doc)
         shown = found.passages[:k]
         answer = self._llm_answer(question, shown) if self.settings.llm_enabled else None
         if answer is None or quotes_reader_text(answer):
-            answer = extractive_answer(question, found, self.sentence_vectors)
+            with self.gate.held():
+                answer = extractive_answer(question, found, self.sentence_vectors)
         if quotes_reader_text(answer):  # a quote ran on into a planted instruction: say nothing rather than that
             answer = Answer.abstain()
         answer.retrieved = shown
