@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -182,7 +183,7 @@ def run_ask_load(
                 serve.start()
             pids = [serve.proc.pid for serve in serves if serve.proc]
             urls = [serve.url for serve in serves]
-            print(f"serve_pid {' '.join(map(str, pids))}", flush=True)
+            print(f"serve_pid {' '.join(map(str, pids))}", file=sys.stderr, flush=True)
             drive(urls, clients=len(urls), seconds=3)  # load the model and indexes before the clock starts
             cpu, started = sum(map(_cpu_seconds, pids)), time.monotonic()
             latencies, errors = drive(urls, clients=clients, seconds=seconds)
