@@ -276,7 +276,9 @@ def run_cluster(
     clients: int = 8,
     kill_leader: bool = True,
     seed: int = 1,
+    serve_env: dict[str, str] | None = None,
 ) -> ClusterReport:
+    """`serve_env`: settings for the replicas (e.g. {"SITELINE_ASK_CONCURRENCY": "4"}), for A/B runs."""
     workdir.mkdir(parents=True, exist_ok=True)
     chroma = ChromaServer(workdir / "chroma-data")
     chroma.start()
@@ -304,6 +306,7 @@ def run_cluster(
             "SLACK_SIGNING_SECRET": "cluster-secret",
             "SLACK_API_URL": fake.api_url,
         }
+        base.update(serve_env or {})
         for i in range(replicas):
             env = base | {"SITELINE_HOME": str(workdir / f"home-{i}")}
             nodes.append(Replica(env, workdir / f"serve-{i}.log"))
