@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -43,11 +42,9 @@ class Settings(BaseSettings):
         default="Authorization", validation_alias="SITELINE_CHROMA_TOKEN_HEADER"
     )
     # Asks one process computes at once (retrieval and answer are CPU-bound); the rest queue in arrival
-    # order. Default: one per CPU core. More lets them share the cores and the GIL by turns, which only
-    # stretches each one and makes the tail (p95) a lottery (docs/scale.md).
-    ask_concurrency: int = Field(
-        default_factory=lambda: os.cpu_count() or 1, ge=1, validation_alias="SITELINE_ASK_CONCURRENCY"
-    )
+    # order. 0: no limit. About one per core trims the tail of a serve that mostly answers questions, but
+    # in a mixed load it hands the CPU from asks to updates and escalations (docs/scale.md).
+    ask_concurrency: int = Field(default=0, ge=0, validation_alias="SITELINE_ASK_CONCURRENCY")
     max_file_mb: int = Field(default=100, validation_alias="SITELINE_MAX_FILE_MB")
     # What one document may unpack to (a DOCX's zip members) and the text it may yield: zip bombs stop here.
     max_unpacked_mb: int = Field(default=100, ge=1, validation_alias="SITELINE_MAX_UNPACKED_MB")

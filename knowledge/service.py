@@ -60,8 +60,8 @@ class KnowledgeService:
         # process's record writes on a lock hands the database over at once. (PostgreSQL needs none.)
         sqlite = factory.kw["bind"].dialect.name == "sqlite"
         self._record_lock: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
-        # Asks computed at once; the others wait their turn in arrival order (see knowledge.gate).
-        self.gate = FairGate(settings.ask_concurrency)
+        # Asks computed at once, the others waiting their turn in arrival order (knowledge.gate); 0: no limit.
+        self.gate = FairGate(settings.ask_concurrency) if settings.ask_concurrency else None
 
     @classmethod
     def open(cls, settings: Settings, factory: sessionmaker[Session]) -> KnowledgeService:
@@ -148,12 +148,12 @@ class KnowledgeService:
     ) -> Answer:
         """Answer from the documents of `studies` only. The question arrives already PHI-redacted."""
         started = time.perf_counter()
-        with self.gate.held():  # retrieval and the extractive answer are CPU; the LLM and the record wait outside
+        with self._turn():  # retrieval and the extractive answer are CPU; the LLM and the record wait outside
             found = self.search(question, studies=studies, k=max(k, ANSWER_PASSAGES), version=version, doc=doc)
         shown = found.passages[:k]
         answer = self._llm_answer(question, shown) if self.settings.llm_enabled else None
         if answer is None or quotes_reader_text(answer):
-            with self.gate.held():
+            with self._turn():
                 answer = extractive_answer(question, found, self.sentence_vectors)
         if quotes_reader_text(answer):  # a quote ran on into a planted instruction: say nothing rather than that
             answer = Answer.abstain()
@@ -173,6 +173,9 @@ class KnowledgeService:
                 conversation_ref=conversation_ref,
             )
         return answer
+
+    def _turn(self) -> AbstractContextManager[None]:
+        return self.gate.held() if self.gate else nullcontext()
 
     def _llm_answer(self, question: str, passages: list[Passage]) -> Answer | None:
         """The optional LLM writer (knowledge/llm.py); any failure falls back to the extractive answer."""

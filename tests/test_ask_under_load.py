@@ -68,8 +68,8 @@ def test_a_gate_without_slots_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="at least one slot"):
         FairGate(0)
     with pytest.raises(ValidationError, match="SITELINE_ASK_CONCURRENCY"):
-        Settings(_env_file=None, SITELINE_ASK_CONCURRENCY=0)
-    assert Settings(_env_file=None).ask_concurrency >= 1
+        Settings(_env_file=None, SITELINE_ASK_CONCURRENCY=-1)
+    assert Settings(_env_file=None).ask_concurrency == 0  # no limit unless asked for
 
 
 def test_a_sentence_sharing_no_word_with_a_concept_does_not_cover_it_but_an_empty_alternative_always_does() -> None:
@@ -115,3 +115,24 @@ def test_stored_vectors_are_read_again_when_this_process_or_another_one_rewrites
     other.add(["v1c0"], ["text"], _unit(2), meta)
     mine.ensure_fresh((2, 2, 1))  # the catalog moved: what this process kept is dropped
     assert np.array_equal(mine.vectors_of(["v1c0"])["v1c0"], _unit(2)[0])
+
+
+def test_a_gated_service_answers_as_an_ungated_one(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from siteline.container import build
+
+    doc = tmp_path / "Storage.md"
+    doc.write_text("# Storage\n\nKeep the study kits refrigerated between 2 and 8 degrees Celsius.\n", encoding="utf-8")
+    answers = []
+    for slots in ("1", "0"):
+        c = build(Settings(_env_file=None, SITELINE_HOME=tmp_path / f"home-{slots}", SITELINE_ASK_CONCURRENCY=slots))
+        try:
+            assert (c.knowledge.gate.slots if c.knowledge.gate else 0) == int(slots)
+            assert c.knowledge.ingest([doc], study="S", kind="sop", now=datetime.now(UTC), progress=False).ok
+            answer = c.knowledge.ask("how are the kits stored?", studies=["S"], asker="t", surface="t", record=False)
+            answers.append((answer.answer, [q.quote for q in answer.citations]))
+        finally:
+            c.engine.dispose()
+    assert "between 2 and 8 degrees Celsius" in answers[0][0]
+    assert answers[0] == answers[1]
