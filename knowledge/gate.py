@@ -5,6 +5,8 @@ asks let in at once on two cores all take turns at the GIL and the CPU, so each 
 to the slowest and the order of finishing is a lottery: the tail (p95) grows with the crowd. Letting
 in about as many as there are cores, in arrival order, keeps each ask's CPU time short and turns the
 rest into a fair queue, which is what the tail latency of a closed loop of clients is made of.
+The price: threads serving other requests (updates, escalations) then get more of the GIL than the
+queued asks, so in a mixed load asks slow down; hence `SITELINE_ASK_CONCURRENCY` is off by default.
 """
 
 from __future__ import annotations

@@ -173,22 +173,26 @@ class VectorIndex:
 
     def add(self, ids: list[str], texts: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
         """Store precomputed vectors (ingest embeds once, with a progress bar, before writing)."""
-        self._stored = {}
-        with server_errors(self.settings):
-            for start in range(0, len(ids), BATCH):
-                end = start + BATCH
-                self.collection.upsert(
-                    ids=ids[start:end],
-                    embeddings=vectors[start:end],
-                    documents=texts[start:end],
-                    metadatas=metadatas[start:end],
-                )
+        try:
+            with server_errors(self.settings):
+                for start in range(0, len(ids), BATCH):
+                    end = start + BATCH
+                    self.collection.upsert(
+                        ids=ids[start:end],
+                        embeddings=vectors[start:end],
+                        documents=texts[start:end],
+                        metadatas=metadatas[start:end],
+                    )
+        finally:  # after the write: a question reading meanwhile cannot leave an old vector behind
+            self._stored = {}
 
     def delete(self, ids: list[str]) -> None:
-        self._stored = {}
-        with server_errors(self.settings):
-            for start in range(0, len(ids), BATCH):
-                self.collection.delete(ids=ids[start : start + BATCH])
+        try:
+            with server_errors(self.settings):
+                for start in range(0, len(ids), BATCH):
+                    self.collection.delete(ids=ids[start : start + BATCH])
+        finally:
+            self._stored = {}
 
     def set_current(self, version_id: int, current: bool) -> None:
         """Flip the `current` flag of every chunk of one document version."""
