@@ -19,7 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,10 +27,9 @@ from pathlib import Path
 
 import httpx
 
-from bench.cluster import ROOT, Replica
+from bench.cluster import ROOT, Replica, fresh_pg_schema
 
 TOKEN = "ask-load-token"
-PG_URL = os.environ.get("SITELINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # Demo-study questions of the kinds a site asks: answered, typed, abstained, the older version's.
 QUESTIONS = (
     ("how must the IP be stored?", "ORION-301"),
@@ -80,19 +78,8 @@ def _database(kind: str, home: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{home / 'siteline.db'}"
         return
-    from sqlalchemy import create_engine, text
-
-    schema = f"askload_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_pg_schema("askload") as url:
+        yield url
 
 
 def _prepare(url: str, home: Path) -> None:
