@@ -29,14 +29,17 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from core.db import make_engine, make_session_factory, transaction
 from core.directory import parse_entries, upsert
@@ -65,6 +68,25 @@ CORPUS = {
     "pharmacy.md": "# Pharmacy manual\n\n## 3 Storage\nStore the study kits refrigerated between 2 and 8 degrees "
     "Celsius and log the temperature twice a day.\n",
 }
+
+
+PG_URL = os.environ.get("SITELINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def fresh_pg_schema(prefix: str, pg_url: str = PG_URL) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a new, empty schema, dropped afterwards (one per bench run)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in pg_url else "?"
+    try:
+        yield f"{pg_url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @dataclass
@@ -276,7 +298,9 @@ def run_cluster(
     clients: int = 8,
     kill_leader: bool = True,
     seed: int = 1,
+    serve_env: dict[str, str] | None = None,
 ) -> ClusterReport:
+    """`serve_env`: settings for the replicas (e.g. {"SITELINE_ASK_CONCURRENCY": "4"}), for A/B runs."""
     workdir.mkdir(parents=True, exist_ok=True)
     chroma = ChromaServer(workdir / "chroma-data")
     chroma.start()
@@ -304,6 +328,7 @@ def run_cluster(
             "SLACK_SIGNING_SECRET": "cluster-secret",
             "SLACK_API_URL": fake.api_url,
         }
+        base.update(serve_env or {})
         for i in range(replicas):
             env = base | {"SITELINE_HOME": str(workdir / f"home-{i}")}
             nodes.append(Replica(env, workdir / f"serve-{i}.log"))
@@ -345,8 +370,8 @@ def _ingest(pg_url: str, chroma: ChromaServer, workdir: Path) -> None:
 
     folder = workdir / "corpus"
     folder.mkdir(exist_ok=True)
-    for name, text in CORPUS.items():
-        (folder / name).write_text(text)
+    for name, body in CORPUS.items():
+        (folder / name).write_text(body)
     settings = Settings(_env_file=None, SITELINE_HOME=workdir / "home-ingest", SITELINE_DATABASE_URL=pg_url,
                         SITELINE_CHROMA_HOST="127.0.0.1", SITELINE_CHROMA_PORT=chroma.port)  # fmt: skip
     c = build(settings)

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     chroma_token_header: Literal["Authorization", "X-Chroma-Token"] = Field(
         default="Authorization", validation_alias="SITELINE_CHROMA_TOKEN_HEADER"
     )
+    # Asks one process computes at once (retrieval and answer are CPU-bound); the rest queue in arrival
+    # order. 0: no limit. About one per core trims the tail of a serve that mostly answers questions, but
+    # in a mixed load it hands the CPU from asks to updates and escalations (docs/scale.md).
+    ask_concurrency: int = Field(default=0, ge=0, validation_alias="SITELINE_ASK_CONCURRENCY")
     max_file_mb: int = Field(default=100, validation_alias="SITELINE_MAX_FILE_MB")
     # What one document may unpack to (a DOCX's zip members) and the text it may yield: zip bombs stop here.
     max_unpacked_mb: int = Field(default=100, ge=1, validation_alias="SITELINE_MAX_UNPACKED_MB")

@@ -154,6 +154,7 @@ def sentence_matrix(
     coss = np.array([p.cosine for p in picks], dtype=np.float64)
     cov_order = np.argsort(np.argsort(-covs, kind="stable"), kind="stable")
     cos_order = np.argsort(np.argsort(-coss, kind="stable"), kind="stable")
+    best_cov, best_cos, best_quote = covs.max(), coss.max(), quote_covs.max()
     rows = []
     for i, p in enumerate(picks):
         text = " ".join(p.text.split())
@@ -177,8 +178,8 @@ def sentence_matrix(
                 float(p.glossary),
                 float(p.reference),
                 float(looks_like_heading(text)),
-                covs.max() - p.coverage,
-                coss.max() - p.cosine,
+                best_cov - p.coverage,
+                best_cos - p.cosine,
                 min(int(cov_order[i]), 8) / 8,
                 min(int(cos_order[i]), 8) / 8,
                 p.matched / max(1, concepts),
@@ -188,7 +189,7 @@ def sentence_matrix(
                 p.coverage * p.cosine,
                 float(p.continued is not None),
                 quote_covs[i],
-                quote_covs.max() - quote_covs[i],
+                best_quote - quote_covs[i],
                 float(misses_key[i]),
                 float(bool(RULE.search(text))),
                 float(yes_no and bool(RULE.search(text))),

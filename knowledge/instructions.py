@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Protocol, TypeVar
 
 from knowledge.sentences import sentence_spans
@@ -69,9 +70,11 @@ _PHISH_LINK = re.compile(
 )
 
 
+@lru_cache(maxsize=16384)
 def addressed_to_reader(sentence: str) -> bool:
     """Whether the sentence asks the reader for credentials or instructs an assistant, rather than
-    saying something about the study."""
+    saying something about the study. Cached: the same retrieved sentences are checked ask after ask
+    (profiled under 20 concurrent asks: ~3% of the CPU)."""
     text = " ".join(sentence.split())
     if not text:
         return False

@@ -27,6 +27,14 @@ class Weighted:
     alternatives: list[tuple[frozenset[str], float]]
     importance: float
     optional: bool = False
+    # Every term of every alternative, and whether one alternative is empty (always covered): a sentence
+    # sharing no term with them cannot cover the concept, which `coverage` tells in one set operation.
+    words: frozenset[str] = field(init=False, repr=False, compare=False)
+    always: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.words = frozenset(t for alt, _ in self.alternatives for t in alt)
+        self.always = any(not alt for alt, _ in self.alternatives)
 
 
 @dataclass
@@ -71,10 +79,16 @@ def weigh(query: QueryTerms, idf: dict[str, float], routing: set[str], rarest: f
 
 
 def coverage(sentence_terms: Set[str], concepts: dict[str, Weighted]) -> tuple[float, set[str]]:
+    """The importance-weighted share of the concepts the terms cover, and the concept words covered.
+
+    Called for every sentence of every candidate chunk (profiled: the hottest Python of an ask), so a
+    concept none of whose words the sentence has is skipped without testing its alternatives."""
     got = total = 0.0
     matched = set()
     for word, c in concepts.items():
-        strength = max((w for alt, w in c.alternatives if alt <= sentence_terms), default=0.0)
+        strength = 0.0
+        if c.always or not c.words.isdisjoint(sentence_terms):
+            strength = max((w for alt, w in c.alternatives if alt <= sentence_terms), default=0.0)
         if not c.optional or strength:
             total += c.importance
         if strength:

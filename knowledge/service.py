@@ -26,6 +26,7 @@ from knowledge.answer_model import AnswerModel
 from knowledge.catalog import generation, versions_for
 from knowledge.confidence import SentenceVectors
 from knowledge.embedding import MiniLmEmbeddings, shared_embeddings
+from knowledge.gate import FairGate
 from knowledge.ingest import Ingester, IngestReport, IngestRequest
 from knowledge.instructions import masked, quotes_reader_text
 from knowledge.keyword_index import KeywordIndex
@@ -59,6 +60,8 @@ class KnowledgeService:
         # process's record writes on a lock hands the database over at once. (PostgreSQL needs none.)
         sqlite = factory.kw["bind"].dialect.name == "sqlite"
         self._record_lock: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
+        # Asks computed at once, the others waiting their turn in arrival order (knowledge.gate); 0: no limit.
+        self.gate = FairGate(settings.ask_concurrency) if settings.ask_concurrency else None
 
     @classmethod
     def open(
@@ -147,11 +150,13 @@ class KnowledgeService:
     ) -> Answer:
         """Answer from the documents of `studies` only. The question arrives already PHI-redacted."""
         started = time.perf_counter()
-        found = self.search(question, studies=studies, k=max(k, ANSWER_PASSAGES), version=version, doc=doc)
+        with self._turn():  # retrieval and the extractive answer are CPU; the LLM and the record wait outside
+            found = self.search(question, studies=studies, k=max(k, ANSWER_PASSAGES), version=version, doc=doc)
         shown = found.passages[:k]
         answer = self._llm_answer(question, shown) if self.settings.llm_enabled else None
         if answer is None or quotes_reader_text(answer):
-            answer = extractive_answer(question, found, self.sentence_vectors)
+            with self._turn():
+                answer = extractive_answer(question, found, self.sentence_vectors)
         if quotes_reader_text(answer):  # a quote ran on into a planted instruction: say nothing rather than that
             answer = Answer.abstain()
         answer.retrieved = shown
@@ -170,6 +175,9 @@ class KnowledgeService:
                 conversation_ref=conversation_ref,
             )
         return answer
+
+    def _turn(self) -> AbstractContextManager[None]:
+        return self.gate.held() if self.gate else nullcontext()
 
     def _llm_answer(self, question: str, passages: list[Passage]) -> Answer | None:
         """The optional LLM writer (knowledge/llm.py); any failure falls back to the extractive answer."""

@@ -1,0 +1,138 @@
+"""What the ask path does to stay fast under many concurrent asks, and that it changes no answer:
+the first-come, first-served gate, the stored-vector cache (dropped whenever the catalog moves), the
+coverage shortcut. Speed itself is measured in the bench (bench/ask_load.py), never here."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from core.settings import Settings
+from knowledge.embedding import DIMENSIONS, MiniLmEmbeddings
+from knowledge.gate import FairGate
+from knowledge.scoring import Weighted, coverage
+from knowledge.vector_index import VectorIndex
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting: {what}"
+        time.sleep(0.005)
+
+
+def test_the_gate_lets_in_at_most_its_slots_and_then_the_longest_waiter_first() -> None:
+    gate = FairGate(2)
+    inside: list[str] = []
+    peak = [0]
+    order: list[str] = []
+    release = {name: threading.Event() for name in "ABCDE"}
+    lock = threading.Lock()
+
+    def caller(name: str) -> None:
+        with gate.held():
+            with lock:
+                order.append(name)
+                inside.append(name)
+                peak[0] = max(peak[0], len(inside))
+            release[name].wait(10)
+            with lock:
+                inside.remove(name)
+
+    threads = {name: threading.Thread(target=caller, args=(name,)) for name in "ABCDE"}
+    threads["A"].start()
+    threads["B"].start()
+    _until(lambda: len(order) == 2, "A and B inside")
+    for name in "CDE":  # arrive one after another while both slots are taken
+        threads[name].start()
+        _until(lambda n=name: gate.waiting == "CDE".index(n) + 1, f"{name} queued")
+    release["B"].set()
+    _until(lambda: len(order) == 3, "a waiter let in")
+    release["A"].set()
+    _until(lambda: len(order) == 4, "the next waiter let in")
+    for name in "CDE":
+        release[name].set()
+    for t in threads.values():
+        t.join(10)
+    assert order == ["A", "B", "C", "D", "E"]
+    assert peak[0] == 2
+
+
+def test_a_gate_without_slots_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="at least one slot"):
+        FairGate(0)
+    with pytest.raises(ValidationError, match="SITELINE_ASK_CONCURRENCY"):
+        Settings(_env_file=None, SITELINE_ASK_CONCURRENCY=-1)
+    assert Settings(_env_file=None).ask_concurrency == 0  # no limit unless asked for
+
+
+def test_a_sentence_sharing_no_word_with_a_concept_does_not_cover_it_but_an_empty_alternative_always_does() -> None:
+    concepts = {
+        "store": Weighted([(frozenset({"store"}), 1.0), (frozenset({"keep", "cold"}), 0.8)], 2.0),
+        "kit": Weighted([(frozenset({"kit"}), 1.0)], 1.0),
+        "site": Weighted([(frozenset({"site"}), 1.0)], 1.0, optional=True),
+    }
+    both = (pytest.approx((0.8 * 2 + 1) / 3), {"store", "kit"})
+    assert coverage(frozenset({"keep", "cold", "kit"}), concepts) == both
+    assert coverage(frozenset({"keep", "kit"}), concepts) == (pytest.approx(1 / 3), {"kit"})
+    assert coverage(frozenset({"visit"}), concepts) == (0.0, set())
+    always = {"any": Weighted([(frozenset(), 0.5)], 1.0)}
+    assert coverage(frozenset({"visit"}), always) == (0.5, {"any"})
+
+
+def _unit(i: int) -> np.ndarray:
+    v = np.zeros((1, DIMENSIONS), dtype=np.float32)
+    v[0, i] = 1.0
+    return v
+
+
+@pytest.fixture(scope="module")
+def embeddings() -> MiniLmEmbeddings:
+    return MiniLmEmbeddings()
+
+
+def test_stored_vectors_are_read_again_when_this_process_or_another_one_rewrites_them(
+    tmp_path: Path, embeddings: MiniLmEmbeddings
+) -> None:
+    settings = Settings(_env_file=None, SITELINE_HOME=tmp_path / "home")
+    meta = [{"study": "S", "version_id": 1, "current": True, "doc": "d"}]
+    mine = VectorIndex(settings, embeddings)
+    mine.ensure_fresh((1, 1, 1))
+    mine.add(["v1c0"], ["text"], _unit(0), meta)
+    assert np.array_equal(mine.vectors_of(["v1c0", "v9c9"])["v1c0"], _unit(0)[0])
+    assert list(mine.vectors_of(["v9c9", "v1c0"])) == ["v1c0"]  # an id Chroma lacks is simply absent
+
+    mine.add(["v1c0"], ["text"], _unit(1), meta)  # written by this process: read again at once
+    assert np.array_equal(mine.vectors_of(["v1c0"])["v1c0"], _unit(1)[0])
+
+    other = VectorIndex(settings, embeddings)  # another process's writer on the same index
+    other.add(["v1c0"], ["text"], _unit(2), meta)
+    mine.ensure_fresh((2, 2, 1))  # the catalog moved: what this process kept is dropped
+    assert np.array_equal(mine.vectors_of(["v1c0"])["v1c0"], _unit(2)[0])
+
+
+def test_a_gated_service_answers_as_an_ungated_one(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from siteline.container import build
+
+    doc = tmp_path / "Storage.md"
+    doc.write_text("# Storage\n\nKeep the study kits refrigerated between 2 and 8 degrees Celsius.\n", encoding="utf-8")
+    answers = []
+    for slots in ("1", "0"):
+        c = build(Settings(_env_file=None, SITELINE_HOME=tmp_path / f"home-{slots}", SITELINE_ASK_CONCURRENCY=slots))
+        try:
+            assert (c.knowledge.gate.slots if c.knowledge.gate else 0) == int(slots)
+            assert c.knowledge.ingest([doc], study="S", kind="sop", now=datetime.now(UTC), progress=False).ok
+            answer = c.knowledge.ask("how are the kits stored?", studies=["S"], asker="t", surface="t", record=False)
+            answers.append((answer.answer, [q.quote for q in answer.citations]))
+        finally:
+            c.engine.dispose()
+    assert "between 2 and 8 degrees Celsius" in answers[0][0]
+    assert answers[0] == answers[1]
