@@ -70,6 +70,19 @@ def issue(session: Session, *, person_id: str, ttl: timedelta, now: datetime, pu
 
 
 LINK_TTL = timedelta(minutes=15)  # a sign-in link sent to someone (chat DM or e-mail)
+SEND_GAP = timedelta(minutes=2)  # at most one link sent on request per person in this time
+
+
+def recently_sent(session: Session, person_id: str, now: datetime) -> bool:
+    """Whether a link was sent to this person on request within SEND_GAP: the sign-in page is public,
+    so without this anyone could have Siteline message a sponsor's staff over and over."""
+    since = now - SEND_GAP
+    query = select(LoginTokenRow.id).where(
+        LoginTokenRow.person_id == person_id,
+        LoginTokenRow.created_at > since,
+        LoginTokenRow.created_by.startswith("web:"),
+    )
+    return session.execute(query.limit(1)).first() is not None
 
 
 def person_by_email(session: Session, email: str) -> list[Person]:

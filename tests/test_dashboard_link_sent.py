@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,20 @@ def test_a_link_sent_by_email_signs_in_once(world: World) -> None:
         asked = s.execute(select(AuditRow).where(AuditRow.action == "dashboard.link_requested")).scalars().all()
         assert [(a.subject, a.detail) for a in asked] == [("cra1", {"matched": True})]
         assert token not in str([a.detail for a in s.execute(select(AuditRow)).scalars()])
+
+
+def test_asking_again_within_two_minutes_sends_nothing_more(world: World) -> None:
+    """The page is public: it must not become a way to message a sponsor's staff over and over."""
+    ask(world, CLAIRE)
+    world.smtp.wait(1)
+    said = ask(world, CLAIRE)
+    assert "a sign-in link is on its way" in said  # the same answer, but no second message
+    world.clock.advance_to(world.clock.now() + timedelta(seconds=119))
+    ask(world, CLAIRE)
+    assert len(world.smtp.received) == 1
+    world.clock.advance_to(world.clock.now() + timedelta(seconds=2))
+    ask(world, CLAIRE)
+    assert len(world.smtp.wait(2)) == 2
 
 
 @pytest.mark.parametrize("email", ["nobody@example.org", "sam@site.example"])

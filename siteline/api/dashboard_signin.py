@@ -20,7 +20,7 @@ from core.db import transaction
 from core.notify import OutboundMessage
 from dashboard import oidc_signin, render, sessions
 from dashboard.oidc import OidcRefused, Provider, ProviderUnavailable
-from dashboard.signin import LINK_TTL, SignInError, issue, person_by_email, redeem
+from dashboard.signin import LINK_TTL, SignInError, issue, person_by_email, recently_sent, redeem
 from siteline.container import Container
 
 log = logging.getLogger("siteline.dashboard.signin")
@@ -116,7 +116,7 @@ def _send_link(c: Container, email: str, client: str) -> None:
             subject=person.person_id if person else "unknown",
             detail={"matched": person is not None},
         )
-        if person is None:
+        if person is None or recently_sent(session, person.person_id, now):
             return
         try:
             url = issue(
