@@ -72,6 +72,7 @@ def create_app(container: Container) -> FastAPI:
             "database": container.engine.dialect.name,
             "slack": s.slack_enabled,
             "teams": s.teams_enabled,
+            "email": s.email_enabled,
             "llm": s.llm_enabled,
         }
 

@@ -154,6 +154,10 @@ def only_mail(w: World) -> tuple[Received, str]:
     return mail, found.group(1)
 
 
+def test_health_says_email_is_on(world: World) -> None:
+    assert world.client.get("/healthz").json()["email"] is True
+
+
 def test_an_escalation_reaches_a_person_without_chat_by_email_with_the_ladder_and_no_phi(world: World) -> None:
     view = world.raise_()
     assert view["current_roles"] == ["cra"] and view["hands_on_at"] == "2026-03-09T13:00:00Z"
