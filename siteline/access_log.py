@@ -1,7 +1,7 @@
 """Access log lines name the path, never the query string (a query can carry free text: a summary,
-a name) nor a dashboard sign-in token: log files are kept, copied and read by people who must not
-see PHI or use a link. `serve` turns uvicorn's access log off and logs route templates itself
-(siteline/middleware.py); these filters cover uvicorn run any other way."""
+a name) nor the token of a one-time link (dashboard sign-in, e-mail acknowledge): log files are kept,
+copied and read by people who must not see PHI or use a link. `serve` turns uvicorn's access log off
+and logs route templates itself (siteline/middleware.py); these filters cover uvicorn run any other way."""
 
 from __future__ import annotations
 
@@ -20,30 +20,35 @@ class PathOnly(logging.Filter):
         return True
 
 
-class HideSignInTokens(logging.Filter):
-    """The access log would otherwise keep every sign-in URL, a still-usable link until it is followed."""
+class HideLinkTokens(logging.Filter):
+    """The access log would otherwise keep every one-time link's URL, usable until it is followed."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and any(isinstance(a, str) and LOGIN_PATH in a for a in args):
+        if isinstance(args, tuple) and any(isinstance(a, str) and _secret_path(a) for a in args):
             record.args = tuple(_hide_token(a) if isinstance(a, str) else a for a in args)
         return True
 
 
-LOGIN_PATH = "/dashboard/login/"
+LINK_PATHS = ("/dashboard/login/", "/ack/")  # a dashboard sign-in link; an e-mail's acknowledge link
+
+
+def _secret_path(text: str) -> str | None:
+    return next((p for p in LINK_PATHS if p in text), None)
 
 
 def _hide_token(text: str) -> str:
-    head, sep, tail = text.partition(LOGIN_PATH)
-    if not sep:
+    path = _secret_path(text)
+    if path is None:
         return text
+    head, _, tail = text.partition(path)
     rest = tail.split("?", 1)[0].split(" ", 1)
-    return f"{head}{LOGIN_PATH}…" + (f" {rest[1]}" if len(rest) > 1 else "")
+    return f"{head}{path}…" + (f" {rest[1]}" if len(rest) > 1 else "")
 
 
 def install() -> None:
     """Idempotent; called when the app is built and again at start-up (after uvicorn configures logging)."""
     logger = logging.getLogger(ACCESS_LOGGER)
-    for kind in (PathOnly, HideSignInTokens):
+    for kind in (PathOnly, HideLinkTokens):
         if not any(isinstance(f, kind) for f in logger.filters):
             logger.addFilter(kind())

@@ -213,11 +213,11 @@ def test_a_bad_clarification_is_refused_naming_the_field_and_nothing_is_sent(web
 def test_the_access_log_never_keeps_a_sign_in_token() -> None:
     import logging
 
-    from siteline.access_log import HideSignInTokens
+    from siteline.access_log import HideLinkTokens
 
     record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d', None, None)
     record.args = ("127.0.0.1:5", "GET", "/dashboard/login/SeCrEtToKeN123?x=1", "1.1", 200)
-    assert HideSignInTokens().filter(record)
+    assert HideLinkTokens().filter(record)
     assert "SeCrEtToKeN123" not in record.getMessage() and "/dashboard/login/…" in record.getMessage()
     other = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, "%s %s", ("GET", "/dashboard"), None)
-    assert HideSignInTokens().filter(other) and other.getMessage() == "GET /dashboard"
+    assert HideLinkTokens().filter(other) and other.getMessage() == "GET /dashboard"

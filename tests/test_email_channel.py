@@ -381,13 +381,13 @@ def test_a_person_no_longer_on_the_site_is_refused_and_the_link_is_not_spent(wor
 
 
 def test_the_access_log_never_keeps_an_acknowledge_link() -> None:
-    from bot.email.mount import HideAckTokens
+    from siteline.access_log import HideLinkTokens
 
     record = logging.LogRecord(
         "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
         ("127.0.0.1:5", "GET", "/ack/abcDEF123_-secret?x=1", "1.1", 200), None,
     )  # fmt: skip
-    HideAckTokens().filter(record)
+    HideLinkTokens().filter(record)
     assert "secret" not in record.getMessage() and "/ack/…" in record.getMessage()
 
 

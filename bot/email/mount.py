@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from bot.email import acknowledge, links, page
+from bot.email import acknowledge, page
 from core.db import transaction
 from core.outbox import send_now
 
@@ -21,38 +21,11 @@ if TYPE_CHECKING:
     from siteline.container import Container
 
 log = logging.getLogger("siteline.bot.email")
-ACCESS_LOGGER = "uvicorn.access"
-
-
-class HideAckTokens(logging.Filter):
-    """uvicorn's access log would otherwise keep every acknowledge URL, a usable link until it is used."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and any(isinstance(a, str) and links.ACK_PATH in a for a in args):
-            record.args = tuple(_hide(a) if isinstance(a, str) else a for a in args)
-        return True
-
-
-def _hide(text: str) -> str:
-    head, sep, tail = text.partition(links.ACK_PATH)
-    if not sep:
-        return text
-    rest = tail.split(" ", 1)
-    return f"{head}{links.ACK_PATH}…" + (f" {rest[1]}" if len(rest) > 1 else "")
-
-
-def hide_tokens_in_access_log() -> None:
-    logger = logging.getLogger(ACCESS_LOGGER)
-    if not any(isinstance(f, HideAckTokens) for f in logger.filters):
-        logger.addFilter(HideAckTokens())
 
 
 def mount(app: FastAPI, container: Container) -> None:
     if not container.settings.email_enabled:
         return
-    hide_tokens_in_access_log()
-    app.state.on_start.append(hide_tokens_in_access_log)  # again once uvicorn has configured logging
 
     @app.get("/ack/{token}", include_in_schema=False)
     def show(token: str, request: Request) -> HTMLResponse:
