@@ -225,35 +225,34 @@ class EscalationDesk:
         """Acknowledge or resolve as a directory person (a chat click, or an e-mail's acknowledge link).
         Who may is the engine's rule alone; a second click says who was first."""
         verb = "resolve" if resolve else "acknowledge"
+        where = ""
         try:
             with transaction(self.factory) as session:
                 directory = Directory(session)
                 person = directory.person(person_id)
                 if person is None:
                     return Acted(False, UNKNOWN_USER)
-                name = person.name or person.person_id
+                row = service.get(session, escalation_id)
+                where = f"site {row.site} / {row.study}"
+                first = row.resolved_by if resolve else row.acked_by  # someone may have been first
                 if resolve:
-                    before = service.get(session, escalation_id).resolved_by
                     esc = service.resolve(session, escalation_id=escalation_id, by=person_id, now=now)
-                    if esc.resolved_by != person_id or before == person_id:
-                        return Acted(
-                            True, f"Already resolved by {_name(directory, esc.resolved_by)}.", "already_resolved"
-                        )
-                    message = f"Resolved by {name} at {_when(person, now)}. The site was told."
+                    if first is not None or esc.resolved_by != person_id:
+                        who = _name(directory, esc.resolved_by)
+                        return Acted(True, f"Already resolved by {who}.", "already_resolved")
+                    message = f"Resolved by {person.name or person_id} at {_when(person, now)}. The site was told."
                     return Acted(True, message, "resolved", deliveries=due_now(session, escalation_id, now))
-                before = service.get(session, escalation_id).acked_by
                 esc = service.ack(session, escalation_id=escalation_id, by=person_id, now=now)
-                if esc.acked_by != person_id or before == person_id:
+                if first is not None or esc.acked_by != person_id:
                     who = _name(directory, esc.acked_by)
                     return Acted(True, f"Already acknowledged by {who}.", "already_acknowledged", still_open=True)
-                message = f"Acknowledged by {name} at {_when(person, now)}. It won't go further up; the site was told."
+                message = (
+                    f"Acknowledged by {person.name or person_id} at {_when(person, now)}. "
+                    "It won't go further up; the site was told."
+                )
                 return Acted(True, message, "acknowledged", True, due_now(session, escalation_id, now))
         except service.Forbidden:
-            with transaction(self.factory) as session:
-                esc = service.get(session, escalation_id)
-                where = f"site {esc.site} / {esc.study}"
-            sponsor = f"the sponsor team of {where}"
-            who = sponsor if verb == "acknowledge" else f"the people of {where} and its sponsor team"
+            who = f"the sponsor team of {where}" if not resolve else f"the people of {where} and its sponsor team"
             return Acted(False, f"You can't {verb} escalation {escalation_id}: only {who} can.")
         except service.NotFound:
             return Acted(False, f"I can't find escalation {escalation_id} any more.")
