@@ -308,28 +308,36 @@ def send_now(factory: sessionmaker[Session], notifier: Notifier, keys: Iterable[
     """Deliver each pending, due row with one of `keys` now, instead of at the next tick (a CRA should
     see an Ask-my-CRA DM seconds after the click). Rows are claimed the outbox's way (pending →
     sending by this worker, SKIP LOCKED on PostgreSQL, sent under the row lock), so the scheduler and
-    this never send one row twice; what is not sent here is left to the scheduler. Returns how many
-    rows were handed to the notifier."""
+    this never send one row twice. The decision is already stored, so nothing here is the caller's
+    problem: a row not sent (claimed elsewhere, refused, or an error on the way) is logged and left to
+    the scheduler. Returns how many rows were handed to the notifier."""
     worker = f"now-{os.getpid()}"
     sent = 0
     for key in keys:
-        with transaction(factory) as session:
-            query = select(DeliveryRow).where(
-                DeliveryRow.dedupe_key == key, DeliveryRow.status == "pending", DeliveryRow.due_at <= now
-            )
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            row = session.execute(query).scalar()
-            if row is None:
-                continue
-            row.status, row.claimed_by, row.claimed_at, row.attempts = "sending", worker, now, row.attempts + 1
-            row_id = row.id
-        with transaction(factory) as session:
-            locked = lock_claimed(session, row_id=row_id, worker=worker)
-            if locked is None:
-                continue
-            result = deliver_one(session, locked, notifier, now=now)
-            if not result.ok:
-                log.warning("delivery %s not sent yet (%s): left to the scheduler", row_id, result.error)
-            sent += 1
+        try:
+            sent += _send_one_now(factory, notifier, key, worker=worker, now=now)
+        except Exception as exc:  # the row stays pending (or its claim lapses): the scheduler retries it
+            log.warning("sending %s now failed (%s); the scheduler will retry", key, type(exc).__name__)
     return sent
+
+
+def _send_one_now(factory: sessionmaker[Session], notifier: Notifier, key: str, *, worker: str, now: datetime) -> int:
+    with transaction(factory) as session:
+        query = select(DeliveryRow).where(
+            DeliveryRow.dedupe_key == key, DeliveryRow.status == "pending", DeliveryRow.due_at <= now
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        row = session.execute(query).scalar()
+        if row is None:
+            return 0
+        row.status, row.claimed_by, row.claimed_at, row.attempts = "sending", worker, now, row.attempts + 1
+        row_id = row.id
+    with transaction(factory) as session:
+        locked = lock_claimed(session, row_id=row_id, worker=worker)
+        if locked is None:
+            return 0
+        result = deliver_one(session, locked, notifier, now=now)
+        if not result.ok:
+            log.warning("delivery %s not sent yet (%s): left to the scheduler", row_id, result.error)
+        return 1

@@ -216,3 +216,18 @@ def test_a_suppressed_record_is_acknowledged_even_where_a_site_has_no_chat_addre
         else:
             assert got["digest"].status == "blocked" and "no chat platform" in got["digest"].last_error
         assert all(not p.posted for p in senders.values())
+
+
+def test_sending_now_never_raises_into_the_caller_and_leaves_what_failed_to_the_scheduler(factory, caplog) -> None:
+    """A chat click or an e-mail link sends what it queued at once; the decision is already stored, so
+    an error on the way is logged and the scheduler delivers the row later (never a 500 after the ack)."""
+    from core.notify import NotifierStopped
+    from core.outbox import send_now
+
+    put(factory, 2)
+    flaky = Flaky(NotifierStopped("stream closed"))
+    assert send_now(factory, flaky, ["k0", "k1"], now=T0) == 1
+    assert "sending k0 now failed (NotifierStopped)" in caplog.text
+    assert [r.status for r in rows(factory)] == ["sending", "sent"]
+    ticker(factory, Flaky()).run(T0 + STALE_CLAIM + timedelta(seconds=1))
+    assert [r.status for r in rows(factory)] == ["sent", "sent"]

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.slack.failures import describe
 from core.notify import Notifier
 from core.outbox import send_now
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
     from siteline.container import Container
-
-log = logging.getLogger("siteline.bot.slack")
 
 
 class SlackRuntime:
@@ -36,12 +32,4 @@ class SlackRuntime:
     def deliver(self, keys: Iterable[str]) -> None:
         """Send what an action just queued, now. The decision is already stored, so a failure here is
         not the user's problem: it is logged and the rows stay pending for the scheduler."""
-        keys = list(keys)
-        if not keys:
-            return
-        try:
-            send_now(self.container.factory, self.notifier, keys, now=self.now())
-        except Exception as exc:  # the outbox keeps the rows; the scheduler retries them
-            log.warning(
-                "sending %d queued message(s) now failed (%s); the scheduler will retry", len(keys), describe(exc)
-            )
+        send_now(self.container.factory, self.notifier, keys, now=self.now())

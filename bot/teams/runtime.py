@@ -60,12 +60,7 @@ class TeamsRuntime:
             self.background(asyncio.to_thread(self.deliver, keys), "send queued messages")
 
     def deliver(self, keys: list[str]) -> None:
-        try:
-            send_now(self.factory, self.notifier, keys, now=self.now())
-        except Exception as exc:  # the outbox keeps the rows; the scheduler retries them
-            log.warning(
-                "sending %d queued message(s) now failed (%s); the scheduler will retry", len(keys), describe(exc)
-            )
+        send_now(self.factory, self.notifier, keys, now=self.now())
 
     def background(self, work: object, what: str) -> None:
         """Run a coroutine after the current request is answered, keeping a reference until it ends."""
