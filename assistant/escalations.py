@@ -75,6 +75,7 @@ class Places:
     message: str = ""
     places: tuple[Where, ...] = ()
     chosen: Where | None = None
+    person_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ class EscalationDesk:
         if not places:
             return Places(False, NO_PLACE)
         chosen = next((p for p in places if here and p.site.site_id == here.site_id), places[0])
-        return Places(True, places=tuple(places), chosen=chosen)
+        return Places(True, places=tuple(places), chosen=chosen, person_id=person.person_id)
 
     def raise_from_words(
         self, user: ChatUser, text: str, *, conversation_id: str | None, source: str, now: datetime
@@ -161,7 +162,7 @@ class EscalationDesk:
             return Raised(False, offered.message)
         here = offered.chosen.site.site_id if conversation_id else None
         where, rest = choose_place(list(offered.places), text.split(), here)
-        return self.raise_issue(user, where.value, " ".join(rest), source=source, now=now)
+        return self._file(offered.person_id, where, " ".join(rest), None, None, source=source, now=now)
 
     def raise_issue(
         self,
@@ -182,6 +183,19 @@ class EscalationDesk:
         where = next((p for p in offered.places if p.value == place), None)
         if where is None:
             return Raised(False, "Choose one of your sites and studies.")
+        return self._file(offered.person_id, where, summary, category, severity, source=source, now=now)
+
+    def _file(
+        self,
+        person_id: str,
+        where: Where,
+        summary: str,
+        category: str | None,
+        severity: str | None,
+        *,
+        source: str,
+        now: datetime,
+    ) -> Raised:
         summary = summary.strip()
         if len(summary) < SUMMARY_MIN:
             return Raised(False, USAGE)
@@ -190,13 +204,11 @@ class EscalationDesk:
         redaction = self.guard.redact(summary)
         try:
             with transaction(self.factory) as session:
-                person = person_for(Directory(session), user.platform, user.user_id)
-                assert person is not None  # places() found them
                 esc = service.raise_escalation(
                     session,
                     site=where.site.site_id,
                     study=where.study,
-                    raised_by=person.person_id,
+                    raised_by=person_id,
                     summary=redaction.text.strip(),
                     category=category,
                     severity=severity,
