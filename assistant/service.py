@@ -273,7 +273,7 @@ class Assistant:
     def dashboard_link(self, user: ChatUser, now: datetime) -> str:
         """A one-time dashboard sign-in link for this chat user, as the text to send them privately
         (site staff, and people not in the directory, get a sentence saying why not)."""
-        from dashboard.signin import LINK_TTL, SignInError, issue
+        from dashboard.signin import LINK_TTL, SignInError, issue, link_text
 
         with transaction(self.factory) as session:
             person = person_for(Directory(session), user.platform, user.user_id)
@@ -292,8 +292,7 @@ class Assistant:
                 )
             except SignInError as exc:
                 return str(exc)
-        minutes = int(LINK_TTL.total_seconds() // 60)
-        return f"Your dashboard sign-in link (works once, for {minutes} minutes; don't share it): {url}"
+        return link_text(url)
 
     def display_name(self, person_id: str) -> str:
         with transaction(self.factory) as session:

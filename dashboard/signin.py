@@ -73,6 +73,12 @@ LINK_TTL = timedelta(minutes=15)  # a sign-in link sent to someone (chat DM or e
 SEND_GAP = timedelta(minutes=2)  # at most one link sent on request per person in this time
 
 
+def link_text(url: str) -> str:
+    """How a sign-in link is handed to its person, by chat or e-mail."""
+    minutes = int(LINK_TTL.total_seconds() // 60)
+    return f"Your Siteline dashboard sign-in link (works once, for {minutes} minutes; don't share it): {url}"
+
+
 def recently_sent(session: Session, person_id: str, now: datetime) -> bool:
     """Whether a link was sent to this person on request within SEND_GAP: the sign-in page is public,
     so without this anyone could have Siteline message a sponsor's staff over and over."""

@@ -20,7 +20,7 @@ from core.db import transaction
 from core.notify import OutboundMessage
 from dashboard import oidc_signin, render, sessions
 from dashboard.oidc import OidcRefused, Provider, ProviderUnavailable
-from dashboard.signin import LINK_TTL, SignInError, issue, person_by_email, recently_sent, redeem
+from dashboard.signin import LINK_TTL, SignInError, issue, link_text, person_by_email, recently_sent, redeem
 from siteline.container import Container
 
 log = logging.getLogger("siteline.dashboard.signin")
@@ -125,8 +125,7 @@ def _send_link(c: Container, email: str, client: str) -> None:
             )  # fmt: skip
         except SignInError:
             return
-        minutes = int(LINK_TTL.total_seconds() // 60)
-        text = f"Your Siteline dashboard sign-in link (works once, for {minutes} minutes; don't share it): {url}"
+        text = link_text(url)
     result = c.notifier.send(
         OutboundMessage(0, "person", person.person_id, "dashboard_link", {"text": text, "subject": "Sign in"})
     )
