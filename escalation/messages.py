@@ -35,6 +35,12 @@ CATEGORY_LABELS = {
 }
 
 
+def category_text(category: str | None, inferred: bool = False) -> str:
+    """A category as a reader sees it, capitalised ("IP / drug supply (inferred by Siteline)")."""
+    label = CATEGORY_LABELS.get(str(category), str(category or "other"))
+    return label[:1].upper() + label[1:] + (" (inferred by Siteline)" if inferred else "")
+
+
 def role_label(role: str) -> str:
     return ROLE_LABELS.get(role, role)
 

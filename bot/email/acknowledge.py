@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.escalations import Acted
 from bot.email import links
 from bot.email.models import AckLinkRow
-from bot.email.render import category_text
 from core import audit
 from core.db import transaction
 from core.directory import Directory
 from escalation.engine import OPEN
-from escalation.messages import local, person_label
+from escalation.messages import category_text, local, person_label
 from escalation.models import EscalationRow
 
 log = logging.getLogger("siteline.bot.email")

@@ -12,20 +12,16 @@ from collections.abc import Callable, Mapping, Sequence
 from email.message import EmailMessage
 from typing import Any
 
+from assistant.outbound import deadline_text
 from bot.email.mail import Block, Mail, clip, message
 from core.clock import parse_instant
-from escalation.messages import CATEGORY_LABELS, local, role_label
+from escalation.messages import category_text, local, role_label
 
 BODY_CLIP = 2800
 
 
 def _when(iso_text: Any, tz: str) -> str:
     return f"{local(parse_instant(str(iso_text)), tz)} ({tz})" if iso_text else ""
-
-
-def category_text(category: Any, inferred: bool = False) -> str:
-    label = CATEGORY_LABELS.get(str(category), str(category or "other"))
-    return label[:1].upper() + label[1:] + (" (inferred by Siteline)" if inferred else "")
 
 
 def _site(payload: Mapping[str, Any]) -> str:
@@ -64,7 +60,7 @@ def escalation_notice(payload: Mapping[str, Any], ack_url: str | None) -> Mail:
     ladder = ladder_lines(payload.get("ladder") or [], tz, reader=str(payload.get("reader_id") or ""))
     if ladder:
         blocks += [Block("para", "The ladder so far:"), Block("items", ladder)]
-    blocks.append(Block("para", deadline_line(payload)))
+    blocks.append(Block("para", str(payload.get("deadline_text") or deadline_text(payload))))
     if ack_url:
         blocks.append(Block("link", ("Acknowledge", ack_url)))
         blocks.append(
@@ -75,19 +71,6 @@ def escalation_notice(payload: Mapping[str, Any], ack_url: str | None) -> Mail:
             )
         )
     return Mail(f"Escalation {esc_id} from {site}: please acknowledge", blocks)
-
-
-def deadline_line(payload: Mapping[str, Any]) -> str:
-    """ "Please acknowledge by Mon 9 Mar 14:00 (Europe/Paris) (within 4 h), or it goes to the CRA lead.\""""
-    if not payload.get("ack_within_text"):
-        return "You are the last level of this escalation: please take it on."
-    tz = str(payload.get("reader_tz") or "UTC")
-    nxt = payload.get("hands_on_to")
-    then = f", or it goes to the {role_label(str(nxt))}" if nxt else ""
-    by = _when(payload.get("ack_by"), tz)
-    if by:
-        return f"Please acknowledge by {by} (within {payload['ack_within_text']}){then}."
-    return f"Please acknowledge within {payload['ack_within_text']}{then}."
 
 
 def ladder_lines(ladder: Sequence[Mapping[str, Any]], tz: str, *, reader: str) -> list[str]:

@@ -14,8 +14,8 @@ from typing import Any
 from assistant.scope import Where
 from assistant.words import SUMMARY_MAX
 from bot.slack.blocks import Block, clip, context, escape, section
-from bot.slack.escalation_blocks import category_text, path_blocks
-from escalation.messages import CATEGORY_LABELS
+from bot.slack.escalation_blocks import path_blocks
+from escalation.messages import CATEGORY_LABELS, category_text
 
 RAISE = "escalate_raise"
 WHERE, CATEGORY, SEVERITY, SUMMARY = "e_where", "e_category", "e_severity", "e_summary"

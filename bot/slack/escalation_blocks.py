@@ -17,7 +17,7 @@ from assistant.escalations import Ladder
 from assistant.outbound import deadline_text
 from bot.ladder_text import CRITICAL_LABEL, NOBODY, ladder_notes, level_roles, level_timing
 from bot.slack.blocks import Block, button, clip, context, escape, section
-from escalation.messages import CATEGORY_LABELS, role_label
+from escalation.messages import CATEGORY_LABELS, category_text, role_label
 
 Rendered = tuple[str, list[Block]]
 ACK, RESOLVE = "escalation_ack", "escalation_resolve"
@@ -29,11 +29,6 @@ STATUS_ICON = {
     "resolved": ":checkered_flag:",
     "halted": ":no_entry:",
 }
-
-
-def category_text(category: str | None, inferred: bool = False) -> str:
-    label = CATEGORY_LABELS.get(str(category), str(category or "other"))
-    return label[:1].upper() + label[1:] + (" (inferred by Siteline)" if inferred else "")
 
 
 def _field(label: str, value: Any) -> dict[str, str]:

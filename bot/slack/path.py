@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.slack.blocks import Block, apology, context, say
-from bot.slack.escalation_blocks import category_text, ladder_blocks
+from bot.slack.escalation_blocks import ladder_blocks
 from bot.slack.failures import guarded
+from escalation.messages import category_text
 
 if TYPE_CHECKING:
     from bot.slack.commands import Invocation

@@ -14,12 +14,7 @@ from typing import Any
 
 from bot.ladder_text import CRITICAL_LABEL, NOBODY, ladder_notes, level_roles, level_timing
 from bot.teams.cards import Card, Element, card, clip, subtle, text_block
-from escalation.messages import CATEGORY_LABELS
-
-
-def category_label(category: str | None) -> str:
-    label = CATEGORY_LABELS.get(str(category), str(category))
-    return label[:1].upper() + label[1:]
+from escalation.messages import category_text
 
 
 def path_elements(
@@ -28,7 +23,7 @@ def path_elements(
     """`describe_path` as a site reads it (one site and study)."""
     out: list[Element] = [
         text_block(f"**Who an issue from {site_name} on {path.get('study')} reaches**", size="Medium"),
-        subtle(f"{category_label(path.get('category'))}, {path.get('severity')}"),
+        subtle(f"{category_text(path.get('category'))}, {path.get('severity')}"),
     ]
     if path.get("inference_reason"):
         out.append(subtle(f"Siteline's reading of your text: {path['inference_reason']}"))
@@ -72,7 +67,7 @@ def raised_card(view: Mapping[str, Any], *, site_name: str, notice: str | None, 
     body: list[Element] = [
         text_block(f"📣 **Escalation raised for {site_name} · {view.get('study')}** ({view.get('id')})", size="Medium"),
         text_block(clip(str(view.get("summary") or ""), 1500), style="emphasis"),
-        subtle(f"{category_label(view.get('category'))}, {view.get('severity')}{how}."),
+        subtle(f"{category_text(view.get('category'))}, {view.get('severity')}{how}."),
     ]
     if notice:
         body.append(subtle(f"🔒 {notice}"))

@@ -16,8 +16,9 @@ from assistant.digests import DigestOutcome, SiteDigest
 from assistant.escalations import Ladder
 from assistant.types import ChatUser
 from bot.teams import cards
-from bot.teams.command_cards import category_label, ladders_card, path_elements, raised_card
+from bot.teams.command_cards import ladders_card, path_elements, raised_card
 from bot.teams.runtime import TeamsRuntime
+from escalation.messages import category_text
 
 DIGEST_USAGE = "Change them with **digest 08:30,16:00 quiet 19:00-07:00** (or **quiet off**)."
 
@@ -56,7 +57,7 @@ def escalation_path(rt: TeamsRuntime, inv: Invocation) -> Outcome:
     if not found.ok:
         return say(found.message)
     hint = None if found.category else "Add a category to see its own ladder, e.g. **escalation-path safety**."
-    label = category_label(found.category) if found.category else "any issue"
+    label = category_text(found.category) if found.category else "any issue"
     card_ = ladders_card([ladder_elements(ladder) for ladder in found.ladders], hint)
     return Outcome(cards.message(card_, f"Escalation path for {label.lower()}"))
 
