@@ -79,8 +79,16 @@ def _head(session: Session) -> AuditHeadRow | None:
 
 
 def _lock(session: Session) -> None:
+    """Hold the one appender's lock before the checkpoint is read, so two appends never chain to one row.
+
+    PostgreSQL: an advisory lock for the transaction. SQLite: pysqlite only begins a transaction at
+    the first write, so a read before it sees a checkpoint another connection may move before this
+    one writes; a write that changes nothing takes SQLite's write lock (waiting `busy_timeout`) first.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    else:
+        session.execute(text("UPDATE audit_head SET row_count = row_count WHERE id = 1"))
 
 
 def record(

@@ -169,3 +169,26 @@ def test_a_long_lived_session_appends_from_the_stored_checkpoint(factory: sessio
         audit.record(first, now=T0, actor="u1", action="ask", subject="late")
         first.commit()
     assert _verify(factory) == audit.ChainReport(4, True)
+
+
+def test_appends_from_many_threads_at_once_keep_one_chain(factory: sessionmaker[Session]) -> None:
+    """Found by CI: on SQLite a transaction whose first write is the audit row read the checkpoint
+    outside any lock (pysqlite only begins at the first write), so two appenders chained to the same
+    row and the second was refused as a rewind. Each append must hold the write lock while it reads."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads, per_thread = 6, 8
+    barrier = threading.Barrier(threads)
+
+    def appender(n: int) -> None:
+        barrier.wait()
+        for i in range(per_thread):
+            with transaction(factory) as s:
+                s.execute(select(AuditRow.id).limit(1)).all()  # a read first, as most callers do
+                audit.record(s, now=T0 + timedelta(seconds=i), actor=f"u{n}", action="ask", subject=f"q{i}")
+
+    with ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(appender, n) for n in range(threads)]:
+            future.result()
+    assert _verify(factory) == audit.ChainReport(threads * per_thread, True)
