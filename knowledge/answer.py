@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -26,6 +27,7 @@ from knowledge.confidence import (
     SentenceVectors,
     cosines,
 )
+from knowledge.cross_encoder import CrossEncoder, pair_text
 from knowledge.features import YES_NO, sentence_matrix
 from knowledge.instructions import reader_safe
 from knowledge.lexicon import terms, words
@@ -397,14 +399,20 @@ def _citations(pick: Pick, found: Retrieval, picks: list[Pick]) -> list[Citation
 
 
 def extractive_answer(
-    question: str, found: Retrieval, vectors: SentenceVectors | None = None, model: AnswerModel | None = None
+    question: str,
+    found: Retrieval,
+    vectors: SentenceVectors | None = None,
+    model: AnswerModel | None = None,
+    cross: CrossEncoder | None = None,
 ) -> Answer:
     """The sentence the answer model finds most likely to answer, quoted and cited, with up to two
     alternates from other places when it is not clearly sure; or an abstention when the model judges
     that the documents do not answer.
 
     `vectors` embeds candidate sentences (the service passes its cached MiniLM); without it only the
-    lexical evidence counts, which abstains more often.
+    lexical evidence counts, which abstains more often. `cross` (the shipped cross-encoder) reads the
+    question with each of the first candidates and takes the decision again; without it the sentence
+    model decides alone.
     """
     if not found.passages or not found.concepts:
         return Answer.abstain()
@@ -412,18 +420,32 @@ def extractive_answer(
     table = candidate_table(question, found, vectors)
     if not table.picks:
         return Answer.abstain()
-    probabilities = model.probabilities(table.sentences)
-    for pick, probability in zip(table.picks, probabilities, strict=True):
+    decision = model.decide(table.sentences, table.extras, table.places, _reader(question, found, table, cross))
+    for pick, probability in zip(table.picks, decision.probabilities, strict=True):
         pick.probability = float(probability)
-    if model.answer_probability(table.sentences, table.extras) < model.threshold:
+    if decision.abstain:
         return Answer.abstain()
-    order = model.ranked(table.sentences)
+    order = decision.order
     best = table.picks[order[0]]
     citations = _citations(best, found, table.picks)
     answer = " ".join(c.quote for c in citations)
     header = table_header(found.chunks[best.passage.chunk_id].text, best.hit.start)
     if header and best.continued is None:  # a table row means nothing without its columns
         answer = f"{header}\n{answer}"
-    for i in model.alternates(table.sentences, order, table.places):
+    for i in decision.alternates:
         citations.extend(replace(c, alternate=True) for c in _citations(table.picks[i], found, table.picks))
     return Answer(answer=answer, abstained=False, citations=citations, mode="extractive")
+
+
+def _reader(
+    question: str, found: Retrieval, table: CandidateTable, cross: CrossEncoder | None
+) -> Callable[[list[int]], np.ndarray] | None:
+    """The cross-encoder reading the question with candidates' section heading and quote, as it was fitted."""
+    if cross is None:
+        return None
+
+    def read(pool: list[int]) -> np.ndarray:
+        sections = [found.chunks[table.places[i]].section if table.places[i] in found.chunks else "" for i in pool]
+        return cross.logits(question, [pair_text(sections[n], table.quotes[i]) for n, i in enumerate(pool)])
+
+    return read

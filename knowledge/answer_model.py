@@ -15,6 +15,7 @@ Plain numpy at run time: the weights are a small JSON file shipped with the pack
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -95,12 +96,43 @@ def fit_choice(groups: list[tuple[np.ndarray, np.ndarray]], *, l2: float = 1.0, 
     return w
 
 
+RERANK_FEATURES = ("bias", "first_score", "cross", "cross_margin", "cross_best")
+RERANK_QUESTION_FEATURES = ("best_reranked", "cross_best", "cross_margin", "cross_probability")
+POOL = 12  # the candidates the cross-encoder reads: the sentence model's first twelve
+
+
+Cross = Callable[[list[int]], np.ndarray]  # candidate indexes -> the cross-encoder's logit for each
+
+
+@dataclass
+class Reranker:
+    """The second look: the sentence model's first `pool` candidates, re-judged with the cross-encoder's logit
+    (`knowledge.cross_encoder`), and the abstain decision taken again with what it read."""
+
+    weights: np.ndarray  # RERANK_FEATURES
+    question_weights: np.ndarray  # QUESTION_FEATURES + RERANK_QUESTION_FEATURES
+    threshold: float
+    pool: int = POOL
+
+
+@dataclass
+class Decision:
+    """What the model decided for one question."""
+
+    order: list[int]  # candidate indexes, most likely to answer first
+    probabilities: np.ndarray  # per candidate (0 for candidates the reranker did not read)
+    answer_probability: float
+    abstain: bool
+    alternates: list[int]
+
+
 @dataclass
 class AnswerModel:
     sentence_weights: np.ndarray
     question_weights: np.ndarray
     threshold: float
     passage_weights: np.ndarray | None = None  # None: passages stay in reciprocal-rank-fusion order
+    reranker: Reranker | None = None  # None, or no cross-encoder installed: the sentence model decides alone
 
     # -- passages ---------------------------------------------------------------------------------
 
@@ -129,25 +161,61 @@ class AnswerModel:
 
     def alternates(self, sentences: np.ndarray, order: list[int], places: list[str] | None = None) -> list[int]:
         """Up to two other candidates from other places, when the best is not clearly right."""
-        if not order:
-            return []
-        probs = self.probabilities(sentences)
-        best = probs[order[0]]
+        return _alternates(self.probabilities(sentences), order, places)
+
+    # -- the decision -----------------------------------------------------------------------------
+
+    def decide(self, sentences: np.ndarray, extras: np.ndarray, places: list[str], cross: Cross | None) -> Decision:
+        """Which candidate answers, which others to offer, and whether to abstain; with the cross-encoder's
+        second look when this model has a reranker and `cross` reads candidates."""
+        if not len(sentences):
+            return Decision([], np.zeros(0), 0.0, True, [])
+        if self.reranker is None or cross is None:
+            order = self.ranked(sentences)
+            probability = self.answer_probability(sentences, extras)
+            probs = self.probabilities(sentences)
+            return Decision(order, probs, probability, probability < self.threshold, _alternates(probs, order, places))
+        r = self.reranker
+        pool = [int(i) for i in np.argsort(-self.scores(sentences), kind="stable")[: r.pool]]
+        logits = np.asarray(cross(pool), dtype=np.float64)
+        pooled = self._reranked(sentences, pool, logits)
+        probs = np.zeros(len(sentences))
+        probs[pool] = pooled
+        order = [pool[int(i)] for i in np.argsort(-pooled, kind="stable")]
+        features = self.rerank_question_features(sentences, extras, pooled, logits)
+        probability = float(sigmoid(features @ r.question_weights))
+        return Decision(order, probs, probability, probability < r.threshold, _alternates(probs, order, places))
+
+    def rerank_features(self, sentences: np.ndarray, pool: list[int], logits: np.ndarray) -> np.ndarray:
+        first = self.scores(sentences)[pool]
+        return np.stack(
+            [
+                np.ones(len(pool)),
+                first - first.max(),
+                logits,
+                logits - logits.max(),
+                (logits == logits.max()).astype(np.float64),
+            ],
+            axis=1,
+        )
+
+    def _reranked(self, sentences: np.ndarray, pool: list[int], logits: np.ndarray) -> np.ndarray:
+        assert self.reranker is not None
+        s = self.rerank_features(sentences, pool, logits) @ self.reranker.weights
+        p = np.exp(s - s.max())
+        return p / p.sum()
+
+    def rerank_question_features(
+        self, sentences: np.ndarray, extras: np.ndarray, pooled: np.ndarray, logits: np.ndarray
+    ) -> np.ndarray:
+        ordered = np.sort(logits)[::-1]
+        margin = float(ordered[0] - ordered[1]) if len(ordered) > 1 else 10.0
+        best = float(ordered[0])
+        return np.concatenate(
+            [self.question_features(sentences, extras), [float(pooled.max()), best, margin, float(sigmoid(best))]]
+        )
         if best >= SURE:
             return []
-        seen = {places[order[0]]} if places else set()
-        out: list[int] = []
-        for i in order[1:]:
-            if probs[i] < max(ALTERNATE_FLOOR, ALTERNATE_SHARE * best):
-                break
-            place = places[i] if places else str(i)
-            if place in seen:
-                continue
-            seen.add(place)
-            out.append(i)
-            if len(out) == MAX_ALTERNATES:
-                break
-        return out
 
     # -- the question -----------------------------------------------------------------------------
 
@@ -194,6 +262,16 @@ class AnswerModel:
             "question_features": list(QUESTION_FEATURES),
             "question_weights": _rounded(self.question_weights),
             "threshold": round(self.threshold, 6),
+            "reranker": None
+            if self.reranker is None
+            else {
+                "features": list(RERANK_FEATURES),
+                "weights": _rounded(self.reranker.weights),
+                "question_features": [*QUESTION_FEATURES, *RERANK_QUESTION_FEATURES],
+                "question_weights": _rounded(self.reranker.question_weights),
+                "threshold": round(self.reranker.threshold, 6),
+                "pool": self.reranker.pool,
+            },
         }
         (path or MODEL_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
@@ -202,7 +280,49 @@ class AnswerModel:
         data = json.loads((path or MODEL_FILE).read_text(encoding="utf-8"))
         if data["sentence_features"] != list(SENTENCE_FEATURES) or data["question_features"] != list(QUESTION_FEATURES):
             raise ValueError(f"{path or MODEL_FILE} was fitted on other features; run python -m knowledge.fit write")
-        return cls(np.array(data["sentence_weights"]), np.array(data["question_weights"]), float(data["threshold"]))
+        r = data.get("reranker")
+        if r is not None and (
+            r["features"] != list(RERANK_FEATURES)
+            or r["question_features"] != [*QUESTION_FEATURES, *RERANK_QUESTION_FEATURES]
+        ):
+            raise ValueError(
+                f"{path or MODEL_FILE}'s reranker was fitted on other features; run python -m knowledge.fit write"
+            )
+        reranker = (
+            None
+            if r is None
+            else Reranker(
+                np.array(r["weights"]), np.array(r["question_weights"]), float(r["threshold"]), int(r["pool"])
+            )
+        )
+        return cls(
+            np.array(data["sentence_weights"]),
+            np.array(data["question_weights"]),
+            float(data["threshold"]),
+            reranker=reranker,
+        )
+
+
+def _alternates(probs: np.ndarray, order: list[int], places: list[str] | None) -> list[int]:
+    """Up to two other candidates from other places, when the best is not clearly right."""
+    if not order:
+        return []
+    best = probs[order[0]]
+    if best >= SURE:
+        return []
+    seen = {places[order[0]]} if places else set()
+    out: list[int] = []
+    for i in order[1:]:
+        if probs[i] < max(ALTERNATE_FLOOR, ALTERNATE_SHARE * best):
+            break
+        place = places[i] if places else str(i)
+        if place in seen:
+            continue
+        seen.add(place)
+        out.append(i)
+        if len(out) == MAX_ALTERNATES:
+            break
+    return out
 
 
 def _rounded(weights: np.ndarray | None) -> list[float] | None:

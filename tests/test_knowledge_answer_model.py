@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from knowledge.answer_model import AnswerModel, fit_choice, fit_logistic, shipped_model
 from knowledge.evaluation import evidence_share, holds_evidence
@@ -130,3 +132,52 @@ def test_a_shorthand_word_whose_meanings_the_documents_lack_is_unknown_not_dropp
     query = expand("can we do the week 4 visit by phone?", vocab)
     phone = next((c for c in query.concepts if c.word == "phone"), None)
     assert phone is not None and phone.unknown  # it counts against answering instead of vanishing
+
+
+def _reranked_model() -> AnswerModel:
+    from knowledge.answer_model import RERANK_FEATURES, RERANK_QUESTION_FEATURES, Reranker
+
+    first = np.zeros(len(SENTENCE_FEATURES))
+    first[SENTENCE_FEATURES.index("coverage")] = 1.0
+    model = AnswerModel(first, np.zeros(len(QUESTION_FEATURES)), 0.5)
+    weights = np.zeros(len(RERANK_FEATURES))
+    weights[RERANK_FEATURES.index("cross")] = 3.0  # the cross-encoder's reading decides among the pool
+    question = np.zeros(len(QUESTION_FEATURES) + len(RERANK_QUESTION_FEATURES))
+    question[len(QUESTION_FEATURES) + RERANK_QUESTION_FEATURES.index("cross_best")] = 1.0  # answer when it is sure
+    model.reranker = Reranker(weights, question, threshold=0.5, pool=2)
+    return model
+
+
+def test_the_cross_encoder_reorders_the_first_candidates_and_decides_whether_to_answer() -> None:
+    model = _reranked_model()
+    sentences = np.zeros((3, len(SENTENCE_FEATURES)))
+    sentences[:, SENTENCE_FEATURES.index("coverage")] = [3.0, 2.0, 1.0]  # the sentence model prefers 0, then 1
+    read: list[list[int]] = []
+
+    def prefers_second(pool: list[int]) -> np.ndarray:
+        read.append(pool)
+        return np.array([{0: -2.0, 1: 4.0, 2: 9.0}[i] for i in pool])
+
+    decision = model.decide(sentences, np.zeros(6), ["a", "b", "c"], prefers_second)
+    assert read == [[0, 1]]  # only the pool is read, in the sentence model's order
+    assert decision.order[0] == 1 and not decision.abstain
+    assert decision.probabilities[2] == 0.0  # outside the pool
+    unsure = model.decide(sentences, np.zeros(6), ["a", "b", "c"], lambda pool: np.full(len(pool), -4.0))
+    assert unsure.abstain
+    alone = model.decide(sentences, np.zeros(6), ["a", "b", "c"], None)  # no cross-encoder installed
+    assert alone.order[0] == 0
+
+
+def test_a_reranker_survives_save_and_load(tmp_path: Path) -> None:
+    model = _reranked_model()
+    path = tmp_path / "m.json"
+    model.save(path)
+    loaded = AnswerModel.load(path)
+    assert loaded.reranker is not None and loaded.reranker.pool == 2
+    assert np.allclose(loaded.reranker.weights, model.reranker.weights)
+    data = json.loads(path.read_text())
+    data["reranker"]["features"] = ["bias", "something_else"]
+    path.write_text(json.dumps(data))
+
+    with pytest.raises(ValueError, match="reranker was fitted on other features"):
+        AnswerModel.load(path)
