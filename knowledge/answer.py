@@ -27,11 +27,11 @@ from knowledge.confidence import (
     SentenceVectors,
     cosines,
 )
-from knowledge.cross_encoder import CrossEncoder, pair_text
 from knowledge.features import YES_NO, sentence_matrix
 from knowledge.instructions import reader_safe
 from knowledge.lexicon import terms, words
 from knowledge.models import ChunkRow
+from knowledge.reader import Reader, pair_text
 from knowledge.retrieval import Retrieval
 from knowledge.scoring import SentenceHit, Weighted, coverage, sentence_hits, term_set
 from knowledge.sentences import sentence_spans
@@ -403,16 +403,16 @@ def extractive_answer(
     found: Retrieval,
     vectors: SentenceVectors | None = None,
     model: AnswerModel | None = None,
-    cross: CrossEncoder | None = None,
+    reader: Reader | None = None,
 ) -> Answer:
     """The sentence the answer model finds most likely to answer, quoted and cited, with up to two
     alternates from other places when it is not clearly sure; or an abstention when the model judges
     that the documents do not answer.
 
     `vectors` embeds candidate sentences (the service passes its cached MiniLM); without it only the
-    lexical evidence counts, which abstains more often. `cross` (the shipped cross-encoder) reads the
-    question with each of the first candidates and takes the decision again; without it the sentence
-    model decides alone.
+    lexical evidence counts, which abstains more often. `reader` (the fine-tuned MiniLM, knowledge.reader)
+    compares the question with each of the first candidates and the decision is taken again with what it
+    found; without it the sentence model decides alone.
     """
     if not found.passages or not found.concepts:
         return Answer.abstain()
@@ -420,7 +420,7 @@ def extractive_answer(
     table = candidate_table(question, found, vectors)
     if not table.picks:
         return Answer.abstain()
-    decision = model.decide(table.sentences, table.extras, table.places, _reader(question, found, table, cross))
+    decision = model.decide(table.sentences, table.extras, table.places, _read(question, found, table, reader))
     for pick, probability in zip(table.picks, decision.probabilities, strict=True):
         pick.probability = float(probability)
     if decision.abstain:
@@ -437,15 +437,15 @@ def extractive_answer(
     return Answer(answer=answer, abstained=False, citations=citations, mode="extractive")
 
 
-def _reader(
-    question: str, found: Retrieval, table: CandidateTable, cross: CrossEncoder | None
+def _read(
+    question: str, found: Retrieval, table: CandidateTable, reader: Reader | None
 ) -> Callable[[list[int]], np.ndarray] | None:
-    """The cross-encoder reading the question with candidates' section heading and quote, as it was fitted."""
-    if cross is None:
+    """The reader comparing the question with candidates' section heading and quote, as it was fitted."""
+    if reader is None:
         return None
 
     def read(pool: list[int]) -> np.ndarray:
         sections = [found.chunks[table.places[i]].section if table.places[i] in found.chunks else "" for i in pool]
-        return cross.logits(question, [pair_text(sections[n], table.quotes[i]) for n, i in enumerate(pool)])
+        return reader.cosines(question, [pair_text(sections[n], table.quotes[i]) for n, i in enumerate(pool)])
 
     return read

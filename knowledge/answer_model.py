@@ -96,23 +96,24 @@ def fit_choice(groups: list[tuple[np.ndarray, np.ndarray]], *, l2: float = 1.0, 
     return w
 
 
-RERANK_FEATURES = ("bias", "first_score", "cross", "cross_margin", "cross_best")
-RERANK_QUESTION_FEATURES = ("best_reranked", "cross_best", "cross_margin", "cross_probability")
-POOL = 12  # the candidates the cross-encoder reads: the sentence model's first twelve
+RERANK_FEATURES = ("bias", "first_score", "reader", "reader_best")
+RERANK_QUESTION_FEATURES = ("best_reranked", "reader_best", "reader_margin", "reader_mean")
+POOL = 8  # the candidates the reader compares with the question: the sentence model's first eight
 
 
-Cross = Callable[[list[int]], np.ndarray]  # candidate indexes -> the cross-encoder's logit for each
+Read = Callable[[list[int]], np.ndarray]  # candidate indexes -> the reader's cosine of each with the question
 
 
 @dataclass
 class Reranker:
-    """The second look: the sentence model's first `pool` candidates, re-judged with the cross-encoder's logit
-    (`knowledge.cross_encoder`), and the abstain decision taken again with what it read."""
+    """The second look: the sentence model's first `pool` candidates, re-judged with the reader's cosine
+    (`knowledge.reader`), and the abstain decision taken again with what it read."""
 
     weights: np.ndarray  # RERANK_FEATURES
     question_weights: np.ndarray  # QUESTION_FEATURES + RERANK_QUESTION_FEATURES
     threshold: float
     pool: int = POOL
+    floor: float = -1.0  # a best cosine below this (fitted: under 1% of answerable questions') is refused
 
 
 @dataclass
@@ -132,7 +133,7 @@ class AnswerModel:
     question_weights: np.ndarray
     threshold: float
     passage_weights: np.ndarray | None = None  # None: passages stay in reciprocal-rank-fusion order
-    reranker: Reranker | None = None  # None, or no cross-encoder installed: the sentence model decides alone
+    reranker: Reranker | None = None  # None, or no reader installed: the sentence model decides alone
 
     # -- passages ---------------------------------------------------------------------------------
 
@@ -165,54 +166,54 @@ class AnswerModel:
 
     # -- the decision -----------------------------------------------------------------------------
 
-    def decide(self, sentences: np.ndarray, extras: np.ndarray, places: list[str], cross: Cross | None) -> Decision:
-        """Which candidate answers, which others to offer, and whether to abstain; with the cross-encoder's
-        second look when this model has a reranker and `cross` reads candidates."""
+    def decide(self, sentences: np.ndarray, extras: np.ndarray, places: list[str], read: Read | None) -> Decision:
+        """Which candidate answers, which others to offer, and whether to abstain; with the reader's second
+        look when this model has a reranker and `read` compares candidates with the question."""
         if not len(sentences):
             return Decision([], np.zeros(0), 0.0, True, [])
-        if self.reranker is None or cross is None:
+        if self.reranker is None or read is None:
             order = self.ranked(sentences)
             probability = self.answer_probability(sentences, extras)
             probs = self.probabilities(sentences)
             return Decision(order, probs, probability, probability < self.threshold, _alternates(probs, order, places))
         r = self.reranker
         pool = [int(i) for i in np.argsort(-self.scores(sentences), kind="stable")[: r.pool]]
-        logits = np.asarray(cross(pool), dtype=np.float64)
-        pooled = self._reranked(sentences, pool, logits)
+        cosines = np.asarray(read(pool), dtype=np.float64)
+        pooled = self._reranked(sentences, pool, cosines)
         probs = np.zeros(len(sentences))
         probs[pool] = pooled
         order = [pool[int(i)] for i in np.argsort(-pooled, kind="stable")]
-        features = self.rerank_question_features(sentences, extras, pooled, logits)
+        features = self.rerank_question_features(sentences, extras, pooled, cosines)
         probability = float(sigmoid(features @ r.question_weights))
-        return Decision(order, probs, probability, probability < r.threshold, _alternates(probs, order, places))
+        abstain = probability < r.threshold or float(cosines.max()) < r.floor
+        return Decision(order, probs, probability, abstain, _alternates(probs, order, places))
 
-    def rerank_features(self, sentences: np.ndarray, pool: list[int], logits: np.ndarray) -> np.ndarray:
+    def rerank_features(self, sentences: np.ndarray, pool: list[int], cosines: np.ndarray) -> np.ndarray:
         first = self.scores(sentences)[pool]
         return np.stack(
             [
                 np.ones(len(pool)),
                 first - first.max(),
-                logits,
-                logits - logits.max(),
-                (logits == logits.max()).astype(np.float64),
+                cosines,
+                (cosines == cosines.max()).astype(np.float64),
             ],
             axis=1,
         )
 
-    def _reranked(self, sentences: np.ndarray, pool: list[int], logits: np.ndarray) -> np.ndarray:
+    def _reranked(self, sentences: np.ndarray, pool: list[int], cosines: np.ndarray) -> np.ndarray:
         assert self.reranker is not None
-        s = self.rerank_features(sentences, pool, logits) @ self.reranker.weights
+        s = self.rerank_features(sentences, pool, cosines) @ self.reranker.weights
         p = np.exp(s - s.max())
         return p / p.sum()
 
     def rerank_question_features(
-        self, sentences: np.ndarray, extras: np.ndarray, pooled: np.ndarray, logits: np.ndarray
+        self, sentences: np.ndarray, extras: np.ndarray, pooled: np.ndarray, cosines: np.ndarray
     ) -> np.ndarray:
-        ordered = np.sort(logits)[::-1]
+        ordered = np.sort(cosines)[::-1]
         margin = float(ordered[0] - ordered[1]) if len(ordered) > 1 else 10.0
         best = float(ordered[0])
         return np.concatenate(
-            [self.question_features(sentences, extras), [float(pooled.max()), best, margin, float(sigmoid(best))]]
+            [self.question_features(sentences, extras), [float(pooled.max()), best, margin, float(cosines.mean())]]
         )
         if best >= SURE:
             return []
@@ -271,6 +272,7 @@ class AnswerModel:
                 "question_weights": _rounded(self.reranker.question_weights),
                 "threshold": round(self.reranker.threshold, 6),
                 "pool": self.reranker.pool,
+                "floor": round(self.reranker.floor, 6),
             },
         }
         (path or MODEL_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
@@ -292,7 +294,11 @@ class AnswerModel:
             None
             if r is None
             else Reranker(
-                np.array(r["weights"]), np.array(r["question_weights"]), float(r["threshold"]), int(r["pool"])
+                np.array(r["weights"]),
+                np.array(r["question_weights"]),
+                float(r["threshold"]),
+                int(r["pool"]),
+                float(r.get("floor", -1.0)),
             )
         )
         return cls(

@@ -45,6 +45,7 @@ class MiniLmEmbeddings(Embeddings):
         *,
         batch_size: int = 8,
         threads: int = 0,
+        max_tokens: int = MAX_TOKENS,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -64,7 +65,7 @@ class MiniLmEmbeddings(Embeddings):
         names = {i.name for i in self._session.get_inputs()}
         self._wants_token_types = "token_type_ids" in names
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._tokenizer.enable_truncation(max_length=max_tokens)
         self._tokenizer.no_padding()
         self._batch_size = batch_size
         self._lock = threading.Lock()  # onnxruntime sessions are thread-safe; the tokenizer config is not

@@ -30,6 +30,7 @@ from knowledge.answer_model import (
 from knowledge.evaluation import evidence_share, holds_evidence
 from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES, sigmoid
 
+READER_FLOOR_SHARE = 0.01  # answerable training questions whose best candidate the reader places this far off
 TARGET_FALSE_ABSTAIN = 0.04  # the abstain line is set where this share of answerable questions would be refused
 
 
@@ -46,7 +47,9 @@ class Example:
     extras: np.ndarray  # question-level inputs that do not depend on the sentence model
     passages: np.ndarray  # candidate passages x PASSAGE_FEATURES
     passage_labels: np.ndarray  # evidence share of each candidate passage
-    cross: np.ndarray | None = None  # the cross-encoder's logit per candidate (from a model not fitted on this doc)
+    reader: np.ndarray | None = (
+        None  # the reader's cosine of each candidate with the question (from a reader not fitted on this doc)
+    )
 
 
 def dump(specs: list[str], out: Path, passage_folds: list[Example] | None = None) -> None:
@@ -111,8 +114,8 @@ def fit_passages(train: list[Example]) -> np.ndarray:
     return fit_choice([(e.passages, e.passage_labels >= 0.6) for e in train if e.answerable and len(e.passages)])
 
 
-def load(path: Path, cross: dict[str, np.ndarray] | None = None) -> list[Example]:
-    """A dump's questions, with their cross-encoder logits when `cross` (from `knowledge.fit_cross folds`) has them."""
+def load(path: Path, reader: dict[str, np.ndarray] | None = None) -> list[Example]:
+    """A dump's questions, with the reader's cosines when `reader` (from `knowledge.fit_reader folds`) has them."""
     data = np.load(path, allow_pickle=False)
     meta = json.loads(str(data["meta"]))
     return [
@@ -128,13 +131,13 @@ def load(path: Path, cross: dict[str, np.ndarray] | None = None) -> list[Example
             data[f"{m['key']}|E"],
             data[f"{m['key']}|P"],
             data[f"{m['key']}|py"],
-            (cross or {}).get(m["key"]),
+            (reader or {}).get(m["key"]),
         )
         for m in meta
     ]
 
 
-def load_cross(paths: list[Path] | None) -> dict[str, np.ndarray] | None:
+def load_reader(paths: list[Path] | None) -> dict[str, np.ndarray] | None:
     if not paths:
         return None
     out: dict[str, np.ndarray] = {}
@@ -155,7 +158,7 @@ def fit(train: list[Example]) -> AnswerModel:
     scores = np.array([model.answer_probability(e.sentences, e.extras) for e in train])
     answerable = np.sort(scores[qy == 1])
     model.threshold = float(answerable[int(TARGET_FALSE_ABSTAIN * len(answerable))]) if len(answerable) else 0.5
-    if train and all(e.cross is not None for e in train):
+    if train and all(e.reader is not None for e in train):
         model.reranker = fit_reranker(model, train)
     return model
 
@@ -165,32 +168,34 @@ def _pool(model: AnswerModel, e: Example, size: int) -> list[int]:
 
 
 def fit_reranker(model: AnswerModel, train: list[Example]) -> Reranker:
-    """The cross-encoder's second look, fitted like the first: which pooled candidate wins, then whether to answer."""
+    """The reader's second look, fitted like the first: which pooled candidate wins, then whether to answer."""
     rows = [e for e in train if len(e.labels)]
     groups = []
     for e in rows:
         if e.answerable:
             pool = _pool(model, e, POOL)
-            groups.append((model.rerank_features(e.sentences, pool, _logits(e, pool)), e.labels[pool] >= 0.6))
+            groups.append((model.rerank_features(e.sentences, pool, _cosines(e, pool)), e.labels[pool] >= 0.6))
     weights = fit_choice(groups, l2=1.0)
     model.reranker = Reranker(weights, np.zeros(len(QUESTION_FEATURES) + len(RERANK_QUESTION_FEATURES)), 0.5)
     qx = []
     for e in rows:
         pool = _pool(model, e, POOL)
-        logits = _logits(e, pool)
-        pooled = model._reranked(e.sentences, pool, logits)
-        qx.append(model.rerank_question_features(e.sentences, e.extras, pooled, logits))
+        cosines = _cosines(e, pool)
+        pooled = model._reranked(e.sentences, pool, cosines)
+        qx.append(model.rerank_question_features(e.sentences, e.extras, pooled, cosines))
     qy = np.array([float(e.answerable) for e in rows])
     question_weights = fit_logistic(np.stack(qx), qy, l2=1.0)
     scores = sigmoid(np.stack(qx) @ question_weights)
     answerable = np.sort(scores[qy == 1])
     threshold = float(answerable[int(TARGET_FALSE_ABSTAIN * len(answerable))]) if len(answerable) else 0.5
-    return Reranker(weights, question_weights, threshold)
+    best = [float(_cosines(e, _pool(model, e, POOL)).max()) for e in rows if e.answerable]
+    floor = float(np.percentile(best, 100 * READER_FLOOR_SHARE)) if best else -1.0
+    return Reranker(weights, question_weights, threshold, POOL, floor)
 
 
-def _logits(e: Example, pool: list[int]) -> np.ndarray:
-    assert e.cross is not None
-    return e.cross[pool].astype(np.float64)
+def _cosines(e: Example, pool: list[int]) -> np.ndarray:
+    assert e.reader is not None
+    return e.reader[pool].astype(np.float64)
 
 
 @dataclass
@@ -204,8 +209,8 @@ class Outcome:
 
 
 def judge(model: AnswerModel, e: Example) -> Outcome:
-    cross = None if e.cross is None else (lambda pool: _logits(e, pool))
-    decision = model.decide(e.sentences, e.extras, e.places, cross)
+    reader = None if e.reader is None else (lambda pool: _cosines(e, pool))
+    decision = model.decide(e.sentences, e.extras, e.places, reader)
     abstain, order, alternates = decision.abstain, decision.order, decision.alternates
     first = order[0] if len(order) else None
     holds = [holds_evidence(e.quotes[i], e.evidence) for i in ([first] if first is not None else []) + alternates]
@@ -258,18 +263,18 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("features", type=Path, nargs="+")
     f.add_argument("--test", type=Path, nargs="*", help="judge these questions instead (fitted on FEATURES)")
     f.add_argument("--json", action="store_true")
-    f.add_argument("--cross", type=Path, nargs="*", help="cross-encoder logits from knowledge.fit_cross folds")
+    f.add_argument("--reader", type=Path, nargs="*", help="the reader's cosines from knowledge.fit_reader folds")
     w = sub.add_parser("write")
     w.add_argument("features", type=Path, nargs="+")
-    w.add_argument("--cross", type=Path, nargs="*", help="cross-encoder logits from knowledge.fit_cross folds")
+    w.add_argument("--reader", type=Path, nargs="*", help="the reader's cosines from knowledge.fit_reader folds")
     args = parser.parse_args(argv)
     if args.command == "dump":
         folds_from = [e for p in args.passage_folds for e in load(p)] if args.passage_folds else None
         dump(args.specs, args.out, folds_from)
     elif args.command == "folds":
-        cross = load_cross(args.cross)
-        tests = [e for p in args.test for e in load(p, cross)] if args.test else None
-        result = folds([e for p in args.features for e in load(p, cross)], tests)
+        reader = load_reader(args.reader)
+        tests = [e for p in args.test for e in load(p, reader)] if args.test else None
+        result = folds([e for p in args.features for e in load(p, reader)], tests)
         if args.json:
             print(json.dumps(result, indent=2))
         else:
@@ -280,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{fig['first_holds']:>6} {fig['unanswerable_abstained']:>6} {fig['false_abstain']:>6}"
                 )
     else:
-        examples = [e for p in args.features for e in load(p, load_cross(args.cross))]
+        examples = [e for p in args.features for e in load(p, load_reader(args.reader))]
         fit(examples).save()
         print(f"wrote {AnswerModel.path()} from {len(examples)} questions", file=sys.stderr)
     return 0

@@ -25,7 +25,6 @@ from knowledge.answer import extractive_answer
 from knowledge.answer_model import AnswerModel
 from knowledge.catalog import generation, versions_for
 from knowledge.confidence import SentenceVectors
-from knowledge.cross_encoder import shared_cross_encoder
 from knowledge.embedding import MiniLmEmbeddings, shared_embeddings
 from knowledge.gate import FairGate
 from knowledge.ingest import Ingester, IngestReport, IngestRequest
@@ -33,6 +32,7 @@ from knowledge.instructions import masked, quotes_reader_text
 from knowledge.keyword_index import KeywordIndex
 from knowledge.models import AnswerRow, DocumentRow, QuestionRow
 from knowledge.progress import IngestProgress, make_progress
+from knowledge.reader import shared_reader
 from knowledge.readers import ReadLimits
 from knowledge.retrieval import HybridRetriever, Retrieval
 from knowledge.types import Answer, Passage
@@ -56,7 +56,7 @@ class KnowledgeService:
         self.retriever = HybridRetriever(factory, self.keyword, vectors)
         self._llm: object | None = None
         self.sentence_vectors = SentenceVectors(embeddings.embed)
-        self.cross = shared_cross_encoder()  # None when the model file is not installed: the sentence model alone
+        self.reader = shared_reader()  # None when its model file is not installed: the sentence model alone
         # SQLite lets one writer in at a time and makes the others poll with growing sleeps (up to
         # 100 ms each): under 20 concurrent asks that polling made p99 several seconds. Queueing this
         # process's record writes on a lock hands the database over at once. (PostgreSQL needs none.)
@@ -158,7 +158,7 @@ class KnowledgeService:
         answer = self._llm_answer(question, shown) if self.settings.llm_enabled else None
         if answer is None or quotes_reader_text(answer):
             with self._turn():
-                answer = extractive_answer(question, found, self.sentence_vectors, cross=self.cross)
+                answer = extractive_answer(question, found, self.sentence_vectors, reader=self.reader)
         if quotes_reader_text(answer):  # a quote ran on into a planted instruction: say nothing rather than that
             answer = Answer.abstain()
         answer.retrieved = shown

@@ -61,9 +61,9 @@ Blood samples for the central laboratory are drawn at Visit 2 and at Visit 4.
 Serious adverse events are reported to the sponsor within 24 hours of the site becoming aware.
 """
 ASKED = [
-    ("Z1", "Can the week 4 visit be done by telephone?"),
-    ("Z2", "Is a phone call acceptable for the week 4 visit?"),
-    ("Z3", "May we do the week 4 visit by phone instead of on site?"),
+    ("Z1", "Are participants refunded for their taxi to visits?"),
+    ("Z2", "Do we refund a participant's taxi to and from visits?"),
+    ("Z3", "Is taxi travel for visits paid back to participants?"),
 ]
 
 
@@ -108,8 +108,8 @@ def test_three_sites_ask_a_cluster_is_published_and_the_fourth_site_is_answered(
         r = client.post(
             f"/api/dashboard/clusters/{cluster['id']}/clarification",
             json={
-                "subject": "Week 4 visit by telephone",
-                "body": "The week 4 visit may be done by telephone when no blood samples are due at that visit.",
+                "subject": "Taxi fares to visits",
+                "body": "Participants' taxi fares to and from clinic visits are reimbursed up to 40 EUR per visit.",
             },
         )
         assert r.status_code == 201, r.text
@@ -147,10 +147,10 @@ def test_three_sites_ask_a_cluster_is_published_and_the_fourth_site_is_answered(
         sent = set(s.execute(select(DeliveryRow.sent_at).where(DeliveryRow.id.in_(ids))).scalars())
     assert sent == {parse_instant("2026-03-03T08:00:00Z")}  # 09:00 in Paris: the sites' digest slot
 
-    fourth = ask("Z4", "Can we do the week 4 visit over the phone?")
+    fourth = ask("Z4", "can a pt claim back the taxi fare for their visit?")
     assert fourth.status == "answered", fourth.text
     assert fourth.citations[0].doc.startswith("clarification-"), fourth.citations
-    assert "telephone" in fourth.text
+    assert "taxi fares" in fourth.text
     c.engine.dispose()
 
 

@@ -141,9 +141,9 @@ def _reranked_model() -> AnswerModel:
     first[SENTENCE_FEATURES.index("coverage")] = 1.0
     model = AnswerModel(first, np.zeros(len(QUESTION_FEATURES)), 0.5)
     weights = np.zeros(len(RERANK_FEATURES))
-    weights[RERANK_FEATURES.index("cross")] = 3.0  # the cross-encoder's reading decides among the pool
+    weights[RERANK_FEATURES.index("reader")] = 3.0  # the cross-encoder's reading decides among the pool
     question = np.zeros(len(QUESTION_FEATURES) + len(RERANK_QUESTION_FEATURES))
-    question[len(QUESTION_FEATURES) + RERANK_QUESTION_FEATURES.index("cross_best")] = 1.0  # answer when it is sure
+    question[len(QUESTION_FEATURES) + RERANK_QUESTION_FEATURES.index("reader_best")] = 1.0  # answer when it is sure
     model.reranker = Reranker(weights, question, threshold=0.5, pool=2)
     return model
 

