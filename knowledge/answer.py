@@ -21,12 +21,7 @@ import numpy as np
 from knowledge.answer_model import AnswerModel, shipped_model
 from knowledge.answer_types import AnswerType, expected_type
 from knowledge.chunking import page_at
-from knowledge.confidence import (
-    HARD_TYPE_COVERAGE,
-    POOL,
-    SentenceVectors,
-    cosines,
-)
+from knowledge.confidence import HARD_TYPE_COVERAGE
 from knowledge.features import YES_NO, sentence_matrix
 from knowledge.instructions import reader_safe
 from knowledge.lexicon import terms, words
@@ -42,7 +37,6 @@ TYPE_BONUS = 0.15
 OTHER_DOC_PENALTY = 0.4  # the question named a document; sentences elsewhere must be much better
 LONG_SENTENCE = 250  # longer "sentences" (tables, glossaries) cover many words by accident: discounted
 NEAR_WORDS = 10  # an answer of the expected type must sit this close to a word of the question
-COSINE_CHARS = 240  # a sentence's meaning is compared on its first 240 characters (embedding cost grows with length)
 QUOTE_BUDGET = 420  # the next sentence joins the quote while the quote stays this short
 MAX_QUOTE_CHARS = 600
 GLOSSARY = re.compile(r"\S\s+=\s+\S[^=]{0,80}[;,]\s*\S+\s+=\s+\S|^\s*[\w/().-]{1,20}\s+=\s+[^=]{1,80}[;.,]?\s*$")
@@ -60,9 +54,9 @@ class Pick:
     score: float  # lexical: coverage with rank, type and document adjustments (orders the semantic pool)
     typed: bool
     other_doc: bool = False  # the question named a document and this sentence is from another one
-    cosine: float = 0.0  # MiniLM similarity of the question and this sentence (0 outside the semantic pool)
+    cosine: float = 0.0  # stock MiniLM similarity: no longer computed (the reader's second look replaced it), so 0
     continued: tuple[ChunkRow, int, int] | None = None  # the sentence's end at the start of the next chunk
-    in_pool: bool = False  # its meaning was compared with the question's
+    in_pool: bool = False  # likewise: the sentence model was refitted with these inputs at 0
     passage_score: float = 0.0  # the passage's retrieval score relative to the best passage
     position: int = 0  # which sentence of its passage (0 = first)
     glossary: bool = False  # an abbreviation or definition line
@@ -235,20 +229,6 @@ def _citation(pick: Pick, found: Retrieval, span: tuple[int, int]) -> Citation:
     )
 
 
-def _pool_cosines(picks: list[Pick], quotes: list[str], found: Retrieval, vectors: SentenceVectors | None) -> None:
-    """Compare the meaning of the POOL lexically best candidates' quotes with the question (one batch);
-    the others keep a cosine of 0."""
-    if vectors is None:
-        return
-    pool = sorted((i for i, p in enumerate(picks) if p.hit.coverage > 0), key=lambda i: -picks[i].score)[:POOL]
-    if not pool:
-        return
-    texts = [_collapse(picks[i].hit.text)[:COSINE_CHARS] for i in pool]  # the sentence: short, so cheap to embed
-    for i, cos in zip(pool, cosines(found.query_vector, texts, vectors), strict=True):
-        picks[i].cosine = cos
-        picks[i].in_pool = True
-
-
 @dataclass
 class CandidateTable:
     """Every candidate sentence of the top passages with what the answer model needs to judge it."""
@@ -325,7 +305,7 @@ def _unknown_share(concepts: dict[str, Weighted]) -> float:
     return unknown / total if total else 1.0
 
 
-def candidate_table(question: str, found: Retrieval, vectors: SentenceVectors | None) -> CandidateTable:
+def candidate_table(question: str, found: Retrieval) -> CandidateTable:
     kind = expected_type(question)
     if kind is not None:  # "how early", "what time": the words that ask for the type are not the subject
         asked = set(words(kind.asked_by(question)))
@@ -334,7 +314,6 @@ def candidate_table(question: str, found: Retrieval, vectors: SentenceVectors | 
     if kind and kind.hard:  # a phone number, a time of day, "how many mg": only such a value about the subject answers
         picks = [p for p in picks if p.typed and p.hit.coverage >= HARD_TYPE_COVERAGE]
     quotes = [_quote_text(p, found, picks) for p in picks]
-    _pool_cosines(picks, quotes, found, vectors)
     judged = [  # the quote with its section heading: "6.2 Premedication" says what its sentences are about
         coverage(term_set(q) | term_set(found.chunks[p.passage.chunk_id].section), found.concepts)
         for p, q in zip(picks, quotes, strict=True)
@@ -401,7 +380,6 @@ def _citations(pick: Pick, found: Retrieval, picks: list[Pick]) -> list[Citation
 def extractive_answer(
     question: str,
     found: Retrieval,
-    vectors: SentenceVectors | None = None,
     model: AnswerModel | None = None,
     reader: Reader | None = None,
 ) -> Answer:
@@ -409,15 +387,14 @@ def extractive_answer(
     alternates from other places when it is not clearly sure; or an abstention when the model judges
     that the documents do not answer.
 
-    `vectors` embeds candidate sentences (the service passes its cached MiniLM); without it only the
-    lexical evidence counts, which abstains more often. `reader` (the fine-tuned MiniLM, knowledge.reader)
+    `reader` (the fine-tuned MiniLM, knowledge.reader)
     compares the question with each of the first candidates and the decision is taken again with what it
     found; without it the sentence model decides alone.
     """
     if not found.passages or not found.concepts:
         return Answer.abstain()
     model = model or shipped_model()
-    table = candidate_table(question, found, vectors)
+    table = candidate_table(question, found)
     if not table.picks:
         return Answer.abstain()
     decision = model.decide(table.sentences, table.extras, table.places, _read(question, found, table, reader))

@@ -1,12 +1,10 @@
-"""Sentence meaning for the answer model: a small pool of candidates compared with the question by MiniLM.
+"""Sentence vectors for the answer step's reader (knowledge.reader), cached; and the typed-answer floor.
 
 Lexical coverage alone (the share of the question's rare words a sentence repeats) breaks on chat
 questions: a casual word ("booked", "vacation", "picture") that the answer does not repeat drags
 a correct sentence down, while a wrong sentence that repeats the words looks good. So the answer
-model (knowledge.answer_model) also sees what a sentence *means*: the cosine between the
-question's MiniLM vector (already computed for the vector search) and the sentence's own vector.
-Only a small pool of the best lexical candidates is embedded (one batch, cached), which keeps
-`ask` fast.
+model also sees what a sentence *means*, through the reader's cosines for its first candidates;
+the same passages answer many questions, so their vectors are kept.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-POOL = 5  # best lexical candidates (covering some of the question) whose meaning is compared with it
 # A typed value (phone number, time of day, amount in a named unit) must sit in a sentence about the question:
 # correct ones cover >= 0.66 of it, "Medical Monitor ... contact information" for a phone number less.
 HARD_TYPE_COVERAGE = 0.55
@@ -47,11 +44,3 @@ class SentenceVectors:
         for t in texts:
             self._cache.move_to_end(t)
         return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
-
-
-def cosines(
-    query_vector: np.ndarray, texts: Sequence[str], vectors: Callable[[Sequence[str]], np.ndarray]
-) -> list[float]:
-    if not texts:
-        return []
-    return [float(x) for x in vectors(texts) @ query_vector]

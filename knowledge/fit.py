@@ -80,7 +80,7 @@ def dump(specs: list[str], out: Path, passage_folds: list[Example] | None = None
                     loo[doc] = replace(blank, passage_weights=fit_passages([e for e in passage_folds if e.doc != doc]))
                 model = loo[doc]
             found = knowledge.search(item.question, studies=[study or "EVAL"], k=ANSWER_PASSAGES, model=model)
-            table = candidate_table(item.question, found, knowledge.sentence_vectors)
+            table = candidate_table(item.question, found)
             quotes = table.quotes
             labels = np.array([evidence_share(q, item.evidence) if item.answerable else 0.0 for q in quotes])
             texts = [found.chunks[c].text if c in found.chunks else "" for c in found.passage_ids]

@@ -11,18 +11,17 @@ indexes need no rebuild. Only onnxruntime and tokenizers at run time.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from knowledge.confidence import SentenceVectors
 from knowledge.embedding import MiniLmEmbeddings
 
 READER_FILE = Path(__file__).parent / "assets" / "reader.onnx"
 MAX_TOKENS = 128  # section heading and quote; what it was fitted on
 SECTION_CHARS = 80
-CACHE = 4096  # candidate texts recur across questions: their vectors are kept
 
 
 def pair_text(section: str, quote: str) -> str:
@@ -33,28 +32,22 @@ def pair_text(section: str, quote: str) -> str:
 
 
 class Reader:
-    """Cosines of a question with candidate texts, by the fine-tuned model; thread-safe."""
+    """Cosines of a question with candidate texts, by the fine-tuned model; candidate vectors are cached
+    (the same passages answer many questions)."""
 
     def __init__(self, model_path: Path = READER_FILE) -> None:
         self._model = MiniLmEmbeddings(model_path, max_tokens=MAX_TOKENS)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._vectors = SentenceVectors(self._model.embed)
+
+    def clear(self) -> None:
+        """Forget every cached vector (benchmarks measure a cold cache)."""
+        self._vectors.clear()
 
     def cosines(self, question: str, texts: Sequence[str]) -> np.ndarray:
-        """The question's cosine with each text (texts seen recently are not embedded again)."""
+        """The question's cosine with each text."""
         if not texts:
             return np.zeros(0)
-        with self._lock:
-            known = {t: self._cache[t] for t in texts if t in self._cache}
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        fresh = self._model.embed([question, *missing])
-        known |= dict(zip(missing, fresh[1:], strict=True))
-        with self._lock:
-            for text in missing:
-                self._cache[text] = known[text]
-                if len(self._cache) > CACHE:
-                    self._cache.popitem(last=False)
-        return (np.stack([known[t] for t in texts]) @ fresh[0]).astype(np.float64)
+        return (self._vectors(texts) @ self._model.embed([question])[0]).astype(np.float64)
 
 
 _shared: list[Reader] = []

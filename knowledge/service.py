@@ -24,7 +24,6 @@ from core.settings import Settings
 from knowledge.answer import extractive_answer
 from knowledge.answer_model import AnswerModel
 from knowledge.catalog import generation, versions_for
-from knowledge.confidence import SentenceVectors
 from knowledge.embedding import MiniLmEmbeddings, shared_embeddings
 from knowledge.gate import FairGate
 from knowledge.ingest import Ingester, IngestReport, IngestRequest
@@ -55,7 +54,6 @@ class KnowledgeService:
         self.keyword = KeywordIndex(settings.index_dir / "bm25")
         self.retriever = HybridRetriever(factory, self.keyword, vectors)
         self._llm: object | None = None
-        self.sentence_vectors = SentenceVectors(embeddings.embed)
         self.reader = shared_reader()  # None when its model file is not installed: the sentence model alone
         # SQLite lets one writer in at a time and makes the others poll with growing sleeps (up to
         # 100 ms each): under 20 concurrent asks that polling made p99 several seconds. Queueing this
@@ -158,7 +156,7 @@ class KnowledgeService:
         answer = self._llm_answer(question, shown) if self.settings.llm_enabled else None
         if answer is None or quotes_reader_text(answer):
             with self._turn():
-                answer = extractive_answer(question, found, self.sentence_vectors, reader=self.reader)
+                answer = extractive_answer(question, found, reader=self.reader)
         if quotes_reader_text(answer):  # a quote ran on into a planted instruction: say nothing rather than that
             answer = Answer.abstain()
         answer.retrieved = shown

@@ -250,7 +250,7 @@ def test_alternates_are_cited_after_the_answer_and_marked(zx101: Container) -> N
     unsure = Unsure(shipped.sentence_weights, shipped.question_weights, -1.0, shipped.passage_weights)
     question = "how should study tablets be stored?"
     found = zx101.knowledge.search(question, studies=["ZX-101"], k=8)
-    answer = extractive_answer(question, found, zx101.knowledge.sentence_vectors, unsure)
+    answer = extractive_answer(question, found, unsure)
     assert not answer.abstained and "15 to 25 degrees Celsius" in answer.answer
     flags = [c.alternate for c in answer.citations]
     assert flags[0] is False and flags.count(True) in (1, 2) and flags == sorted(flags)
