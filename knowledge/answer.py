@@ -54,9 +54,7 @@ class Pick:
     score: float  # lexical: coverage with rank, type and document adjustments (orders the semantic pool)
     typed: bool
     other_doc: bool = False  # the question named a document and this sentence is from another one
-    cosine: float = 0.0  # stock MiniLM similarity: no longer computed (the reader's second look replaced it), so 0
     continued: tuple[ChunkRow, int, int] | None = None  # the sentence's end at the start of the next chunk
-    in_pool: bool = False  # likewise: the sentence model was refitted with these inputs at 0
     passage_score: float = 0.0  # the passage's retrieval score relative to the best passage
     position: int = 0  # which sentence of its passage (0 = first)
     glossary: bool = False  # an abbreviation or definition line

@@ -227,7 +227,6 @@ class AnswerModel:
         second = float(ordered[1]) if len(ordered) > 1 else 0.0
         best = int(np.argmax(probs)) if len(probs) else None
         cov = float(sentences[best, SENTENCE_FEATURES.index("coverage")]) if best is not None else 0.0
-        cos = float(sentences[best, SENTENCE_FEATURES.index("cosine")]) if best is not None else 0.0
         score = float(self.scores(sentences)[best]) if best is not None else -10.0
         quote_cov = sentences[:, SENTENCE_FEATURES.index("quote_coverage")]
         misses = float(sentences[best, SENTENCE_FEATURES.index("misses_key_word")]) if best is not None else 1.0
@@ -238,7 +237,7 @@ class AnswerModel:
         type_asked = float(extras[EXTRAS.index("type_asked")])
         return np.array(
             [
-                *(1.0, top, top - second, score, cov, cos, best_quote, typed, misses, asked, top3),
+                *(1.0, top, top - second, score, cov, best_quote, typed, misses, asked, top3),
                 *map(float, extras),
                 type_asked * typed * best_quote,  # asked for a value, and the best quote about it holds one
             ],

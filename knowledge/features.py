@@ -29,8 +29,6 @@ YES_NO = re.compile(r"^\W*(?:can|could|is|are|do|does|did|should|may|must|will|w
 SENTENCE_FEATURES = (
     "bias",
     "coverage",
-    "cosine",
-    "in_pool",
     "rank",
     "passage_score",
     "typed",
@@ -44,14 +42,11 @@ SENTENCE_FEATURES = (
     "reference",
     "heading_like",
     "coverage_gap",
-    "cosine_gap",
     "coverage_order",
-    "cosine_order",
     "matched_share",
     "position",
     "introduces",
     "table_row",
-    "coverage_x_cosine",
     "continued",
     "quote_coverage",
     "quote_coverage_gap",
@@ -85,7 +80,6 @@ QUESTION_FEATURES = (
     "margin",
     "best_score",
     "best_coverage",
-    "best_cosine",
     "best_quote_coverage",
     "best_typed",
     "best_misses_key_word",
@@ -107,8 +101,6 @@ class Candidate(Protocol):
     rank: int
     typed: bool
     other_doc: bool
-    cosine: float
-    in_pool: bool
     passage_score: float
     coverage: float
     matched: int
@@ -151,10 +143,8 @@ def sentence_matrix(
         return np.zeros((0, len(SENTENCE_FEATURES)), dtype=np.float32)
     covs = np.array([p.coverage for p in picks], dtype=np.float64)
     quote_covs = np.array(quote_coverage, dtype=np.float64)
-    coss = np.array([p.cosine for p in picks], dtype=np.float64)
     cov_order = np.argsort(np.argsort(-covs, kind="stable"), kind="stable")
-    cos_order = np.argsort(np.argsort(-coss, kind="stable"), kind="stable")
-    best_cov, best_cos, best_quote = covs.max(), coss.max(), quote_covs.max()
+    best_cov, best_quote = covs.max(), quote_covs.max()
     rows = []
     for i, p in enumerate(picks):
         text = " ".join(p.text.split())
@@ -164,8 +154,6 @@ def sentence_matrix(
             (
                 1.0,
                 p.coverage,
-                p.cosine,
-                float(p.in_pool),
                 min(p.rank, 10) / 10,
                 p.passage_score,
                 float(p.typed),
@@ -179,14 +167,11 @@ def sentence_matrix(
                 float(p.reference),
                 float(looks_like_heading(text)),
                 best_cov - p.coverage,
-                best_cos - p.cosine,
                 min(int(cov_order[i]), 8) / 8,
-                min(int(cos_order[i]), 8) / 8,
                 p.matched / max(1, concepts),
                 min(p.position, 10) / 10,
                 float(text.endswith(":")),
                 float(looks_like_table_row(text)),
-                p.coverage * p.cosine,
                 float(p.continued is not None),
                 quote_covs[i],
                 best_quote - quote_covs[i],
