@@ -34,6 +34,8 @@ PATTERNS: dict[str, str] = {
         r"(?:\s*\+/-\s*\d+\s*days?)?|\bC\d{1,2}D\d{1,2}\b|\bV\d{1,2}\b"
     ),
     "site id": r"\bS-[A-Z]{2,5}\b",
+    # where trial visits happen, which philter's "travel to <place>" pattern takes for an address
+    "visit place": r"(?i:\b(?:site|clinic|study|screening|research|hospital|infusion)\s+visits?\b)",
     # the pronoun "I" (and "I'm", "I've", "I'd", "I'll"): never an initial unless labelled as one (detectors)
     "pronoun I": r"(?<![\w.])I(?:['’](?:m|ve|d|ll))?(?![\w.])",
     # protocol sections: only with a cue ("per 8.3.1", "in 4.2", "Table 4"), so dotted dates stay dates

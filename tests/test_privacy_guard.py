@@ -47,6 +47,9 @@ def test_lower_case_chat_and_trial_words_in_one_message(guard: PhiGuard) -> None
         "Will the sponsor cover Crohn's disease index training? Mark the AE resolved in EDC.",
         "Kit numbers 100234 and 100235 were dispensed; lot 23B117 expires 2026-01",
         "Could the Week 8 sample for 1002-004 be shipped with the Day 1 samples at 3 PM?",
+        # found by a probe: philter's "travel to <place>" pattern took the visit for an address
+        "Is taxi travel to clinic visits paid back to participants?",
+        "Do participants travel to site visits by taxi or by bus?",
     ],
 )
 def test_clinical_trial_talk_passes_untouched(guard: PhiGuard, text: str) -> None:
