@@ -385,9 +385,9 @@ def extractive_answer(
     alternates from other places when it is not clearly sure; or an abstention when the model judges
     that the documents do not answer.
 
-    `reader` (the fine-tuned MiniLM, knowledge.reader)
-    compares the question with each of the first candidates and the decision is taken again with what it
-    found; without it the sentence model decides alone.
+    `reader` (the fine-tuned MiniLM, knowledge.reader) compares the question with each of the first
+    candidates and the decision is taken again with what it found; without it the sentence model decides
+    alone.
     """
     if not found.passages or not found.concepts:
         return Answer.abstain()
@@ -420,7 +420,8 @@ def _read(
         return None
 
     def read(pool: list[int]) -> np.ndarray:
-        sections = [found.chunks[table.places[i]].section if table.places[i] in found.chunks else "" for i in pool]
-        return reader.cosines(question, [pair_text(sections[n], table.quotes[i]) for n, i in enumerate(pool)])
+        return reader.cosines(
+            question, [pair_text(found.chunks[table.places[i]].section, table.quotes[i]) for i in pool]
+        )
 
     return read

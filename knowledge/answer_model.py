@@ -122,7 +122,6 @@ class Decision:
 
     order: list[int]  # candidate indexes, most likely to answer first
     probabilities: np.ndarray  # per candidate (0 for candidates the reranker did not read)
-    answer_probability: float
     abstain: bool
     alternates: list[int]
 
@@ -170,23 +169,27 @@ class AnswerModel:
         """Which candidate answers, which others to offer, and whether to abstain; with the reader's second
         look when this model has a reranker and `read` compares candidates with the question."""
         if not len(sentences):
-            return Decision([], np.zeros(0), 0.0, True, [])
+            return Decision([], np.zeros(0), True, [])
         if self.reranker is None or read is None:
             order = self.ranked(sentences)
-            probability = self.answer_probability(sentences, extras)
+            abstain = self.answer_probability(sentences, extras) < self.threshold
             probs = self.probabilities(sentences)
-            return Decision(order, probs, probability, probability < self.threshold, _alternates(probs, order, places))
+            return Decision(order, probs, abstain, _alternates(probs, order, places))
         r = self.reranker
-        pool = [int(i) for i in np.argsort(-self.scores(sentences), kind="stable")[: r.pool]]
+        pool = self.pool(sentences, r.pool)
         cosines = np.asarray(read(pool), dtype=np.float64)
-        pooled = self._reranked(sentences, pool, cosines)
+        pooled = self.reranked(sentences, pool, cosines)
         probs = np.zeros(len(sentences))
         probs[pool] = pooled
         order = [pool[int(i)] for i in np.argsort(-pooled, kind="stable")]
         features = self.rerank_question_features(sentences, extras, pooled, cosines)
         probability = float(sigmoid(features @ r.question_weights))
         abstain = probability < r.threshold or float(cosines.max()) < r.floor
-        return Decision(order, probs, probability, abstain, _alternates(probs, order, places))
+        return Decision(order, probs, abstain, _alternates(probs, order, places))
+
+    def pool(self, sentences: np.ndarray, size: int) -> list[int]:
+        """The sentence model's first `size` candidates: what the reader reads."""
+        return [int(i) for i in np.argsort(-self.scores(sentences), kind="stable")[:size]]
 
     def rerank_features(self, sentences: np.ndarray, pool: list[int], cosines: np.ndarray) -> np.ndarray:
         first = self.scores(sentences)[pool]
@@ -200,7 +203,8 @@ class AnswerModel:
             axis=1,
         )
 
-    def _reranked(self, sentences: np.ndarray, pool: list[int], cosines: np.ndarray) -> np.ndarray:
+    def reranked(self, sentences: np.ndarray, pool: list[int], cosines: np.ndarray) -> np.ndarray:
+        """The second look's probabilities over the pool."""
         assert self.reranker is not None
         s = self.rerank_features(sentences, pool, cosines) @ self.reranker.weights
         p = np.exp(s - s.max())
@@ -215,8 +219,6 @@ class AnswerModel:
         return np.concatenate(
             [self.question_features(sentences, extras), [float(pooled.max()), best, margin, float(cosines.mean())]]
         )
-        if best >= SURE:
-            return []
 
     # -- the question -----------------------------------------------------------------------------
 

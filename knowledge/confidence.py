@@ -9,6 +9,7 @@ the same passages answer many questions, so their vectors are kept.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
@@ -23,24 +24,34 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 
 
 class SentenceVectors:
-    """Sentence vectors with a small LRU cache: the same passages answer many questions."""
+    """Sentence vectors with a small LRU cache: the same passages answer many questions. Thread-safe; the
+    embedding itself runs outside the lock, so concurrent asks do not queue on it."""
 
     def __init__(self, embed: Embed, size: int = CACHE_SIZE) -> None:
         self._embed = embed
         self._size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def clear(self) -> None:
         """Forget every vector (benchmarks measure a cold cache)."""
-        self._cache.clear()
+        with self._lock:
+            self._cache.clear()
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        with self._lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+            for t in known:
+                self._cache.move_to_end(t)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
-            for text, vec in zip(missing, self._embed(missing), strict=True):
-                self._cache[text] = vec
-                if len(self._cache) > self._size:
-                    self._cache.popitem(last=False)
-        for t in texts:
-            self._cache.move_to_end(t)
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+            fresh = dict(zip(missing, self._embed(missing), strict=True))
+            with self._lock:
+                for text, vec in fresh.items():
+                    self._cache[text] = vec
+                    if len(self._cache) > self._size:
+                        self._cache.popitem(last=False)
+            known |= fresh
+        return np.stack([known[t] for t in texts])

@@ -47,9 +47,8 @@ class Example:
     extras: np.ndarray  # question-level inputs that do not depend on the sentence model
     passages: np.ndarray  # candidate passages x PASSAGE_FEATURES
     passage_labels: np.ndarray  # evidence share of each candidate passage
-    reader: np.ndarray | None = (
-        None  # the reader's cosine of each candidate with the question (from a reader not fitted on this doc)
-    )
+    # the reader's cosine of each candidate with the question (from a reader not fitted on this document)
+    reader: np.ndarray | None = None
 
 
 def dump(specs: list[str], out: Path, passage_folds: list[Example] | None = None) -> None:
@@ -155,40 +154,42 @@ def fit(train: list[Example]) -> AnswerModel:
     qx = np.stack([model.question_features(e.sentences, e.extras) for e in train])
     qy = np.array([float(e.answerable) for e in train])
     model.question_weights = fit_logistic(qx, qy, l2=1.0)
-    scores = np.array([model.answer_probability(e.sentences, e.extras) for e in train])
-    answerable = np.sort(scores[qy == 1])
-    model.threshold = float(answerable[int(TARGET_FALSE_ABSTAIN * len(answerable))]) if len(answerable) else 0.5
+    model.threshold = abstain_line(np.array([model.answer_probability(e.sentences, e.extras) for e in train]), qy)
     if train and all(e.reader is not None for e in train):
         model.reranker = fit_reranker(model, train)
     return model
 
 
-def _pool(model: AnswerModel, e: Example, size: int) -> list[int]:
-    return [int(i) for i in np.argsort(-model.scores(e.sentences), kind="stable")[:size]]
+def abstain_line(scores: np.ndarray, answerable: np.ndarray) -> float:
+    """The probability below which the engine abstains: where TARGET_FALSE_ABSTAIN of answerable questions fall."""
+    ranked = np.sort(scores[answerable == 1])
+    return float(ranked[int(TARGET_FALSE_ABSTAIN * len(ranked))]) if len(ranked) else 0.5
 
 
 def fit_reranker(model: AnswerModel, train: list[Example]) -> Reranker:
     """The reader's second look, fitted like the first: which pooled candidate wins, then whether to answer."""
-    rows = [e for e in train if len(e.labels)]
-    groups = []
-    for e in rows:
-        if e.answerable:
-            pool = _pool(model, e, POOL)
-            groups.append((model.rerank_features(e.sentences, pool, _cosines(e, pool)), e.labels[pool] >= 0.6))
+    read = []  # each question with its pool and the reader's cosines for it, computed once
+    for e in train:
+        if len(e.labels):
+            pool = model.pool(e.sentences, POOL)
+            read.append((e, pool, _cosines(e, pool)))
+    groups = [
+        (model.rerank_features(e.sentences, pool, cosines), e.labels[pool] >= 0.6)
+        for e, pool, cosines in read
+        if e.answerable
+    ]
     weights = fit_choice(groups, l2=1.0)
     model.reranker = Reranker(weights, np.zeros(len(QUESTION_FEATURES) + len(RERANK_QUESTION_FEATURES)), 0.5)
-    qx = []
-    for e in rows:
-        pool = _pool(model, e, POOL)
-        cosines = _cosines(e, pool)
-        pooled = model._reranked(e.sentences, pool, cosines)
-        qx.append(model.rerank_question_features(e.sentences, e.extras, pooled, cosines))
-    qy = np.array([float(e.answerable) for e in rows])
-    question_weights = fit_logistic(np.stack(qx), qy, l2=1.0)
-    scores = sigmoid(np.stack(qx) @ question_weights)
-    answerable = np.sort(scores[qy == 1])
-    threshold = float(answerable[int(TARGET_FALSE_ABSTAIN * len(answerable))]) if len(answerable) else 0.5
-    best = [float(_cosines(e, _pool(model, e, POOL)).max()) for e in rows if e.answerable]
+    qx = np.stack(
+        [
+            model.rerank_question_features(e.sentences, e.extras, model.reranked(e.sentences, pool, cosines), cosines)
+            for e, pool, cosines in read
+        ]
+    )
+    qy = np.array([float(e.answerable) for e, _, _ in read])
+    question_weights = fit_logistic(qx, qy, l2=1.0)
+    threshold = abstain_line(sigmoid(qx @ question_weights), qy)
+    best = [float(cosines.max()) for e, _, cosines in read if e.answerable]
     floor = float(np.percentile(best, 100 * READER_FLOOR_SHARE)) if best else -1.0
     return Reranker(weights, question_weights, threshold, POOL, floor)
 

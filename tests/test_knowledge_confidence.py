@@ -65,3 +65,10 @@ def test_sentence_vectors_embed_each_text_once() -> None:
     vectors(["ccc"])  # evicts the least recently used ("bb")
     vectors(["bb"])
     assert calls[-1] == ["bb"]
+
+
+def test_sentence_vectors_answer_a_call_larger_than_the_cache() -> None:
+    """Found in review: entries evicted by the call itself (or by another thread between its steps) were
+    looked up again and raised KeyError; a call now answers from what it read and embedded."""
+    vectors = SentenceVectors(lambda texts: np.array([[float(len(t))] for t in texts], dtype=np.float32), size=2)
+    assert vectors(["a", "bb", "ccc", "a"])[:, 0].tolist() == [1.0, 2.0, 3.0, 1.0]
