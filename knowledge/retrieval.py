@@ -127,12 +127,50 @@ def _fuse(cands: dict[str, Candidate], route: dict[int, float]) -> list[Candidat
     return sorted(cands.values(), key=lambda c: -c.fused)
 
 
+ROWS_KEPT = 20_000  # stored chunks kept in memory per catalog generation (their text: a few tens of MB at most)
+
+
+@dataclass
+class _Catalog:
+    """What one catalog generation's questions read again and again: the studies' versions and the chunk rows.
+    Both are fixed until the generation moves (a stored chunk never changes; any ingest, here or in another
+    process, moves it), so they are read once per generation, not once per question."""
+
+    generation: object
+    versions: dict[tuple[str, ...], list[VersionInfo]] = field(default_factory=dict)
+    rows: dict[str, ChunkRow] = field(default_factory=dict)
+
+    def versions_for(self, session: Session, studies: Sequence[str]) -> list[VersionInfo]:
+        key = tuple(sorted(set(studies)))
+        if key not in self.versions:
+            self.versions[key] = versions_for(session, studies)
+        return self.versions[key]
+
+    def chunks_by_id(self, session: Session, ids: Sequence[str]) -> dict[str, ChunkRow]:
+        missing = [i for i in ids if i not in self.rows]
+        if missing:
+            found = chunks_by_id(session, missing)
+            session.expunge_all()  # kept beyond this session: plain, loaded, never refreshed
+            if len(self.rows) + len(found) > ROWS_KEPT:
+                self.rows = {i: self.rows[i] for i in ids if i in self.rows}
+            self.rows.update(found)
+        rows = self.rows
+        return {i: rows[i] for i in ids if i in rows}
+
+
 class HybridRetriever:
     def __init__(self, factory: sessionmaker[Session], keyword: KeywordIndex, vectors: VectorIndex) -> None:
         self.factory = factory
         self.keyword = keyword
         self.vectors = vectors
         self._codes: dict[int, frozenset[str]] = {}  # version id -> code words of its title pages
+        self._catalog = _Catalog(None)
+
+    def _catalog_at(self, stamp: object) -> _Catalog:
+        catalog = self._catalog
+        if catalog.generation != stamp:
+            catalog = self._catalog = _Catalog(stamp)
+        return catalog
 
     def retrieve(
         self,
@@ -145,8 +183,10 @@ class HybridRetriever:
         model: AnswerModel | None = None,
     ) -> Retrieval:
         with self.factory() as session:
-            self.vectors.ensure_fresh(generation(session))
-            versions = versions_for(session, studies)
+            stamp = generation(session)
+            self.vectors.ensure_fresh(stamp)
+            catalog = self._catalog_at(stamp)
+            versions = catalog.versions_for(session, studies)
             indexes = [
                 self.keyword.get(study, fingerprint(mine), lambda s=study, m=mine: index_chunks(session, s, m))
                 for study in sorted(set(studies))
@@ -177,7 +217,7 @@ class HybridRetriever:
             routed = [v.version_id for v in allowed if v.document_id in route]
             self._vector_candidates(cands, qvec, studies, by_version, explicit, routed)
             ranked = _fuse(cands, route)
-            rows = chunks_by_id(session, [c.chunk_id for c in ranked[: max(k, RERANK)]])
+            rows = catalog.chunks_by_id(session, [c.chunk_id for c in ranked[: max(k, RERANK)]])
         total = sum(len(index.chunk_ids) for index in indexes)
         idf = {t: math.log(1 + (total - vocab.get(t, 0) + 0.5) / (vocab.get(t, 0) + 0.5)) for t in query.weights}
         concepts = weigh(query, idf, routing_terms, rarest=math.log(1 + (total + 0.5) / 1.5))

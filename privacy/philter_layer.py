@@ -65,7 +65,11 @@ class PhilterLayer:
     def detect(self, text: str) -> list[Finding]:
         findings = []
         for offset, chunk in chunks(text):
-            _include, _exclude, tracker = philter_lite.detect_phi(chunk, self._filters, phi_type_list=KINDS)
+            # A regex filter that matches nowhere in the piece maps nothing, and context filters read only set
+            # filters' maps: skipping it changes no finding, and saves philter's per-filter bookkeeping (most
+            # of a question's redaction time, profiled under 20 concurrent asks).
+            active = [f for f in self._filters if not isinstance(f, RegexFilter) or f.data.search(chunk)]
+            _include, _exclude, tracker = philter_lite.detect_phi(chunk, active, phi_type_list=KINDS)
             findings += [
                 Finding(p.phi_type, offset + p.start, offset + p.stop) for p in tracker.phi if p.phi_type in KINDS
             ]

@@ -17,7 +17,7 @@ from core.settings import Settings
 from knowledge.embedding import DIMENSIONS, MiniLmEmbeddings
 from knowledge.gate import FairGate
 from knowledge.scoring import Weighted, coverage
-from knowledge.vector_index import VectorIndex
+from knowledge.vector_index import VectorIndex, study_filter
 
 
 def _until(condition: Callable[[], bool], what: str) -> None:
@@ -136,3 +136,71 @@ def test_a_gated_service_answers_as_an_ungated_one(tmp_path: Path) -> None:
             c.engine.dispose()
     assert "between 2 and 8 degrees Celsius" in answers[0][0]
     assert answers[0] == answers[1]
+
+
+def _random_unit(rows: int, seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal((rows, DIMENSIONS)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_the_exact_search_finds_what_chromas_index_finds_inside_the_same_filter(
+    tmp_path: Path, embeddings: MiniLmEmbeddings
+) -> None:
+    index = VectorIndex(Settings(_env_file=None, SITELINE_HOME=tmp_path / "home"), embeddings)
+    index.ensure_fresh((1, 1, 1))
+    vectors = _random_unit(90, seed=1)
+    placed = [("S", 1), ("S", 2), ("T", 3)]  # (study, version): 30 chunks each
+    meta = [{"study": s, "version_id": v, "current": True, "doc": "d"} for s, v in placed for _ in range(30)]
+    ids = [f"v{v}c{i}" for _, v in placed for i in range(30)]
+    index.add(ids, ["text"] * 90, vectors, meta)
+    query = _random_unit(1, seed=2)[0]
+    for studies, versions in ((["S"], [1, 2]), (["S"], [2]), (["S", "T"], [1, 3]), (["S"], [3])):
+        exact = index.search(query, studies, 7, version_ids=versions)
+        wanted = [i for i, m in zip(ids, meta, strict=True) if m["study"] in studies and m["version_id"] in versions]
+        best = sorted(wanted, key=lambda i: -float(vectors[ids.index(i)] @ query))[:7]
+        assert [h.chunk_id for h in exact] == best  # in memory: exact, best first, inside study and versions
+        assert all(
+            h.similarity == pytest.approx(float(vectors[ids.index(h.chunk_id)] @ query), abs=1e-5) for h in exact
+        )
+        hnsw = index.collection.query(
+            query_embeddings=[query], n_results=7, where=study_filter(studies, version_ids=versions)
+        )
+        assert hnsw["ids"][0] == best  # what Chroma's own index answers on a collection this small
+
+
+def test_the_exact_search_reads_vectors_again_after_any_write_and_leaves_large_sets_to_chroma(
+    tmp_path: Path, embeddings: MiniLmEmbeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(_env_file=None, SITELINE_HOME=tmp_path / "home")
+    meta = [{"study": "S", "version_id": 1, "current": True, "doc": "d"}]
+    mine = VectorIndex(settings, embeddings)
+    mine.ensure_fresh((1, 1, 1))
+    mine.add(["v1c0"], ["text"], _unit(0), meta)
+    assert mine.search(_unit(0)[0], ["S"], 1, version_ids=[1])[0].similarity == pytest.approx(1.0)
+    mine.add(["v1c0"], ["text"], _unit(1), meta)  # this process rewrote it: read again
+    assert mine.search(_unit(0)[0], ["S"], 1, version_ids=[1])[0].similarity == pytest.approx(0.0, abs=1e-6)
+    VectorIndex(settings, embeddings).add(["v1c0"], ["text"], _unit(0), meta)  # another process rewrote it
+    mine.ensure_fresh((2, 2, 1))
+    assert mine.search(_unit(0)[0], ["S"], 1, version_ids=[1])[0].similarity == pytest.approx(1.0)
+
+    monkeypatch.setattr("knowledge.vector_index.EXACT_ROWS", 0)  # too many to keep: Chroma's index answers
+    mine.ensure_fresh((3, 3, 1))
+    asked: list[dict] = []
+    query = mine.collection.query
+
+    def counted(**kwargs: object) -> dict:
+        asked.append(kwargs)
+        return query(**kwargs)
+
+    monkeypatch.setattr(type(mine.collection), "query", lambda self, **kw: counted(**kw))
+    hits = mine.search(_unit(0)[0], ["S"], 1, version_ids=[1])
+    assert [h.chunk_id for h in hits] == ["v1c0"] and hits[0].similarity == pytest.approx(1.0, abs=1e-5)
+    assert len(asked) == 1
+
+
+def test_many_texts_are_embedded_on_several_threads_with_the_same_vectors_in_the_same_order() -> None:
+    texts = [f"visit {i} " + "word " * (i % 13) for i in range(40)]
+    one = MiniLmEmbeddings(workers=1).embed(texts)
+    several = MiniLmEmbeddings(workers=3).embed(texts)
+    assert np.allclose(one, several, atol=1e-6)
+    assert np.allclose(several[5], MiniLmEmbeddings().embed([texts[5]])[0], atol=1e-5)

@@ -206,3 +206,23 @@ def test_philter_lite_runs_on_our_tagger_not_nltks_downloadable_model(guard: Phi
 )
 def test_the_pronoun_i_is_never_taken_for_a_name(text: str) -> None:
     assert default_guard().redact(text).text == text
+
+
+def test_skipping_regex_filters_that_match_nothing_finds_what_philter_finds_with_all_of_them() -> None:
+    """The layer runs only the regex filters that match somewhere in the text (a cheap `search` each): the
+    others would map nothing, and no context filter reads a regex filter's map. Same findings as
+    philter-lite's own run over every filter, on every case of the PHI set."""
+    import json
+    from pathlib import Path
+
+    import philter_lite
+
+    from privacy.philter_layer import KINDS, PhilterLayer
+
+    layer = PhilterLayer()
+    cases = [json.loads(line)["text"] for line in (Path(__file__).parent / "data" / "phi_cases.jsonl").open()]
+    assert len(cases) > 100
+    for text in cases:
+        _i, _e, tracker = philter_lite.detect_phi(text, layer._filters, phi_type_list=KINDS)
+        everything = sorted((p.phi_type, p.start, p.stop) for p in tracker.phi if p.phi_type in KINDS)
+        assert sorted((f.kind, f.start, f.end) for f in layer.detect(text)) == everything, text
