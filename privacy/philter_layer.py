@@ -16,10 +16,12 @@ from __future__ import annotations
 import re
 import threading
 import tomllib
+from collections.abc import Callable
 from importlib import resources
 
 import philter_lite
 import philter_lite.philter as philter_engine
+import regex
 from philter_lite.filters import Filter, RegexFilter, filter_db, filter_from_dict
 
 from privacy.redaction import Finding
@@ -61,19 +63,31 @@ class PhilterLayer:
         common = frozenset(filter_db.set_db["nonames"])
         _install_tagger(LexiconTagger(common))
         self._filters = _safe_filters() + _phi_filters()
+        self._probes = [_probe(f.data) if isinstance(f, RegexFilter) else None for f in self._filters]
 
     def detect(self, text: str) -> list[Finding]:
         findings = []
         for offset, chunk in chunks(text):
             # A regex filter that matches nowhere in the piece maps nothing, and context filters read only set
-            # filters' maps: skipping it changes no finding, and saves philter's per-filter bookkeeping (most
-            # of a question's redaction time, profiled under 20 concurrent asks).
-            active = [f for f in self._filters if not isinstance(f, RegexFilter) or f.data.search(chunk)]
+            # filters' maps: skipping it changes no finding. The probe runs the same pattern in the `regex`
+            # engine, which lets go of the GIL while it matches: the ~300 patterns were a fifth of the GIL
+            # time under 20 concurrent asks (profiled), and most match nowhere in a question.
+            active = [f for f, probe in zip(self._filters, self._probes, strict=True) if probe is None or probe(chunk)]
             _include, _exclude, tracker = philter_lite.detect_phi(chunk, active, phi_type_list=KINDS)
             findings += [
                 Finding(p.phi_type, offset + p.start, offset + p.stop) for p in tracker.phi if p.phi_type in KINDS
             ]
         return findings
+
+
+def _probe(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    """Whether the pattern matches anywhere: by `regex` (same syntax and flags, matching without the GIL),
+    or by `re` itself for a pattern `regex` would not compile."""
+    try:
+        compiled = regex.compile(pattern.pattern, pattern.flags)
+    except regex.error:
+        return lambda text: pattern.search(text) is not None
+    return lambda text: compiled.search(text, concurrent=True) is not None
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:

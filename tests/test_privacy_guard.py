@@ -209,9 +209,9 @@ def test_the_pronoun_i_is_never_taken_for_a_name(text: str) -> None:
 
 
 def test_skipping_regex_filters_that_match_nothing_finds_what_philter_finds_with_all_of_them() -> None:
-    """The layer runs only the regex filters that match somewhere in the text (a cheap `search` each): the
-    others would map nothing, and no context filter reads a regex filter's map. Same findings as
-    philter-lite's own run over every filter, on every case of the PHI set."""
+    """The layer runs only the regex filters that the `regex` engine finds somewhere in the text: the others
+    would map nothing, and no context filter reads a regex filter's map. Same findings as philter-lite's own
+    run (the `re` engine) over every filter, on every case of the PHI set."""
     import json
     from pathlib import Path
 
