@@ -10,8 +10,10 @@ A server that cannot be reached, or refuses the token, is one clear `VectorStore
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,8 @@ import numpy as np
 
 from core.settings import Settings
 from knowledge.embedding import DIMENSIONS, MiniLmEmbeddings
+
+log = logging.getLogger("siteline.knowledge")
 
 COLLECTION = "siteline_chunks"
 BATCH = 1000
@@ -149,7 +153,9 @@ class VectorIndex:
         # Each version's vectors, for the same generation; versions left to Chroma's index (over EXACT_ROWS).
         self._blocks: dict[int, _Block] = {}
         self._left_to_index: set[int] = set()
+        self._loading: set[int] = set()  # versions the background thread is reading
         self._load_lock = threading.Lock()
+        self._loader = ThreadPoolExecutor(1, thread_name_prefix="vectors")
         self.store = self._open()
 
     def _open(self) -> Any:
@@ -187,6 +193,8 @@ class VectorIndex:
         """Drop every vector kept in memory (new dicts: a question reading the old ones finishes with them)."""
         self._stored = {}
         self._blocks, self._left_to_index = {}, set()
+        with self._load_lock:
+            self._loading = set()
 
     @property
     def collection(self) -> Any:
@@ -258,30 +266,48 @@ class VectorIndex:
         ]
 
     def _blocks_of(self, version_ids: Sequence[int]) -> list[_Block] | None:
-        """The versions' vectors, read from Chroma once per generation; None when any is left to the index."""
+        """The versions' vectors kept in memory, or None: then Chroma's index answers this question while a
+        background thread reads the missing versions (the first question on a study pays no extra wait)."""
         wanted = [int(v) for v in dict.fromkeys(version_ids)]
         blocks, left = self._blocks, self._left_to_index  # this generation's own: a reset cannot mix them
         if any(v in left for v in wanted):
             return None
-        if any(v not in blocks for v in wanted):
-            with self._load_lock:  # twenty first questions after an ingest read each version once, not twenty times
-                blocks, left = self._blocks, self._left_to_index
-                for v in wanted:
-                    if v in blocks or v in left:
-                        continue
-                    with server_errors(self.settings):
-                        found = self.collection.get(where={"version_id": v}, include=["embeddings", "metadatas"])
-                    rows = sum(len(b.ids) for b in blocks.values())
-                    if rows + len(found["ids"]) > EXACT_ROWS:
-                        left.add(v)
-                        continue
-                    studies = {m["study"] for m in found["metadatas"] or []}
-                    matrix = np.asarray(found["embeddings"], dtype=np.float32).reshape(-1, DIMENSIONS)
-                    study = studies.pop() if len(studies) == 1 else ""
-                    blocks[v] = _Block(v, study, list(found["ids"]), matrix)
-            if any(v in left for v in wanted):
-                return None
-        return [blocks[v] for v in wanted]
+        missing = [v for v in wanted if v not in blocks]
+        if not missing:
+            return [blocks[v] for v in wanted]
+        with self._load_lock:
+            todo = [v for v in missing if v not in self._loading]
+            self._loading.update(todo)
+        if todo:
+            self._loader.submit(self._load_logged, blocks, left, todo)
+        return None
+
+    def load(self, version_ids: Sequence[int]) -> None:
+        """Read the versions' vectors now (what the background thread does), for this generation."""
+        self._load(self._blocks, self._left_to_index, [int(v) for v in version_ids])
+
+    def _load_logged(self, blocks: dict[int, _Block], left: set[int], version_ids: list[int]) -> None:
+        try:
+            self._load(blocks, left, version_ids)
+        except Exception:  # the server went away: the next question asks again
+            log.warning("could not read stored vectors for the exact search; Chroma's index answers meanwhile")
+        finally:
+            with self._load_lock:
+                self._loading.difference_update(version_ids)
+
+    def _load(self, blocks: dict[int, _Block], left: set[int], version_ids: list[int]) -> None:
+        for v in version_ids:
+            if v in blocks or v in left:
+                continue
+            with server_errors(self.settings):  # the study from one row: every row's metadata costs 2x
+                first = self.collection.get(where={"version_id": v}, limit=1, include=["metadatas"])
+                found = self.collection.get(where={"version_id": v}, include=["embeddings"])
+            if sum(len(b.ids) for b in blocks.values()) + len(found["ids"]) > EXACT_ROWS:
+                left.add(v)
+                continue
+            study = str(first["metadatas"][0]["study"]) if first["metadatas"] else ""
+            matrix = np.asarray(found["embeddings"], dtype=np.float32).reshape(-1, DIMENSIONS)
+            blocks[v] = _Block(v, study, list(found["ids"]), matrix)
 
     def vectors_of(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by chunk id (no embedding run): lets retrieval compare the question with keyword

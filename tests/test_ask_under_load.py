@@ -153,6 +153,7 @@ def test_the_exact_search_finds_what_chromas_index_finds_inside_the_same_filter(
     meta = [{"study": s, "version_id": v, "current": True, "doc": "d"} for s, v in placed for _ in range(30)]
     ids = [f"v{v}c{i}" for _, v in placed for i in range(30)]
     index.add(ids, ["text"] * 90, vectors, meta)
+    index.load([1, 2, 3])
     query = _random_unit(1, seed=2)[0]
     for studies, versions in ((["S"], [1, 2]), (["S"], [2]), (["S", "T"], [1, 3]), (["S"], [3])):
         exact = index.search(query, studies, 7, version_ids=versions)
@@ -174,28 +175,38 @@ def test_the_exact_search_reads_vectors_again_after_any_write_and_leaves_large_s
     settings = Settings(_env_file=None, SITELINE_HOME=tmp_path / "home")
     meta = [{"study": "S", "version_id": 1, "current": True, "doc": "d"}]
     mine = VectorIndex(settings, embeddings)
+    asked: list[dict] = []
+    query = type(mine.collection).query
+
+    def counted(self: object, **kwargs: object) -> dict:
+        asked.append(kwargs)
+        return query(self, **kwargs)
+
+    monkeypatch.setattr(type(mine.collection), "query", counted)
+
+    def nearest() -> float:
+        return mine.search(_unit(0)[0], ["S"], 1, version_ids=[1])[0].similarity
+
     mine.ensure_fresh((1, 1, 1))
     mine.add(["v1c0"], ["text"], _unit(0), meta)
-    assert mine.search(_unit(0)[0], ["S"], 1, version_ids=[1])[0].similarity == pytest.approx(1.0)
+    assert nearest() == pytest.approx(1.0, abs=1e-5) and len(asked) == 1  # Chroma answers the first question...
+    _until(lambda: 1 in mine._blocks, "the version's vectors read in the background")
+    assert nearest() == pytest.approx(1.0) and len(asked) == 1  # ...and the vectors kept in memory the next
+
     mine.add(["v1c0"], ["text"], _unit(1), meta)  # this process rewrote it: read again
-    assert mine.search(_unit(0)[0], ["S"], 1, version_ids=[1])[0].similarity == pytest.approx(0.0, abs=1e-6)
+    mine.load([1])
+    assert nearest() == pytest.approx(0.0, abs=1e-6)
     VectorIndex(settings, embeddings).add(["v1c0"], ["text"], _unit(0), meta)  # another process rewrote it
     mine.ensure_fresh((2, 2, 1))
-    assert mine.search(_unit(0)[0], ["S"], 1, version_ids=[1])[0].similarity == pytest.approx(1.0)
+    mine.load([1])
+    assert nearest() == pytest.approx(1.0)
+    assert len(asked) == 1
 
     monkeypatch.setattr("knowledge.vector_index.EXACT_ROWS", 0)  # too many to keep: Chroma's index answers
     mine.ensure_fresh((3, 3, 1))
-    asked: list[dict] = []
-    query = mine.collection.query
-
-    def counted(**kwargs: object) -> dict:
-        asked.append(kwargs)
-        return query(**kwargs)
-
-    monkeypatch.setattr(type(mine.collection), "query", lambda self, **kw: counted(**kw))
-    hits = mine.search(_unit(0)[0], ["S"], 1, version_ids=[1])
-    assert [h.chunk_id for h in hits] == ["v1c0"] and hits[0].similarity == pytest.approx(1.0, abs=1e-5)
-    assert len(asked) == 1
+    mine.load([1])
+    assert 1 not in mine._blocks
+    assert nearest() == pytest.approx(1.0, abs=1e-5) and len(asked) == 2
 
 
 def test_many_texts_are_embedded_on_several_threads_with_the_same_vectors_in_the_same_order() -> None:
