@@ -36,6 +36,8 @@ PATTERNS: dict[str, str] = {
     "site id": r"\bS-[A-Z]{2,5}\b",
     # where trial visits happen, which philter's "travel to <place>" pattern takes for an address
     "visit place": r"(?i:\b(?:site|clinic|study|screening|research|hospital|infusion)\s+visits?\b)",
+    # "travel to site on monday": the trial's own places after "to", which the same pattern reads as a town
+    "trial place": r"(?i:(?<=\bto\s)(?:the\s+|our\s+|your\s+)?(?:study\s+)?(?:site|clinic)\b)",
     # the pronoun "I" (and "I'm", "I've", "I'd", "I'll"): never an initial unless labelled as one (detectors)
     "pronoun I": r"(?<![\w.])I(?:['’](?:m|ve|d|ll))?(?![\w.])",
     # protocol sections: only with a cue ("per 8.3.1", "in 4.2", "Table 4"), so dotted dates stay dates

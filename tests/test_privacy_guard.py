@@ -50,6 +50,10 @@ def test_lower_case_chat_and_trial_words_in_one_message(guard: PhiGuard) -> None
         # found by a probe: philter's "travel to <place>" pattern took the visit for an address
         "Is taxi travel to clinic visits paid back to participants?",
         "Do participants travel to site visits by taxi or by bus?",
+        # and the place itself, with whatever word follows ("site on", "clinic tomorrow")
+        "can the participant travel to site on monday?",
+        "She travels to the clinic tomorrow for the Week 8 visit",
+        "Does the sponsor pay for travel to the infusion center on weekends?",
     ],
 )
 def test_clinical_trial_talk_passes_untouched(guard: PhiGuard, text: str) -> None:
