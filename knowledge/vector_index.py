@@ -5,6 +5,8 @@ Chroma server is used instead (optionally over TLS, with a token). Telemetry is 
 collection is created without Chroma's default embedding function (which would download a
 model), so reopening never touches the network. Every query carries a `where` filter on study
 (and on current version, or the versions asked for): other studies' chunks are never candidates.
+Questions on versions whose vectors are kept in memory are answered exactly from them, inside the
+same study and version filter (`VectorIndex.search`).
 A server that cannot be reached, or refuses the token, is one clear `VectorStoreUnavailable`.
 """
 
