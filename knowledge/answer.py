@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -96,6 +97,19 @@ def near_subject(sentence: str, kind: AnswerType, concepts: dict[str, Weighted])
     return False
 
 
+@lru_cache(maxsize=16384)
+def _sentence_kind(text: str) -> tuple[str, bool, bool]:
+    """A sentence collapsed, whether it defines words (a glossary line), whether it cites a source: the
+    same sentences come back question after question, so each is read once."""
+    return _collapse(text), bool(GLOSSARY.search(text)), bool(CITATION.search(text))
+
+
+@lru_cache(maxsize=4096)
+def _section_kind(section: str) -> tuple[bool, bool]:
+    """Whether a section heading is an abbreviation list, and whether it is a reference list."""
+    return bool(GLOSSARY_SECTION.search(section)), bool(REFERENCES.search(section))
+
+
 def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
     doc_of = {c.chunk_id: c.version.document_id for c in found.candidates}
     picks = []
@@ -106,18 +120,20 @@ def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
             continue
         heading = _collapse(row.section).lower()
         hits = reader_safe(sentence_hits(passage.chunk_id, row.text, found.concepts, row.section))
+        glossary_section, reference_section = _section_kind(passage.section)
         for position, hit in enumerate(hits):
-            if heading and hit.start < len(heading) + 8 and _collapse(hit.text).lower().lstrip("# ") in heading:
+            collapsed, defines, cites = _sentence_kind(hit.text)
+            if heading and hit.start < len(heading) + 8 and collapsed.lower().lstrip("# ") in heading:
                 continue  # the chunk's own heading line names the topic; it answers nothing
-            length = len(_collapse(hit.text))
+            length = len(collapsed)
             if length > LONG_SENTENCE:
                 hit.coverage *= math.sqrt(LONG_SENTENCE / length)
-            glossary = bool(GLOSSARY.search(hit.text) or GLOSSARY_SECTION.search(passage.section))
-            if GLOSSARY.search(hit.text):  # "HbA1c = hemoglobin A1c; HIV = ...": defines words, answers nothing
+            glossary = defines or glossary_section
+            if defines:  # "HbA1c = hemoglobin A1c; HIV = ...": defines words, answers nothing
                 hit.coverage *= 0.5
-            elif GLOSSARY_SECTION.search(passage.section):  # the right place only for "what does X stand for"
+            elif glossary_section:  # the right place only for "what does X stand for"
                 hit.coverage *= 0.8
-            reference = bool(REFERENCES.search(passage.section) or CITATION.search(hit.text))
+            reference = reference_section or cites
             if reference:  # a cited source names, never says
                 hit.coverage *= 0.5
             typed = bool(kind and kind.found_in(hit.text) and near_subject(hit.text, kind, found.concepts))

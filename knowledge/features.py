@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -129,6 +130,16 @@ def looks_like_heading(text: str) -> bool:
     )
 
 
+@lru_cache(maxsize=16384)
+def _shape(sentence: str) -> tuple[str, float, bool, bool, bool]:
+    """What a sentence's features read of its text alone: the same passages come back question after
+    question, so this is worked out once per sentence (the candidate table is the largest Python of an ask)."""
+    text = " ".join(sentence.split())
+    tokens = TOKEN.findall(text)
+    digits = sum(1 for t in tokens if DIGIT.search(t)) / max(1, len(tokens))
+    return text, digits, looks_like_heading(text), looks_like_table_row(text), bool(RULE.search(text))
+
+
 def sentence_matrix(
     picks: Sequence[Candidate],
     concepts: int,
@@ -147,9 +158,7 @@ def sentence_matrix(
     best_cov, best_quote = covs.max(), quote_covs.max()
     rows = []
     for i, p in enumerate(picks):
-        text = " ".join(p.text.split())
-        tokens = TOKEN.findall(text)
-        digits = sum(1 for t in tokens if DIGIT.search(t)) / max(1, len(tokens))
+        text, digits, heading, table_row, rule = _shape(p.text)
         rows.append(
             (
                 1.0,
@@ -165,19 +174,19 @@ def sentence_matrix(
                 digits,
                 float(p.glossary),
                 float(p.reference),
-                float(looks_like_heading(text)),
+                float(heading),
                 best_cov - p.coverage,
                 min(int(cov_order[i]), 8) / 8,
                 p.matched / max(1, concepts),
                 min(p.position, 10) / 10,
                 float(text.endswith(":")),
-                float(looks_like_table_row(text)),
+                float(table_row),
                 float(p.continued is not None),
                 quote_covs[i],
                 best_quote - quote_covs[i],
                 float(misses_key[i]),
-                float(bool(RULE.search(text))),
-                float(yes_no and bool(RULE.search(text))),
+                float(rule),
+                float(yes_no and rule),
                 float(bool(misses_asked and misses_asked[i])),
             )
         )
