@@ -112,6 +112,8 @@ def _sentences(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
 def sentence_hits(chunk_id: str, text: str, concepts: dict[str, Weighted], context: str = "") -> list[SentenceHit]:
     """Coverage of every sentence of a chunk; `context` (the section heading) counts at half strength."""
     context_terms = term_set(context) if context else frozenset()
+    if context_terms.isdisjoint(concept_words(concepts)):
+        context_terms = frozenset()  # a heading sharing no word with the question adds nothing to any sentence
     hits = []
     for start, end, own in _sentences(text):
         sentence = text[start:end]
@@ -126,7 +128,20 @@ def sentence_hits(chunk_id: str, text: str, concepts: dict[str, Weighted], conte
 def best_window(hits: list[SentenceHit], concepts: dict[str, Weighted]) -> float:
     """The best coverage of one sentence, or of two neighbours together (slightly discounted)."""
     best = max((h.coverage for h in hits), default=0.0)
+    wanted = concept_words(concepts)
+    wordless: float | None = None  # what two sentences without a question word cover: the same for every pair
     for a, b in itertools.pairwise(hits):
-        both, _ = coverage(a.terms | b.terms, concepts)
+        if a.terms.isdisjoint(wanted) and b.terms.isdisjoint(wanted):
+            if wordless is None:
+                wordless = coverage(frozenset(), concepts)[0]
+            both = wordless
+        else:
+            both, _ = coverage(a.terms | b.terms, concepts)
         best = max(best, 0.85 * both)
     return best
+
+
+def concept_words(concepts: dict[str, Weighted]) -> frozenset[str]:
+    """Every term any alternative of any concept needs: text sharing none of them covers only the concepts
+    that are always covered."""
+    return frozenset().union(*(c.words for c in concepts.values()))
