@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -91,17 +92,13 @@ class MiniLmEmbeddings(Embeddings):
             encodings = self._tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         batches = [order[start : start + self._batch_size] for start in range(0, len(order), self._batch_size)]
+        parts = [[encodings[i] for i in batch] for batch in batches]
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        if len(batches) == 1 or self._workers == 1:
-            for batch in batches:
-                out[batch] = self._run([encodings[i] for i in batch])
-                if progress:
-                    progress(len(batch))
-            return out
-        with ThreadPoolExecutor(self._workers, thread_name_prefix="embed") as pool:
-            runs = [pool.submit(self._run, [encodings[i] for i in batch]) for batch in batches]
-            for batch, run in zip(batches, runs, strict=True):  # in order, so progress counts up steadily
-                out[batch] = run.result()
+        workers = min(self._workers, len(batches))
+        with ThreadPoolExecutor(workers, thread_name_prefix="embed") if workers > 1 else nullcontext() as pool:
+            runs = pool.map(self._run, parts) if pool else map(self._run, parts)
+            for batch, vectors in zip(batches, runs, strict=True):  # in order, so progress counts up steadily
+                out[batch] = vectors
                 if progress:
                     progress(len(batch))
         return out

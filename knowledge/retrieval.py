@@ -149,8 +149,7 @@ class _Catalog:
     def chunks_by_id(self, session: Session, ids: Sequence[str]) -> dict[str, ChunkRow]:
         missing = [i for i in ids if i not in self.rows]
         if missing:
-            found = chunks_by_id(session, missing)
-            session.expunge_all()  # kept beyond this session: plain, loaded, never refreshed
+            found = chunks_by_id(session, missing)  # detached, fully loaded, when the retrieval's session closes
             if len(self.rows) + len(found) > ROWS_KEPT:
                 self.rows = {i: self.rows[i] for i in ids if i in self.rows}
             self.rows.update(found)
