@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from assistant.models import ChatAnswerRow, OpenQuestionRow
 from assistant.types import OpenQuestion, Outcome
 from core import audit, outbox
+from core.db import hold_write_lock
 from core.directory import Directory
 from core.domain import Person
 from knowledge.models import AnswerRow, ChunkRow, QuestionRow
@@ -182,6 +183,7 @@ def may_answer(person: Person, row: OpenQuestionRow) -> bool:
 
 def answer(session: Session, *, question_id: int, by: Person, text: str, redacted: bool, now: datetime) -> Outcome:
     """Record a CRA's (already redacted) answer and queue it into the original conversation's thread."""
+    hold_write_lock(session)  # SQLite: the row lock below is PostgreSQL's only
     row = session.get(OpenQuestionRow, question_id, with_for_update=True)
     if row is None:
         return Outcome(False, "I can't find that question any more.")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from assistant.models import OpenQuestionRow
 from core import audit
+from core.db import hold_write_lock
 from core.settings import Settings
 from escalation.service import open_question_to_escalation
 
@@ -20,6 +21,7 @@ from escalation.service import open_question_to_escalation
 def escalate_if_unanswered(session: Session, *, question_id: int, now: datetime, settings: Settings) -> str | None:
     """The wait is over: a question nobody answered becomes a protocol_clarification escalation
     (once); an answered one is left alone. Returns the escalation id, if one was raised."""
+    hold_write_lock(session)  # SQLite: the row lock below is PostgreSQL's only
     row = session.get(OpenQuestionRow, question_id, with_for_update=True)
     if row is None or row.status != "open":
         return None

@@ -1,7 +1,7 @@
 """The at-scale topology from local processes, under a mixed load, with the leader killed mid-run.
 
-PostgreSQL (a fresh schema), a real Chroma server (`chroma run`), a fake Slack Web API that
-records every message, and N `siteline serve` replicas on free ports (clients alternate between
+PostgreSQL (a fresh schema) or one SQLite file, a real Chroma server (`chroma run`), a fake Slack Web
+API that records every message, and N `siteline serve` replicas on free ports (clients alternate between
 them; a refused connection is retried on the next replica, as a balancer would). Clients send
 asks, sponsor updates (a third of them urgent), escalations and acks for a bounded time; with
 `kill_leader`, the scheduler leader is SIGKILLed a third of the way in and restarted 3 s later.
@@ -291,7 +291,7 @@ class Load:
 
 def run_cluster(
     *,
-    pg_url: str,
+    database_url: str,
     workdir: Path,
     replicas: int = 2,
     seconds: float = 40,
@@ -305,18 +305,18 @@ def run_cluster(
     chroma = ChromaServer(workdir / "chroma-data")
     chroma.start()
     fake = FakeSlack().start()
-    engine = make_engine(pg_url)
+    engine = make_engine(database_url)
     nodes: list[Replica] = []
     try:
         migrate(engine)
         factory = make_session_factory(engine)
         with transaction(factory) as s:
             upsert(s, *directory())
-        _ingest(pg_url, chroma, workdir)
+        _ingest(database_url, chroma, workdir)
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("SITELINE_", "SLACK_", "OPENAI_", "TEAMS_"))}
         base = clean | {
             "PYTHONPATH": str(ROOT),
-            "SITELINE_DATABASE_URL": pg_url,
+            "SITELINE_DATABASE_URL": database_url,
             "SITELINE_CHROMA_HOST": "127.0.0.1",
             "SITELINE_CHROMA_PORT": str(chroma.port),
             "SITELINE_API_TOKEN": TOKEN,
@@ -365,14 +365,14 @@ def run_cluster(
         engine.dispose()
 
 
-def _ingest(pg_url: str, chroma: ChromaServer, workdir: Path) -> None:
+def _ingest(database_url: str, chroma: ChromaServer, workdir: Path) -> None:
     from siteline.container import build
 
     folder = workdir / "corpus"
     folder.mkdir(exist_ok=True)
     for name, body in CORPUS.items():
         (folder / name).write_text(body)
-    settings = Settings(_env_file=None, SITELINE_HOME=workdir / "home-ingest", SITELINE_DATABASE_URL=pg_url,
+    settings = Settings(_env_file=None, SITELINE_HOME=workdir / "home-ingest", SITELINE_DATABASE_URL=database_url,
                         SITELINE_CHROMA_HOST="127.0.0.1", SITELINE_CHROMA_PORT=chroma.port)  # fmt: skip
     c = build(settings)
     try:

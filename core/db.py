@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from core import sqlite_writer
+from core.sqlite_writer import LockedConnection
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -59,8 +63,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     the bound values, which are message text, names and ids."""
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30, "factory": LockedConnection})
         engine = create_engine(url, **kwargs)
+        if (database := sqlite_file(engine)) is not None:
+            sqlite_writer.install(engine, database)  # writers queue in the kernel, not in SQLite's sleeps
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -79,6 +85,29 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine, *, audit_key: bytes = b"") -> sessionmaker[Session]:
     """Sessions for one engine; `audit_key` (kept outside the database) signs the audit chain's checkpoint."""
     return sessionmaker(engine, expire_on_commit=False, info={AUDIT_KEY_INFO: audit_key})
+
+
+def hold_write_lock(session: Session) -> None:
+    """On SQLite, take the database's write lock now (`BEGIN IMMEDIATE`), so what this transaction reads
+    and the writes that follow are one step: no other connection, in this process or another one on the
+    same file, writes in between. It is what row locks (`FOR UPDATE`) do for a claim on PostgreSQL, where
+    this does nothing. Call it first in the transaction; keep such transactions short (no network calls
+    inside), since every writer of the file waits for them."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    raw = conn.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:  # already writing: the lock is held
+        if isinstance(raw, LockedConnection):
+            raw.take_writer_lock()
+        raw.execute("BEGIN IMMEDIATE")
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The database file of a file-backed SQLite engine (None for PostgreSQL or an in-memory database)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    return Path(engine.url.database)
 
 
 @contextmanager

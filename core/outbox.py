@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import transaction
+from core.db import hold_write_lock, transaction
 from core.models import DeliveryRow
 from core.notify import PARTS_SENT, Notifier, NotifierStopped, OutboundMessage, SendResult
 
@@ -126,6 +126,8 @@ def claim_due(session: Session, *, now: datetime, worker: str, limit: int = 50) 
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
+    else:  # SQLite has no row locks: the file's write lock keeps another process from claiming the same rows
+        hold_write_lock(session)
     rows = list(session.execute(query).scalars())
     for row in rows:
         row.status = "sending"
@@ -328,6 +330,8 @@ def _send_one_now(factory: sessionmaker[Session], notifier: Notifier, key: str, 
         )
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
+        else:
+            hold_write_lock(session)
         row = session.execute(query).scalar()
         if row is None:
             return 0

@@ -7,7 +7,6 @@ worth keeping loaded; every call gets its studies, asker and time from the calle
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -55,11 +54,6 @@ class KnowledgeService:
         self.retriever = HybridRetriever(factory, self.keyword, vectors)
         self._llm: object | None = None
         self.reader = shared_reader()  # None when its model file is not installed: the sentence model alone
-        # SQLite lets one writer in at a time and makes the others poll with growing sleeps (up to
-        # 100 ms each): under 20 concurrent asks that polling made p99 several seconds. Queueing this
-        # process's record writes on a lock hands the database over at once. (PostgreSQL needs none.)
-        sqlite = factory.kw["bind"].dialect.name == "sqlite"
-        self._record_lock: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
         # Asks computed at once, the others waiting their turn in arrival order (knowledge.gate); 0: no limit.
         self.gate = FairGate(settings.ask_concurrency) if settings.ask_concurrency else None
 
@@ -207,7 +201,7 @@ class KnowledgeService:
         conversation_ref: dict | None,
     ) -> None:
         cited = sorted({f"{c.doc}@{c.version}" for c in answer.citations})
-        with self._record_lock, transaction(self.factory) as session:
+        with transaction(self.factory) as session:
             q = QuestionRow(
                 at=now,
                 asker=asker,

@@ -4,28 +4,30 @@ Every `tick_seconds` the leader fires due timers and delivers due outbox rows th
 Notifier (the chat adapters' router; with no platform configured it holds every delivery as
 `blocked` until one is, and only `SITELINE_DELIVERY_DRY_RUN=true` logs and drops them). A process
 that starts leading first makes blocked rows pending again, so a fixed configuration sends them.
-On PostgreSQL one process per database leads, by holding a
-session-level advisory lock on a dedicated connection; the others stay followers and try again
-each tick, so a leader that dies is replaced within a tick. Correctness never depends on the
-lock: timers and outbox rows are claimed with `FOR UPDATE SKIP LOCKED`, so even two leaders
-would never send the same row twice. The lock only saves the followers' work.
+One process per database leads (PostgreSQL: a
+session-level advisory lock on a dedicated connection; SQLite: a file lock beside the database); the
+others stay followers and try again each tick, so a leader that dies is replaced within a tick.
+Correctness never depends on the lock: timers and outbox rows are claimed with `FOR UPDATE SKIP
+LOCKED` (SQLite: under the file's write lock), so even two leaders would never send the same row
+twice. The lock only saves the followers' work.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from core.db import transaction
+from core.db import sqlite_file, transaction
 from core.notify import Notifier
 from core.outbox import reclaim_from_others, unblock
 from scheduler.plugins import EnginePlugin, load_plugins, timer_handlers
@@ -46,20 +48,29 @@ _UNLOCK = text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))")
 
 
 class LeaderLock:
-    """Leadership among `serve` processes sharing a database (always granted on SQLite)."""
+    """Leadership among `serve` processes sharing a database.
+
+    PostgreSQL: a session-level advisory lock on a dedicated connection. SQLite: an exclusive `flock` on a
+    file beside the database (`<file>.leader`), which the kernel lets go when the process ends, kill -9
+    included; an in-memory database belongs to one process, which always leads."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._conn: Connection | None = None
+        self._file: IO[bytes] | None = None
+        database = sqlite_file(engine)
+        self._path = database.with_name(database.name + ".leader") if database else None
 
     @property
     def held(self) -> bool:
-        return self._conn is not None or self.engine.dialect.name != "postgresql"
+        if self.engine.dialect.name == "postgresql":
+            return self._conn is not None
+        return self._path is None or self._file is not None
 
     def acquire(self) -> bool:
         """True if this process leads now (keeps the lock it holds; tries to take it otherwise)."""
         if self.engine.dialect.name != "postgresql":
-            return True
+            return self._acquire_file()
         if self._conn is not None:
             try:
                 self._conn.execute(text("SELECT 1"))
@@ -87,7 +98,24 @@ class LeaderLock:
         self._conn = conn
         return True
 
+    def _acquire_file(self) -> bool:
+        if self._path is None or self._file is not None:
+            return True
+        handle = self._path.open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another process leads
+            handle.close()
+            return False
+        log.info("this process now leads the scheduler")
+        self._file = handle
+        return True
+
     def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
         if self._conn is None:
             return
         try:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from core.db import hold_write_lock
 from core.models import TimerRow
 
 TimerHandler = Callable[[Session, TimerRow, datetime], None]
@@ -108,6 +109,8 @@ def fire_due(session: Session, *, now: datetime, handlers: Mapping[str, TimerHan
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
+    else:  # SQLite: the file's write lock, so two processes never fire one timer
+        hold_write_lock(session)
     fired = 0
     for row in list(session.execute(query).scalars()):
         row.status = "done"

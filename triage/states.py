@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from core.db import hold_write_lock
 from triage import queries
 
 
@@ -15,6 +16,8 @@ def lock_states(session: Session, site_ids: list[str], *, lock: bool) -> dict[st
     """Each listed site's next digest slot (None: nothing pending); row-locked on PostgreSQL if `lock`."""
     if not site_ids:
         return {}
+    if lock:
+        hold_write_lock(session)  # SQLite: no row locks; the file's write lock serialises intake and flush instead
     stmt = queries.states_of(session.get_bind().dialect.name, lock)
     return dict(session.execute(stmt, {"ids": sorted(site_ids)}).tuples().all())
 

@@ -1,0 +1,132 @@
+"""One writer at a time on a SQLite file, queued by the kernel instead of SQLite's sleeps.
+
+SQLite lets one connection write at a time. A second writer gets SQLITE_BUSY and its busy handler
+retries after sleeps that grow to 100 ms, so under many concurrent writers (asks recording their
+answers, in one `serve` or in several processes on one file) a writer can sleep long after the lock
+came free, and newcomers overtake it: p95 of asks over a second with two processes (measured).
+
+`WriterLock` takes the same lock one step earlier: just before a connection's first write statement
+of a transaction (the moment SQLite would take its own write lock), it waits for an exclusive `flock`
+on `<file>.writer`, and it lets go right after that transaction's commit or rollback (the moment
+SQLite lets go of its own). The semantics are SQLite's own (nothing new is serialised), but waiting
+writers sleep in the kernel and wake when the lock is free. Threads of one process queue on a
+thread lock first, since a process holds a `flock` as a whole.
+
+Statements that make SQLite open its implicit transaction (INSERT, UPDATE, DELETE, REPLACE) take it;
+`core.db.hold_write_lock`'s `BEGIN IMMEDIATE` takes it too. DDL runs outside transactions in pysqlite
+and keeps SQLite's own locking. A thread that already holds the lock and writes on a second
+connection is not blocked by this lock (SQLite's busy timeout answers it, as before).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+WRITES = ("insert", "update", "delete", "replace")
+WAIT_SECONDS = 30.0  # SQLite's busy timeout (core.db): no writer waits longer here than it would have there
+
+
+class WriterLock:
+    """The file's writer lock for this process: a thread lock, then a `flock` shared with other processes."""
+
+    def __init__(self, database: Path) -> None:
+        self.path = database.with_name(database.name + ".writer")
+        self._threads = threading.Lock()
+        self._owner: int | None = None
+        self._depth = 0
+        self._file: IO[bytes] | None = None
+
+    def acquire(self, timeout: float = WAIT_SECONDS) -> bool:
+        """Wait for the lock; False (not taken) if this process's other threads held it `timeout` seconds,
+        and then SQLite's own busy timeout decides, as it did before this lock existed."""
+        me = threading.get_ident()
+        if self._owner == me:  # this thread's second connection: SQLite's busy timeout decides, as before
+            self._depth += 1
+            return True
+        if not self._threads.acquire(timeout=timeout):
+            return False
+        try:
+            if self._file is None:
+                self._file = self.path.open("ab")
+            fcntl.flock(self._file, fcntl.LOCK_EX)  # waits in the kernel, without the GIL
+        except BaseException:
+            self._threads.release()
+            raise
+        self._owner, self._depth = me, 1
+        return True
+
+    def release(self) -> None:
+        """Called once per acquire, from whichever thread ends the transaction."""
+        self._depth -= 1
+        if self._depth > 0:
+            return
+        self._owner = None
+        try:
+            if self._file is not None:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+class LockedConnection(sqlite3.Connection):
+    """A pysqlite connection that lets go of the writer lock once its transaction has ended."""
+
+    writer: WriterLock | None = None
+    holding = False
+
+    def take_writer_lock(self) -> None:
+        if self.writer is not None and not self.holding:
+            self.holding = self.writer.acquire()
+
+    def _let_go(self) -> None:
+        if self.holding:
+            self.holding = False
+            assert self.writer is not None
+            self.writer.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            if not self.in_transaction:
+                self._let_go()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._let_go()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._let_go()
+
+
+def install(engine: Engine, database: Path) -> None:
+    """Make every connection of `engine` take the file's writer lock before its first write."""
+    lock = WriterLock(database)
+
+    @event.listens_for(engine, "connect")
+    def _give_lock(dbapi_conn: Any, _record: Any) -> None:
+        if isinstance(dbapi_conn, LockedConnection):
+            dbapi_conn.writer = lock
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        raw = conn.connection.dbapi_connection
+        if (
+            isinstance(raw, LockedConnection)
+            and not raw.holding
+            and not raw.in_transaction
+            and statement.lstrip().lower().startswith(WRITES)
+        ):
+            raw.take_writer_lock()
