@@ -91,32 +91,55 @@ def _lock(session: Session) -> None:
         session.execute(text("UPDATE audit_head SET row_count = row_count WHERE id = 1"))
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One entry to append (`record_many`)."""
+
+    now: datetime
+    actor: str
+    action: str
+    subject: str = ""
+    detail: dict[str, Any] | None = None
+
+
 def record(
     session: Session, *, now: datetime, actor: str, action: str, subject: str = "", detail: dict[str, Any] | None = None
 ) -> AuditRow:
     """Append one entry inside the caller's transaction, so it commits with the change it describes."""
-    detail = json.loads(json.dumps(detail or {}, default=str))
+    return record_many(session, [Entry(now, actor, action, subject, detail)])[0]
+
+
+def record_many(session: Session, entries: list[Entry]) -> list[AuditRow]:
+    """Append entries in order inside the caller's transaction, each chained to the one before; the
+    appender's lock is taken and the checkpoint moved once for all of them."""
+    if not entries:
+        return []
     _lock(session)
     head = _head(session)
     if head is None:
         raise AuditTampered("the audit checkpoint is missing; run `siteline audit verify`")
-    last = session.execute(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).scalar()
-    prev = last or GENESIS
-    row = AuditRow(
-        at=now.replace(microsecond=0),
-        actor=actor,
-        action=action,
-        subject=subject,
-        detail=detail,
-        prev_hash=prev,
-        hash=_digest(prev, now.replace(microsecond=0), actor, action, subject, detail),
-    )
-    session.add(row)
-    head.row_count += 1
-    head.last_hash = row.hash
-    head.mac = head_mac(_key(session), head.row_count, row.hash)
+    prev = session.execute(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).scalar() or GENESIS
+    rows = []
+    for e in entries:
+        detail = json.loads(json.dumps(e.detail or {}, default=str))
+        at = e.now.replace(microsecond=0)
+        row = AuditRow(
+            at=at,
+            actor=e.actor,
+            action=e.action,
+            subject=e.subject,
+            detail=detail,
+            prev_hash=prev,
+            hash=_digest(prev, at, e.actor, e.action, e.subject, detail),
+        )
+        rows.append(row)
+        prev = row.hash
+    session.add_all(rows)
+    head.row_count += len(rows)
+    head.last_hash = prev
+    head.mac = head_mac(_key(session), head.row_count, prev)
     session.flush()
-    return row
+    return rows
 
 
 @dataclass(frozen=True)

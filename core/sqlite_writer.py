@@ -30,17 +30,25 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 WRITES = ("insert", "update", "delete", "replace")
+HANDOFFS = 8  # writers of one process in a row before the file lock goes back to the kernel's queue
 WAIT_SECONDS = 30.0  # SQLite's busy timeout (core.db): no writer waits longer here than it would have there
 
 
 class WriterLock:
-    """The file's writer lock for this process: a thread lock, then a `flock` shared with other processes."""
+    """The file's writer lock for this process: a thread lock, then a `flock` shared with other processes.
+
+    While threads of this process are waiting, the `flock` is passed on to them with the thread lock
+    (up to `HANDOFFS` times in a row, then another process gets its turn): each `flock` call lets go of
+    the GIL, and under load getting it back costs more than the write itself."""
 
     def __init__(self, database: Path) -> None:
         self.path = database.with_name(database.name + ".writer")
         self._threads = threading.Lock()
         self._owner: int | None = None
         self._depth = 0
+        self._waiting = 0  # threads of this process waiting for the thread lock
+        self._handoffs = 0
+        self._flocked = False
         self._file: IO[bytes] | None = None
 
     def acquire(self, timeout: float = WAIT_SECONDS) -> bool:
@@ -50,12 +58,22 @@ class WriterLock:
         if self._owner == me:  # this thread's second connection: SQLite's busy timeout decides, as before
             self._depth += 1
             return True
-        if not self._threads.acquire(timeout=timeout):
+        self._waiting += 1
+        try:
+            got = self._threads.acquire(timeout=timeout)
+        finally:
+            self._waiting -= 1
+        if not got:
+            if self._threads.acquire(blocking=False):  # freed just now, maybe handing the file lock to us
+                self._unflock()
+                self._threads.release()
             return False
         try:
-            if self._file is None:
-                self._file = self.path.open("ab")
-            fcntl.flock(self._file, fcntl.LOCK_EX)  # waits in the kernel, without the GIL
+            if not self._flocked:
+                if self._file is None:
+                    self._file = self.path.open("ab")
+                fcntl.flock(self._file, fcntl.LOCK_EX)  # waits in the kernel, without the GIL
+                self._flocked, self._handoffs = True, 0
         except BaseException:
             self._threads.release()
             raise
@@ -69,10 +87,17 @@ class WriterLock:
             return
         self._owner = None
         try:
-            if self._file is not None:
-                fcntl.flock(self._file, fcntl.LOCK_UN)
+            if self._waiting and self._handoffs < HANDOFFS:
+                self._handoffs += 1  # a thread of ours is next: it inherits the flock
+            else:
+                self._unflock()
         finally:
             self._threads.release()
+
+    def _unflock(self) -> None:
+        if self._flocked and self._file is not None:
+            self._flocked = False
+            fcntl.flock(self._file, fcntl.LOCK_UN)
 
 
 class LockedConnection(sqlite3.Connection):
@@ -127,6 +152,6 @@ def install(engine: Engine, database: Path) -> None:
             isinstance(raw, LockedConnection)
             and not raw.holding
             and not raw.in_transaction
-            and statement.lstrip().lower().startswith(WRITES)
+            and statement[:24].lstrip()[:7].lower().startswith(WRITES)
         ):
             raw.take_writer_lock()

@@ -17,8 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import audit, metrics
-from core.db import transaction
+from core import metrics
 from core.settings import Settings
 from knowledge.answer import extractive_answer
 from knowledge.answer_model import AnswerModel
@@ -28,10 +27,11 @@ from knowledge.gate import FairGate
 from knowledge.ingest import Ingester, IngestReport, IngestRequest
 from knowledge.instructions import masked, quotes_reader_text
 from knowledge.keyword_index import KeywordIndex
-from knowledge.models import AnswerRow, DocumentRow, QuestionRow
+from knowledge.models import DocumentRow
 from knowledge.progress import IngestProgress, make_progress
 from knowledge.reader import shared_reader
 from knowledge.readers import ReadLimits
+from knowledge.recorder import AnswerRecord, AnswerRecorder
 from knowledge.retrieval import HybridRetriever, Retrieval
 from knowledge.types import Answer, Passage
 from knowledge.vector_index import VectorIndex, VectorStoreUnavailable
@@ -54,6 +54,7 @@ class KnowledgeService:
         self.retriever = HybridRetriever(factory, self.keyword, vectors)
         self._llm: object | None = None
         self.reader = shared_reader()  # None when its model file is not installed: the sentence model alone
+        self.recorder = AnswerRecorder(factory)  # answers arriving together are stored in one transaction
         # Asks computed at once, the others waiting their turn in arrival order (knowledge.gate); 0: no limit.
         self.gate = FairGate(settings.ask_concurrency) if settings.ask_concurrency else None
 
@@ -200,46 +201,8 @@ class KnowledgeService:
         phi_redacted: bool,
         conversation_ref: dict | None,
     ) -> None:
-        cited = sorted({f"{c.doc}@{c.version}" for c in answer.citations})
-        with transaction(self.factory) as session:
-            q = QuestionRow(
-                at=now,
-                asker=asker,
-                surface=surface,
-                studies=sorted(set(studies)),
-                text=question,
-                phi_redacted=phi_redacted,
-                conversation_ref=conversation_ref,
-            )
-            session.add(q)
-            session.flush()
-            a = AnswerRow(
-                question_id=q.id,
-                at=now,
-                text=answer.answer,
-                abstained=answer.abstained,
-                mode=answer.mode,
-                citations=[{**c.to_json(), "chunk_id": c.chunk_id} for c in answer.citations],
-                latency_ms=answer.latency_ms,
-            )
-            session.add(a)
-            session.flush()
-            audit.record(
-                session,
-                now=now,
-                actor=asker,
-                action="knowledge.answer",
-                subject=f"question:{q.id}",
-                detail={
-                    "surface": surface,
-                    "studies": sorted(set(studies)),
-                    "answer_id": a.id,
-                    "abstained": answer.abstained,
-                    "mode": answer.mode,
-                    "cited": cited,
-                },
-            )
-            answer.question_id, answer.answer_id = q.id, a.id
+        record = AnswerRecord(question, answer, studies, asker, surface, now, phi_redacted, conversation_ref)
+        answer.question_id, answer.answer_id = self.recorder.record(record)
         metrics.count_ask(surface, abstained=answer.abstained)
 
     def document_versions(self, studies: Sequence[str]) -> list:
