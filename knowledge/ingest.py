@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import audit
-from core.db import transaction
+from core.db import hold_write_lock, transaction
 from knowledge.catalog import embedding_text
 from knowledge.chunking import Chunk, chunk_blocks
 from knowledge.discover import Candidate, collect
@@ -202,6 +202,9 @@ class Ingester:
         demoted: list[int] = []
         try:
             with transaction(self.factory) as session:
+                # SQLite: the file's write lock from here, so two processes ingesting one document at once
+                # never both read the same versions and both store "the next" current one.
+                hold_write_lock(session)
                 doc = session.execute(
                     select(DocumentRow).where(DocumentRow.study == request.study, DocumentRow.doc_key == key)
                 ).scalar()

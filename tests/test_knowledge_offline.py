@@ -102,3 +102,49 @@ def test_a_running_service_sees_documents_ingested_by_another_process(tmp_path: 
     after = knowledge.ask("what temperature for tablet storage?", studies=["OFF"], asker="t", surface="t", record=False)
     assert not after.abstained and "below 25 degrees Celsius" in after.answer
     container.engine.dispose()
+
+
+SUBPROCESS_ASK = r"""
+import sys
+from core.settings import Settings
+from siteline.container import build
+c = build(Settings(_env_file=None))
+a = c.knowledge.ask(sys.argv[1], studies=["OFF"], asker="t", surface="t", record=False)
+print("ABSTAINED" if a.abstained else a.answer)
+"""
+
+
+def test_an_ingest_after_another_process_ingested_keeps_that_process_vectors(tmp_path: Path) -> None:
+    """Two processes writing one embedded Chroma in turn: the second reloads the index the first stored
+    before writing, so the first one's vectors are still found by meaning (not only by keywords)."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SITELINE_", "OPENAI_"))}
+    env["SITELINE_HOME"] = str(home)
+    docs = {
+        "Visits.md": "# Visits\n\nParticipants visit the clinic every 2 weeks.\n",
+        "Storage.md": "# Storage\n\nKeep the study tablets below 25 degrees Celsius.\n",
+        "Diary.md": "# Diary\n\nParticipants complete the symptom diary each evening.\n",
+    }
+    for name, body in docs.items():
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    container = build(Settings(SITELINE_HOME=home, _env_file=None))
+    knowledge = container.knowledge
+    assert knowledge.ingest([tmp_path / "Visits.md"], study="OFF", kind="sop", now=datetime.now(UTC), progress=False).ok
+    assert not knowledge.ask(
+        "how often do participants visit?", studies=["OFF"], asker="t", surface="t", record=False
+    ).abstained
+
+    def run(script: str, arg: str) -> str:
+        done = subprocess.run([sys.executable, "-c", script, arg], env=env, cwd=Path(__file__).parents[1],
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.strip().splitlines()[-1]
+
+    assert run(SUBPROCESS_INGEST, str(tmp_path / "Storage.md")) == "ingested"
+    assert knowledge.ingest([tmp_path / "Diary.md"], study="OFF", kind="sop", now=datetime.now(UTC), progress=False).ok
+    container.engine.dispose()
+    vectors = build(Settings(SITELINE_HOME=home, _env_file=None)).knowledge.vectors
+    stored = vectors.collection.get(include=["embeddings"])
+    assert len(stored["ids"]) == 3 and all(len(v) == 384 for v in stored["embeddings"])
+    assert "below 25 degrees" in run(SUBPROCESS_ASK, "what temperature for tablet storage?")
+    assert "each evening" in run(SUBPROCESS_ASK, "when is the symptom diary filled in?")
