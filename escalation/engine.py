@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import iso
 from core.directory import Directory
+from core.domain import Person
 from core.models import TimerRow
 from core.settings import Settings
 from escalation import deliveries, journal, site_updates
@@ -92,6 +93,10 @@ def raise_escalation(
     severity = severity or (guess.severity if guess else "medium")
     version, policy = current_policy(session, settings)
     snap = build_snapshot(policy, version=version, category=category, severity=severity, tier=site_row.tier)
+    # Who each level tells is read before the first write: from that write on, SQLite's one writer lock is
+    # this transaction's, and every other writer of the file waits for it.
+    recipients = directory_recipients(directory, snap, site=site, study=study)
+    people = {level: recipients(level) for level in range(1, snap.notify_through_level + 1)}
     esc = EscalationRow(
         id=escalation_id,
         site=site,
@@ -133,7 +138,9 @@ def raise_escalation(
     )
     head = None
     for level in range(1, snap.notify_through_level + 1):
-        head = _engage(session, esc, snap, directory, level=level, when=now, zone=RAISE_ZONE, now=now)
+        head = _engage(
+            session, esc, snap, directory, level=level, when=now, zone=RAISE_ZONE, now=now, people=people[level]
+        )
     esc.level = snap.notify_through_level
     esc.status = "notified" if head is not None and head.due <= now else "raised"
     if head is None:
@@ -165,9 +172,12 @@ def _engage(
     zone: str,
     now: datetime,
     previous_role: str | None = None,
+    people: list[tuple[Person, str]] | None = None,
 ) -> Notice | None:
-    """Queue every notice of `level` (from instant `when`); returns its first notice (the level's start)."""
-    people = directory_recipients(directory, snap, site=esc.site, study=esc.study)(level)
+    """Queue every notice of `level` (from instant `when`); returns its first notice (the level's start).
+    `people`: the level's recipients, when the caller read them already."""
+    if people is None:
+        people = directory_recipients(directory, snap, site=esc.site, study=esc.study)(level)
     told = notices(snap, people, when, zone)
     for notice in told:
         deliveries.notify(
