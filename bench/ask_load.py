@@ -19,15 +19,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from bench.cluster import ROOT, Replica, fresh_pg_schema
+from bench.cluster import ROOT, Replica
+from bench.cluster import database as database_for_run
 
 TOKEN = "ask-load-token"
 # Demo-study questions of the kinds a site asks: answered, typed, abstained, the older version's.
@@ -79,16 +78,6 @@ HEADER = (
     f"{'database':<11}{'clients':>8}{'n':>7}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
     f"{'CPU ms/ask':>13}{'client CPU':>13}{'errors':>7}"
 )
-
-
-@contextmanager
-def _database(kind: str, home: Path) -> Iterator[str]:
-    """A database URL for one run: a file under `home`, or a fresh PostgreSQL schema dropped after."""
-    if kind == "sqlite":
-        yield f"sqlite:///{home / 'siteline.db'}"
-        return
-    with fresh_pg_schema("askload") as url:
-        yield url
 
 
 def _prepare(url: str, home: Path) -> None:
@@ -157,7 +146,7 @@ def run_ask_load(
     processes: int = 1,
     extra_env: dict[str, str] | None = None,
 ) -> AskLoadReport:
-    with tempfile.TemporaryDirectory() as tmp, _database(database, Path(tmp)) as db_url:
+    with tempfile.TemporaryDirectory() as tmp, database_for_run(database, Path(tmp), "askload") as db_url:
         home = Path(tmp)
         _prepare(db_url, home)
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("SITELINE_", "SLACK_", "OPENAI_", "TEAMS_"))}

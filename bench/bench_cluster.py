@@ -7,27 +7,16 @@ urgent / 5xx and throughput with p50/p95/p99 per endpoint. Needs the PostgreSQL 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from bench.cluster import fresh_pg_schema, run_cluster
-
-
-@contextmanager
-def _database(kind: str, tmp: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp / 'siteline.db'}"
-        return
-    with fresh_pg_schema("bench") as url:
-        yield url
+from bench.cluster import database, run_cluster
 
 
 def main(quick: bool = False) -> None:
     seconds, clients = (30, 10) if quick else (60, 20)
     for kind in ("postgresql", "sqlite"):
         for replicas in (1, 2):
-            with tempfile.TemporaryDirectory() as tmp, _database(kind, Path(tmp)) as url:
+            with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp), "bench") as url:
                 report = run_cluster(
                     database_url=url,
                     workdir=Path(tmp),

@@ -89,6 +89,16 @@ def fresh_pg_schema(prefix: str, pg_url: str = PG_URL) -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def database(kind: str, folder: Path, prefix: str) -> Iterator[str]:
+    """A database URL for one run: a SQLite file in `folder`, or a fresh PostgreSQL schema dropped after."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'siteline.db'}"
+        return
+    with fresh_pg_schema(prefix) as url:
+        yield url
+
+
 @dataclass
 class Replica:
     env: dict[str, str]
