@@ -116,3 +116,18 @@ def test_a_writer_waits_for_another_process_writer_instead_of_failing(engines: t
     for engine in engines:  # nothing is left holding the lock: a third write goes straight in
         with transaction(make_session_factory(engine)) as s:
             s.execute(text("UPDATE audit_head SET row_count = row_count WHERE id = 1"))
+
+
+def test_a_writer_stuck_in_another_process_is_waited_for_a_bounded_time(tmp_path: Path) -> None:
+    """Past the timeout the lock is not taken (SQLite's own busy timeout then answers): never a hang."""
+    from core.sqlite_writer import WriterLock
+
+    database = tmp_path / "siteline.db"
+    stuck, waiting = WriterLock(database), WriterLock(database)  # two processes' locks on one file
+    assert stuck.acquire()
+    started = time.monotonic()
+    assert not waiting.acquire(timeout=0.3)
+    assert 0.25 < time.monotonic() - started < 5
+    stuck.release()
+    assert waiting.acquire(timeout=5)  # free again: taken at once
+    waiting.release()
