@@ -20,6 +20,7 @@ import yaml
 from core.text import stem
 
 LEXICON_FILE = Path(__file__).parent / "assets" / "lexicon.yaml"
+GENERAL_FILE = Path(__file__).parent / "assets" / "lexicon_general.yaml"  # drugs, classes, procedures
 TERMS_VERSION = 8  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
 COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
 BOUNDS = {"≤": "maximum", "<": "maximum", "≥": "minimum", ">": "minimum"}
@@ -120,11 +121,18 @@ def hints() -> dict[str, list[str]]:
 
 @cache
 def lexicon() -> dict[str, list[str]]:
+    """Chat word -> what documents say instead: site shorthand first; the general drug and procedure
+    vocabulary only adds words the site table does not define."""
     data = _data()
     merged: dict[str, list[str]] = {}
     for table in ("abbreviations", "drugs"):
         for key, values in (data.get(table) or {}).items():
             merged.setdefault(str(key).lower(), []).extend(str(v) for v in values)
+    general = yaml.safe_load(GENERAL_FILE.read_text(encoding="utf-8")) or {}
+    for table in ("drugs", "terms"):
+        for key, values in (general.get(table) or {}).items():
+            if str(key).lower() not in merged:
+                merged[str(key).lower()] = [str(v) for v in values]
     return merged
 
 

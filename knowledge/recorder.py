@@ -168,4 +168,3 @@ def _entry(q: QuestionRow, a: AnswerRow, r: AnswerRecord) -> audit.Entry:
             "cited": sorted({f"{c.doc}@{c.version}" for c in r.answer.citations}),
         },
     )
-

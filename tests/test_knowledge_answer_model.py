@@ -181,3 +181,26 @@ def test_a_reranker_survives_save_and_load(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="reranker was fitted on other features"):
         AnswerModel.load(path)
+
+
+def test_a_brand_the_site_table_lacks_reaches_the_class_a_protocol_names() -> None:
+    vocab = {t: 2 for t in terms("sglt2 inhibitor empagliflozin within 8 weeks prior to enrolment")}
+    query = expand("pt came off Jardiance 6 wks ago, can we enroll?", vocab)
+    jardiance = next(c for c in query.concepts if c.word == "jardiance")
+    assert {"sglt2", "inhibitor"} <= jardiance.terms and not jardiance.unknown
+    assert "empagliflozin" in query.semantic_text
+    assert query.weights["sglt2"] < 1.0  # an expansion weighs less than the words typed
+
+
+def test_the_site_table_wins_over_the_general_vocabulary() -> None:
+    from knowledge.lexicon import lexicon
+
+    assert lexicon()["pt"] == ["patient", "participant", "subject"]  # not prothrombin time or physical therapy
+    assert lexicon()["colectomy"][0] == "major surgery"  # a procedure reaches the category protocols exclude by
+
+
+def test_an_eligibility_question_steers_to_the_criteria_without_requiring_them() -> None:
+    vocab = {t: 2 for t in terms("inclusion exclusion criteria surgery eligibility")}
+    query = expand("had a colectomy 3 weeks ago, is he eligible?", vocab)
+    assert query.weights["exclusion"] == pytest.approx(0.3)  # a hint steers retrieval only
+    assert all("exclusion" not in c.own for c in query.concepts)
