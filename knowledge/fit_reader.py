@@ -37,6 +37,8 @@ EPOCHS = 4
 LEARNING_RATE = 3e-5
 SCALE = 20.0  # cosine -> logit, as sentence-transformers' MultipleNegativesRankingLoss
 GROUPS = 3
+NONE_START = 0.5  # the "none of these" line starts at this cosine and is learnt with the reader
+NONE_RATE = 1.0
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Question:
     question: str
     texts: list[str]  # section heading and quote of each candidate, as the reader reads them
     labels: np.ndarray  # evidence share of each candidate
+    answerable: bool = True
 
 
 def load(paths: list[Path]) -> list[Question]:
@@ -55,7 +58,8 @@ def load(paths: list[Path]) -> list[Question]:
         for m in json.loads(str(data["meta"])):
             sections = m.get("sections") or [""] * len(m["quotes"])
             texts = [pair_text(s, q) for s, q in zip(sections, m["quotes"], strict=True)]
-            out.append(Question(m["key"], m["doc"], m["question"], texts, data[f"{m['key']}|y"]))
+            labels = data[f"{m['key']}|y"]
+            out.append(Question(m["key"], m["doc"], m["question"], texts, labels, bool(m.get("answerable", True))))
     return out
 
 
@@ -104,6 +108,9 @@ def base_model():
 
 
 def train(questions: list[Question], seed: int = 0):
+    """Multiple-negatives ranking with hard negatives, plus a "none of these" column: an unanswerable
+    question's candidates must all stay below one learnt line, an answerable one's right quote above it,
+    so the reader's best cosine says whether the documents answer at all (what the abstain model reads)."""
     import torch
 
     torch.manual_seed(seed)
@@ -112,14 +119,17 @@ def train(questions: list[Question], seed: int = 0):
     # The word embeddings stay as the stock model learnt them: a few hundred questions cannot improve 30k
     # vocabulary rows, and leaving them out of the update saves a third of a step on a CPU.
     model.embeddings.word_embeddings.weight.requires_grad = False
+    none = torch.nn.Parameter(torch.tensor(NONE_START * SCALE))
     tok = _tokenizer()
     items = []
     for q in questions:
         right = [i for i, y in enumerate(q.labels) if y >= RIGHT]
         wrong = [i for i, y in enumerate(q.labels) if y < WRONG][:HARD]
-        if right and wrong:
+        if wrong and (right or not q.answerable):
             items.append((q, right, wrong))
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=LEARNING_RATE)
+    none_optimizer = torch.optim.SGD([none], lr=NONE_RATE)
     model.train()
     started = time.monotonic()
     for epoch in range(EPOCHS):
@@ -127,16 +137,24 @@ def train(questions: list[Question], seed: int = 0):
         for start in range(0, len(items), QUESTIONS_PER_BATCH):
             batch = items[start : start + QUESTIONS_PER_BATCH]
             questions_v = _encode(model, tok, [q.question for q, _, _ in batch])
-            texts = [q.texts[rnd.choice(right)] for q, right, _ in batch]
+            answerable = [j for j, (_, right, _) in enumerate(batch) if right]
+            texts = [batch[j][0].texts[rnd.choice(batch[j][1])] for j in answerable]
             for q, _, wrong in batch:
                 texts += [q.texts[i] for i in rnd.sample(wrong, min(NEGATIVES, len(wrong)))]
             logits = SCALE * questions_v @ _encode(model, tok, texts).T
-            loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(batch)))
+            logits = torch.cat([logits, none.expand(len(batch), 1)], dim=1)
+            target = torch.full((len(batch),), len(texts), dtype=torch.long)  # unanswerable: none of these
+            for column, j in enumerate(answerable):
+                target[j] = column
+            loss = torch.nn.functional.cross_entropy(logits, target)
             loss.backward()
             optimizer.step()
+            none_optimizer.step()
             optimizer.zero_grad()
+            none_optimizer.zero_grad()
         took = time.monotonic() - started
-        print(f"  epoch {epoch + 1}/{EPOCHS}: loss {loss.item():.3f}, {took:.0f} s", file=sys.stderr)
+        line = none.item() / SCALE
+        print(f"  epoch {epoch + 1}/{EPOCHS}: loss {loss.item():.3f}, line {line:.2f}, {took:.0f} s", file=sys.stderr)
     model.eval()
     return model
 
