@@ -49,6 +49,7 @@ class Example:
     passage_labels: np.ndarray  # evidence share of each candidate passage
     # the reader's cosine of each candidate with the question (from a reader not fitted on this document)
     reader: np.ndarray | None = None
+    kind: str = ""
 
 
 def dump(specs: list[str], out: Path, passage_folds: list[Example] | None = None) -> None:
@@ -131,6 +132,7 @@ def load(path: Path, reader: dict[str, np.ndarray] | None = None) -> list[Exampl
             data[f"{m['key']}|P"],
             data[f"{m['key']}|py"],
             (reader or {}).get(m["key"]),
+            m.get("kind", ""),
         )
         for m in meta
     ]
@@ -202,6 +204,7 @@ def _cosines(e: Example, pool: list[int]) -> np.ndarray:
 @dataclass
 class Outcome:
     doc: str
+    kind: str
     answerable: bool
     abstained: bool
     first_holds: bool
@@ -217,7 +220,9 @@ def judge(model: AnswerModel, e: Example) -> Outcome:
     holds = [holds_evidence(e.quotes[i], e.evidence) for i in ([first] if first is not None else []) + alternates]
     top = model.passage_order(e.passages)[:5]
     retrieved = bool(any(e.passage_labels[i] >= 0.6 for i in top)) if e.answerable else None
-    return Outcome(e.doc, e.answerable, bool(abstain or first is None), bool(holds and holds[0]), any(holds), retrieved)
+    return Outcome(
+        e.doc, e.kind, e.answerable, bool(abstain or first is None), bool(holds and holds[0]), any(holds), retrieved
+    )
 
 
 def figures(outcomes: list[Outcome]) -> dict[str, float | int]:
@@ -239,7 +244,8 @@ def figures(outcomes: list[Outcome]) -> dict[str, float | int]:
 
 def folds(examples: list[Example], tests: list[Example] | None = None) -> dict[str, dict]:
     """Leave one document out: for each document, fit on the other documents' questions and judge its own
-    (or, with `tests`, judge those questions about it: a blind set never used for fitting)."""
+    (or, with `tests`, judge those questions about it: a blind set never used for fitting). Rows: all, each
+    document, each kind of question."""
     judged = examples if tests is None else tests
     every: list[Outcome] = []
     per_doc = {}
@@ -248,7 +254,8 @@ def folds(examples: list[Example], tests: list[Example] | None = None) -> dict[s
         outcomes = [judge(model, e) for e in judged if e.doc == doc]
         per_doc[doc] = figures(outcomes)
         every.extend(outcomes)
-    return {"all": figures(every), **per_doc}
+    kinds = {f"kind: {k}": figures([o for o in every if o.kind == k]) for k in sorted({o.kind for o in every})}
+    return {"all": figures(every), **per_doc, **kinds}
 
 
 def main(argv: list[str] | None = None) -> int:

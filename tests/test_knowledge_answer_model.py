@@ -204,3 +204,26 @@ def test_an_eligibility_question_steers_to_the_criteria_without_requiring_them()
     query = expand("had a colectomy 3 weeks ago, is he eligible?", vocab)
     assert query.weights["exclusion"] == pytest.approx(0.3)  # a hint steers retrieval only
     assert all("exclusion" not in c.own for c in query.concepts)
+
+
+def test_the_folds_report_each_document_and_each_kind_of_question() -> None:
+    from knowledge.features import PASSAGE_FEATURES
+    from knowledge.fit import Example, folds
+
+    rng = np.random.default_rng(0)
+
+    def example(doc: str, i: int, answerable: bool) -> Example:
+        sentences = rng.normal(size=(4, len(SENTENCE_FEATURES))).astype(np.float32)
+        labels = np.array([1.0, 0.0, 0.0, 0.0]) if answerable else np.zeros(4)
+        passages = rng.normal(size=(3, len(PASSAGE_FEATURES))).astype(np.float32)
+        return Example(
+            f"{doc}:{i}", doc, answerable, "evidence" if answerable else "", sentences, labels,
+            ["q1", "q2", "q3", "q4"], ["a", "b", "c", "d"], np.zeros(4, dtype=np.float32), passages,
+            np.array([1.0, 0.0, 0.0]) if answerable else np.zeros(3), None,
+            "numeric" if answerable else "unanswerable",
+        )  # fmt: skip
+
+    examples = [example(d, i, i % 3 != 0) for d in ("A", "B", "C") for i in range(6)]
+    rows = folds(examples)
+    assert {"all", "A", "B", "C", "kind: numeric", "kind: unanswerable"} <= set(rows)
+    assert rows["kind: numeric"]["questions"] == 12 and rows["kind: unanswerable"]["questions"] == 6
