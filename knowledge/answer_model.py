@@ -98,7 +98,7 @@ def fit_choice(groups: list[tuple[np.ndarray, np.ndarray]], *, l2: float = 1.0, 
 
 RERANK_FEATURES = ("bias", "first_score", "reader", "reader_best")
 RERANK_QUESTION_FEATURES = ("best_reranked", "reader_best", "reader_margin", "reader_mean")
-POOL = 5  # the candidates the reader compares with the question: the sentence model's first five
+POOL = 8  # the candidates the reader compares with the question: the sentence model's first eight
 
 
 Read = Callable[[list[int]], np.ndarray]  # candidate indexes -> the reader's cosine of each with the question

@@ -39,6 +39,8 @@ SCALE = 20.0  # cosine -> logit, as sentence-transformers' MultipleNegativesRank
 GROUPS = 3
 NONE_START = 0.5  # the "none of these" line starts at this cosine and is learnt with the reader
 NONE_RATE = 1.0
+UNANSWERABLE_WEIGHT = 2.0  # an unanswerable question's row counts this much in the loss
+UNANSWERABLE_NEGATIVES = 5  # and shows this many of its own candidates, all of which must stay below the line
 
 
 @dataclass
@@ -139,14 +141,17 @@ def train(questions: list[Question], seed: int = 0):
             questions_v = _encode(model, tok, [q.question for q, _, _ in batch])
             answerable = [j for j, (_, right, _) in enumerate(batch) if right]
             texts = [batch[j][0].texts[rnd.choice(batch[j][1])] for j in answerable]
-            for q, _, wrong in batch:
-                texts += [q.texts[i] for i in rnd.sample(wrong, min(NEGATIVES, len(wrong)))]
+            for q, right, wrong in batch:
+                shown = NEGATIVES if right else UNANSWERABLE_NEGATIVES
+                texts += [q.texts[i] for i in rnd.sample(wrong, min(shown, len(wrong)))]
             logits = SCALE * questions_v @ _encode(model, tok, texts).T
             logits = torch.cat([logits, none.expand(len(batch), 1)], dim=1)
             target = torch.full((len(batch),), len(texts), dtype=torch.long)  # unanswerable: none of these
             for column, j in enumerate(answerable):
                 target[j] = column
-            loss = torch.nn.functional.cross_entropy(logits, target)
+            weights = torch.tensor([1.0 if right else UNANSWERABLE_WEIGHT for _, right, _ in batch])
+            rows = torch.nn.functional.cross_entropy(logits, target, reduction="none")
+            loss = (rows * weights).sum() / weights.sum()
             loss.backward()
             optimizer.step()
             none_optimizer.step()
