@@ -227,3 +227,10 @@ def test_the_folds_report_each_document_and_each_kind_of_question() -> None:
     rows = folds(examples)
     assert {"all", "A", "B", "C", "kind: numeric", "kind: unanswerable"} <= set(rows)
     assert rows["kind: numeric"]["questions"] == 12 and rows["kind: unanswerable"]["questions"] == 6
+
+
+def test_everyday_shorthand_reads_in_its_everyday_sense_first() -> None:
+    from knowledge.lexicon import lexicon
+
+    # the vector query spells a chat word with its first meaning: "Dr" is a doctor before a retinopathy
+    assert lexicon()["dr"][0] == "doctor" and lexicon()["ad"][0] == "advertisement"
