@@ -35,12 +35,16 @@ Vials are kept refrigerated at 2 to 8 degrees Celsius in the original carton.
 """
 
 
-def _ingest(container: Container, tmp_path: Path) -> None:
-    folder = tmp_path / "kx7"
+def ingest_one(container: Container, folder: Path, name: str, text: str, study: str) -> None:
+    """One Markdown protocol written to `folder` and ingested into `study` (shared by other tests)."""
     folder.mkdir()
-    (folder / "KX7_Protocol.md").write_text(PROTOCOL, encoding="utf-8")
-    report = container.knowledge.ingest([folder], study="KX-7", kind="protocol", now=NOW, progress=False)
+    (folder / name).write_text(text, encoding="utf-8")
+    report = container.knowledge.ingest([folder], study=study, kind="protocol", now=NOW, progress=False)
     assert report.ok
+
+
+def _ingest(container: Container, tmp_path: Path) -> None:
+    ingest_one(container, tmp_path / "kx7", "KX7_Protocol.md", PROTOCOL, "KX-7")
 
 
 def test_a_drug_code_and_a_brand_defined_in_the_protocol_find_the_generic_sentence(

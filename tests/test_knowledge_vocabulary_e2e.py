@@ -3,7 +3,6 @@ the HTTP API, on a protocol the engine has never seen (general vocabulary: knowl
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,6 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from siteline.container import Container
-
-NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
 PROTOCOL = """---
 title: KV-310 Protocol
@@ -53,12 +50,10 @@ Blood pressure is measured in the seated position after 5 minutes of rest at eve
 
 @pytest.fixture
 def kv310(container: Container, tmp_path: Path) -> TestClient:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "KV310_Protocol.md").write_text(PROTOCOL, encoding="utf-8")
-    report = container.knowledge.ingest([docs], study="KV-310", kind="protocol", now=NOW, progress=False)
-    assert report.ok
     from siteline.server import create_app
+    from tests.test_knowledge_study_vocabulary import ingest_one
+
+    ingest_one(container, tmp_path / "docs", "KV310_Protocol.md", PROTOCOL, "KV-310")
 
     container.settings.api_token = SecretStr("t0ken")
     return TestClient(create_app(container))
