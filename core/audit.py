@@ -6,6 +6,10 @@ migrations) refuse UPDATE, DELETE and (PostgreSQL) TRUNCATE outright. Deleting t
 or emptying the table leaves a shorter chain that is still consistent in itself, so each append
 also moves a checkpoint (`audit_head`: row count and last hash) signed with a key that is never
 stored in the database; `verify` compares the chain with it.
+
+`record` appends when the caller's transaction commits, all of its entries at once: the appender's lock
+(PostgreSQL's advisory lock, SQLite's one write lock) is then held for the commit alone, not from the
+first entry of a long unit of work (an escalation's five entries held it for most of its raise).
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 from core.clock import iso
 from core.db import AUDIT_KEY_INFO
@@ -29,8 +33,8 @@ from core.models import AuditHeadRow, AuditRow
 from core.settings import Settings
 
 GENESIS = "0" * 64
-_PG_AUDIT_LOCK = 0x5173  # advisory lock id: one appender at a time keeps the chain linear
 KEY_FILE = "audit.key"
+_PENDING = "audit_pending"  # the Session.info entry holding this transaction's entries until it commits
 
 
 class AuditTampered(RuntimeError):
@@ -78,15 +82,27 @@ def _head(session: Session) -> AuditHeadRow | None:
     return session.execute(query).scalar_one_or_none()
 
 
+def _locked_head(session: Session) -> AuditHeadRow | None:
+    """The checkpoint, read under the one appender's lock (held until the transaction ends): on PostgreSQL
+    the checkpoint row's own lock, taken by the read itself (one round trip, where every round trip made
+    under the lock is a wait for everyone else's audit entries and answers); on SQLite, `_lock`."""
+    if session.get_bind().dialect.name != "postgresql":
+        _lock(session)
+        return _head(session)
+    query = select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update().execution_options(populate_existing=True)
+    return session.execute(query).scalar_one_or_none()
+
+
 def _lock(session: Session) -> None:
     """Hold the one appender's lock before the checkpoint is read, so two appends never chain to one row.
 
-    PostgreSQL: an advisory lock for the transaction. SQLite: pysqlite only begins a transaction at
-    the first write, so a read before it sees a checkpoint another connection may move before this
-    one writes; a write that changes nothing takes SQLite's write lock (waiting `busy_timeout`) first.
+    PostgreSQL: the checkpoint row locked for the transaction (FOR UPDATE). SQLite: pysqlite only begins a
+    transaction at the first write, so a read before it sees a checkpoint another connection may move
+    before this one writes; a write that changes nothing takes SQLite's write lock (waiting
+    `busy_timeout`) first.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    if session.get_bind().dialect.name == "postgresql":  # the checkpoint row's lock, as `_locked_head` takes it
+        session.execute(select(AuditHeadRow.id).where(AuditHeadRow.id == 1).with_for_update())
     else:
         session.execute(text("UPDATE audit_head SET row_count = row_count WHERE id = 1"))
 
@@ -104,9 +120,26 @@ class Entry:
 
 def record(
     session: Session, *, now: datetime, actor: str, action: str, subject: str = "", detail: dict[str, Any] | None = None
-) -> AuditRow:
-    """Append one entry inside the caller's transaction, so it commits with the change it describes."""
-    return record_many(session, [Entry(now, actor, action, subject, detail)])[0]
+) -> None:
+    """Append one entry with the caller's transaction: it is chained when that transaction commits (with the
+    change it describes, or not at all), in the order entries were recorded."""
+    session.connection()  # begun now, so the entry belongs to this transaction and ends with it
+    detail = json.loads(json.dumps(detail or {}, default=str))  # as it is now, not as the caller mutates it later
+    session.info.setdefault(_PENDING, []).append(Entry(now, actor, action, subject, detail))
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    entries = session.info.pop(_PENDING, None)
+    if entries:
+        record_many(session, entries)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    """A rolled-back transaction's entries go with it."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def record_many(session: Session, entries: list[Entry]) -> list[AuditRow]:
@@ -114,11 +147,11 @@ def record_many(session: Session, entries: list[Entry]) -> list[AuditRow]:
     appender's lock is taken and the checkpoint moved once for all of them."""
     if not entries:
         return []
-    _lock(session)
-    head = _head(session)
+    session.flush()  # the transaction's other writes first: the appender's lock is held from here to commit
+    head = _locked_head(session)
     if head is None:
         raise AuditTampered("the audit checkpoint is missing; run `siteline audit verify`")
-    prev = session.execute(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).scalar() or GENESIS
+    prev = head.last_hash  # the checkpoint names the chain's last row (both move together, signed)
     rows = []
     for e in entries:
         detail = json.loads(json.dumps(e.detail or {}, default=str))

@@ -192,3 +192,28 @@ def test_appends_from_many_threads_at_once_keep_one_chain(factory: sessionmaker[
         for future in [pool.submit(appender, n) for n in range(threads)]:
             future.result()
     assert _verify(factory) == audit.ChainReport(threads * per_thread, True)
+
+
+def test_entries_are_chained_when_their_transaction_commits_and_dropped_when_it_rolls_back(
+    factory: sessionmaker[Session],
+) -> None:
+    """`audit.record` appends at commit (the appender's lock held for the commit alone): in the order recorded,
+    with the detail as it was when recorded, and not at all when the transaction rolls back."""
+    detail = {"step": 1}
+    with transaction(factory) as s:
+        audit.record(s, now=T0, actor="u1", action="first", detail=detail)
+        detail["step"] = 2  # the caller's dict changes after: the entry keeps what it was told
+        audit.record(s, now=T0, actor="u1", action="second")
+        assert s.execute(select(AuditRow.id)).first() is None  # nothing appended before the commit
+    with pytest.raises(RuntimeError), transaction(factory) as s:
+        audit.record(s, now=T0, actor="u1", action="rolled back")
+        raise RuntimeError("the change this entry describes failed")
+    with factory() as s:  # the same session object reused after a rollback carries nothing over
+        audit.record(s, now=T0, actor="u1", action="third")
+        s.rollback()
+        audit.record(s, now=T0, actor="u1", action="fourth")
+        s.commit()
+    with factory() as s:
+        rows = list(s.execute(select(AuditRow).order_by(AuditRow.id)).scalars())
+        assert [(r.action, r.detail) for r in rows] == [("first", {"step": 1}), ("second", {}), ("fourth", {})]
+    assert _verify(factory) == audit.ChainReport(3, True)
