@@ -192,10 +192,17 @@ def upsert(session: Session, sites: Iterable[Site], persons: Iterable[Person]) -
 
 
 class Directory:
-    """Read-side queries over the directory within one session."""
+    """Read-side queries over the directory within one session.
+
+    One instance is one unit of work's view: a site, a person and a role's people are read once and
+    then remembered (an escalation's raise asks for the same few several times, much of it while
+    holding SQLite's write lock). Make a new instance after changing the directory."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._sites_by_id: dict[str, Site | None] = {}
+        self._persons_by_id: dict[str, Person | None] = {}
+        self._by_role: dict[str, list[Person]] = {}
 
     def _chat_of(self, kind: Kind, owner_ids: list[str]) -> dict[str, dict[str, Any]]:
         """owner id -> the `chat` and `chat_detail` fields of its domain object, in one query."""
@@ -222,12 +229,16 @@ class Directory:
         return [Person.model_validate(_columns(r) | chat[r.person_id]) for r in rows]
 
     def site(self, site_id: str) -> Site | None:
-        row = self.session.get(SiteRow, site_id)
-        return self._sites([row])[0] if row else None
+        if site_id not in self._sites_by_id:
+            row = self.session.get(SiteRow, site_id)
+            self._sites_by_id[site_id] = self._sites([row])[0] if row else None
+        return self._sites_by_id[site_id]
 
     def person(self, person_id: str) -> Person | None:
-        row = self.session.get(PersonRow, person_id)
-        return self._persons([row])[0] if row else None
+        if person_id not in self._persons_by_id:
+            row = self.session.get(PersonRow, person_id)
+            self._persons_by_id[person_id] = self._persons([row])[0] if row else None
+        return self._persons_by_id[person_id]
 
     def sites(self) -> list[Site]:
         return self._sites(self.session.execute(select(SiteRow).order_by(SiteRow.site_id)).scalars())
@@ -277,5 +288,8 @@ class Directory:
 
     def recipients(self, role: str, *, site: str, study: str) -> list[Person]:
         """People with `role` for an issue of `site` on `study`, by the contract's rule."""
-        people = self._persons(self.session.execute(select(PersonRow).where(PersonRow.role == role)).scalars())
+        if role not in self._by_role:
+            rows = self.session.execute(select(PersonRow).where(PersonRow.role == role)).scalars()
+            self._by_role[role] = self._persons(rows)
+        people = self._by_role[role]
         return sorted((p for p in people if p.covers(site=site, study=study)), key=lambda p: p.person_id)

@@ -93,10 +93,12 @@ def raise_escalation(
     severity = severity or (guess.severity if guess else "medium")
     version, policy = current_policy(session, settings)
     snap = build_snapshot(policy, version=version, category=category, severity=severity, tier=site_row.tier)
-    # Who each level tells is read before the first write: from that write on, SQLite's one writer lock is
-    # this transaction's, and every other writer of the file waits for it.
+    # Who each level tells, the raiser and the site are read before the first write (the directory keeps
+    # them for the path shown to the site, below): from that write on, SQLite's one writer lock is this
+    # transaction's, and every other writer of the file waits for it.
     recipients = directory_recipients(directory, snap, site=site, study=study)
-    people = {level: recipients(level) for level in range(1, snap.notify_through_level + 1)}
+    people = {level: recipients(level) for level in range(1, len(snap.levels) + 1)}
+    directory.person(raised_by)
     esc = EscalationRow(
         id=escalation_id,
         site=site,

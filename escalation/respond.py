@@ -54,8 +54,9 @@ def ack(session: Session, *, escalation_id: str, by: str, now: datetime, strict:
             detail={"status": esc.status, "acked_by": esc.acked_by},
         )
         return esc
+    told = _notices(session, esc)  # read before the first write (from then on SQLite's write lock is held)
     esc.status, esc.acked_at, esc.acked_by = "acknowledged", now, by
-    dropped, reached = _stop(session, esc, now=now)
+    dropped, reached = _stop(session, esc, told, now=now)
     journal.record(session, esc, "ack", now=now, actor=by, detail={"dropped": dropped, "reached": reached})
     who = person_label(person, by) + (f", {role_label(person.role)}" if person else "")
     deliveries.update_site(
@@ -95,8 +96,9 @@ def resolve(session: Session, *, escalation_id: str, by: str, now: datetime, str
     if esc.status == "resolved":
         journal.record(session, esc, "resolve_ignored", now=now, actor=by, detail={"resolved_by": esc.resolved_by})
         return esc
+    told = _notices(session, esc)  # read before the first write (from then on SQLite's write lock is held)
     esc.status, esc.resolved_at, esc.resolved_by = "resolved", now, by
-    dropped, reached = _stop(session, esc, now=now)
+    dropped, reached = _stop(session, esc, told, now=now)
     journal.record(session, esc, "resolve", now=now, actor=by, detail={"dropped": dropped, "reached": reached})
     who = person_label(person, by)
     deliveries.update_site(
@@ -126,19 +128,26 @@ def _check(ok: bool, message: str) -> None:
         raise Forbidden(message)
 
 
-def _stop(session: Session, esc: EscalationRow, *, now: datetime) -> tuple[list[str], list[str]]:
-    """Cancel the hand-on timer and every notice not yet out; returns (dropped, reached) person ids."""
-    timers.cancel(session, key=timer_key(esc.id, esc.level))
-    esc.deadline_at = None
-    dropped: list[str] = []
-    reached: list[str] = []
+def _notices(session: Session, esc: EscalationRow) -> list[tuple[NoticeRow, str]]:
+    """Every notice of the escalation with its delivery's status, by level and person."""
     rows = session.execute(
         select(NoticeRow, DeliveryRow.status)
         .join(DeliveryRow, DeliveryRow.dedupe_key == NoticeRow.dedupe_key)
         .where(NoticeRow.escalation_id == esc.id)
         .order_by(NoticeRow.level, NoticeRow.person_id)
     ).all()
-    for notice, status in rows:
+    return [(notice, status) for notice, status in rows]
+
+
+def _stop(
+    session: Session, esc: EscalationRow, told: list[tuple[NoticeRow, str]], *, now: datetime
+) -> tuple[list[str], list[str]]:
+    """Cancel the hand-on timer and every notice of `told` not yet out; returns (dropped, reached) person ids."""
+    timers.cancel(session, key=timer_key(esc.id, esc.level))
+    esc.deadline_at = None
+    dropped: list[str] = []
+    reached: list[str] = []
+    for notice, status in told:
         if status in ("pending", "blocked") and outbox.cancel(session, dedupe_key=notice.dedupe_key):
             dropped.append(notice.person_id)
             journal.record(
