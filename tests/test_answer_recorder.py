@@ -97,6 +97,6 @@ def test_the_writer_ends_when_idle_and_starts_again(factory: sessionmaker[Sessio
     recorder = AnswerRecorder(factory)
     first = recorder.record(_record(1))
     threading.Event().wait(0.3)
-    assert recorder._thread is None  # nothing to store: no thread kept
+    assert recorder.writers == 0  # nothing to store: no thread kept
     second = recorder.record(_record(2))
     assert second[0] > first[0]
