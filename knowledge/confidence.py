@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 
 import numpy as np
 
@@ -25,12 +26,16 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 
 class SentenceVectors:
     """Sentence vectors with a small LRU cache: the same passages answer many questions. Thread-safe; the
-    embedding itself runs outside the lock, so concurrent asks do not queue on it."""
+    embedding itself runs outside the lock, so concurrent asks do not queue on it. A text another ask is
+    embedding right now is waited for, not embedded again: asks arriving together about the same passages
+    (a burst after an announcement; a client's retry) cost one embedding, not one each. On a new study a
+    cold pass over eight candidates is the largest part of an ask (~0.5 s of CPU for long table rows)."""
 
     def __init__(self, embed: Embed, size: int = CACHE_SIZE) -> None:
         self._embed = embed
         self._size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._pending: dict[str, Future[np.ndarray]] = {}  # texts being embedded by some ask now
         self._lock = threading.Lock()
 
     def clear(self) -> None:
@@ -45,13 +50,33 @@ class SentenceVectors:
             known = {t: self._cache[t] for t in texts if t in self._cache}
             for t in known:
                 self._cache.move_to_end(t)
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        if missing:
-            fresh = dict(zip(missing, self._embed(missing), strict=True))
-            with self._lock:
-                for text, vec in fresh.items():
-                    self._cache[text] = vec
-                    if len(self._cache) > self._size:
-                        self._cache.popitem(last=False)
-            known |= fresh
+            missing = [t for t in dict.fromkeys(texts) if t not in known]
+            theirs = {t: self._pending[t] for t in missing if t in self._pending}
+            mine = [t for t in missing if t not in theirs]
+            promised: dict[str, Future[np.ndarray]] = {t: Future() for t in mine}
+            self._pending.update(promised)
+        if mine:
+            known |= self._compute(mine, promised)
+        known |= {t: future.result() for t, future in theirs.items()}
         return np.stack([known[t] for t in texts])
+
+    def _compute(self, texts: list[str], promised: dict[str, Future[np.ndarray]]) -> dict[str, np.ndarray]:
+        """Embed `texts`, keep them, and hand them to whoever waits; a failure reaches the waiters too."""
+        try:
+            fresh = dict(zip(texts, self._embed(texts), strict=True))
+        except BaseException as exc:
+            with self._lock:
+                for t in texts:
+                    self._pending.pop(t, None)
+            for future in promised.values():
+                future.set_exception(exc)
+            raise
+        with self._lock:
+            for text, vec in fresh.items():
+                self._cache[text] = vec
+                self._pending.pop(text, None)
+                if len(self._cache) > self._size:
+                    self._cache.popitem(last=False)
+        for text, future in promised.items():
+            future.set_result(fresh[text])
+        return fresh

@@ -72,3 +72,58 @@ def test_sentence_vectors_answer_a_call_larger_than_the_cache() -> None:
     looked up again and raised KeyError; a call now answers from what it read and embedded."""
     vectors = SentenceVectors(lambda texts: np.array([[float(len(t))] for t in texts], dtype=np.float32), size=2)
     assert vectors(["a", "bb", "ccc", "a"])[:, 0].tolist() == [1.0, 2.0, 3.0, 1.0]
+
+
+def test_asks_arriving_together_embed_a_passage_once_and_share_a_failure() -> None:
+    """Twenty asks about the same cold passages used to embed them twenty times over (the reader's pass over
+    eight long candidates is ~0.5 s of CPU): the first embeds, the others wait for its vectors."""
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    calls: list[list[str]] = []
+
+    def slow(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        started.set()
+        release.wait(5)
+        if "boom" in texts:
+            raise RuntimeError("the model failed")
+        return np.array([[float(len(t))] for t in texts], dtype=np.float32)
+
+    vectors = SentenceVectors(slow)
+    results: dict[int, object] = {}
+
+    def ask(n: int, texts: list[str]) -> None:
+        try:
+            results[n] = vectors(texts)[:, 0].tolist()
+        except RuntimeError as exc:
+            results[n] = str(exc)
+
+    first = threading.Thread(target=ask, args=(0, ["aa", "bbb", "c"]))
+    first.start()
+    started.wait(5)
+    others = [threading.Thread(target=ask, args=(n, ["bbb", "aa"])) for n in (1, 2, 3)]
+    for t in others:
+        t.start()
+    threading.Event().wait(0.2)  # the others are in by now, waiting for what the first is embedding
+    release.set()
+    for t in [first, *others]:
+        t.join(5)
+    assert results == {0: [2.0, 3.0, 1.0], 1: [3.0, 2.0], 2: [3.0, 2.0], 3: [3.0, 2.0]}
+    assert calls == [["aa", "bbb", "c"]]  # once, whoever came when
+
+    started.clear()
+    release.clear()
+    failing = SentenceVectors(slow)
+    first = threading.Thread(target=ask, args=(10, ["boom"]))
+    first.start()
+    started.wait(5)
+    waiter = threading.Thread(target=ask, args=(11, ["boom"]))
+    waiter.start()
+    threading.Event().wait(0.2)
+    release.set()
+    first.join(5)
+    waiter.join(5)
+    assert results[10] == results[11] == "the model failed"
+    release.set()
+    assert failing(["ok"])[:, 0].tolist() == [2.0]  # nothing left pending after the failure
