@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from core.clock import iso
@@ -34,6 +34,7 @@ from core.settings import Settings
 
 GENESIS = "0" * 64
 KEY_FILE = "audit.key"
+_PG_AUDIT_LOCK = 0x5173  # advisory lock id of earlier versions' appenders (still taken, for rolling upgrades)
 _PENDING = "audit_pending"  # the Session.info entry holding this transaction's entries until it commits
 
 
@@ -89,7 +90,14 @@ def _locked_head(session: Session) -> AuditHeadRow | None:
     if session.get_bind().dialect.name != "postgresql":
         _lock(session)
         return _head(session)
-    query = select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update().execution_options(populate_existing=True)
+    # The advisory lock earlier versions took is taken by the same statement (before the row lock, as they took
+    # them): during a rolling upgrade an old replica and a new one never append at once.
+    query = (
+        select(AuditHeadRow)
+        .where(AuditHeadRow.id == 1, func.pg_advisory_xact_lock(_PG_AUDIT_LOCK).is_not(None))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return session.execute(query).scalar_one_or_none()
 
 
@@ -101,7 +109,8 @@ def _lock(session: Session) -> None:
     before this one writes; a write that changes nothing takes SQLite's write lock (waiting
     `busy_timeout`) first.
     """
-    if session.get_bind().dialect.name == "postgresql":  # the checkpoint row's lock, as `_locked_head` takes it
+    if session.get_bind().dialect.name == "postgresql":  # both locks, as `_locked_head` takes them
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
         session.execute(select(AuditHeadRow.id).where(AuditHeadRow.id == 1).with_for_update())
     else:
         session.execute(text("UPDATE audit_head SET row_count = row_count WHERE id = 1"))
