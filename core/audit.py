@@ -8,8 +8,9 @@ also moves a checkpoint (`audit_head`: row count and last hash) signed with a ke
 stored in the database; `verify` compares the chain with it.
 
 `record` appends when the caller's transaction commits, all of its entries at once: the appender's lock
-(PostgreSQL's advisory lock, SQLite's one write lock) is then held for the commit alone, not from the
-first entry of a long unit of work (an escalation's five entries held it for most of its raise).
+(`_locked_head`: on PostgreSQL the checkpoint row's, on SQLite the file's one write lock) is then held
+for the commit alone, not from the first entry of a long unit of work (an escalation's five entries
+held it for most of its raise).
 """
 
 from __future__ import annotations
@@ -84,14 +85,18 @@ def _head(session: Session) -> AuditHeadRow | None:
 
 
 def _locked_head(session: Session) -> AuditHeadRow | None:
-    """The checkpoint, read under the one appender's lock (held until the transaction ends): on PostgreSQL
-    the checkpoint row's own lock, taken by the read itself (one round trip, where every round trip made
-    under the lock is a wait for everyone else's audit entries and answers); on SQLite, `_lock`."""
+    """The checkpoint, read under the one appender's lock (held until the transaction ends), so two appends
+    never chain to one row and `verify` sees no append between the chain and its checkpoint.
+
+    PostgreSQL: one statement takes the advisory lock earlier versions took (an old replica in a rolling
+    upgrade waits for it too) and then the checkpoint row's lock, and reads the row: every round trip made
+    under the lock is a wait for everyone else's audit entries and answers. SQLite: pysqlite only begins a
+    transaction at the first write, so a read before it sees a checkpoint another connection may move before
+    this one writes; a write that changes nothing takes SQLite's write lock (waiting `busy_timeout`) first.
+    """
     if session.get_bind().dialect.name != "postgresql":
-        _lock(session)
+        session.execute(text("UPDATE audit_head SET row_count = row_count WHERE id = 1"))
         return _head(session)
-    # The advisory lock earlier versions took is taken by the same statement (before the row lock, as they took
-    # them): during a rolling upgrade an old replica and a new one never append at once.
     query = (
         select(AuditHeadRow)
         .where(AuditHeadRow.id == 1, func.pg_advisory_xact_lock(_PG_AUDIT_LOCK).is_not(None))
@@ -99,21 +104,6 @@ def _locked_head(session: Session) -> AuditHeadRow | None:
         .execution_options(populate_existing=True)
     )
     return session.execute(query).scalar_one_or_none()
-
-
-def _lock(session: Session) -> None:
-    """Hold the one appender's lock before the checkpoint is read, so two appends never chain to one row.
-
-    PostgreSQL: the checkpoint row locked for the transaction (FOR UPDATE). SQLite: pysqlite only begins a
-    transaction at the first write, so a read before it sees a checkpoint another connection may move
-    before this one writes; a write that changes nothing takes SQLite's write lock (waiting
-    `busy_timeout`) first.
-    """
-    if session.get_bind().dialect.name == "postgresql":  # both locks, as `_locked_head` takes them
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-        session.execute(select(AuditHeadRow.id).where(AuditHeadRow.id == 1).with_for_update())
-    else:
-        session.execute(text("UPDATE audit_head SET row_count = row_count WHERE id = 1"))
 
 
 @dataclass(frozen=True)
@@ -194,7 +184,7 @@ class ChainReport:
 
 def verify(session: Session) -> ChainReport:
     """Recompute every hash in order, then compare the chain's length and end with the signed checkpoint."""
-    _lock(session)  # no append between reading the chain and its checkpoint
+    _locked_head(session)  # no append between reading the chain and its checkpoint
     prev = GENESIS
     count = 0
     for row in session.execute(select(AuditRow).order_by(AuditRow.id)).scalars():

@@ -130,13 +130,13 @@ def _check(ok: bool, message: str) -> None:
 
 def _notices(session: Session, esc: EscalationRow) -> list[tuple[NoticeRow, str]]:
     """Every notice of the escalation with its delivery's status, by level and person."""
-    rows = session.execute(
+    query = (
         select(NoticeRow, DeliveryRow.status)
         .join(DeliveryRow, DeliveryRow.dedupe_key == NoticeRow.dedupe_key)
         .where(NoticeRow.escalation_id == esc.id)
         .order_by(NoticeRow.level, NoticeRow.person_id)
-    ).all()
-    return [(notice, status) for notice, status in rows]
+    )
+    return list(session.execute(query).tuples())
 
 
 def _stop(
