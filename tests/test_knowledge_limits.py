@@ -146,5 +146,20 @@ def pdf_with_flate_bomb(path: Path, spaces: int) -> Path:
 def test_a_pdf_stream_that_unpacks_past_the_limit_is_a_clear_refusal(tmp_path: Path) -> None:
     bomb = pdf_with_flate_bomb(tmp_path / "Bomb.pdf", 80 * MB)
     assert bomb.stat().st_size < MB
-    with pytest.raises(ReadError, match="a compressed stream unpacks past pypdf's size limit"):
+    with pytest.raises(
+        ReadError, match=r"unpack past the 64 MB limit \(SITELINE_MAX_UNPACKED_MB\).*decompression bomb"
+    ):
+        read_document(bomb, ReadLimits(max_unpacked_bytes=64 * MB))
+    assert read_document(bomb, ReadLimits(max_unpacked_bytes=100 * MB)).blocks[0].text == "Hello"
+
+
+def test_the_bomb_check_inflates_in_steps_and_stops_at_the_limit(tmp_path: Path) -> None:
+    """The check never holds more than one step of the inflated stream, and stops counting at the limit:
+    a stream of 400 MB of blanks (0.4 MB on disk) is counted to just past the 100 MB limit."""
+    from knowledge.readers.pdf_streams import check_streams
+
+    bomb = pdf_with_flate_bomb(tmp_path / "Big.pdf", 400 * MB)
+    check = check_streams(bomb.read_bytes(), 100 * MB)
+    assert check.over_limit and 100 * MB < check.unpacked <= 102 * MB
+    with pytest.raises(ReadError, match="decompression bomb"):
         read_document(bomb)

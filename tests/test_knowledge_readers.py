@@ -332,3 +332,61 @@ def test_chat_shorthand_brands_and_typos_become_document_words() -> None:
     assert "upadacitinib" in words["rinvoq"]
     assert words["scren"] == {"screen"} and words["windw"] == {"window"} and "visit" in words["vistt"]
     assert query.semantic_text == "patients upadacitinib skip week 12 visit screen window"
+
+
+def test_a_hyphen_at_a_line_end_stays_a_hyphen_and_a_line_break(tmp_path: Path) -> None:
+    """PDFium joins "End-of-" / "Study" into one line and marks the join with a control character;
+    the reader prints it as the page does, so neither "End-ofStudy" nor a stray \\x02 is ever quoted."""
+    path = tmp_path / "visits.pdf"
+    path.write_bytes(
+        make_pdf([["5.2 Visits", "Patients attend an End-of-", "Study visit 30 days after the last dose."]])
+    )
+    body = next(b.text for b in read_document(path).blocks if b.kind != "heading")
+    assert body == "Patients attend an End-of-\nStudy visit 30 days after the last dose."
+
+
+def test_a_pdf_protected_only_against_printing_is_read(tmp_path: Path) -> None:
+    """Encrypted with an empty user password (print-restricted protocols): read, by the pypdf path."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(PROTOCOL_PAGES[:1]))))
+    writer.encrypt("", owner_password="owner", algorithm="AES-128")
+    buf = io.BytesIO()
+    writer.write(buf)
+    path = tmp_path / "restricted.pdf"
+    path.write_bytes(buf.getvalue())
+    text = " ".join(b.text for b in read_document(path).blocks)
+    assert PROTOCOL_PAGES[0][-1] in text
+
+
+def test_pdfs_read_from_many_threads_at_once_read_the_same(tmp_path: Path) -> None:
+    """PDFium is not thread-safe, not even across documents: concurrent ingests must not crash or mix pages."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = []
+    for n in range(4):
+        path = tmp_path / f"p{n}.pdf"
+        path.write_bytes(make_pdf([[f"Document {n} page {p}", *PROTOCOL_PAGES[p % 2]] for p in range(6)]))
+        paths.append(path)
+    expected = {p: [b.text for b in read_document(p).blocks] for p in paths}
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda p: (p, [b.text for b in read_document(p).blocks]), paths * 6))
+    assert all(blocks == expected[p] for p, blocks in results)
+
+
+@pytest.mark.parametrize(
+    ("dictionary", "reason"),
+    [
+        (b"<< /Length 10 /Filter /LZWDecode >>", "LZW"),
+        (b"<< /Length 10 /Filter [/ASCII85Decode /RunLengthDecode] >>", "RunLength"),
+        (b"<< /Length 10 /Filter 7 0 R >>", "indirect"),
+    ],
+)
+def test_streams_the_check_cannot_bound_send_the_file_to_pypdf(dictionary: bytes, reason: str) -> None:
+    from knowledge.readers.pdf_streams import check_streams
+
+    data = b"%PDF-1.4\n4 0 obj\n" + dictionary + b"\nstream\n0123456789\nendstream\nendobj\n"
+    check = check_streams(data, 1024)
+    assert check.needs_pypdf and reason in check.needs_pypdf and not check.over_limit
+    image = data.replace(b"<< /Length", b"<< /Subtype /Image /Length")
+    assert check_streams(image, 1024).needs_pypdf is None  # images are not decoded to read text
