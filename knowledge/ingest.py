@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -166,11 +167,15 @@ class Ingester:
         if not chunks:
             raise ReadError("no text found in the document")
         progress.chunks_planned(len(chunks))
-        vectors = self.vectors.embeddings.embed(
-            [embedding_text(c.section, c.text) for c in chunks], progress=progress.chunks_done
-        )
+        with ThreadPoolExecutor(1, thread_name_prefix="ingest-scan") as side:
+            # The scan for planted instructions is Python; the embedding is onnxruntime, which lets go of
+            # the GIL: side by side, the scan costs ingest almost nothing.
+            scan = side.submit(reader_instructions, parsed)
+            vectors = self.vectors.embeddings.embed(
+                [embedding_text(c.section, c.text) for c in chunks], progress=progress.chunks_done
+            )
+            planted, warning = scan.result()
         title = parsed.title or path.stem.replace("_", " ")
-        planted, warning = reader_instructions(parsed)
         outcome = self._store(path, key, digest, request, parsed.pages, title, chunks, vectors, planted)
         if warning:
             outcome.warnings.append(warning)

@@ -171,6 +171,15 @@ class HybridRetriever:
             catalog = self._catalog = _Catalog(stamp)
         return catalog
 
+    def warm(self, study: str) -> None:
+        """Build (and store) the study's keyword index now, as ingest ends, so the first question does not;
+        nothing else: no question is embedded or scored."""
+        with self.factory() as session:
+            stamp = generation(session)
+            mine = self._catalog_at(stamp).versions_for(session, [study])
+            if mine:
+                self.keyword.get(study, fingerprint(mine), lambda: index_chunks(session, study, mine))
+
     def retrieve(
         self,
         question: str,

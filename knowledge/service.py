@@ -34,7 +34,7 @@ from knowledge.readers import ReadLimits
 from knowledge.recorder import AnswerRecord, AnswerRecorder
 from knowledge.retrieval import HybridRetriever, Retrieval
 from knowledge.types import Answer, Passage
-from knowledge.vector_index import VectorIndex, VectorStoreUnavailable
+from knowledge.vector_index import VectorIndex
 
 log = logging.getLogger("siteline.knowledge")
 # The extractive answer reads a few more passages than the top k: the sentence that answers is often in a
@@ -98,10 +98,7 @@ class KnowledgeService:
         with self.factory() as session:
             self.vectors.generation = generation(session)  # this process wrote it: no reload needed
         if any(o.status in ("ingested", "superseded") for o in report.outcomes):
-            try:  # rebuild the keyword index now, not on the first question
-                self.retriever.retrieve("warm", studies=[study], k=1)
-            except VectorStoreUnavailable:  # the report already says which files the server failed
-                log.warning("the Chroma server went away after ingest; the indexes warm on the first question")
+            self.retriever.warm(study)  # the keyword index now, not on the first question
         return report
 
     # -- retrieve and answer --------------------------------------------------------------------

@@ -141,3 +141,28 @@ def test_a_question_on_study_b_never_sees_study_a(container: Container, tmp_path
     assert answer.abstained and "frozen" not in answer.answer
     both = knowledge.ask(question, studies=["A", "B"], asker="t", surface="test", now=NOW)
     assert not both.abstained and both.citations[0].doc == "Cold_Chain.md"
+
+
+def test_ingest_leaves_the_keyword_index_built_and_embeds_no_question(
+    container: Container, tmp_path: Path, monkeypatch
+) -> None:
+    """The first question after an ingest finds the study's keyword index ready; building it embedded nothing."""
+    folder = write_corpus(tmp_path / "docs")
+    embeddings = container.knowledge.vectors.embeddings
+    calls: list[int] = []
+    real_embed = embeddings.embed
+    monkeypatch.setattr(embeddings, "embed", lambda texts, **kw: calls.append(len(texts)) or real_embed(texts, **kw))
+    report = container.knowledge.ingest([folder], study="S1", kind="protocol", now=NOW, progress=False)
+    assert report.ok
+    chunks = _counts(container)[2]
+    assert sum(calls) == chunks  # the chunks, once each; no warm-up question
+    keyword = container.knowledge.retriever.keyword
+
+    def no_rebuild(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the keyword index was rebuilt on the first question")
+
+    monkeypatch.setattr(keyword, "_build", no_rebuild)
+    answer = container.knowledge.ask(
+        "How long is the visit window?", studies=["S1"], asker="u", surface="cli", record=False
+    )
+    assert answer.citations
