@@ -10,6 +10,7 @@ from pathlib import Path
 
 from knowledge.readers.blocks import Block, ParsedDocument, ReadError
 from knowledge.readers.limits import ReadLimits, check_zip
+from knowledge.readers.symbols import symbols_in_text
 
 FORMATS = {
     ".pdf": "pdf",
@@ -68,6 +69,9 @@ def read_document(path: Path, limits: ReadLimits | None = None) -> ParsedDocumen
         from knowledge.readers.text import read_text
 
         doc = read_text(path, limits, markdown=kind == "markdown")
+    if kind in ("docx", "html"):  # line-based formats map symbols line by line as they read
+        for block in doc.blocks:
+            block.text = symbols_in_text(block.text)
     limits.check_text(sum(len(b.text) for b in doc.blocks))
     if not any(b.text.strip() for b in doc.blocks if b.kind != "heading"):
         raise ReadError("no text found in the document")

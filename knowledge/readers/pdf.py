@@ -21,6 +21,7 @@ from knowledge.readers.blocks import ParsedDocument, ReadError
 from knowledge.readers.limits import MB, ReadLimits
 from knowledge.readers.lines import blocks_from_lines, strip_running_lines
 from knowledge.readers.pdf_streams import check_streams
+from knowledge.readers.symbols import symbols_in_line
 
 log = logging.getLogger(__name__)
 ENCRYPTED = "encrypted PDF: it needs a password; save an unprotected copy and ingest that"
@@ -46,7 +47,7 @@ def read_pdf(path: Path, limits: ReadLimits) -> ParsedDocument:
         pages, title = _pdfium_pages(data, limits)
     if not pages:
         raise ReadError("the PDF has no pages")
-    pages = strip_running_lines(pages)
+    pages = strip_running_lines([[symbols_in_line(ln) for ln in page] for page in pages])
     lines = [(ln, n) for n, page in enumerate(pages, start=1) for ln in page]
     if not any(t.strip() for t, _ in lines):
         raise ReadError("no extractable text (a scanned PDF? OCR is not supported)")

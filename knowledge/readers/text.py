@@ -10,6 +10,7 @@ import yaml
 from knowledge.readers.blocks import ParsedDocument, ReadError
 from knowledge.readers.limits import ReadLimits
 from knowledge.readers.lines import Line, blocks_from_lines, pages_from_markers, strip_running_lines
+from knowledge.readers.symbols import symbols_in_text
 
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 
@@ -56,7 +57,7 @@ def _lines(text: str) -> tuple[list[Line], int | None]:
 
 
 def read_text(path: Path, limits: ReadLimits, *, markdown: bool = False) -> ParsedDocument:
-    text = decode(path.read_bytes())
+    text = symbols_in_text(decode(path.read_bytes()))
     limits.check_text(len(text))
     title, text = _front_matter_title(text) if markdown else (None, text)
     if not text.strip():
