@@ -176,9 +176,15 @@ class HybridRetriever:
         nothing else: no question is embedded or scored."""
         with self.factory() as session:
             stamp = generation(session)
-            mine = self._catalog_at(stamp).versions_for(session, [study])
-            if mine:
-                self.keyword.get(study, fingerprint(mine), lambda: index_chunks(session, study, mine))
+            self._study_indexes(session, [study], self._catalog_at(stamp).versions_for(session, [study]))
+
+    def _study_indexes(self, session: Session, studies: Sequence[str], versions: list[VersionInfo]) -> list[StudyIndex]:
+        """The keyword index of each study that has versions: from memory, disk, or built from SQL now."""
+        return [
+            self.keyword.get(study, fingerprint(mine), lambda s=study, m=mine: index_chunks(session, s, m))
+            for study in sorted(set(studies))
+            if (mine := [v for v in versions if v.study == study])
+        ]
 
     def retrieve(
         self,
@@ -195,11 +201,7 @@ class HybridRetriever:
             self.vectors.ensure_fresh(stamp)
             catalog = self._catalog_at(stamp)
             versions = catalog.versions_for(session, studies)
-            indexes = [
-                self.keyword.get(study, fingerprint(mine), lambda s=study, m=mine: index_chunks(session, s, m))
-                for study in sorted(set(studies))
-                if (mine := [v for v in versions if v.study == study])
-            ]
+            indexes = self._study_indexes(session, studies, versions)
             allowed = [
                 v
                 for v in versions

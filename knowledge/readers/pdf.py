@@ -13,6 +13,7 @@ text streams) are read with pypdf, whose filters have their own limits.
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 from pathlib import Path
@@ -25,7 +26,7 @@ from knowledge.readers.symbols import symbols_in_line
 
 log = logging.getLogger(__name__)
 ENCRYPTED = "encrypted PDF: it needs a password; save an unprotected copy and ingest that"
-LINE_END_HYPHEN = {"\x02": "-\n", "\ufffe": "-\n"}  # PDFium joins a hyphenated line and marks the join
+LINE_END_HYPHEN = str.maketrans({"\x02": "-\n", "\ufffe": "-\n"})  # PDFium joins a hyphenated line, marks the join
 _PDFIUM = threading.Lock()
 
 
@@ -42,7 +43,7 @@ def read_pdf(path: Path, limits: ReadLimits) -> ParsedDocument:
         )
     if check.needs_pypdf:
         log.info("PDF read with pypdf (%s)", check.needs_pypdf)
-        pages, title = _pypdf_pages(path, limits)
+        pages, title = _pypdf_pages(data, limits)
     else:
         pages, title = _pdfium_pages(data, limits)
     if not pages:
@@ -58,7 +59,6 @@ def read_pdf(path: Path, limits: ReadLimits) -> ParsedDocument:
 def _pdfium_pages(data: bytes, limits: ReadLimits) -> tuple[list[list[str]], str | None]:
     import pypdfium2 as pdfium
 
-    table = str.maketrans(LINE_END_HYPHEN)
     with _PDFIUM:
         try:
             document = pdfium.PdfDocument(data)
@@ -74,7 +74,9 @@ def _pdfium_pages(data: bytes, limits: ReadLimits) -> tuple[list[list[str]], str
                 try:
                     textpage = page.get_textpage()
                     try:
-                        text = textpage.get_text_bounded().translate(table)  # inside the page box: no margin stamps
+                        text = textpage.get_text_bounded().translate(
+                            LINE_END_HYPHEN
+                        )  # inside the page box: no margin stamps
                     finally:
                         textpage.close()
                 finally:
@@ -90,13 +92,13 @@ def _pdfium_pages(data: bytes, limits: ReadLimits) -> tuple[list[list[str]], str
     return pages, title
 
 
-def _pypdf_pages(path: Path, limits: ReadLimits) -> tuple[list[list[str]], str | None]:
+def _pypdf_pages(data: bytes, limits: ReadLimits) -> tuple[list[list[str]], str | None]:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed-but-readable PDFs warn per object
     try:
-        reader = PdfReader(str(path))
+        reader = PdfReader(io.BytesIO(data))  # the bytes already read and checked: not the file again
         if reader.is_encrypted:
             try:
                 ok = reader.decrypt("")  # many "protected" PDFs only restrict printing, with an empty password
