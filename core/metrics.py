@@ -25,6 +25,22 @@ REQUESTS = Counter(
     ["method", "route", "status"],
     registry=None,
 )
+# The SQLite file's one writer (core.sqlite_writer): how long a transaction waited for it and held it.
+# Under the cluster bench's mixed load it was held 85-90 % of the time, and an ask's answer waited for it
+# longer than the ask took to compute (docs/scale.md, session 16); these show an operator when that happens.
+WRITER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 30.0)
+SQLITE_WRITER_WAIT = Histogram(
+    "siteline_sqlite_writer_wait_seconds",
+    "SQLite only: time a transaction waited for the database file's one writer before its first write.",
+    buckets=WRITER_BUCKETS,
+    registry=None,
+)
+SQLITE_WRITER_HOLD = Histogram(
+    "siteline_sqlite_writer_hold_seconds",
+    "SQLite only: time from a transaction's first write to its commit or rollback; every other writer waits.",
+    buckets=WRITER_BUCKETS,
+    registry=None,
+)
 ASKS = Counter(
     "siteline_asks",
     "Questions answered from the documents or abstained on ('not found in the study documents').",

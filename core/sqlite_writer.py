@@ -31,6 +31,8 @@ from typing import IO, Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from core.metrics import SQLITE_WRITER_HOLD, SQLITE_WRITER_WAIT
+
 WRITES = ("insert", "update", "delete", "replace")
 HANDOFFS = 8  # writers of one process in a row before the file lock goes back to the kernel's queue
 WAIT_SECONDS = 30.0  # SQLite's busy timeout (core.db): no writer waits longer here than it would have there
@@ -53,6 +55,7 @@ class WriterLock:
         self._handoffs = 0
         self._flocked = False
         self._file: IO[bytes] | None = None
+        self._held_since = 0.0  # perf_counter() when the owner got the lock (for its hold-time metric)
 
     def acquire(self, timeout: float = WAIT_SECONDS) -> bool:
         """Wait for the lock; False (not taken) after `timeout` seconds, and then SQLite's own busy timeout
@@ -61,6 +64,7 @@ class WriterLock:
         if self._owner == me:  # this thread's second connection: SQLite's busy timeout decides, as before
             self._depth += 1
             return True
+        asked = time.perf_counter()
         deadline = time.monotonic() + timeout
         with self._counts:
             self._waiting += 1
@@ -82,6 +86,8 @@ class WriterLock:
             self._threads.release()
             raise
         self._owner, self._depth = me, 1
+        self._held_since = time.perf_counter()
+        SQLITE_WRITER_WAIT.observe(self._held_since - asked)
         return True
 
     def _take_file(self, deadline: float) -> bool:
@@ -108,6 +114,7 @@ class WriterLock:
         if self._depth > 0:
             return
         self._owner = None
+        SQLITE_WRITER_HOLD.observe(time.perf_counter() - self._held_since)
         try:
             with self._counts:
                 waiting = self._waiting

@@ -179,6 +179,12 @@ def test_metrics_per_route_template_asks_outbox_escalations_leader(live, tmp_pat
     assert metric(body, "siteline_outbox_deliveries", status="pending") == 3
     assert metric(body, "siteline_escalations_open", level=str(level)) == 1
     assert metric(body, "siteline_scheduler_leader") == 1 and metric(body, "siteline_database_up") == 1
+    # The SQLite file's one writer: each answer stored and the escalation raised took it once at least.
+    if container.engine.dialect.name == "sqlite":
+        assert grew(body, "siteline_sqlite_writer_hold_seconds_count") >= 3
+        assert grew(body, "siteline_sqlite_writer_wait_seconds_count") >= 3
+    else:
+        assert "siteline_sqlite_writer" not in body
 
 
 def test_metrics_counters_are_per_process_but_a_fresh_app_still_serves(tmp_path: Path, db_url: str) -> None:

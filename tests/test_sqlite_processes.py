@@ -131,3 +131,36 @@ def test_a_writer_stuck_in_another_process_is_waited_for_a_bounded_time(tmp_path
     stuck.release()
     assert waiting.acquire(timeout=5)  # free again: taken at once
     waiting.release()
+
+
+def test_the_writer_lock_reports_how_long_writers_waited_and_held_it(tmp_path: Path) -> None:
+    """What `/metrics` shows an operator of a SQLite deployment: a second writer's wait is the first one's hold."""
+    from core.metrics import SQLITE_WRITER_HOLD, SQLITE_WRITER_WAIT
+    from core.sqlite_writer import WriterLock
+
+    def observed(histogram) -> tuple[float, float]:  # (count, sum) so far in this process
+        samples = {s.name: s.value for s in histogram.collect()[0].samples}
+        name = histogram.collect()[0].name
+        return samples[f"{name}_count"], samples[f"{name}_sum"]
+
+    lock = WriterLock(tmp_path / "siteline.db")
+    waits, holds = observed(SQLITE_WRITER_WAIT), observed(SQLITE_WRITER_HOLD)
+    assert lock.acquire()
+    second_got = threading.Event()
+
+    def second() -> None:
+        assert lock.acquire()
+        second_got.set()
+        lock.release()
+
+    t = threading.Thread(target=second)
+    t.start()
+    time.sleep(0.2)  # the first writer holds the lock while the second waits
+    assert not second_got.is_set()
+    lock.release()
+    t.join(5)
+    assert second_got.is_set()
+    waits_after, holds_after = observed(SQLITE_WRITER_WAIT), observed(SQLITE_WRITER_HOLD)
+    assert waits_after[0] - waits[0] == 2 and holds_after[0] - holds[0] == 2
+    assert waits_after[1] - waits[1] >= 0.15  # the second writer's wait
+    assert holds_after[1] - holds[1] >= 0.15  # the first writer's hold

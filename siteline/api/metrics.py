@@ -18,7 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from core.metrics import ASKS, REQUEST_SECONDS, REQUESTS
+from core.metrics import ASKS, REQUEST_SECONDS, REQUESTS, SQLITE_WRITER_HOLD, SQLITE_WRITER_WAIT
 from core.models import DeliveryRow
 
 if TYPE_CHECKING:
@@ -115,7 +115,10 @@ class SchedulerCollector(Collector):
 
 def mount(app: FastAPI, container: Container) -> None:
     registry = CollectorRegistry()
-    for collector in (REQUEST_SECONDS, REQUESTS, ASKS, QueueCollector(container), SchedulerCollector(app)):
+    collectors = [REQUEST_SECONDS, REQUESTS, ASKS, QueueCollector(container), SchedulerCollector(app)]
+    if container.engine.dialect.name == "sqlite":  # PostgreSQL has no one-writer lock to report
+        collectors += [SQLITE_WRITER_WAIT, SQLITE_WRITER_HOLD]
+    for collector in collectors:
         registry.register(collector)
     ProcessCollector(registry=registry)
     app.state.metrics_registry = registry
