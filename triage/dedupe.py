@@ -105,6 +105,19 @@ def same_topic(
     return overlap * token_set
 
 
+@dataclass
+class Scan:
+    """The window's earlier updates as one read found them: each one's id, its place in arrival order
+    and its match with the new update (None: not a repeat). Stored updates never change, so a scan made
+    before the write lock stays true under it; only updates stored since need reading (`find_matches`)."""
+
+    scored: dict[int, tuple[datetime, int, Match | None]]
+
+    def best_first(self) -> list[Match]:
+        arrived = [m for _, _, m in sorted(self.scored.values(), key=lambda v: (v[0], v[1])) if m is not None]
+        return sorted(arrived, key=lambda m: (-m.score, m.received_at))
+
+
 def find_matches(
     session: Session,
     *,
@@ -115,15 +128,25 @@ def find_matches(
     now: datetime,
     policy: DedupePolicy,
     urgent_rule: str | None = None,
-) -> list[Match]:
-    """Earlier updates on the same study within the window that this one repeats, best first.
-    `urgent_rule`: the content rule that made this update urgent, if one did."""
-    since = now - timedelta(days=policy.window_days)
-    rows = session.execute(queries.CANDIDATES, {"study": study, "since": since, "uid": update_id}).all()
-    matches = []
-    for uid, received_at, core, keys, old_due, old_rule in rows:
+    earlier: Scan | None = None,
+) -> Scan:
+    """Earlier updates on the same study within the window that this one repeats (`best_first()`).
+    `urgent_rule`: the content rule that made this update urgent, if one did. `earlier`: a scan of the
+    same window made before the write lock was taken; then only the window's ids are read, and only the
+    updates that scan did not see are read and scored (on a busy study the window holds hundreds, and
+    every writer of a SQLite file waits while this one holds the lock). The result is the same as a
+    full scan made now."""
+    params = {"study": study, "since": now - timedelta(days=policy.window_days), "uid": update_id}
+    if earlier is None:
+        scored: dict[int, tuple[datetime, int, Match | None]] = {}
+        rows = session.execute(queries.CANDIDATES, params).all()
+    else:
+        ids = set(session.execute(queries.CANDIDATE_IDS, params).scalars())
+        scored = {i: v for i, v in earlier.scored.items() if i in ids}
+        new = sorted(ids - scored.keys())
+        rows = session.execute(queries.CANDIDATES_BY_ID, {"ids": new}).all() if new else []
+    for row_id, uid, received_at, core, keys, old_due, old_rule in rows:
         same_kind = urgent_rule is not None and old_rule == urgent_rule
         score = same_topic(fp, due, core, keys, old_due, policy, same_kind=same_kind)
-        if score is not None:
-            matches.append(Match(uid, received_at, score))
-    return sorted(matches, key=lambda m: (-m.score, m.received_at))
+        scored[row_id] = (received_at, row_id, Match(uid, received_at, score) if score is not None else None)
+    return Scan(scored)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -97,12 +98,15 @@ class TriageEngine:
             core=fp.core,
         )
         site_ids = [s.site_id for s in sites]
-        states = lock_states(session, site_ids, lock=lock)
         content_rule = judgment.rule if judgment.rule in self._urgent_rule_ids else None
-        matches = find_matches(
-            session, update_id=update.id, study=update.study, fp=fp, due=update.due, now=now,
+        scan = partial(
+            find_matches, session, update_id=update.id, study=update.study, fp=fp, due=update.due, now=now,
             policy=self.policy.dedupe, urgent_rule=content_rule,
         )  # fmt: skip
+        # The window is read and scored before the lock; under it, only what was stored since (same result).
+        earlier = scan() if lock else None
+        states = lock_states(session, site_ids, lock=lock)
+        matches = scan(earlier=earlier).best_first()
         carriers = self._carriers(session, [m.update_id for m in matches], site_ids, lock=lock)
         outcomes: list[SiteOutcome] = []
         new_slots: dict[str, tuple[datetime, str]] = {}

@@ -29,17 +29,18 @@ SENDER_RECORD = select(
 
 SITES_BY_ID = select(*_SITE_COLUMNS).where(SiteRow.site_id.in_(bindparam("ids", expanding=True)))
 
-CANDIDATES = (
-    select(
-        UpdateRow.update_id, UpdateRow.received_at, UpdateRow.core_text, UpdateRow.keys, UpdateRow.due, UpdateRow.rule
-    )
-    .where(
-        UpdateRow.study == bindparam("study"),
-        UpdateRow.received_at >= bindparam("since"),
-        UpdateRow.update_id != bindparam("uid"),
-    )
-    .order_by(UpdateRow.received_at, UpdateRow.id)
+_CANDIDATE_COLUMNS = (
+    UpdateRow.id, UpdateRow.update_id, UpdateRow.received_at, UpdateRow.core_text, UpdateRow.keys, UpdateRow.due,
+    UpdateRow.rule,
+)  # fmt: skip
+_IN_WINDOW = (
+    UpdateRow.study == bindparam("study"),
+    UpdateRow.received_at >= bindparam("since"),
+    UpdateRow.update_id != bindparam("uid"),
 )
+CANDIDATES = select(*_CANDIDATE_COLUMNS).where(*_IN_WINDOW).order_by(UpdateRow.received_at, UpdateRow.id)
+CANDIDATE_IDS = select(UpdateRow.id).where(*_IN_WINDOW)  # the window again, under the lock: ids only
+CANDIDATES_BY_ID = select(*_CANDIDATE_COLUMNS).where(UpdateRow.id.in_(bindparam("ids", expanding=True)))
 
 INSERT_UPDATE = insert(UpdateRow.__table__)
 INSERT_ITEMS = insert(ItemRow.__table__)
