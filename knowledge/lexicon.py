@@ -206,8 +206,39 @@ def _near(term: str, vocab: Mapping[str, int]) -> list[tuple[str, float]]:
 
         cutoff = 80 if len(term) >= 6 else 75
         found = process.extract(term, list(vocab), scorer=fuzz.ratio, score_cutoff=cutoff, limit=2)
-        return [(t, FUZZY_WEIGHT * s / 100) for t, s, _ in found if abs(len(t) - len(term)) <= 2]
+        english = in_english_vocabulary(term)  # then a near word is another word ("night", "light")...
+        return [
+            (t, FUZZY_WEIGHT * s / 100)
+            for t, s, _ in found
+            if abs(len(t) - len(term)) <= 2 and (not english or _meant(term, t))
+        ]
     return []
+
+
+# British spellings, as the same word spelled the American way ("colour", "centre", "randomise", "haem").
+_AMERICAN = tuple(
+    (re.compile(a), b)
+    for a, b in (
+        (r"our(s|ed|ing)?$", r"or\1"),
+        (r"tre(s|d)?$", r"ter\1"),
+        (r"([a-z]{3})is(e|es|ed|ing|ation|ations)$", r"\1iz\2"),
+        (r"yse(s|d)?$", r"yze\1"),
+        (r"ae", "e"),
+        (r"oe", "e"),
+        (r"ll(ed|ing)$", r"l\1"),
+    )
+)
+
+
+def _american(word: str) -> str:
+    for pattern, repl in _AMERICAN:
+        word = pattern.sub(repl, word)
+    return word
+
+
+def _meant(typed: str, found: str) -> bool:
+    """...unless two letters were swapped ("trail" for "trial") or it is the British spelling of it."""
+    return sorted(typed) == sorted(found) or _american(typed) == _american(found)
 
 
 def _word_terms(word: str) -> list[str]:

@@ -390,3 +390,19 @@ def test_streams_the_check_cannot_bound_send_the_file_to_pypdf(dictionary: bytes
     assert check.needs_pypdf and reason in check.needs_pypdf and not check.over_limit
     image = data.replace(b"<< /Length", b"<< /Subtype /Image /Length")
     assert check_streams(image, 1024).needs_pypdf is None  # images are not decoded to read text
+
+
+def test_a_correctly_spelled_word_the_documents_lack_is_not_turned_into_another_word() -> None:
+    """"at night" is not a typo of "light": an English word the documents never use stays itself (and
+    counts as asked about something the documents do not say). A swap of letters ("trail" for "trial")
+    and a British spelling ("colour" where the documents say "color") are still read as the documents'
+    word; a misspelling that is no English word ("inclusoin") still is, too."""
+    from knowledge.lexicon import expand
+
+    vocab = {t: 3 for t in ["light", "fridge", "alarm", "trial", "color", "inclusion", "call"]}
+    query = expand("who do I call if the fridge alarm goes off at night?", vocab)
+    words = {c.word: c for c in query.concepts}
+    assert "light" not in query.weights and "light" not in query.semantic_text.split()
+    assert words["night"].unknown and not words["night"].alternatives
+    fixed = expand("what colour is the trail inclusoin label", vocab)
+    assert fixed.semantic_text.split() == ["color", "trial", "inclusion", "label"]
