@@ -393,7 +393,7 @@ def test_streams_the_check_cannot_bound_send_the_file_to_pypdf(dictionary: bytes
 
 
 def test_a_correctly_spelled_word_the_documents_lack_is_not_turned_into_another_word() -> None:
-    """"at night" is not a typo of "light": an English word the documents never use stays itself (and
+    """ "at night" is not a typo of "light": an English word the documents never use stays itself (and
     counts as asked about something the documents do not say). A swap of letters ("trail" for "trial")
     and a British spelling ("colour" where the documents say "color") are still read as the documents'
     word; a misspelling that is no English word ("inclusoin") still is, too."""
