@@ -107,15 +107,17 @@ def same_topic(
 
 @dataclass
 class Scan:
-    """The window's earlier updates as one read found them: each one's id, its place in arrival order
-    and its match with the new update (None: not a repeat). Stored updates never change, so a scan made
-    before the write lock stays true under it; only updates stored since need reading (`find_matches`)."""
+    """The window's earlier updates as one read found them: the ids read, and those the new update
+    repeats. Stored updates never change, so a scan made before the write lock stays true under it;
+    only updates stored since need reading (`find_matches`)."""
 
-    scored: dict[int, tuple[datetime, int, Match | None]]
+    seen: set[int]
+    matches: dict[int, Match]  # by row id
 
     def best_first(self) -> list[Match]:
-        arrived = [m for _, _, m in sorted(self.scored.values(), key=lambda v: (v[0], v[1])) if m is not None]
-        return sorted(arrived, key=lambda m: (-m.score, m.received_at))
+        """The closest repeat first; among equals, the one received first, then the one stored first."""
+        ranked = sorted(self.matches.items(), key=lambda kv: (-kv[1].score, kv[1].received_at, kv[0]))
+        return [m for _, m in ranked]
 
 
 def find_matches(
@@ -138,15 +140,17 @@ def find_matches(
     full scan made now."""
     params = {"study": study, "since": now - timedelta(days=policy.window_days), "uid": update_id}
     if earlier is None:
-        scored: dict[int, tuple[datetime, int, Match | None]] = {}
         rows = session.execute(queries.CANDIDATES, params).all()
+        seen: set[int] = {row.id for row in rows}
+        matches: dict[int, Match] = {}
     else:
-        ids = set(session.execute(queries.CANDIDATE_IDS, params).scalars())
-        scored = {i: v for i, v in earlier.scored.items() if i in ids}
-        new = sorted(ids - scored.keys())
+        seen = set(session.execute(queries.CANDIDATE_IDS, params).scalars())
+        matches = {i: m for i, m in earlier.matches.items() if i in seen}
+        new = sorted(seen - earlier.seen)
         rows = session.execute(queries.CANDIDATES_BY_ID, {"ids": new}).all() if new else []
     for row_id, uid, received_at, core, keys, old_due, old_rule in rows:
         same_kind = urgent_rule is not None and old_rule == urgent_rule
         score = same_topic(fp, due, core, keys, old_due, policy, same_kind=same_kind)
-        scored[row_id] = (received_at, row_id, Match(uid, received_at, score) if score is not None else None)
-    return Scan(scored)
+        if score is not None:
+            matches[row_id] = Match(uid, received_at, score)
+    return Scan(seen, matches)

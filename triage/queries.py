@@ -38,7 +38,7 @@ _IN_WINDOW = (
     UpdateRow.received_at >= bindparam("since"),
     UpdateRow.update_id != bindparam("uid"),
 )
-CANDIDATES = select(*_CANDIDATE_COLUMNS).where(*_IN_WINDOW).order_by(UpdateRow.received_at, UpdateRow.id)
+CANDIDATES = select(*_CANDIDATE_COLUMNS).where(*_IN_WINDOW)  # ranked by dedupe.Scan.best_first
 CANDIDATE_IDS = select(UpdateRow.id).where(*_IN_WINDOW)  # the window again, under the lock: ids only
 CANDIDATES_BY_ID = select(*_CANDIDATE_COLUMNS).where(UpdateRow.id.in_(bindparam("ids", expanding=True)))
 

@@ -74,9 +74,8 @@ def _pdfium_pages(data: bytes, limits: ReadLimits) -> tuple[list[list[str]], str
                 try:
                     textpage = page.get_textpage()
                     try:
-                        text = textpage.get_text_bounded().translate(
-                            LINE_END_HYPHEN
-                        )  # inside the page box: no margin stamps
+                        # inside the page box: no margin stamps
+                        text = textpage.get_text_bounded().translate(LINE_END_HYPHEN)
                     finally:
                         textpage.close()
                 finally:

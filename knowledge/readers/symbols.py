@@ -31,6 +31,7 @@ SYMBOL_FONT: dict[int, str] = {
     **{0xF000 + c: ch for c, ch in _HIGH.items()},
 }  # fmt: skip
 _VALUE_SIGNS = set("<>=+±≤≥≠≈×÷°′″∞∼()[]{}.,:;%/#&0123456789αβγδεκμπσΔ")  # "-" opens a list item
+_PRIVATE_USE = re.compile("[\uf020-\uf0ff]")  # where a symbol font's characters land
 _LEADING = re.compile(r"^(\s*)([\uf020-\uf0ff])(?=\s|$)")
 _TABLE = str.maketrans(SYMBOL_FONT)
 _BULLET_LIKE = {mapped for mapped in SYMBOL_FONT.values() if mapped not in _VALUE_SIGNS} | {""}
@@ -38,7 +39,7 @@ _BULLET_LIKE = {mapped for mapped in SYMBOL_FONT.values() if mapped not in _VALU
 
 def symbols_in_line(line: str) -> str:
     """One line of text with its symbol-font characters made real (see the module's docstring)."""
-    if not any("\uf020" <= ch <= "\uf0ff" for ch in line):
+    if not _PRIVATE_USE.search(line):
         return line
     lead = _LEADING.match(line)
     if lead and SYMBOL_FONT.get(ord(lead.group(2)), "") in _BULLET_LIKE:  # a bullet: kept as it is
@@ -48,6 +49,6 @@ def symbols_in_line(line: str) -> str:
 
 def symbols_in_text(text: str) -> str:
     """`symbols_in_line` for every line of a block of text."""
-    if not any("\uf020" <= ch <= "\uf0ff" for ch in text):
+    if not _PRIVATE_USE.search(text):
         return text
     return "\n".join(symbols_in_line(line) for line in text.split("\n"))
