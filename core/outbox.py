@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import pending
 from core.db import hold_write_lock, transaction
 from core.models import DeliveryRow
 from core.notify import PARTS_SENT, Notifier, NotifierStopped, OutboundMessage, SendResult
@@ -97,6 +98,48 @@ def enqueue_many(session: Session, rows: Iterable[dict[str, Any]], *, now: datet
         enqueue(
             session, **{k: v[k] for k in ("dedupe_key", "due_at", "channel", "recipient", "kind", "payload")}, now=now
         )
+
+
+def enqueue_at_commit(
+    session: Session,
+    *,
+    dedupe_key: str,
+    now: datetime,
+    due_at: datetime,
+    channel: str,
+    recipient: str,
+    kind: str,
+    payload: dict[str, Any],
+) -> None:
+    """`enqueue`, written when the transaction commits (`core.pending`), with the transaction's other
+    deliveries in one statement: for a unit of work that decides several messages (an escalation's raise)
+    and need not know whether the key was new."""
+    row = dict(dedupe_key=dedupe_key, due_at=due_at, channel=channel, recipient=recipient, kind=kind, payload=payload)
+    pending.later(session, _write_queued, {**row, "created_at": now})
+
+
+def _write_queued(session: Session, rows: list[dict[str, Any]]) -> None:
+    by_instant: dict[datetime, list[dict[str, Any]]] = {}
+    for row in rows:
+        created = row.pop("created_at")
+        by_instant.setdefault(created, []).append(row)
+    for created, group in by_instant.items():
+        enqueue_many(session, group, now=created)
+
+
+def cancel_pending(session: Session, dedupe_keys: Sequence[str]) -> set[str]:
+    """Drop the deliveries of `dedupe_keys` that have not gone out yet, in one statement; returns the keys
+    dropped (one being sent or sent already stays). `cancel` for many, without loading the rows."""
+    if not dedupe_keys:
+        return set()
+    stmt = (
+        update(DeliveryRow)
+        .where(DeliveryRow.dedupe_key.in_(dedupe_keys), DeliveryRow.status.in_(("pending", "blocked")))
+        .values(status="cancelled")
+        .returning(DeliveryRow.dedupe_key)
+        .execution_options(synchronize_session=False)
+    )
+    return set(session.execute(stmt).scalars())
 
 
 def cancel(session: Session, *, dedupe_key: str) -> bool:

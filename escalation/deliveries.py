@@ -106,7 +106,7 @@ def notify(
         "inference_reason": esc.inference_reason or None,
         "text": text,
     }
-    outbox.enqueue(
+    outbox.enqueue_at_commit(
         session,
         dedupe_key=key,
         now=now,
@@ -139,7 +139,7 @@ def update_site(
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Tell the site where its issue stands (sent at once: the site is waiting on it)."""
-    outbox.enqueue(
+    outbox.enqueue_at_commit(
         session,
         dedupe_key=f"esc:{esc.id}:site:{event}",
         now=now,
@@ -155,7 +155,7 @@ def update_person(
     session: Session, esc: EscalationRow, person_id: str, *, event: str, status: str, text: str, now: datetime
 ) -> None:
     """Tell someone already involved (ack by a colleague, resolution, a routing gap)."""
-    outbox.enqueue(
+    outbox.enqueue_at_commit(
         session,
         dedupe_key=f"esc:{esc.id}:person:{person_id}:{event}",
         now=now,

@@ -93,9 +93,10 @@ def raise_escalation(
     severity = severity or (guess.severity if guess else "medium")
     version, policy = current_policy(session, settings)
     snap = build_snapshot(policy, version=version, category=category, severity=severity, tier=site_row.tier)
-    # Who each level tells, the raiser and the site are read before the first write (the directory keeps
-    # them for the path shown to the site, below): from that write on, SQLite's one writer lock is this
-    # transaction's, and every other writer of the file waits for it.
+    # Who each level tells, the raiser and the site are read first (the directory keeps them for the notices
+    # and the path shown to the site, below): every row the raise decides is then queued with no query in
+    # between and written at commit (`core.pending`), so SQLite's one writer lock, which every other writer
+    # of the file waits for, is held for those writes alone.
     recipients = directory_recipients(directory, snap, site=site, study=study)
     people = {level: recipients(level) for level in range(1, len(snap.levels) + 1)}
     directory.person(raised_by)
@@ -119,8 +120,7 @@ def raise_escalation(
         level_started={},
         raised_at=now,
     )
-    session.add(esc)
-    session.flush()
+    session.add(esc)  # written, with everything the raise decides below, when the transaction commits
     journal.record(
         session,
         esc,
@@ -215,7 +215,7 @@ def _arm(session: Session, esc: EscalationRow, snap: Snapshot, head: Notice) -> 
         return
     deadline = deadline_after(head.due, head.zone, timeout)
     esc.deadline_at = deadline
-    timers.schedule(
+    timers.schedule_at_commit(
         session,
         key=timer_key(esc.id, esc.level),
         kind=HAND_ON,

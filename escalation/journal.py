@@ -1,4 +1,6 @@
-"""Every step of an escalation is an event row and, for decisions, an audit entry (same transaction)."""
+"""Every step of an escalation is an event row and, for decisions, an audit entry (same transaction).
+
+Events are written with the transaction's other rows (at its next query or its commit), in the order recorded."""
 
 from __future__ import annotations
 
@@ -41,4 +43,3 @@ def record(
             subject=esc.id,
             detail={"site": esc.site, "study": esc.study, "level": esc.level if level is None else level, **detail},
         )
-    session.flush()

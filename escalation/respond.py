@@ -145,10 +145,12 @@ def _stop(
     """Cancel the hand-on timer and every notice of `told` not yet out; returns (dropped, reached) person ids."""
     timers.cancel(session, key=timer_key(esc.id, esc.level))
     esc.deadline_at = None
+    waiting = [n.dedupe_key for n, status in told if status in ("pending", "blocked")]
+    cancelled = outbox.cancel_pending(session, waiting)  # what a sender has not claimed since `told` was read
     dropped: list[str] = []
     reached: list[str] = []
     for notice, status in told:
-        if status in ("pending", "blocked") and outbox.cancel(session, dedupe_key=notice.dedupe_key):
+        if notice.dedupe_key in cancelled:
             dropped.append(notice.person_id)
             journal.record(
                 session,

@@ -11,11 +11,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from core import pending
 from core.db import hold_write_lock
 from core.models import TimerRow
 
@@ -47,6 +48,16 @@ def schedule(session: Session, *, key: str, kind: str, due_at: datetime, payload
     return row
 
 
+def schedule_at_commit(session: Session, *, key: str, kind: str, due_at: datetime, payload: dict[str, Any]) -> None:
+    """`schedule`, written when the transaction commits (`core.pending`) with the transaction's other
+    queued rows: the decision's remaining work does not hold SQLite's writer lock."""
+    pending.later(session, _write_queued, {"key": key, "kind": kind, "due_at": due_at, "payload": payload})
+
+
+def _write_queued(session: Session, rows: list[dict[str, Any]]) -> None:
+    schedule_many(session, [(r["key"], r["kind"], r["due_at"], r["payload"]) for r in rows])
+
+
 def schedule_many(session: Session, timers: Iterable[tuple[str, str, datetime, dict[str, Any]]]) -> None:
     """`schedule` for many (key, kind, due_at, payload) at once, in one statement (returns nothing)."""
     values = [{"key": k, "kind": kind, "due_at": due, "payload": payload, "status": "pending"} for k, kind, due, payload
@@ -72,10 +83,9 @@ def _upsert_many(dialect: str) -> Any:
 
 
 def cancel(session: Session, *, key: str) -> None:
-    row = session.execute(select(TimerRow).where(TimerRow.key == key)).scalar()
-    if row is not None and row.status == "pending":
-        row.status = "cancelled"
-        session.flush()
+    """Cancel the timer `key` if it is still pending (one statement; the row is not loaded)."""
+    stmt = update(TimerRow).where(TimerRow.key == key, TimerRow.status == "pending").values(status="cancelled")
+    session.execute(stmt.execution_options(synchronize_session="fetch"))
 
 
 def next_due(session: Session, kinds: Iterable[str] | None = None) -> datetime | None:
