@@ -9,6 +9,7 @@ from sqlalchemy import event
 
 from core.db import transaction
 from tests.triage_world import World
+from triage import queries
 from triage.dedupe import find_matches
 from triage.fingerprint import fingerprint
 
@@ -55,3 +56,29 @@ def test_an_update_stored_between_the_two_reads_is_still_found(factory) -> None:
         one_read = find_matches(s, **scan).best_first()
     assert under_lock == one_read
     assert [m.update_id for m in under_lock] == ["a1", "a2"]
+
+
+def test_only_updates_holding_the_new_keys_are_read_with_the_same_matches(factory, monkeypatch) -> None:
+    """A repeat brings no key the earlier message lacks: the window's other updates (most of a busy
+    study's) are not read at all, and the matches are those of reading every one."""
+    w = World(factory)
+    for n in range(30):
+        lot = f"KB-{n:02d}-0917"
+        w.send(f"2026-03-02T09:{n:02d}:00Z", deliver_before=False, id=f"lot{n}",
+               subject=f"Lot {lot} quarantine", body=f"Quarantine lot {lot} now, every kit.")  # fmt: skip
+    repeat = {"subject": "Reminder: Lot KB-07-0917 quarantine", "body": "Quarantine lot KB-07-0917 now, every kit."}
+    fp = fingerprint(repeat["subject"], repeat["body"], w.engine.policy.dedupe.state_words, "ALPHA")
+    scan = {"update_id": "new", "study": "ALPHA", "fp": fp, "due": None, "now": w.clock.now(),
+            "policy": w.engine.policy.dedupe}  # fmt: skip
+    with transaction(factory) as s:
+        filtered = find_matches(s, **scan)
+        monkeypatch.setattr(queries, "HELD_KEYS", 0)  # no key checked in SQL: every update of the window is read
+        everything = find_matches(s, **scan)
+    assert len(everything.seen) == 30 and len(filtered.seen) == 1
+    assert [m.update_id for m in filtered.best_first()] == ["lot7"] == [m.update_id for m in everything.best_first()]
+
+
+def test_key_patterns_match_one_whole_stored_key_and_leave_unusual_keys_to_python() -> None:
+    patterns = queries.key_patterns({"n:12", "code:ab_1%x", "d:2026-03-02", "flip:resumed", "code:größe", 'q"t'})
+    assert list(patterns.values()) == ['%"d:2026-03-02"%', '%"code:ab/_1/%x"%', '%"n:12"%']  # flip words last
+    assert queries.key_patterns(set()) == {}

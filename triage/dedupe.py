@@ -138,13 +138,14 @@ def find_matches(
     updates that scan did not see are read and scored (on a busy study the window holds hundreds, and
     every writer of a SQLite file waits while this one holds the lock). The result is the same as a
     full scan made now."""
-    params = {"study": study, "since": now - timedelta(days=policy.window_days), "uid": update_id}
+    patterns = queries.key_patterns(fp.keys)
+    params = {"study": study, "since": now - timedelta(days=policy.window_days), "uid": update_id, **patterns}
     if earlier is None:
-        rows = session.execute(queries.CANDIDATES, params).all()
+        rows = session.execute(queries.candidates(len(patterns)), params).all()
         seen: set[int] = {row.id for row in rows}
         matches: dict[int, Match] = {}
     else:
-        seen = set(session.execute(queries.CANDIDATE_IDS, params).scalars())
+        seen = set(session.execute(queries.candidate_ids(len(patterns)), params).scalars())
         matches = {i: m for i, m in earlier.matches.items() if i in seen}
         new = sorted(seen - earlier.seen)
         rows = session.execute(queries.CANDIDATES_BY_ID, {"ids": new}).all() if new else []

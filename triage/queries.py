@@ -7,10 +7,12 @@ traffic for a thousand sites runs these tens of thousands of times, so they are 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, case, exists, func, insert, select, update
+from sqlalchemy import String, Text, bindparam, case, cast, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -38,9 +40,42 @@ _IN_WINDOW = (
     UpdateRow.received_at >= bindparam("since"),
     UpdateRow.update_id != bindparam("uid"),
 )
-CANDIDATES = select(*_CANDIDATE_COLUMNS).where(*_IN_WINDOW)  # ranked by dedupe.Scan.best_first
-CANDIDATE_IDS = select(UpdateRow.id).where(*_IN_WINDOW)  # the window again, under the lock: ids only
 CANDIDATES_BY_ID = select(*_CANDIDATE_COLUMNS).where(UpdateRow.id.in_(bindparam("ids", expanding=True)))
+HELD_KEYS = 3  # at most this many of the new update's keys are checked in SQL (the rest in Python)
+
+
+@cache
+def candidates(held: int) -> Any:
+    """The window's updates whose stored keys hold `held` given keys (`k0`…: `key_patterns`), ranked by
+    `dedupe.Scan.best_first`. A repeat brings no key the earlier message lacks, so the others can never
+    match: on a busy study they were most of what each intake read, decoded and scored."""
+    return select(*_CANDIDATE_COLUMNS).where(*_IN_WINDOW, *_holding(held))
+
+
+@cache
+def candidate_ids(held: int) -> Any:
+    """`candidates`, ids only (the window again, under the lock)."""
+    return select(UpdateRow.id).where(*_IN_WINDOW, *_holding(held))
+
+
+def _holding(held: int) -> list[Any]:
+    stored = cast(UpdateRow.keys, Text)
+    return [stored.like(bindparam(f"k{i}"), escape="/") for i in range(held)]
+
+
+def _telling(key: str) -> tuple[bool, int, str]:
+    """Codes, dates and long numbers before meaning-flipping words ("cancelled" is in many updates)."""
+    return key.startswith("flip:"), -len(key), key
+
+
+def key_patterns(keys: Iterable[str]) -> dict[str, str]:
+    """LIKE patterns for the most telling of `keys` (`_telling`), as the JSON array stores them: the key's
+    JSON string, quotes included, so it matches one whole element. A pattern can only let through a row the
+    Python check then refuses, never keep out a match; keys JSON would escape (non-ASCII) are left to it."""
+    usable = sorted((k for k in keys if k.isascii() and json.dumps(k) == f'"{k}"'), key=_telling)
+    escaped = (f'"{k}"'.replace("/", "//").replace("%", "/%").replace("_", "/_") for k in usable[:HELD_KEYS])
+    return {f"k{i}": f"%{e}%" for i, e in enumerate(escaped)}
+
 
 INSERT_UPDATE = insert(UpdateRow.__table__)
 INSERT_ITEMS = insert(ItemRow.__table__)
