@@ -51,8 +51,18 @@ def enqueue(
     recipient: str,
     kind: str,
     payload: dict[str, Any],
+    at_commit: bool = False,
 ) -> bool:
-    """Store a delivery unless one with this key exists; returns whether a row was added."""
+    """Store a delivery unless one with this key exists; returns whether a row was added.
+
+    `at_commit`: queue it instead, to be written when the transaction commits with its other queued
+    deliveries in one statement (`core.pending`), for a unit of work that decides several messages (an
+    escalation's raise) and need not know whether the key was new; returns True (a key that exists by
+    then is skipped, as here)."""
+    if at_commit:
+        row = dict(dedupe_key=dedupe_key, due_at=due_at, channel=channel, recipient=recipient, kind=kind)
+        pending.later(session, _write_queued, {**row, "payload": payload, "created_at": now})
+        return True
     values = dict(
         dedupe_key=dedupe_key,
         created_at=now,
@@ -98,24 +108,6 @@ def enqueue_many(session: Session, rows: Iterable[dict[str, Any]], *, now: datet
         enqueue(
             session, **{k: v[k] for k in ("dedupe_key", "due_at", "channel", "recipient", "kind", "payload")}, now=now
         )
-
-
-def enqueue_at_commit(
-    session: Session,
-    *,
-    dedupe_key: str,
-    now: datetime,
-    due_at: datetime,
-    channel: str,
-    recipient: str,
-    kind: str,
-    payload: dict[str, Any],
-) -> None:
-    """`enqueue`, written when the transaction commits (`core.pending`), with the transaction's other
-    deliveries in one statement: for a unit of work that decides several messages (an escalation's raise)
-    and need not know whether the key was new."""
-    row = dict(dedupe_key=dedupe_key, due_at=due_at, channel=channel, recipient=recipient, kind=kind, payload=payload)
-    pending.later(session, _write_queued, {**row, "created_at": now})
 
 
 def _write_queued(session: Session, rows: list[dict[str, Any]]) -> None:

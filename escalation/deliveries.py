@@ -106,8 +106,9 @@ def notify(
         "inference_reason": esc.inference_reason or None,
         "text": text,
     }
-    outbox.enqueue_at_commit(
+    outbox.enqueue(
         session,
+        at_commit=True,
         dedupe_key=key,
         now=now,
         due_at=notice.due,
@@ -139,8 +140,9 @@ def update_site(
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Tell the site where its issue stands (sent at once: the site is waiting on it)."""
-    outbox.enqueue_at_commit(
+    outbox.enqueue(
         session,
+        at_commit=True,
         dedupe_key=f"esc:{esc.id}:site:{event}",
         now=now,
         due_at=now,
@@ -155,8 +157,9 @@ def update_person(
     session: Session, esc: EscalationRow, person_id: str, *, event: str, status: str, text: str, now: datetime
 ) -> None:
     """Tell someone already involved (ack by a colleague, resolution, a routing gap)."""
-    outbox.enqueue_at_commit(
+    outbox.enqueue(
         session,
+        at_commit=True,
         dedupe_key=f"esc:{esc.id}:person:{person_id}:{event}",
         now=now,
         due_at=now,

@@ -111,9 +111,9 @@ def test_an_ack_drops_only_notices_not_yet_out_in_one_statement(
 
 
 def _queue(session: Session, key: str) -> None:
-    outbox.enqueue_at_commit(
-        session, dedupe_key=key, now=NOW, due_at=NOW, channel="site", recipient="S01", kind="escalation_update",
-        payload={"text": key},
+    outbox.enqueue(
+        session, at_commit=True, dedupe_key=key, now=NOW, due_at=NOW, channel="site", recipient="S01",
+        kind="escalation_update", payload={"text": key},
     )  # fmt: skip
 
 
