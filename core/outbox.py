@@ -121,7 +121,7 @@ def _write_queued(session: Session, rows: list[dict[str, Any]]) -> None:
 
 def cancel_pending(session: Session, dedupe_keys: Sequence[str]) -> set[str]:
     """Drop the deliveries of `dedupe_keys` that have not gone out yet, in one statement; returns the keys
-    dropped (one being sent or sent already stays). `cancel` for many, without loading the rows."""
+    dropped (one being sent or sent already stays), without loading the rows."""
     if not dedupe_keys:
         return set()
     stmt = (
@@ -132,15 +132,6 @@ def cancel_pending(session: Session, dedupe_keys: Sequence[str]) -> set[str]:
         .execution_options(synchronize_session=False)
     )
     return set(session.execute(stmt).scalars())
-
-
-def cancel(session: Session, *, dedupe_key: str) -> bool:
-    """Drop a delivery that has not gone out yet (e.g. an escalation acked before working hours)."""
-    row = session.execute(select(DeliveryRow).where(DeliveryRow.dedupe_key == dedupe_key)).scalar()
-    if row is None or row.status not in ("pending", "blocked"):
-        return False
-    row.status = "cancelled"
-    return True
 
 
 def claim_due(session: Session, *, now: datetime, worker: str, limit: int = 50) -> Sequence[DeliveryRow]:
