@@ -70,8 +70,8 @@ def _telling(key: str) -> tuple[bool, int, str]:
 
 def key_patterns(keys: Iterable[str]) -> dict[str, str]:
     """LIKE patterns for the most telling of `keys` (`_telling`), as the JSON array stores them: the key's
-    JSON string, quotes included, so it matches one whole element. A pattern can only let through a row the
-    Python check then refuses, never keep out a match; keys JSON would escape (non-ASCII) are left to it."""
+    JSON string, quotes included, so it matches one whole element. A pattern never keeps out a match; at worst
+    it lets through a row the Python check then refuses. Keys JSON would escape (non-ASCII) are left to it."""
     usable = sorted((k for k in keys if k.isascii() and json.dumps(k) == f'"{k}"'), key=_telling)
     escaped = (f'"{k}"'.replace("/", "//").replace("%", "/%").replace("_", "/_") for k in usable[:HELD_KEYS])
     return {f"k{i}": f"%{e}%" for i, e in enumerate(escaped)}
