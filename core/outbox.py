@@ -96,8 +96,8 @@ def _insert_new(dialect: str) -> Any:
 def enqueue_many(session: Session, rows: Iterable[dict[str, Any]], *, now: datetime) -> None:
     """`enqueue` for many rows in one statement (a digest flush for many sites, an urgent update to
     many sites). Each row gives dedupe_key, due_at, channel, recipient, kind and payload; rows whose
-    key exists are skipped, as with `enqueue`."""
-    values = [dict(r, created_at=now, status="pending", attempts=0) for r in rows]
+    key exists are skipped, as with `enqueue`. A row may carry its own `created_at` (`now` otherwise)."""
+    values = [{"created_at": now, **r, "status": "pending", "attempts": 0} for r in rows]
     if not values:
         return
     dialect = session.get_bind().dialect.name
@@ -106,17 +106,15 @@ def enqueue_many(session: Session, rows: Iterable[dict[str, Any]], *, now: datet
         return
     for v in values:
         enqueue(
-            session, **{k: v[k] for k in ("dedupe_key", "due_at", "channel", "recipient", "kind", "payload")}, now=now
+            session,
+            **{k: v[k] for k in ("dedupe_key", "due_at", "channel", "recipient", "kind", "payload")},
+            now=v["created_at"],
         )
 
 
 def _write_queued(session: Session, rows: list[dict[str, Any]]) -> None:
-    by_instant: dict[datetime, list[dict[str, Any]]] = {}
-    for row in rows:
-        created = row.pop("created_at")
-        by_instant.setdefault(created, []).append(row)
-    for created, group in by_instant.items():
-        enqueue_many(session, group, now=created)
+    """`enqueue(at_commit=True)`'s rows, each with the instant it was decided at."""
+    enqueue_many(session, rows, now=rows[0]["created_at"])
 
 
 def cancel_pending(session: Session, dedupe_keys: Sequence[str]) -> set[str]:

@@ -32,7 +32,7 @@ SYMBOL_FONT: dict[int, str] = {
 }  # fmt: skip
 _VALUE_SIGNS = set("<>=+±≤≥≠≈×÷°′″∞∼()[]{}.,:;%/#&0123456789αβγδεκμπσΔ")  # "-" opens a list item
 _PRIVATE_USE = re.compile("[\uf020-\uf0ff]")  # where a symbol font's characters land
-_LEADING = re.compile(r"^(\s*)([\uf020-\uf0ff])(?=\s|$)")
+_LEADING = re.compile(rf"^(\s*)({_PRIVATE_USE.pattern})(?=\s|$)")  # a symbol leading the line
 _TABLE = str.maketrans(SYMBOL_FONT)
 _BULLET_LIKE = {mapped for mapped in SYMBOL_FONT.values() if mapped not in _VALUE_SIGNS} | {""}
 
