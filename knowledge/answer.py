@@ -30,7 +30,7 @@ from knowledge.models import ChunkRow
 from knowledge.reader import Reader, pair_text
 from knowledge.retrieval import Retrieval
 from knowledge.scoring import SentenceHit, Weighted, coverage, sentence_hits, term_set
-from knowledge.sentences import sentence_spans
+from knowledge.sentences import is_table_header, sentence_spans, table_header
 from knowledge.types import Answer, Citation, Passage
 
 RANK_DECAY = 0.03  # the lexical order that picks the embedding pool: later passages need slightly better
@@ -125,6 +125,8 @@ def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
             collapsed, defines, cites = _sentence_kind(hit.text)
             if heading and hit.start < len(heading) + 8 and collapsed.lower().lstrip("# ") in heading:
                 continue  # the chunk's own heading line names the topic; it answers nothing
+            if " | " in hit.text and is_table_header(row.text, hit.start):
+                continue  # the answer is in a row; the header is quoted with it
             length = len(collapsed)
             if length > LONG_SENTENCE:
                 hit.coverage *= math.sqrt(LONG_SENTENCE / length)
@@ -170,6 +172,8 @@ def _continued(last: Pick, nxt: ChunkRow, found: Retrieval, kind: AnswerType | N
     if not spans:
         return None
     a, b = spans[0]
+    if " | " in last.hit.text or " | " in nxt.text[a:b]:
+        return None  # a table row is a block of its own, never cut between chunks
     text = f"{last.hit.text} {nxt.text[a:b]}"
     own = set(terms(text))
     cov, matched = coverage(own, found.concepts)
@@ -365,24 +369,6 @@ def _quote_text(pick: Pick, found: Retrieval, picks: list[Pick]) -> str:
         return f"{_collapse(pick.hit.text)} {_collapse(row.text[a:b])}"
     span = _extend(pick, found, picks)
     return _collapse(found.chunks[pick.passage.chunk_id].text[span[0] : span[1]])
-
-
-def table_header(text: str, start: int) -> str | None:
-    """The header row of the table a row at `start` belongs to ("Visit | Week | Window"), when the row is one
-    ("a | b | c" lines, as the DOCX, HTML and Markdown readers keep rows) and is not the header itself."""
-    lines_before = text[:start].split("\n")
-    row_end = text.find("\n", start)
-    row = text[start : row_end if row_end >= 0 else len(text)]
-    if " | " not in row:
-        return None
-    header = None
-    for line in reversed(lines_before[:-1]):
-        if " | " not in line:
-            break
-        header = line.strip()
-    if header is None or set(header.replace("|", "").split()) <= {"-", "---", ":---"}:
-        return None
-    return _collapse(header)
 
 
 def _citations(pick: Pick, found: Retrieval, picks: list[Pick]) -> list[Citation]:

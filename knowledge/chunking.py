@@ -90,16 +90,26 @@ def chunk_blocks(blocks: list[Block]) -> list[Chunk]:
         chunks.append(Chunk(len(chunks), section, text, page_map))
         parts.clear()
 
+    header: Block | None = None  # the first row of the table being read: its columns' names
+    previous = ""
     for block in blocks:
         if block.kind == "heading":
             flush()
             section = block.section or " ".join(block.text.split())
             headings.append(block)
+            previous, header = "heading", None
             continue
+        if block.kind != "row":
+            header = None
+        elif previous != "row":
+            header = block
+        previous = block.kind
         for piece in _split_long(block):
             size = sum(len(p.text) + 1 for p in parts)
             if parts and size + len(piece.text) > TARGET_CHARS and not _is_heading_only(parts):
                 flush()
+                if header is not None and piece is not header:  # the table goes on: its rows need their columns
+                    parts.append(Block("row", header.text, piece.page))
             if headings:
                 parts.extend(headings)
                 headings.clear()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from knowledge.lexicon import QueryTerms, everyday, terms
-from knowledge.sentences import sentence_spans
+from knowledge.sentences import sentence_spans, table_header
 
 
 @dataclass
@@ -106,7 +106,15 @@ def term_set(text: str) -> frozenset[str]:
 
 @lru_cache(maxsize=4096)
 def _sentences(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
-    return tuple((start, end, term_set(text[start:end])) for start, end in sentence_spans(text))
+    """Each sentence's span and terms; a table row's terms include its header's ("Tube", "Draw volume"):
+    a row says what its columns name."""
+    out = []
+    for start, end in sentence_spans(text):
+        own = term_set(text[start:end])
+        if " | " in text[start:end] and (header := table_header(text, start)):
+            own = own | term_set(header)
+        out.append((start, end, own))
+    return tuple(out)
 
 
 def sentence_hits(chunk_id: str, text: str, concepts: dict[str, Weighted], context: str = "") -> list[SentenceHit]:

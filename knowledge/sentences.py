@@ -15,6 +15,7 @@ _ABBREVIATIONS = (
 )
 ABBREVIATIONS = frozenset([*_ABBREVIATIONS.split(), "st", "jr", "sr", "cf", "ie", "eg", "viz", "incl", "esp", "dept"])
 END = re.compile(r"(?<=[.?!;])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9•●○▪■◦–-]|[a-z]\s+[A-Z])")  # "t A ..." footnotes
+ROW_LINE = re.compile(r"^[^\n]* \| [^\n]*$", re.MULTILINE)  # a table row, as every reader writes rows
 ITEM_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[•●○▪■◦□➢►✓\-–*]|\(?\d{1,2}[.)]|\[\s?\d{1,2}\]|\(?[a-z][.)])\s)")
 
 
@@ -27,9 +28,13 @@ def _ends_with_abbreviation(text: str) -> bool:
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence, whitespace-trimmed, covering the text in order."""
+    """(start, end) of each sentence, whitespace-trimmed, covering the text in order. A table row
+    ("a | b | c" on one line) is one sentence, whatever punctuation its cells hold."""
     cuts = {0, len(text)}
+    rows = [(m.start(), m.end()) for m in ROW_LINE.finditer(text)] if " | " in text else []
     for m in END.finditer(text):
+        if any(a < m.end() < b for a, b in rows):
+            continue
         if not _ends_with_abbreviation(text[: m.start()].rstrip('"”’)] ')):
             cuts.add(m.end())
     for m in ITEM_BREAK.finditer(text):
@@ -47,3 +52,35 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 def sentences(text: str) -> list[str]:
     return [text[a:b] for a, b in sentence_spans(text)]
+
+
+def table_header(text: str, start: int) -> str | None:
+    """The header row of the table a row at `start` belongs to ("Visit | Week | Window"), when the row is one
+    ("a | b | c" lines, as the DOCX, HTML and Markdown readers keep rows) and is not the header itself."""
+    lines_before = text[:start].split("\n")
+    row_end = text.find("\n", start)
+    row = text[start : row_end if row_end >= 0 else len(text)]
+    if " | " not in row:
+        return None
+    header = None
+    for line in reversed(lines_before[:-1]):
+        if not line.strip():
+            continue  # rows are blocks of their own, a blank line apart
+        if " | " not in line:
+            break
+        header = line.strip()
+    if header is None or set(header.replace("|", "").split()) <= {"-", "---", ":---"}:
+        return None
+    return " ".join(header.split())
+
+
+def is_table_header(text: str, start: int) -> bool:
+    """Whether the line at `start` is a table's header row: a row with rows after it and none before. It
+    names the columns and answers nothing on its own."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end < 0 else line_end
+    if " | " not in text[line_start:line_end] or table_header(text, line_start) is not None:
+        return False
+    following = next((line for line in text[line_end:].split("\n") if line.strip()), "")
+    return " | " in following

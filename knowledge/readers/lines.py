@@ -100,6 +100,13 @@ def _markdown_headings(texts: list[str]) -> list[Heading]:
     return found
 
 
+def md_cells(row: str) -> str:
+    """A Markdown table row as the other readers write rows: its cells joined by " | ", without the outer
+    pipes (an escaped pipe, "\\|", stays inside its cell)."""
+    cells = re.split(r"(?<!\\)\|", row.strip()[1:-1])
+    return " | ".join(cell.strip() for cell in cells)
+
+
 def blocks_from_lines(lines: list[Line], *, markdown: bool = False) -> list[Block]:
     """Group lines into blocks; a block never starts or ends inside a list item or table row."""
     lines = [(t.rstrip(), p) for t, p in lines if not has_leaders(t)]
@@ -136,7 +143,7 @@ def blocks_from_lines(lines: list[Line], *, markdown: bool = False) -> list[Bloc
         if markdown and MD_ROW.match(s):
             flush()
             if not MD_RULE.match(s):
-                blocks.append(Block("row", s, page))
+                blocks.append(Block("row", md_cells(s), page))
             continue
         if BULLET_ONLY.match(s):
             flush()
