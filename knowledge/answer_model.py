@@ -33,20 +33,44 @@ MAX_ALTERNATES = 2
 EXTRAS = ("unknown_share", "type_asked", "type_found", "top_passage_cosine", "top_passage_sentence", "concepts")
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 60) -> np.ndarray:
-    """L2-regularised logistic regression by Newton's method (the bias, column 0, is not penalised)."""
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 60, signs: np.ndarray | None = None
+) -> np.ndarray:
+    """L2-regularised logistic regression by Newton's method (the bias, column 0, is not penalised).
+
+    `signs` (+1, -1 or 0 per column) keeps a weight on the side its feature's meaning gives it: more of
+    the asked words found never makes an answer less likely. Without it, a training set whose refusals
+    share the topic's words teaches the model to hold coverage *against* answering, which then refuses a
+    short document whose one sentence says exactly what was asked. Active set: a weight that comes out on
+    the wrong side is fixed at zero and the rest refitted, until none does."""
     x = x.astype(np.float64)
+    free = np.ones(x.shape[1], dtype=bool)
+    while True:
+        w = _newton_logistic(x, y, l2=l2, steps=steps, free=free)
+        if signs is None:
+            return w
+        wrong = free & (np.asarray(signs) * w < 0)
+        if not wrong.any():
+            return w
+        free &= ~wrong
+
+
+def _newton_logistic(x: np.ndarray, y: np.ndarray, *, l2: float, steps: int, free: np.ndarray) -> np.ndarray:
     w = np.zeros(x.shape[1])
-    penalty = np.full(x.shape[1], l2)
-    penalty[0] = 0.0
+    xs = x[:, free]
+    penalty = np.full(xs.shape[1], l2)
+    if free[0]:
+        penalty[0] = 0.0
+    v = np.zeros(xs.shape[1])
     for _ in range(steps):
-        p = sigmoid(x @ w)
-        grad = x.T @ (p - y) + penalty * w
-        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-6)
+        p = sigmoid(xs @ v)
+        grad = xs.T @ (p - y) + penalty * v
+        hess = (xs * (p * (1 - p))[:, None]).T @ xs + np.diag(penalty + 1e-6)
         step = np.linalg.solve(hess, grad)
-        w -= step
+        v -= step
         if np.abs(step).max() < 1e-6:
             break
+    w[free] = v
     return w
 
 

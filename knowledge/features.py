@@ -95,6 +95,30 @@ QUESTION_FEATURES = (
     "typed_answer_found",
 )
 
+# The side each question feature's meaning puts it on (+1: more of it, more likely the documents answer;
+# -1: less likely; absent: either, as fitted). The fit never puts a weight on the other side.
+QUESTION_SIGNS = {
+    "best_probability": 1,
+    "best_score": 1,
+    "best_coverage": 1,
+    "best_quote_coverage": 1,
+    "best_typed": 1,
+    "top3_quote_coverage": 1,
+    "type_found": 1,
+    "top_passage_cosine": 1,
+    "typed_answer_found": 1,
+    "best_reranked": 1,
+    "reader_best": 1,
+    "best_misses_key_word": -1,
+    "best_misses_asked_word": -1,
+    "unknown_share": -1,
+}
+
+
+def signs(features: tuple[str, ...]) -> np.ndarray:
+    """`QUESTION_SIGNS` lined up with `features` (0 where the fit may choose)."""
+    return np.array([QUESTION_SIGNS.get(name, 0) for name in features], dtype=np.float64)
+
 
 class Candidate(Protocol):
     """What the answer step knows of one candidate sentence (knowledge.answer.Pick)."""

@@ -28,7 +28,7 @@ from knowledge.answer_model import (
     fit_logistic,
 )
 from knowledge.evaluation import evidence_share, holds_evidence
-from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES, sigmoid
+from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES, sigmoid, signs
 
 READER_FLOOR_SHARE = 0.01  # answerable training questions whose best candidate the reader places this far off
 TARGET_FALSE_ABSTAIN = 0.04  # the abstain line is set where this share of answerable questions would be refused
@@ -155,7 +155,7 @@ def fit(train: list[Example]) -> AnswerModel:
     model = AnswerModel(sentence_w, np.zeros(len(QUESTION_FEATURES)), 0.5, fit_passages(train))
     qx = np.stack([model.question_features(e.sentences, e.extras) for e in train])
     qy = np.array([float(e.answerable) for e in train])
-    model.question_weights = fit_logistic(qx, qy, l2=1.0)
+    model.question_weights = fit_logistic(qx, qy, l2=1.0, signs=signs(QUESTION_FEATURES))
     model.threshold = abstain_line(np.array([model.answer_probability(e.sentences, e.extras) for e in train]), qy)
     if train and all(e.reader is not None for e in train):
         model.reranker = fit_reranker(model, train)
@@ -189,7 +189,7 @@ def fit_reranker(model: AnswerModel, train: list[Example]) -> Reranker:
         ]
     )
     qy = np.array([float(e.answerable) for e, _, _ in read])
-    question_weights = fit_logistic(qx, qy, l2=1.0)
+    question_weights = fit_logistic(qx, qy, l2=1.0, signs=signs((*QUESTION_FEATURES, *RERANK_QUESTION_FEATURES)))
     threshold = abstain_line(sigmoid(qx @ question_weights), qy)
     best = [float(cosines.max()) for e, _, cosines in read if e.answerable]
     floor = float(np.percentile(best, 100 * READER_FLOOR_SHARE)) if best else -1.0

@@ -207,6 +207,7 @@ def test_an_eligibility_question_steers_to_the_criteria_without_requiring_them()
 
 
 def test_the_folds_report_each_document_and_each_kind_of_question() -> None:
+    from knowledge.answer_model import EXTRAS
     from knowledge.features import PASSAGE_FEATURES
     from knowledge.fit import Example, folds
 
@@ -218,7 +219,7 @@ def test_the_folds_report_each_document_and_each_kind_of_question() -> None:
         passages = rng.normal(size=(3, len(PASSAGE_FEATURES))).astype(np.float32)
         return Example(
             f"{doc}:{i}", doc, answerable, "evidence" if answerable else "", sentences, labels,
-            ["q1", "q2", "q3", "q4"], ["a", "b", "c", "d"], np.zeros(4, dtype=np.float32), passages,
+            ["q1", "q2", "q3", "q4"], ["a", "b", "c", "d"], np.zeros(len(EXTRAS), dtype=np.float32), passages,
             np.array([1.0, 0.0, 0.0]) if answerable else np.zeros(3), None,
             "numeric" if answerable else "unanswerable",
         )  # fmt: skip
@@ -234,3 +235,17 @@ def test_everyday_shorthand_reads_in_its_everyday_sense_first() -> None:
 
     # the vector query spells a chat word with its first meaning: "Dr" is a doctor before a retinopathy
     assert lexicon()["dr"][0] == "doctor" and lexicon()["ad"][0] == "advertisement"
+
+
+def test_fit_logistic_keeps_a_signed_weight_on_its_side() -> None:
+    """A feature whose meaning says "more is more likely answerable" never ends up counting against it, even
+    when the training set, taken alone, would pull it there; the others are refitted without it."""
+    rng = np.random.default_rng(3)
+    good = rng.normal(size=200)
+    against = rng.normal(size=200)  # in this sample, the signed feature runs the wrong way
+    y = (2 * good - against + rng.normal(scale=0.5, size=200) > 0).astype(float)
+    x = np.column_stack([np.ones(200), good, against])
+    free = fit_logistic(x, y, l2=0.1)
+    assert free[2] < 0  # what an unconstrained fit learns
+    signed = fit_logistic(x, y, l2=0.1, signs=np.array([0, 1, 1]))
+    assert signed[2] == 0.0 and signed[1] > 1.0
