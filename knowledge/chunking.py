@@ -90,20 +90,17 @@ def chunk_blocks(blocks: list[Block]) -> list[Chunk]:
         chunks.append(Chunk(len(chunks), section, text, page_map))
         parts.clear()
 
-    header: Block | None = None  # the first row of the table being read: its columns' names
-    previous = ""
+    header: Block | None = None  # the first row of the table being read (None outside a table): its columns' names
     for block in blocks:
+        if block.kind != "row":
+            header = None
+        elif header is None:
+            header = block
         if block.kind == "heading":
             flush()
             section = block.section or " ".join(block.text.split())
             headings.append(block)
-            previous, header = "heading", None
             continue
-        if block.kind != "row":
-            header = None
-        elif previous != "row":
-            header = block
-        previous = block.kind
         for piece in _split_long(block):
             size = sum(len(p.text) + 1 for p in parts)
             if parts and size + len(piece.text) > TARGET_CHARS and not _is_heading_only(parts):
