@@ -22,9 +22,11 @@ from knowledge.embedding import MiniLmEmbeddings
 READER_FILE = Path(__file__).parent / "assets" / "reader.onnx"
 MAX_TOKENS = 128  # section heading and quote; what it was fitted on
 SECTION_CHARS = 80
-# A cold pool of eight candidates runs as four batches on two threads (onnxruntime releases the GIL): on an
-# idle machine an ask waits for half the reading; under load the CPU spent is the same.
-BATCH = 2
+# Each text runs alone: int8 activations are scaled over the whole batch, so in a batch a text's vector
+# depended on its batch mates (a cached and a cold ask could differ); alone, nothing is padded either.
+# A cold pool of eight spreads over two threads (onnxruntime releases the GIL): on the ~1.5k chunks of
+# the evaluation corpus, ask p95 fell from ~250 to ~75 ms with less CPU (docs/knowledge.md, session 19).
+BATCH = 1
 
 
 def pair_text(section: str, quote: str) -> str:

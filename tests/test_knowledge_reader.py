@@ -36,6 +36,23 @@ def test_the_shipped_reader_places_the_answer_nearest_the_question() -> None:
     assert int(np.argmax(cosines)) == 1
 
 
+@pytest.mark.skipif(not READER_FILE.exists(), reason="the reader's model file is not installed")
+def test_a_texts_reading_does_not_depend_on_what_is_read_beside_it() -> None:
+    """int8 activations are scaled per batch: read together, a short text's vector moved with its batch mates,
+    so an ask answered from the cache and the same ask read cold could choose different quotes."""
+    question = "how long is the screening window?"
+    short = pair_text("6.1 Screening", "Screening lasts up to 35 days.")
+    others = [
+        pair_text("6.2 Visits", "Visits after Week 36 have a window of plus or minus 7 days, " * 4),
+        pair_text("8.2 Storage", "Store the capsules at room temperature in the original bottle."),
+    ]
+    reader = Reader()
+    together = reader.cosines(question, [short, *others])[0]
+    reader.clear()
+    alone = reader.cosines(question, [short])[0]
+    assert together == pytest.approx(alone, abs=1e-5)
+
+
 def test_texts_seen_before_are_not_embedded_again() -> None:
     calls: list[list[str]] = []
 
