@@ -29,13 +29,14 @@ from knowledge.lexicon import terms, words
 from knowledge.models import ChunkRow
 from knowledge.reader import Reader, pair_text
 from knowledge.retrieval import Retrieval
-from knowledge.scoring import SentenceHit, Weighted, coverage, sentence_hits, term_set
+from knowledge.scoring import SentenceHit, Weighted, concept_words, coverage, sentence_hits, term_set
 from knowledge.sentences import is_table_header, sentence_spans, table_header
 from knowledge.types import Answer, Citation, Passage
 
 RANK_DECAY = 0.03  # the lexical order that picks the embedding pool: later passages need slightly better
 TYPE_BONUS = 0.15
 OTHER_DOC_PENALTY = 0.4  # the question named a document; sentences elsewhere must be much better
+SUBJECT_ROW_REACH = 3  # how far down the order the asked subject's own table row is looked for
 LONG_SENTENCE = 250  # longer "sentences" (tables, glossaries) cover many words by accident: discounted
 NEAR_WORDS = 10  # an answer of the expected type must sit this close to a word of the question
 QUOTE_BUDGET = 420  # the next sentence joins the quote while the quote stays this short
@@ -163,6 +164,25 @@ def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
             if joined is not None:
                 picks.append(joined)
     return sorted(picks, key=lambda p: -p.score)
+
+
+def _subject_row_first(order: list[int], picks: list[Pick], concepts: dict[str, Weighted]) -> list[int]:
+    """A table's first column names what each row is about. When the best candidate is a row that only
+    mentions the asked subject ("Anti-drug antibodies | ... | As for pharmacokinetics") and the subject's own
+    row is among the next ones, the subject's row answers: the question named it (the reader, comparing
+    meanings, hardly tells two rows of one table apart)."""
+    wanted = concept_words(concepts)
+
+    def keyed_row(i: int) -> bool:
+        text = picks[i].hit.text
+        return " | " in text and picks[i].continued is None and not term_set(text.split(" | ", 1)[0]).isdisjoint(wanted)
+
+    if " | " not in picks[order[0]].hit.text or keyed_row(order[0]):
+        return order
+    for rank, i in enumerate(order[1:SUBJECT_ROW_REACH], start=1):
+        if keyed_row(i):
+            return [i, *order[:rank], *order[rank + 1 :]]
+    return order
 
 
 def _continued(last: Pick, nxt: ChunkRow, found: Retrieval, kind: AnswerType | None) -> Pick | None:
@@ -402,14 +422,14 @@ def extractive_answer(
         pick.probability = float(probability)
     if decision.abstain:
         return Answer.abstain()
-    order = decision.order
+    order = _subject_row_first(decision.order, table.picks, found.concepts)
     best = table.picks[order[0]]
     citations = _citations(best, found, table.picks)
     answer = " ".join(c.quote for c in citations)
     header = table_header(found.chunks[best.passage.chunk_id].text, best.hit.start)
     if header and best.continued is None:  # a table row means nothing without its columns
         answer = f"{header}\n{answer}"
-    for i in decision.alternates:
+    for i in (a for a in decision.alternates if a != order[0]):
         citations.extend(replace(c, alternate=True) for c in _citations(table.picks[i], found, table.picks))
     return Answer(answer=answer, abstained=False, citations=citations, mode="extractive")
 

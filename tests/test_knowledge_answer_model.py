@@ -112,6 +112,31 @@ def test_a_table_row_is_answered_with_its_column_headers() -> None:
     assert table_header(text, text.index("After")) is None  # running text
 
 
+def test_the_asked_subjects_own_row_answers_before_a_row_that_mentions_it() -> None:
+    from types import SimpleNamespace
+
+    from knowledge.answer import _subject_row_first
+    from knowledge.scoring import Weighted
+
+    def asking(*words: str) -> dict[str, Weighted]:
+        return {w: Weighted([(frozenset(terms(w)), 1.0)], 1.0, False) for w in words}
+
+    def pick(text: str) -> SimpleNamespace:
+        return SimpleNamespace(hit=SimpleNamespace(text=text), continued=None)
+
+    picks = [
+        pick("Anti-drug antibodies | Plain red top | As for pharmacokinetics"),
+        pick("Urinalysis | Urine pot | Fill to the line"),
+        pick("Pharmacokinetics | Plain red top | Spin at 1,500 g"),
+        pick("Samples are processed within one hour of collection."),
+    ]
+    asked = asking("pharmacokinetics", "processed")
+    assert _subject_row_first([0, 1, 2, 3], picks, asked) == [2, 0, 1, 3]  # type: ignore[arg-type]
+    assert _subject_row_first([3, 0, 2, 1], picks, asked) == [3, 0, 2, 1]  # type: ignore[arg-type]  # a sentence won
+    unnamed = asking("dry", "ice")  # no row's subject asked: the model's order stands
+    assert _subject_row_first([0, 1, 2, 3], picks, unnamed) == [0, 1, 2, 3]  # type: ignore[arg-type]
+
+
 def test_slack_and_teams_head_the_alternates() -> None:
     from assistant.types import Reply
     from bot.slack.blocks import answer_blocks
