@@ -159,6 +159,16 @@ def test_a_shorthand_word_whose_meanings_the_documents_lack_is_unknown_not_dropp
     assert phone is not None and phone.unknown  # it counts against answering instead of vanishing
 
 
+def test_asking_leave_requires_no_word_for_it_and_site_slang_reaches_the_documents() -> None:
+    """Documents grant leave with "may only" or "prohibited": a short note without the word "allowed" must not
+    count it as an unknown word against answering; "scripts" is how sites say prescriptions."""
+    vocab = {t: 1 for t in terms("study drug may only be dispensed against a prescription signed by the investigator")}
+    query = expand("who's allowed to sign QX-2207 scripts?", vocab)
+    assert [c.word for c in query.concepts if c.unknown] == []
+    scripts = next(c for c in query.concepts if c.word == "scripts")
+    assert any("prescript" in t for alternative in scripts.alternatives for t in alternative[0])
+
+
 def _reranked_model() -> AnswerModel:
     from knowledge.answer_model import RERANK_FEATURES, RERANK_QUESTION_FEATURES, Reranker
 
