@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from knowledge.vector_index import VectorStoreUnavailable
 from siteline import access_log
@@ -50,6 +51,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.add_middleware(RefuseNulBytes)
     app.add_exception_handler(RequestValidationError, validation.unprocessable)
+    app.add_exception_handler(StarletteHTTPException, validation.unreadable)
     access_log.install()
 
     @app.exception_handler(VectorStoreUnavailable)

@@ -270,3 +270,72 @@ def test_an_oversized_api_body_is_413_before_it_is_read_in_full(api: Api) -> Non
         resp = api.http.post("/api/updates", content=chunks(), headers=headers)
         assert resp.status_code == 413, resp.text
     assert api.http.post("/api/updates", json={**UPDATE, "body": "b" * 19000}).status_code == 201
+
+
+# -- found by a probe (session 19): what a refused body says, and what it never says --------------------------
+
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        (b'{"question": "' + MARK.encode() + b' \\ud800 days?", "study": "ALPHA"}', ["body", "question"]),
+        (b'{"question": "SAE window?", "study": "AL\\udc00"}', ["body", "study"]),
+        (b'{"question": ["' + MARK.encode() + b'\\ud83d"], "study": "ALPHA"}', ["body", "question"]),
+    ],
+    ids=["question", "study", "in-a-list"],
+)
+def test_a_lone_surrogate_is_422_naming_the_field_and_never_reaches_the_log(
+    api: Api, caplog: pytest.LogCaptureFixture, body: bytes, loc: list[str]
+) -> None:
+    """JSON may escape half a UTF-16 pair; the error response echoed it and could not be encoded: a 500, with a
+    traceback printing the question (PHI included) to the log."""
+    caplog.set_level(logging.DEBUG)
+    resp = api.http.post("/api/ask", content=body, headers=JSON)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"][0]["loc"] == loc
+    assert MARK not in resp.text and MARK not in caplog.text and "Traceback" not in caplog.text
+    assert NoKnowledge.calls == 0
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"question": {"mrn": f"MRN 00482913 {MARK}"}, "study": "ALPHA"},
+        {"question": [f"{MARK} DOB 1984-03-17"], "study": "ALPHA"},
+        {"question": f"{MARK} " * 800, "study": "ALPHA"},
+    ],
+    ids=["object", "list", "too-long"],
+)
+def test_a_422_names_the_field_without_echoing_what_was_sent(api: Api, payload: dict[str, Any]) -> None:
+    """A refused question can hold PHI; the caller is told which field and why, not sent it back (a 1 MB question
+    came back whole)."""
+    resp = api.http.post("/api/ask", json=payload)
+    assert resp.status_code == 422, resp.text
+    [problem] = resp.json()["detail"]
+    assert problem["loc"][:2] == ["body", "question"] and problem["msg"]
+    assert MARK not in resp.text and "input" not in problem
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "says"),
+    [
+        (b'{"question": "shipping \xff\xfe days?", "study": "ALPHA"}', JSON, "UTF-8"),
+        (b'{"question": ' + b"[" * 100_000 + b"]" * 100_000 + b', "study": "ALPHA"}', JSON, "nested"),
+        (b'{"question": 1' + b"0" * 5000 + b', "study": "ALPHA"}', JSON, "number"),
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 20, {**JSON, "Content-Encoding": "gzip"}, "UTF-8"),
+    ],
+    ids=["bad-utf8", "deep", "long-number", "gzip"],
+)
+def test_an_unreadable_body_is_400_saying_why(api: Api, body: bytes, headers: dict[str, str], says: str) -> None:
+    resp = api.http.post("/api/ask", content=body, headers=headers)
+    assert resp.status_code == 400, resp.text
+    assert says in resp.json()["detail"] and NoKnowledge.calls == 0
+
+
+def test_an_unknown_study_is_named_only_when_it_looks_like_a_study_id(api: Api) -> None:
+    plain = api.http.post("/api/ask", json={"question": "SAE window?", "study": "NOPE-1"})
+    assert plain.status_code == 404 and "'NOPE-1'" in plain.json()["detail"]
+    odd = api.http.post("/api/ask", json={"question": "SAE window?", "study": f"MRN 00482913 {MARK[:20]}"})
+    assert odd.status_code == 404 and "MRN" not in odd.text and "study" in odd.json()["detail"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
@@ -9,6 +11,7 @@ from siteline import phi
 from siteline.api.auth import require_token
 
 router = APIRouter()
+STUDY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # named back to the caller only when it looks like one
 
 
 class AskBody(BaseModel):
@@ -23,7 +26,8 @@ def ask(body: AskBody, request: Request, caller: str = Depends(require_token)) -
         raise HTTPException(422, [{"loc": ["body", "question"], "msg": "the question is blank", "type": "value_error"}])
     knowledge = container.knowledge
     if not knowledge.has_documents([body.study]):
-        raise HTTPException(404, f"no documents have been ingested for study {body.study!r}")
+        named = f"study {body.study!r}" if STUDY_ID.fullmatch(body.study) else "that study"
+        raise HTTPException(404, f"no documents have been ingested for {named}")
     redaction = phi.redact(body.question)  # before the engine stores, logs or embeds it
     answer = knowledge.ask(
         redaction.text.strip(),
