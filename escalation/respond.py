@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import outbox
+from core.db import hold_write_lock
 from core.directory import Directory
 from core.domain import SPONSOR_ROLES
 from core.models import DeliveryRow
@@ -31,9 +32,19 @@ def get(session: Session, escalation_id: str) -> EscalationRow:
     return esc
 
 
+def locked(session: Session, escalation_id: str) -> EscalationRow:
+    """The escalation, read under its row lock (SQLite: the file's write lock), fresh from the database: two
+    acknowledgements arriving together would each read "open" and each apply."""
+    hold_write_lock(session)
+    esc = session.get(EscalationRow, escalation_id, with_for_update=True, populate_existing=True)
+    if esc is None:
+        raise NotFound(f"escalation: no escalation {escalation_id!r}")
+    return esc
+
+
 def ack(session: Session, *, escalation_id: str, by: str, now: datetime, strict: bool = True) -> EscalationRow:
     """Someone on the sponsor side has it: no more hand-on; the site is told who."""
-    esc = get(session, escalation_id)
+    esc = locked(session, escalation_id)
     directory = Directory(session)
     person = directory.person(by)
     if strict:
@@ -85,7 +96,7 @@ def ack(session: Session, *, escalation_id: str, by: str, now: datetime, strict:
 
 def resolve(session: Session, *, escalation_id: str, by: str, now: datetime, strict: bool = True) -> EscalationRow:
     """Close it: the site and everyone already reached are told; waiting notices are dropped."""
-    esc = get(session, escalation_id)
+    esc = locked(session, escalation_id)
     directory = Directory(session)
     person = directory.person(by)
     if strict:

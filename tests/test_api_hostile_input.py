@@ -339,3 +339,24 @@ def test_an_unknown_study_is_named_only_when_it_looks_like_a_study_id(api: Api) 
     assert plain.status_code == 404 and "'NOPE-1'" in plain.json()["detail"]
     odd = api.http.post("/api/ask", json={"question": "SAE window?", "study": f"MRN 00482913 {MARK[:20]}"})
     assert odd.status_code == 404 and "MRN" not in odd.text and "study" in odd.json()["detail"]
+
+
+def test_an_escalation_acknowledged_ten_times_at_once_is_acknowledged_once(api: Api) -> None:
+    """Found by a probe: acks that arrived together each read "open" and each applied (5 `ack` events, the last
+    writer's name kept, responses disagreeing on who acknowledged)."""
+    assert api.http.post("/api/escalations", json=RAISE).status_code == 201
+    base = str(api.http.base_url)
+    people = ["lead1", "sm-upd"] * 5
+    barrier = threading.Barrier(len(people))
+
+    def ack(person: str) -> httpx.Response:
+        with httpx.Client(base_url=base, headers=TOKEN, timeout=60) as client:
+            barrier.wait()
+            return client.post("/api/escalations/race-1/ack", json={"by": person})
+
+    with ThreadPoolExecutor(len(people)) as pool:
+        answers = list(pool.map(ack, people))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    shown = api.http.get("/api/escalations/race-1").json()
+    assert [h["kind"] for h in shown["history"]].count("ack") == 1
+    assert {a.json()["acked_by"] for a in answers} == {shown["acked_by"]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -103,3 +104,57 @@ def test_a_nul_byte_in_a_chat_message_is_dropped_and_the_question_answered(
     assert "VEGA Protocol" in answer.text_of_blocks
     assert h.knowledge.calls[-1]["question"] == "What is the visit 3 window? ZEBRA"
     assert "ZEBRA" not in caplog.text and "Traceback" not in caplog.text
+
+
+# -- found by a probe (session 19) ------------------------------------------------------------------------------
+
+
+def _signed_bytes(body: bytes, timestamp: str, content_type: str = JSON) -> dict[str, str]:
+    import hashlib
+    import hmac
+
+    base = b"v0:" + timestamp.encode() + b":" + body
+    digest = hmac.new(slack_world.SECRET.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": f"v0={digest}", "Content-Type": content_type}
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "", "1796539886.958", "9" * 400])
+def test_a_timestamp_that_is_not_whole_seconds_is_401_signed_or_not(
+    h: Harness, timestamp: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The timestamp header was parsed with int() inside the SDK's check: anyone could cause a 500 without the
+    signing secret."""
+    caplog.set_level(logging.DEBUG)
+    body = b'{"type": "url_verification", "challenge": "c-1", "token": "t"}'
+    for headers in (_signed_bytes(body, timestamp), {**_signed_bytes(body, timestamp), "X-Slack-Signature": "v0=00"}):
+        resp = h.client.post("/slack/events", content=body, headers=headers)
+        assert resp.status_code == 401, resp.text
+    assert "Traceback" not in caplog.text
+
+
+VIEW_WITHOUT_TYPE = {
+    "type": "view_submission",
+    "user": {"id": "U1"},
+    "team": {"id": "T1"},
+    "view": {"id": "V1", "callback_id": "escalate_submit"},
+}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"type": "event_callback", "event": {"type": "app_mention", "text": "\xff\xfe MRN 123"}}',
+        b'{"type": "event_callback", "event": ' + b"[" * 20_000 + b"]" * 20_000 + b"}",
+        ("payload=" + quote(json.dumps(VIEW_WITHOUT_TYPE))).encode(),
+    ],
+    ids=["not-utf8", "nested-too-deep", "view-without-type"],
+)
+def test_a_signed_body_slack_never_sends_is_400_not_500(
+    h: Harness, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    content_type = FORM if body.startswith(b"payload=") else JSON
+    headers = _signed_bytes(body, str(int(time.time())), content_type)
+    resp = h.client.post("/slack/events", content=body, headers=headers)
+    assert resp.status_code == 400, resp.text
+    assert "Traceback" not in caplog.text and "MRN" not in caplog.text

@@ -80,7 +80,11 @@ def problem(body: Any) -> str | None:
         if found:
             return found
     view = body.get("view")
+    if body.get("type") in ("view_submission", "view_closed") and not isinstance(view, dict):
+        return "view"
     if isinstance(view, dict):
+        if "type" not in view:  # bolt reads it for every view payload
+            return "view.type"
         found = _wrong(view, {"id": str, "type": str, "callback_id": str, "private_metadata": str, "state": dict,
                               "hash": str}, "view.")  # fmt: skip
         if found:
