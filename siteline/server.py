@@ -51,7 +51,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.add_middleware(RefuseNulBytes)
     app.add_exception_handler(RequestValidationError, validation.unprocessable)
-    app.add_exception_handler(StarletteHTTPException, validation.unreadable)
+    app.add_exception_handler(StarletteHTTPException, validation.http_error)
     access_log.install()
 
     @app.exception_handler(VectorStoreUnavailable)

@@ -360,3 +360,24 @@ def test_an_escalation_acknowledged_ten_times_at_once_is_acknowledged_once(api: 
     shown = api.http.get("/api/escalations/race-1").json()
     assert [h["kind"] for h in shown["history"]].count("ack") == 1
     assert {a.json()["acked_by"] for a in answers} == {shown["acked_by"]}
+
+
+PHI_IDS = [
+    ("POST", "/api/updates", {"json": {**UPDATE, "from": "jdoe1962@mail.example"}}, "jdoe1962@mail.example"),
+    ("POST", "/api/updates", {"json": {**UPDATE, "sites": ["617-555-0199"]}}, "617-555-0199"),
+    ("POST", "/api/escalations", {"json": {**RAISE, "site": "MRN 7734210 617-555-0199"}}, "617-555-0199"),
+    ("POST", "/api/escalations", {"json": {**RAISE, "raised_by": "jdoe1962@mail.example"}}, "jdoe1962@mail.example"),
+    ("GET", "/api/escalations/617-555-0199", {}, "617-555-0199"),
+    ("POST", "/api/escalations/race-0/ack", {"json": {"by": "jdoe1962@mail.example"}}, "jdoe1962@mail.example"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "kw", "phi"), PHI_IDS, ids=[f"{c[1]}:{c[3]}" for c in PHI_IDS])
+def test_an_error_names_the_field_without_sending_back_phi_typed_into_it(
+    api: Api, method: str, url: str, kw: dict[str, Any], phi: str
+) -> None:
+    """Found by a probe: a refused update or escalation repeated the value it could not find ("sender
+    jdoe1962@mail.example is not in the directory"); what is sent goes through the PHI guard like everything else."""
+    resp = api.http.request(method, url, **kw)
+    assert 400 <= resp.status_code < 500, resp.text
+    assert phi not in resp.text and resp.json()["detail"]

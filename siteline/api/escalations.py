@@ -79,7 +79,7 @@ def raise_(
                         raise _fail(exc) from None
                     continue  # a race on some other row: try again
                 if not _same(body, stored):
-                    raise HTTPException(409, f"id: escalation {body.id!r} already exists with other content") from None
+                    raise HTTPException(409, f"id: {body.id!r} already exists with other content") from None
                 response.status_code = 200
                 return service.to_view(stored, now)
         except service.EscalationError as exc:

@@ -7,7 +7,9 @@ itself fail to encode: `NaN` or `Infinity` (which Python's JSON reader accepts) 
 input is left out, and what remains is made encodable.
 
 A body that cannot be read as JSON at all gets FastAPI's bare 400 "There was an error parsing the body";
-`unreadable` says which of the usual reasons it was.
+`http_error` says which of the usual reasons it was. Every other refusal (404 for an escalation id, 422 for a
+sender not in the directory) goes out through the PHI guard: those messages repeat the value they could not
+find, and a value typed into an id field can be a phone number or an email address.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from siteline import phi
+
 FASTAPI_PARSE_ERROR = "There was an error parsing the body"
 NOT_ECHOED = ("input",)
 
@@ -32,12 +36,30 @@ async def unprocessable(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": _encodable(jsonable_encoder(errors))}, status_code=422)
 
 
-async def unreadable(request: Request, exc: Exception) -> Response:
-    """FastAPI's 400 for a body it could not decode, with the reason; every other HTTP error as FastAPI sends it."""
+async def http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's 400 for a body it could not decode, with the reason; every other HTTP error as FastAPI sends it,
+    its message through the PHI guard."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400 and exc.detail == FASTAPI_PARSE_ERROR:
         return JSONResponse({"detail": _reason(exc.__cause__)}, status_code=400)
+    if 400 <= exc.status_code < 500 and exc.detail:
+        exc = HTTPException(exc.status_code, _redacted(exc.detail), exc.headers)
     return await http_exception_handler(request, exc)
+
+
+def _redacted(detail: Any) -> Any:
+    """A refusal's message(s) with PHI replaced, as the guard replaces it in stored text."""
+    if isinstance(detail, str):
+        return phi.redact(detail).text
+    if isinstance(detail, list):
+        return [_redacted_problem(d) for d in detail]
+    return detail
+
+
+def _redacted_problem(problem: Any) -> Any:
+    if isinstance(problem, dict) and isinstance(problem.get("msg"), str):
+        return {**problem, "msg": phi.redact(problem["msg"]).text}
+    return problem
 
 
 def _reason(cause: BaseException | None) -> str:
