@@ -158,3 +158,28 @@ def test_a_signed_body_slack_never_sends_is_400_not_500(
     resp = h.client.post("/slack/events", content=body, headers=headers)
     assert resp.status_code == 400, resp.text
     assert "Traceback" not in caplog.text and "MRN" not in caplog.text
+
+
+def test_an_unreachable_slack_api_is_asked_for_the_bots_identity_once_a_minute(tmp_path: Path) -> None:
+    """Found by a probe: with Slack's API unreachable every signed event waited ~1 s for auth.test, one at a
+    time; twenty at once took 22 s to acknowledge."""
+    from bot.slack.app import AUTH_RETRY_S, bot_identity
+    from core.settings import Settings
+
+    class Unreachable:
+        calls = 0
+
+        def auth_test(self, token: str) -> dict[str, str]:
+            Unreachable.calls += 1
+            raise ConnectionRefusedError("no route to slack.com")
+
+    now = [1000.0]
+    settings = Settings(_env_file=None, SITELINE_HOME=tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s")
+    authorize = bot_identity(settings, clock=lambda: now[0])
+    for _ in range(5):
+        result = authorize(None, "T1", Unreachable())
+        assert result.bot_token == "xoxb-1" and result.bot_user_id is None
+    assert Unreachable.calls == 1
+    now[0] += AUTH_RETRY_S
+    authorize(None, "T1", Unreachable())
+    assert Unreachable.calls == 2

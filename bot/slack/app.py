@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -32,20 +33,27 @@ from core.settings import Settings
 log = logging.getLogger("siteline.bot.slack")
 
 
-def bot_identity(settings: Settings) -> Callable[..., AuthorizeResult]:
-    """bolt's `authorize`: the bot token plus its user/bot ids (one auth.test, remembered)."""
+AUTH_RETRY_S = 60.0  # after a failed auth.test, requests go on without asking again for this long
+
+
+def bot_identity(settings: Settings, clock: Callable[[], float] = time.monotonic) -> Callable[..., AuthorizeResult]:
+    """bolt's `authorize`: the bot token plus its user/bot ids (one auth.test, remembered). A failed auth.test
+    is not tried again for AUTH_RETRY_S: while Slack's API was unreachable every request waited ~1 s for it in
+    turn (the lock), and 20 events at once took 22 s to acknowledge."""
     assert settings.slack_bot_token is not None
     token = settings.slack_bot_token.get_secret_value()
     known: dict[str, Any] = {}
     lock = threading.Lock()
+    next_try = [0.0]
 
     def authorize(enterprise_id: str | None, team_id: str | None, client: WebClient) -> AuthorizeResult:
         with lock:
-            if not known:
+            if not known and clock() >= next_try[0]:
                 try:
                     resp = client.auth_test(token=token)
                     known.update(bot_user_id=resp.get("user_id"), bot_id=resp.get("bot_id"))
                 except (SlackApiError, OSError) as exc:
+                    next_try[0] = clock() + AUTH_RETRY_S
                     log.warning("slack auth.test failed (%s); continuing without the bot's ids", type(exc).__name__)
         return AuthorizeResult(
             enterprise_id=enterprise_id,
