@@ -105,6 +105,11 @@ class Ingester:
                 outcome = FileOutcome(path, "failed", f"cannot read the file ({exc.strerror or exc})")
             except VectorStoreUnavailable as exc:
                 outcome = FileOutcome(path, "failed", f"{exc}; nothing of this file was stored")
+            except Exception as exc:  # a reader's bug on one strange file must not end the run for the others
+                log.error("ingest: %s failed unexpectedly (%s)", path.name, type(exc).__name__)
+                outcome = FileOutcome(
+                    path, "failed", f"could not be read ({type(exc).__name__}); nothing of this file was stored"
+                )
             if outcome.status != "failed":
                 for failed in outcomes:
                     failed.detail += f"; {path.name} was used instead"

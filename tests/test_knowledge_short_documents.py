@@ -127,3 +127,39 @@ def test_a_table_row_is_quoted_under_its_column_headers_in_any_chunk_of_the_tabl
     assert len(texts) >= 2  # the table runs over a chunk break ...
     assert all(t.count("Test | Tube | Draw volume") == 1 for t in texts)  # ... and each part has its header once
     assert "|---" not in "".join(texts) and not any(line.startswith("| ") for t in texts for line in t.split("\n"))
+
+
+def test_html_nested_too_deeply_fails_alone_and_the_other_files_are_ingested(
+    container: Container, tmp_path: Path
+) -> None:
+    """Found by a probe: 100,000 nested <div>s overflowed the reader's recursion, and the traceback ended the whole
+    run: a file before it was stored but never reported, the file after it never ingested."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a_first.txt").write_text("Kits are returned to the depot every Friday.\n", encoding="utf-8")
+    deep = "<div>" * 100_000 + "Store kits at 2 to 8 degrees." + "</div>" * 100_000
+    (folder / "b_deep.html").write_text(f"<html><body>{deep}</body></html>", encoding="utf-8")
+    (folder / "c_last.txt").write_text("Courier pick-up is on Tuesdays before 11:00.\n", encoding="utf-8")
+    report = container.knowledge.ingest([folder], study="DEEP", kind="manual", now=NOW, progress=False)
+    status = {o.path.name: (o.status, o.detail) for o in report.outcomes}
+    assert status["a_first.txt"][0] == status["c_last.txt"][0] == "ingested"
+    assert status["b_deep.html"][0] == "failed" and "nested too deeply" in status["b_deep.html"][1]
+
+
+def test_a_readers_unexpected_error_fails_that_file_only(
+    container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knowledge.readers import html
+
+    def broken(path: Path, limits: object) -> None:
+        raise ZeroDivisionError("a reader bug")
+
+    monkeypatch.setattr(html, "read_html", broken)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.html").write_text("<html><body><p>Kits go back on Fridays.</p></body></html>", encoding="utf-8")
+    (folder / "b.txt").write_text("Courier pick-up is on Tuesdays before 11:00.\n", encoding="utf-8")
+    report = container.knowledge.ingest([folder], study="BUG", kind="manual", now=NOW, progress=False)
+    status = {o.path.name: (o.status, o.detail) for o in report.outcomes}
+    assert status["b.txt"][0] == "ingested"
+    assert status["a.html"] == ("failed", "could not be read (ZeroDivisionError); nothing of this file was stored")

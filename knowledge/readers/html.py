@@ -86,10 +86,12 @@ def read_html(path: Path, limits: ReadLimits) -> ParsedDocument:
             f"the HTML is {len(text):,} characters long, over {HTML_MARKUP_FACTOR}x the "
             f"{limits.max_text_chars:,}-character text limit (SITELINE_MAX_TEXT_CHARS)"
         )
-    soup = BeautifulSoup(text, "html.parser")
-    root = soup.body or soup
     blocks: list[Block] = []
-    _walk(root, blocks)
+    try:
+        soup = BeautifulSoup(text, "html.parser")
+        _walk(soup.body or soup, blocks)
+    except RecursionError:  # thousands of nested elements: no page of a study document is built like that
+        raise ReadError("the HTML is nested too deeply to read (thousands of elements inside each other)") from None
     if not blocks:
         raise ReadError("no text in the HTML")
     title_tag = soup.find("title")
