@@ -7,6 +7,9 @@ schema is at head and refuse to start otherwise; the operator runs `siteline db 
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -52,7 +55,7 @@ def alembic_config(engine: Engine | None = None, audit_key: bytes = b"") -> Conf
 def take_migration_lock(connection: Connection) -> None:
     """Serialise migrations per database schema on PostgreSQL (released when the transaction ends).
 
-    SQLite needs none: its writers are serialised by the database file lock."""
+    SQLite: `migrate` holds a file lock instead (DDL runs outside SQLite's transactions there)."""
     if connection.dialect.name == "postgresql":
         connection.execute(
             text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"), {"k": MIGRATION_LOCK_KEY}
@@ -61,7 +64,28 @@ def take_migration_lock(connection: Connection) -> None:
 
 def migrate(engine: Engine, revision: str = "head", *, audit_key: bytes = b"") -> None:
     """Bring the schema up to `revision` (safe to call on every start; a no-op when current)."""
-    command.upgrade(alembic_config(engine, audit_key), revision)
+    with _sqlite_migration_lock(engine):
+        command.upgrade(alembic_config(engine, audit_key), revision)
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """On a SQLite file, one migrating process at a time (`flock` on `<file>.migrate`). pysqlite runs DDL outside
+    transactions, so two commands started together on a fresh home both saw an empty schema and both created
+    tables: one crashed on "table audit_log already exists". The second now waits and finds the schema at head."""
+    from core.db import sqlite_file
+
+    database = sqlite_file(engine)
+    if database is None:
+        yield
+        return
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with open(database.with_name(database.name + ".migrate"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @cache

@@ -27,9 +27,19 @@ def _start_process(url: str, barrier, errors) -> None:  # runs in a forked child
 
 @pytest.mark.postgres
 def test_six_processes_migrate_a_fresh_postgresql_schema_at_once(pg_url: str) -> None:
+    _six_at_once(pg_url)
+
+
+def test_six_processes_migrate_a_fresh_sqlite_file_at_once(tmp_path: Path) -> None:
+    """Found by a probe: two `siteline ingest` started together on a fresh SITELINE_HOME, one crashed on "table
+    audit_log already exists" (pysqlite runs DDL outside transactions, so the file lock did not serialise them)."""
+    _six_at_once(f"sqlite:///{tmp_path / 'fresh.db'}")
+
+
+def _six_at_once(url: str) -> None:
     ctx = multiprocessing.get_context("fork")
     barrier, errors = ctx.Barrier(6), ctx.Queue()
-    procs = [ctx.Process(target=_start_process, args=(pg_url, barrier, errors)) for _ in range(6)]
+    procs = [ctx.Process(target=_start_process, args=(url, barrier, errors)) for _ in range(6)]
     for p in procs:
         p.start()
     for p in procs:
@@ -39,7 +49,7 @@ def test_six_processes_migrate_a_fresh_postgresql_schema_at_once(pg_url: str) ->
         crashes.append(errors.get())
     assert crashes == [], crashes[0] if crashes else ""
     assert [p.exitcode for p in procs] == [0] * 6
-    engine = make_engine(pg_url)
+    engine = make_engine(url)
     assert {"deliveries", "timers", "audit_log", "documents"} <= set(inspect(engine).get_table_names())
     engine.dispose()
 
