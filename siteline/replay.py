@@ -7,6 +7,7 @@ Notifier (writes one JSON line per delivery) differ. Storage is a private in-mem
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,8 @@ from scheduler.runner import Ticker, run_virtual_until
 from siteline import phi
 from siteline.database import migrate
 from triage.schemas import UpdateIn
+
+log = logging.getLogger("siteline.replay")
 
 CORE_LINES: dict[str, type[BaseModel]] = {"site": Site, "person": Person}
 
@@ -213,7 +216,17 @@ def replay(
 
 
 def _until_end(lines: list[Line]) -> Iterator[Line]:
-    for line in lines:
-        yield line
+    for i, line in enumerate(lines):
         if line.type == "end":
+            after = lines[i + 1 :]
+            if after:  # the contract: a scenario stops at `end`; what follows is never run, and says so
+                log.warning(
+                    "line %d (%s)%s comes after the `end` line (line %d) and was not run",
+                    after[0].number,
+                    after[0].type,
+                    f" and {len(after) - 1} more line(s)" if len(after) > 1 else "",
+                    line.number,
+                )
+            yield line  # the caller stops here
             return
+        yield line

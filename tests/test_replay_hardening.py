@@ -72,3 +72,12 @@ def test_a_chat_identity_given_to_a_second_person_is_an_error_naming_both(tmp_pa
     moved = {**ana, "slack_user_id": None, "chat": {"slack": "U2"}}  # Ana lets go of U1 first: then Ben may have it
     result = runner.invoke(app, ["replay", str(_scenario(tmp_path, SITE, ana, moved, ben, URGENT))])
     assert result.exit_code == 0, result.output
+
+
+def test_a_line_after_end_is_named_not_dropped_in_silence(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Found by a probe: an update after `end` vanished, the output identical to the run without it."""
+    end = {"type": "end", "at": "2026-03-03T00:00:00Z"}
+    late = {**URGENT, "at": "2026-03-04T09:00:00Z", "id": "m9"}
+    result = runner.invoke(app, ["replay", str(_scenario(tmp_path, SITE, URGENT, end, late))])
+    assert result.exit_code == 0, result.output
+    assert "line 4 (update) comes after the `end` line (line 3) and was not run" in caplog.text
