@@ -14,6 +14,7 @@ _ABBREVIATIONS = (
     "e.g i.e etc vs approx dr mr mrs ms no fig figs al ca inc ltd co corp resp ref refs vol sec sect appx u.s"
 )
 ABBREVIATIONS = frozenset([*_ABBREVIATIONS.split(), "st", "jr", "sr", "cf", "ie", "eg", "viz", "incl", "esp", "dept"])
+ABBREVIATION_WINDOW = 80  # characters before a sentence break in which an abbreviation ("e.g.", "U.S.") is read
 END = re.compile(r"(?<=[.?!;])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9•●○▪■◦–-]|[a-z]\s+[A-Z])")  # "t A ..." footnotes
 ROW_LINE = re.compile(r"^[^\n]* \| [^\n]*$", re.MULTILINE)  # a table row, as every reader writes rows
 ITEM_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[•●○▪■◦□➢►✓\-–*]|\(?\d{1,2}[.)]|\[\s?\d{1,2}\]|\(?[a-z][.)])\s)")
@@ -35,7 +36,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for m in END.finditer(text):
         if any(a < m.end() < b for a, b in rows):
             continue
-        if not _ends_with_abbreviation(text[: m.start()].rstrip('"”’)] ')):
+        # only the words just before the break matter: the whole prefix made a one-line file quadratic (minutes)
+        if not _ends_with_abbreviation(text[max(0, m.start() - ABBREVIATION_WINDOW) : m.start()].rstrip('"”’)] ')):
             cuts.add(m.end())
     for m in ITEM_BREAK.finditer(text):
         cuts.add(m.end())

@@ -406,3 +406,23 @@ def test_a_correctly_spelled_word_the_documents_lack_is_not_turned_into_another_
     assert words["night"].unknown and not words["night"].alternatives
     fixed = expand("what colour is the trail inclusoin label", vocab)
     assert fixed.semantic_text.split() == ["color", "trial", "inclusion", "label"]
+
+
+def test_a_sentence_break_reads_only_the_words_before_it_for_an_abbreviation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a probe: a 5 MB one-line Markdown file never finished ingesting. Every sentence break handed the
+    whole text before it to the abbreviation check (a regex anchored at its end, scanned from its start), so a long
+    paragraph cost the square of its length. Each check now reads a short window; the sentences are the same."""
+    from knowledge import sentences as module
+
+    seen: list[int] = []
+    check = module._ends_with_abbreviation
+
+    def measured(text: str) -> bool:
+        seen.append(len(text))
+        return check(text)
+
+    monkeypatch.setattr(module, "_ends_with_abbreviation", measured)
+    text = "Subjects fast for 8 hours, e.g. from midnight. The coordinator records it. " * 400
+    spans = module.sentence_spans(text)
+    assert len(spans) == 800 and text[spans[0][0] : spans[0][1]] == "Subjects fast for 8 hours, e.g. from midnight."
+    assert max(seen) <= module.ABBREVIATION_WINDOW
