@@ -119,6 +119,12 @@ def test_cli_ingest_ask_and_eval(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert set(data["citations"][0]) == {"doc", "title", "version", "section", "page", "quote", "score", "alternate"}
     result = runner.invoke(app, ["ask", "SAE reporting timeline?", "--study", "NOPE"])
     assert result.exit_code == 1 and "no documents have been ingested for study NOPE" in result.output
+    # found by a probe: a version or document that does not exist was searched anyway, and "not found" blamed the
+    # documents rather than the typo
+    result = runner.invoke(app, ["ask", "SAE reporting timeline?", "--study", "ZX-101", "--version", "99"])
+    assert result.exit_code == 2 and "no version '99' in study ZX-101 (versions: 1)" in result.output
+    result = runner.invoke(app, ["ask", "SAE reporting timeline?", "--study", "ZX-101", "--doc", "nothere.md"])
+    assert result.exit_code == 2 and "no document 'nothere.md' in study ZX-101 (documents: " in result.output
 
     qa = tmp_path / "qa.jsonl"
     qa.write_text(

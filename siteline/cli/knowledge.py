@@ -7,12 +7,15 @@ from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from knowledge.vector_index import VectorStoreUnavailable
 from siteline.cli.common import container, fail, print_json
+
+if TYPE_CHECKING:
+    from knowledge.catalog import VersionInfo
 
 
 class Kind(StrEnum):
@@ -92,6 +95,8 @@ def register(app: typer.Typer) -> None:
         c = container()
         if not c.knowledge.has_documents(studies):
             fail(f"no documents have been ingested for study {', '.join(studies)}; run `siteline ingest` first")
+        if version is not None or doc is not None:
+            _check_version_and_doc(c.knowledge.document_versions(studies), studies, version, doc)
         from siteline import phi
 
         redaction = phi.redact(question)  # before the engine stores, logs or embeds it
@@ -206,3 +211,19 @@ def _print_breakdown(groups: dict[str, dict[str, object]], by: str) -> None:
     for key, figures in groups.items():
         table.add_row(key, *("-" if figures.get(f) is None else str(figures[f]) for f, _ in BREAKDOWN_COLUMNS))
     Console().print(table)
+
+
+def _check_version_and_doc(
+    versions: list[VersionInfo], studies: list[str], version: str | None, doc: str | None
+) -> None:
+    """A version or document that does not exist is a typo to point out, not a question the documents lack."""
+    where = ", ".join(studies)
+    if doc is not None:
+        named = [v for v in versions if doc in (v.doc_key, v.file_name)]
+        if not named:
+            known = ", ".join(sorted({v.file_name for v in versions}))
+            fail(f"no document {doc!r} in study {where} (documents: {known})", code=2)
+        versions = named
+    if version is not None and all(v.version != version for v in versions):
+        known = ", ".join(sorted({v.version for v in versions}))
+        fail(f"no version {version!r} in study {where}{f' for {doc}' if doc else ''} (versions: {known})", code=2)
