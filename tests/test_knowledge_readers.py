@@ -426,3 +426,16 @@ def test_a_sentence_break_reads_only_the_words_before_it_for_an_abbreviation(mon
     spans = module.sentence_spans(text)
     assert len(spans) == 800 and text[spans[0][0] : spans[0][1]] == "Subjects fast for 8 hours, e.g. from midnight."
     assert max(seen) <= module.ABBREVIATION_WINDOW
+
+
+def test_utf16_text_is_read_with_or_without_a_byte_order_mark() -> None:
+    """Found by a probe: Windows' "Unicode" text files were refused as "binary content, not text"."""
+    from knowledge.readers.blocks import ReadError
+    from knowledge.readers.text import decode
+
+    text = "Store kits at 2–8 °C.\nReturn them on Fridays.\n"
+    assert decode(text.encode("utf-16")) == text  # with a BOM
+    assert decode(text.encode("utf-16-le")) == text
+    assert decode(text.encode("utf-16-be")) == text
+    with pytest.raises(ReadError, match="binary"):
+        decode(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
