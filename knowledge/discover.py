@@ -7,6 +7,7 @@ and links to folders are reported by name, never dropped in silence.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,13 @@ class Candidate:
 
 def _broken_link(path: Path) -> FileOutcome | None:
     if path.is_symlink() and not path.exists():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:  # Python 3.11's word for ELOOP here
+            return FileOutcome(path, "failed", "symbolic link loop: its links lead back to themselves")
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return FileOutcome(path, "failed", "symbolic link loop: its links lead back to themselves")
         return FileOutcome(path, "failed", f"broken symbolic link: its target {os.readlink(path)} does not exist")
     return None
 
@@ -39,8 +47,15 @@ def collect(paths: Sequence[Path]) -> tuple[list[Candidate], list[FileOutcome]]:
         if (broken := _broken_link(path)) is not None:
             early.append(broken)
         elif path.is_dir():
+            hidden: set[Path] = set()
             for f in sorted(path.rglob("*")):
-                if any(part.startswith(".") for part in f.relative_to(path).parts):
+                parts = f.relative_to(path).parts
+                dot = next((i for i, part in enumerate(parts) if part.startswith(".")), None)
+                if dot is not None:  # .git, .DS_Store, editors' backups: said once per hidden file or folder
+                    entry = path.joinpath(*parts[: dot + 1])
+                    if entry not in hidden:
+                        hidden.add(entry)
+                        early.append(FileOutcome(entry, "skipped", "hidden (its name starts with a dot)"))
                     continue
                 if (broken := _broken_link(f)) is not None:
                     early.append(broken)

@@ -163,3 +163,22 @@ def test_a_readers_unexpected_error_fails_that_file_only(
     status = {o.path.name: (o.status, o.detail) for o in report.outcomes}
     assert status["b.txt"][0] == "ingested"
     assert status["a.html"] == ("failed", "could not be read (ZeroDivisionError); nothing of this file was stored")
+
+
+def test_hidden_files_and_link_loops_are_reported_not_dropped(container: Container, tmp_path: Path) -> None:
+    """Found by a probe: `.hidden.txt` was skipped without a word (the summary counted one file of two), and a
+    symbolic link loop was called a broken link whose target "does not exist"."""
+    folder = tmp_path / "docs"
+    (folder / ".git").mkdir(parents=True)
+    (folder / ".git" / "config").write_text("[core]\n", encoding="utf-8")
+    (folder / ".git" / "HEAD").write_text("ref: main\n", encoding="utf-8")
+    (folder / ".hidden.txt").write_text("Kits go back on Fridays.\n", encoding="utf-8")
+    (folder / "visible.txt").write_text("Courier pick-up is on Tuesdays before 11:00.\n", encoding="utf-8")
+    (folder / "loop_a.txt").symlink_to(folder / "loop_b.txt")
+    (folder / "loop_b.txt").symlink_to(folder / "loop_a.txt")
+    report = container.knowledge.ingest([folder], study="HID", kind="sop", now=NOW, progress=False)
+    status = {o.path.name: (o.status, o.detail) for o in report.outcomes}
+    assert status["visible.txt"][0] == "ingested"
+    assert status[".hidden.txt"] == ("skipped", "hidden (its name starts with a dot)")
+    assert status[".git"] == ("skipped", "hidden (its name starts with a dot)") and "config" not in status
+    assert status["loop_a.txt"][0] == "failed" and "loop" in status["loop_a.txt"][1]
