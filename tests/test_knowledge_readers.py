@@ -7,6 +7,7 @@ a made-up study, ZX-101, so no real document text is needed.
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -252,10 +253,20 @@ def test_chunks_never_split_rows_or_items_and_keep_sections_and_pages() -> None:
     assert page_at(crossing.page_map, 0) == crossing.page
 
 
+def _zip_with_odd_parts() -> bytes:
+    """A zip whose content-types part has no namespace: python-docx fails on it with its own internals' words."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<document/>")
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
         ("empty.pdf", b"", "empty file"),
+        ("odd.docx", _zip_with_odd_parts(), r"a zip file, but its parts are not a Word document's \("),
         ("broken.pdf", b"%PDF-1.4\nthis is not really a pdf", "not a readable PDF"),
         ("broken.docx", b"PK\x03\x04 nope", "not a readable DOCX"),
         ("binary.txt", b"\x00\x01\x02abc", "binary content"),

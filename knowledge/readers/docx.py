@@ -29,8 +29,11 @@ def read_docx(path: Path) -> ParsedDocument:
         document = docx.Document(str(path))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise ReadError(f"not a readable DOCX ({type(exc).__name__}: {str(exc)[:120]})") from None
-    except Exception as exc:  # python-docx raises its own PackageNotFoundError and lxml errors
-        raise ReadError(f"not a readable DOCX ({type(exc).__name__}: {str(exc)[:120]})") from None
+    except Exception as exc:  # python-docx's PackageNotFoundError, lxml errors, its own AttributeErrors on odd parts
+        # their text names python-docx's internals ("'_Element' object has no attribute 'overrides'"): not a reason
+        raise ReadError(
+            f"not a readable DOCX: a zip file, but its parts are not a Word document's ({type(exc).__name__})"
+        ) from None
     body = document.element.body
     rendered = body.find(f".//{W}lastRenderedPageBreak") is not None
     has_breaks = rendered or any(br.get(f"{W}type") == "page" for br in body.iter(f"{W}br"))
