@@ -162,3 +162,38 @@ def test_the_migration_up_and_down(db_url: str) -> None:
     migrate(engine)
     assert {"dashboard_sessions", "dashboard_oidc_states"} <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+# -- found by a probe (session 19) ------------------------------------------------------------------------------
+
+
+def test_a_state_change_sent_from_another_site_is_refused(web: Web) -> None:
+    """A page elsewhere could sign a coordinator out (or post a clarification) with their cookie: a form posted
+    from another origin carries that origin, and is refused before anything changes."""
+    web.sign_in("sm-alpha")
+    foreign = web.client.post("/dashboard/logout", headers={"Origin": "http://evil.example"}, follow_redirects=False)
+    assert foreign.status_code == 403 and "another site" in foreign.text
+    by_referer = web.client.post(
+        "/dashboard/logout", headers={"Referer": "http://evil.example/page"}, follow_redirects=False
+    )
+    assert by_referer.status_code == 403
+    assert web.client.get("/api/dashboard/overview").status_code == 200  # still signed in
+    clarify = web.client.post(
+        "/api/dashboard/clusters/any/clarification",
+        json={"subject": "x", "body": "y"},
+        headers={"Origin": "http://evil.example"},
+    )
+    assert clarify.status_code == 403
+    own = web.client.post("/dashboard/logout", headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert own.status_code == 303
+
+
+def test_dashboard_pages_forbid_framing_and_caching(web: Web) -> None:
+    web.sign_in("sm-alpha")
+    for path in ("/dashboard", "/dashboard/login", "/api/dashboard/overview"):
+        headers = web.client.get(path, follow_redirects=False).headers
+        assert headers["x-content-type-options"] == "nosniff" and headers["cache-control"] == "no-store", path
+        if headers["content-type"].startswith("text/html"):
+            assert headers["x-frame-options"] == "DENY"
+            assert "frame-ancestors 'none'" in headers["content-security-policy"]
+            assert "script-src" not in headers["content-security-policy"]  # default-src 'none' covers scripts
