@@ -25,18 +25,12 @@ from escalation.models import EscalationRow, NoticeRow
 from scheduler import timers
 
 
-def get(session: Session, escalation_id: str) -> EscalationRow:
-    esc = session.get(EscalationRow, escalation_id)
-    if esc is None:
-        raise NotFound(f"escalation: no escalation {escalation_id!r}")
-    return esc
-
-
-def locked(session: Session, escalation_id: str) -> EscalationRow:
-    """The escalation, read under its row lock (SQLite: the file's write lock), fresh from the database: two
-    acknowledgements arriving together would each read "open" and each apply."""
-    hold_write_lock(session)
-    esc = session.get(EscalationRow, escalation_id, with_for_update=True, populate_existing=True)
+def get(session: Session, escalation_id: str, *, for_update: bool = False) -> EscalationRow:
+    """The escalation; `for_update`: read fresh under its row lock (SQLite: the file's write lock), as a change
+    needs it: two acknowledgements arriving together would each read "open" and each apply."""
+    if for_update:
+        hold_write_lock(session)
+    esc = session.get(EscalationRow, escalation_id, with_for_update=for_update, populate_existing=for_update)
     if esc is None:
         raise NotFound(f"escalation: no escalation {escalation_id!r}")
     return esc
@@ -44,7 +38,7 @@ def locked(session: Session, escalation_id: str) -> EscalationRow:
 
 def ack(session: Session, *, escalation_id: str, by: str, now: datetime, strict: bool = True) -> EscalationRow:
     """Someone on the sponsor side has it: no more hand-on; the site is told who."""
-    esc = locked(session, escalation_id)
+    esc = get(session, escalation_id, for_update=True)
     directory = Directory(session)
     person = directory.person(by)
     if strict:
@@ -96,7 +90,7 @@ def ack(session: Session, *, escalation_id: str, by: str, now: datetime, strict:
 
 def resolve(session: Session, *, escalation_id: str, by: str, now: datetime, strict: bool = True) -> EscalationRow:
     """Close it: the site and everyone already reached are told; waiting notices are dropped."""
-    esc = locked(session, escalation_id)
+    esc = get(session, escalation_id, for_update=True)
     directory = Directory(session)
     person = directory.person(by)
     if strict:

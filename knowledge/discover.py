@@ -27,15 +27,20 @@ class Candidate:
 
 def _broken_link(path: Path) -> FileOutcome | None:
     if path.is_symlink() and not path.exists():
-        try:
-            path.resolve(strict=True)
-        except RuntimeError:  # Python 3.11's word for ELOOP here
+        if _loops(path):
             return FileOutcome(path, "failed", "symbolic link loop: its links lead back to themselves")
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                return FileOutcome(path, "failed", "symbolic link loop: its links lead back to themselves")
         return FileOutcome(path, "failed", f"broken symbolic link: its target {os.readlink(path)} does not exist")
     return None
+
+
+def _loops(link: Path) -> bool:
+    try:
+        link.resolve(strict=True)
+    except RuntimeError:  # Python 3.11's word for ELOOP here
+        return True
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def collect(paths: Sequence[Path]) -> tuple[list[Candidate], list[FileOutcome]]:

@@ -19,6 +19,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
+from core.db import sqlite_file
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 0x517E114D  # pg advisory lock class: "schema migration" (with the schema, below)
 
@@ -73,19 +75,14 @@ def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
     """On a SQLite file, one migrating process at a time (`flock` on `<file>.migrate`). pysqlite runs DDL outside
     transactions, so two commands started together on a fresh home both saw an empty schema and both created
     tables: one crashed on "table audit_log already exists". The second now waits and finds the schema at head."""
-    from core.db import sqlite_file
-
     database = sqlite_file(engine)
     if database is None:
         yield
         return
     database.parent.mkdir(parents=True, exist_ok=True)
-    with open(database.with_name(database.name + ".migrate"), "a+b") as lock:
+    with open(database.with_name(database.name + ".migrate"), "a+b") as lock:  # closing it lets go of the lock
         fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+        yield
 
 
 @cache
