@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias="SITELINE_DATABASE_URL")
     api_token: SecretStr | None = Field(default=None, validation_alias="SITELINE_API_TOKEN")
     log_level: str = Field(default="INFO", validation_alias="SITELINE_LOG_LEVEL")
+    # Bearer token a scraper must send to `GET /metrics`; unset: open, for an internal network only.
+    metrics_token: SecretStr | None = Field(default=None, validation_alias="SITELINE_METRICS_TOKEN")
     # Key that signs the audit chain's checkpoint; unset: a random key kept in `home/audit.key`.
     audit_key: SecretStr | None = Field(default=None, validation_alias="SITELINE_AUDIT_KEY")
     # `json`: one JSON object a line (with the request id), for log collectors; `text` for people.

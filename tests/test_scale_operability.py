@@ -195,6 +195,20 @@ def test_metrics_counters_are_per_process_but_a_fresh_app_still_serves(tmp_path:
     container.engine.dispose()
 
 
+def test_metrics_token_when_set_is_required_as_a_bearer_token(tmp_path: Path, db_url: str) -> None:
+    """A scraper outside the internal network: SITELINE_METRICS_TOKEN closes /metrics to anyone without it."""
+    container = make(tmp_path, db_url, SITELINE_RUN_SCHEDULER=False, SITELINE_METRICS_TOKEN="scrape-me")
+    client = TestClient(create_app(container))
+    refused = client.get("/metrics")
+    assert refused.status_code == 401 and "SITELINE_METRICS_TOKEN" in refused.json()["detail"]
+    assert "siteline_outbox_backlog" not in refused.text
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert ok.status_code == 200 and metric(ok.text, "siteline_outbox_backlog") == 0
+    assert client.get("/readyz").status_code in (200, 503)  # probes stay open: they carry no figures
+    container.engine.dispose()
+
+
 @pytest.fixture
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()

@@ -8,11 +8,13 @@ cluster-wide values: aggregate them with `max`, not `sum`. The leader flag is th
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -122,9 +124,19 @@ def mount(app: FastAPI, container: Container) -> None:
         registry.register(collector)
     ProcessCollector(registry=registry)
     app.state.metrics_registry = registry
+    app.state.metrics_token = container.settings.metrics_token
     app.include_router(router)
 
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
+    expected = request.app.state.metrics_token
+    if expected is not None:
+        sent = request.headers.get("authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {expected.get_secret_value()}".encode()):
+            return JSONResponse(
+                {"detail": "GET /metrics needs Authorization: Bearer <SITELINE_METRICS_TOKEN>"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
