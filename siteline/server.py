@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from knowledge.vector_index import VectorStoreUnavailable
 from siteline import access_log
 from siteline.api import validation
+from siteline.api.body_deadline import BodyDeadline
 from siteline.api.dashboard_guard import DashboardGuard
 from siteline.api.nul_bytes import RefuseNulBytes
 from siteline.container import Container
@@ -52,6 +53,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.add_middleware(RefuseNulBytes)
     app.add_middleware(DashboardGuard, public_url=container.settings.public_url)
+    app.add_middleware(BodyDeadline)  # outermost: a body that never arrives holds no route
     app.add_exception_handler(RequestValidationError, validation.unprocessable)
     app.add_exception_handler(StarletteHTTPException, validation.http_error)
     access_log.install()
