@@ -265,6 +265,37 @@ def test_the_folds_report_each_document_and_each_kind_of_question() -> None:
     assert rows["kind: numeric"]["questions"] == 12 and rows["kind: unanswerable"]["questions"] == 6
 
 
+def test_the_reader_layer_is_fitted_only_on_questions_the_reader_never_learnt_from() -> None:
+    """A fine-tuned reader's cosine on its own training questions is better than on a new one; a layer fitted on
+    those cosines trusts the reader more than a new question warrants."""
+    from knowledge import fit as fitting
+    from knowledge.answer_model import EXTRAS
+    from knowledge.features import PASSAGE_FEATURES
+
+    rng = np.random.default_rng(1)
+
+    def example(qset: str, i: int) -> fitting.Example:
+        answerable = i % 3 != 0
+        return fitting.Example(
+            f"{qset}:{i}", f"doc{i % 4}", answerable, "evidence" if answerable else "",
+            rng.normal(size=(6, len(SENTENCE_FEATURES))).astype(np.float32),
+            np.array([1.0, 0, 0, 0, 0, 0]) if answerable else np.zeros(6), ["q"] * 6, ["p"] * 6,
+            np.zeros(len(EXTRAS), dtype=np.float32), rng.normal(size=(3, len(PASSAGE_FEATURES))).astype(np.float32),
+            np.array([1.0, 0.0, 0.0]) if answerable else np.zeros(3), rng.normal(size=6), "numeric",
+        )  # fmt: skip
+
+    seen, unseen = [example("learnt", i) for i in range(30)], [example("written", i) for i in range(30)]
+    read: list[list[str]] = []
+    real = fitting.fit_reranker
+    fitting.fit_reranker = lambda model, train: read.append([e.qid for e in train]) or real(model, train)
+    try:
+        assert fitting.fit(seen + unseen, frozenset({"learnt"})).reranker is not None
+        fitting.fit(seen + unseen)
+    finally:
+        fitting.fit_reranker = real
+    assert read[0] == [e.qid for e in unseen] and len(read[1]) == 60
+
+
 def test_everyday_shorthand_reads_in_its_everyday_sense_first() -> None:
     from knowledge.lexicon import lexicon
 
