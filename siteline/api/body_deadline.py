@@ -11,11 +11,11 @@ it for the client's disconnect, which may rightly take much longer.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BODY_SECONDS = 30.0  # the API's bodies are small JSON; 30 s is generous on any link a site uses
@@ -59,7 +59,7 @@ class BodyDeadline:
             if late and not started:  # whatever the route says about the body it never got becomes the 408
                 if not replaced:
                     replaced = True
-                    await self._late(send)
+                    await self._late(scope, receive, send)
                 return
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -71,10 +71,8 @@ class BodyDeadline:
                 raise
             log.info("route gave up on the late body: %s", type(exc).__name__)
         if late and not started and not replaced:
-            await self._late(send)
+            await self._late(scope, receive, send)
 
-    async def _late(self, send: Send) -> None:
-        body = json.dumps({"detail": f"the request body did not arrive within {self.seconds:.0f} s"}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 408, "headers": [*headers, (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+    async def _late(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"the request body did not arrive within {self.seconds:.0f} s"
+        await JSONResponse({"detail": detail}, status_code=408, headers={"Connection": "close"})(scope, receive, send)

@@ -8,7 +8,6 @@ cluster-wide values: aggregate them with `max`, not `sum`. The leader flag is th
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from sqlalchemy import func, select
 
 from core.metrics import ASKS, REQUEST_SECONDS, REQUESTS, SQLITE_WRITER_HOLD, SQLITE_WRITER_WAIT
 from core.models import DeliveryRow
+from siteline.api.auth import bearer_matches
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -124,19 +124,16 @@ def mount(app: FastAPI, container: Container) -> None:
         registry.register(collector)
     ProcessCollector(registry=registry)
     app.state.metrics_registry = registry
-    app.state.metrics_token = container.settings.metrics_token
     app.include_router(router)
 
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
-    expected = request.app.state.metrics_token
-    if expected is not None:
-        sent = request.headers.get("authorization", "")
-        if not hmac.compare_digest(sent.encode(), f"Bearer {expected.get_secret_value()}".encode()):
-            return JSONResponse(
-                {"detail": "GET /metrics needs Authorization: Bearer <SITELINE_METRICS_TOKEN>"},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+    expected = request.app.state.container.settings.metrics_token
+    if expected is not None and not bearer_matches(request.headers.get("authorization"), expected):
+        return JSONResponse(
+            {"detail": "GET /metrics needs Authorization: Bearer <SITELINE_METRICS_TOKEN>"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
