@@ -307,6 +307,11 @@ class AnswerModel:
         data = json.loads((path or MODEL_FILE).read_text(encoding="utf-8"))
         if data["sentence_features"] != list(SENTENCE_FEATURES) or data["question_features"] != list(QUESTION_FEATURES):
             raise ValueError(f"{path or MODEL_FILE} was fitted on other features; run python -m knowledge.fit write")
+        passage_weights = data.get("passage_weights")
+        if passage_weights is not None and data.get("passage_features") != list(PASSAGE_FEATURES):
+            raise ValueError(
+                f"{path or MODEL_FILE}: its passages were fitted on other features; run python -m knowledge.fit write"
+            )
         r = data.get("reranker")
         if r is not None and (
             r["features"] != list(RERANK_FEATURES)
@@ -330,6 +335,7 @@ class AnswerModel:
             np.array(data["sentence_weights"]),
             np.array(data["question_weights"]),
             float(data["threshold"]),
+            None if passage_weights is None else np.array(passage_weights),
             reranker=reranker,
         )
 

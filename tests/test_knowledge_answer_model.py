@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from knowledge.answer_model import AnswerModel, fit_choice, fit_logistic, shipped_model
 from knowledge.evaluation import evidence_share, holds_evidence
-from knowledge.features import QUESTION_FEATURES, SENTENCE_FEATURES, looks_like_table_row
+from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES, looks_like_table_row
 from knowledge.lexicon import expand, terms
 from knowledge.study_lexicon import best_long_form, learn, pairs_in
 
@@ -96,6 +97,28 @@ def test_the_shipped_model_matches_the_features_it_reads() -> None:
     assert len(model.sentence_weights) == len(SENTENCE_FEATURES)
     assert len(model.question_weights) == len(QUESTION_FEATURES)
     assert 0.0 < model.threshold < 1.0
+
+
+def test_the_passage_reranker_survives_save_and_load(tmp_path: Path) -> None:
+    """The fitted passage weights are what orders a question's passages; a load that drops them leaves every
+    install on plain reciprocal-rank fusion, which is not what was fitted or measured."""
+    shipped = shipped_model()
+    assert shipped.passage_weights is not None and len(shipped.passage_weights) == len(PASSAGE_FEATURES)
+    model = _reranked_model()
+    model = replace(model, passage_weights=np.arange(len(PASSAGE_FEATURES), dtype=np.float64) / 10)
+    path = tmp_path / "m.json"
+    model.save(path)
+    loaded = AnswerModel.load(path)
+    assert loaded.passage_weights is not None
+    assert np.allclose(loaded.passage_weights, model.passage_weights)
+    passages = np.eye(len(PASSAGE_FEATURES))[[1, len(PASSAGE_FEATURES) - 1, 2]]
+    assert loaded.passage_order(passages) == [1, 2, 0]
+    data = json.loads(path.read_text())
+    data["passage_features"] = ["bias", "something_else"]
+    path.write_text(json.dumps(data))
+
+    with pytest.raises(ValueError, match="passage"):
+        AnswerModel.load(path)
 
 
 def test_table_rows_are_told_from_sentences() -> None:

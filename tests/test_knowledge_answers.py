@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -263,3 +264,14 @@ def test_alternates_are_cited_after_the_answer_and_marked(zx101: Container) -> N
     places = [c.chunk_id for c in answer.citations]
     assert len(set(places)) == len(places)  # each alternate is another place
     assert all(c.quote and len(c.quote) <= 600 for c in answer.citations)
+
+
+def test_retrieval_orders_passages_by_the_shipped_passage_model(zx101: Container) -> None:
+    """What was fitted and measured is what runs: the reranked order, not plain reciprocal-rank fusion."""
+    from knowledge.answer_model import shipped_model
+
+    found = zx101.knowledge.search("how long is the screening window?", studies=["ZX-101"], k=40)
+    assert found.passage_features is not None and len(found.passage_ids) > 2
+    scores = found.passage_features.astype(np.float64) @ shipped_model().passage_weights
+    expected = [found.passage_ids[i] for i in np.argsort(-scores, kind="stable")]
+    assert [p.chunk_id for p in found.passages][: len(expected)] == expected[: len(found.passages)]
