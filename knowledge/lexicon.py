@@ -249,6 +249,25 @@ def _word_terms(word: str) -> list[str]:
     return found
 
 
+def _meanings(
+    key: str, forms: list[str], general: Mapping[str, list[str]], study: Mapping[str, list[str]] | None
+) -> list[str]:
+    """What `key` may be written as: the study's own forms first, then what the general lexicon says of *those*.
+
+    A protocol's "empagliflozin (Jardiance)" defines the brand by its generic name; the exclusion criterion
+    says "SGLT2 inhibitor", which only the general lexicon's entry for empagliflozin knows. The general
+    meanings of the word itself stay out: the study's "PD" is progressive disease, not pharmacodynamics, and its
+    "IP" is its investigational product, not also "study treatment" and "study drug" (which only dilute a search
+    in a protocol that says IP).
+    """
+    if not study or key not in study:
+        return forms
+    out = list(forms)
+    extra = [meaning for form in forms for meaning in general.get(form, [])]
+    out.extend(f for f in dict.fromkeys(extra) if f not in out and f != key)
+    return out
+
+
 def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str]] | None = None) -> QueryTerms:
     """Weighted terms for the keyword index and a spelled-out question for the vector index.
 
@@ -256,7 +275,8 @@ def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str
     is what those studies' documents define (knowledge.study_lexicon), which wins over the general
     lexicon: in an oncology protocol "PD" is progressive disease.
     """
-    table = {**lexicon(), **(study or {})}
+    general = lexicon()
+    table = {**general, **(study or {})}
     typed = words(question)
     query = QueryTerms()
     semantic: list[str] = []
@@ -293,7 +313,7 @@ def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str
                     query.add(near, weight)
                     fixed = fixed or near
         if key is not None:
-            for phrase in table[key]:
+            for phrase in _meanings(key, table[key], general, study):
                 found = [t for t in terms(phrase) if t not in stopwords()]
                 if found and all(t in vocab for t in found):
                     concept.add(found, SHORTHAND_MATCH, own=False)

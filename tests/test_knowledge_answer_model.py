@@ -54,6 +54,20 @@ def test_the_studys_definition_wins_over_the_general_lexicon() -> None:
     assert general.semantic_text == "counts pharmacodynamic" and oncology.semantic_text == "counts progressive disease"
 
 
+def test_a_brand_the_study_defines_keeps_the_class_the_general_lexicon_knows() -> None:
+    """ "empagliflozin (Jardiance)" in one protocol must not cost "Jardiance" its class: the exclusion criterion
+    says "SGLT2 inhibitor", which only the general entry for empagliflozin knows."""
+    vocab = {t: 2 for t in terms("empagliflozin sglt2 inhibitor randomization pharmacodynamic progressive disease")}
+    came_off = expand("pt came off Jardiance, can we randomize?", vocab, {"jardiance": ["empagliflozin"]})
+    alternatives = {t for c in came_off.concepts for alt, _, _ in c.alternatives for t in alt}
+    assert {"empagliflozin", "sglt2", "inhibitor"} <= alternatives
+    assert "sglt2" in came_off.weights and "empagliflozin" in came_off.semantic_text
+    # the general meanings of the word itself stay out: the study's PD is progressive disease only
+    oncology = expand("what counts as PD?", vocab, {"pd": ["progressive disease"]})
+    meant = {t for c in oncology.concepts for alt, _, _ in c.alternatives for t in alt}
+    assert not meant & set(terms("pharmacodynamic"))
+
+
 def test_the_outside_measure_counts_evidence_words_and_refuses_pages() -> None:
     evidence = "Subjects must be 65 years of age or older."
     assert holds_evidence("Inclusion: Subjects must be 65 years of age or older at screening.", evidence)
