@@ -303,8 +303,11 @@ class AnswerModel:
         (path or MODEL_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path | None = None) -> AnswerModel:
+    def load(cls, path: Path | None = None, *, passages: bool = True) -> AnswerModel:
+        """The fitted model; `passages=False` leaves the passage weights out (to refit them alone)."""
         data = json.loads((path or MODEL_FILE).read_text(encoding="utf-8"))
+        if not passages:
+            data["passage_weights"] = None
         if data["sentence_features"] != list(SENTENCE_FEATURES) or data["question_features"] != list(QUESTION_FEATURES):
             raise ValueError(f"{path or MODEL_FILE} was fitted on other features; run python -m knowledge.fit write")
         passage_weights = data.get("passage_weights")

@@ -73,6 +73,8 @@ PASSAGE_FEATURES = (
     "question_cosine_gap",
     "chunk_coverage",
     "heading_coverage",
+    "reader_cosine",
+    "reader_cosine_gap",
 )
 
 QUESTION_FEATURES = (
@@ -233,11 +235,15 @@ def passage_matrix(
     question_cosines: Sequence[float],
     chunk_coverage: Sequence[float],
     heading_coverage: Sequence[float],
+    reader_cosines: Sequence[float] | None = None,
 ) -> np.ndarray:
     """One row of PASSAGE_FEATURES per candidate passage: both rankings, how well its best sentence covers
-    the question, and its stored vector against the expanded and the raw question."""
+    the question, and its stored vector against the expanded and the raw question and against the reader's
+    vector of the question (the raw question's cosine stands in when no reader is installed)."""
     if not candidates:
         return np.zeros((0, len(PASSAGE_FEATURES)), dtype=np.float32)
+    reader_cosines = question_cosines if reader_cosines is None else reader_cosines
+    top_reader = max(reader_cosines)
     top_bm25 = max(c.bm25 for c in candidates) or 1.0
     top_sentence = max(c.sentence for c in candidates) or 1.0
     top_cos, top_qcos = max(cosines), max(question_cosines)
@@ -258,9 +264,11 @@ def passage_matrix(
             qcos - top_qcos,
             whole,
             heading,
+            rcos,
+            rcos - top_reader,
         )
-        for c, cos, qcos, whole, heading in zip(
-            candidates, cosines, question_cosines, chunk_coverage, heading_coverage, strict=True
+        for c, cos, qcos, whole, heading, rcos in zip(
+            candidates, cosines, question_cosines, chunk_coverage, heading_coverage, reader_cosines, strict=True
         )
     ]
     return np.array(rows, dtype=np.float32)

@@ -286,6 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     w = sub.add_parser("write")
     w.add_argument("features", type=Path, nargs="+")
     w.add_argument("--reader", type=Path, nargs="*", help="the reader's cosines from knowledge.fit_reader folds")
+    w.add_argument(
+        "--passages-only",
+        action="store_true",
+        help="refit only the passage weights; the sentence, abstain and reader layers stay as shipped",
+    )
     for command in (f, w):
         command.add_argument(
             "--reader-saw", default="", help="QA sets (file stems, comma-separated) the reader was fine-tuned on"
@@ -307,6 +312,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"{doc[:60]:60} {fig['questions']:>4} {fig['evidence_top5']:>6} {fig['cited_holds']:>6} "
                     f"{fig['first_holds']:>6} {fig['unanswerable_abstained']:>6} {fig['false_abstain']:>6}"
                 )
+    elif args.passages_only:
+        examples = [e for p in args.features for e in load(p)]
+        replace(AnswerModel.load(passages=False), passage_weights=fit_passages(examples)).save()
+        print(f"wrote the passage weights of {AnswerModel.path()} from {len(examples)} questions", file=sys.stderr)
     else:
         examples = [e for p in args.features for e in load(p, load_reader(args.reader))]
         fit(examples, _sets(args.reader_saw)).save()

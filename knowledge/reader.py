@@ -5,7 +5,8 @@ older" and a coordinator's "is there an age floor?" are far apart for it. `knowl
 it on labelled questions from many protocols (the quote that holds the evidence against the ones the
 engine offered that do not) and ships it as int8 ONNX in `assets/`. The answer model's second look reads
 its cosines for the first few candidates (`answer_model.Reranker`). Retrieval keeps the stock model, so
-indexes need no rebuild. Only onnxruntime and tokenizers at run time.
+indexes need no rebuild; its passage model also reads the reader's vector of the question against the stored
+(stock) vectors, which the fine-tuning left close enough to compare. Only onnxruntime and tokenizers at run time.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ SECTION_CHARS = 80
 # A cold pool of eight spreads over two threads (onnxruntime releases the GIL): on the ~1.5k chunks of
 # the evaluation corpus, ask p95 fell from ~250 to ~75 ms with less CPU (docs/knowledge.md, session 19).
 BATCH = 1
+QUESTIONS_KEPT = 64  # asks in flight at once, with room to spare
 
 
 def pair_text(section: str, quote: str) -> str:
@@ -43,16 +45,33 @@ class Reader:
     def __init__(self, model_path: Path = READER_FILE) -> None:
         self._model = MiniLmEmbeddings(model_path, max_tokens=MAX_TOKENS, batch_size=BATCH, workers=2)
         self._vectors = SentenceVectors(self._model.embed)
+        self._questions: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
 
     def clear(self) -> None:
         """Forget every cached vector (benchmarks measure a cold cache)."""
         self._vectors.clear()
+        with self._lock:
+            self._questions.clear()
+
+    def question(self, question: str) -> np.ndarray:
+        """The question's vector. Retrieval reads it first (against the passages' stored vectors), then the
+        answer step against its candidates: embedded once per ask, kept for the few asks in flight."""
+        with self._lock:
+            vector = self._questions.get(question)
+        if vector is None:
+            vector = self._model.embed([question])[0]
+            with self._lock:
+                if len(self._questions) >= QUESTIONS_KEPT:
+                    self._questions.pop(next(iter(self._questions)))
+                self._questions[question] = vector
+        return vector
 
     def cosines(self, question: str, texts: Sequence[str]) -> np.ndarray:
         """The question's cosine with each text."""
         if not texts:
             return np.zeros(0)
-        return (self._vectors(texts) @ self._model.embed([question])[0]).astype(np.float64)
+        return (self._vectors(texts) @ self.question(question)).astype(np.float64)
 
 
 _shared: list[Reader] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -158,10 +158,17 @@ class _Catalog:
 
 
 class HybridRetriever:
-    def __init__(self, factory: sessionmaker[Session], keyword: KeywordIndex, vectors: VectorIndex) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        keyword: KeywordIndex,
+        vectors: VectorIndex,
+        reader: Callable[[str], np.ndarray] | None = None,
+    ) -> None:
         self.factory = factory
         self.keyword = keyword
         self.vectors = vectors
+        self.reader = reader  # the fine-tuned reader's question vector (knowledge.reader), if installed
         self._codes: dict[int, frozenset[str]] = {}  # version id -> code words of its title pages
         self._catalog = _Catalog(None)
 
@@ -231,7 +238,10 @@ class HybridRetriever:
         total = sum(len(index.chunk_ids) for index in indexes)
         idf = {t: math.log(1 + (total - vocab.get(t, 0) + 0.5) / (vocab.get(t, 0) + 0.5)) for t in query.weights}
         concepts = weigh(query, idf, routing_terms, rarest=math.log(1 + (total + 0.5) / 1.5))
-        ranked, features, head = self._rerank(ranked, rows, concepts, qvec, raw_vec, model or shipped_model())
+        reader_vec = self.reader(question) if self.reader is not None else None
+        ranked, features, head = self._rerank(
+            ranked, rows, concepts, qvec, raw_vec, reader_vec, model or shipped_model()
+        )
         passages = [self._passage(c, rows[c.chunk_id]) for c in ranked[:k] if c.chunk_id in rows]
         cut = [rows[p.chunk_id] for p in passages if not SENTENCE_END.search(rows[p.chunk_id].text)]
         following: dict[str, ChunkRow] = {}
@@ -251,11 +261,14 @@ class HybridRetriever:
         concepts: dict[str, Weighted],
         qvec: np.ndarray,
         raw_vec: np.ndarray,
+        reader_vec: np.ndarray | None,
         model: AnswerModel,
     ) -> tuple[list[Candidate], np.ndarray | None, list[str]]:
         """Reorder the RERANK best fused candidates by the fitted passage model: both rankings, the best
         sentence's coverage, and every candidate's stored vector against the question (keyword-only
-        candidates included, at no embedding cost)."""
+        candidates included, at no embedding cost) and against the reader's vector of it. The reader was
+        fine-tuned from the model that made the stored vectors and stays close to its space, so its question
+        vector reads them directly: a chat question lands nearer the passage that answers it."""
         head = [c for c in ranked[:RERANK] if c.chunk_id in rows]
         for c in head:
             row = rows[c.chunk_id]
@@ -268,7 +281,12 @@ class HybridRetriever:
         whole = [coverage(term_set(rows[c.chunk_id].text), concepts)[0] for c in head]  # cached per chunk
         headings = [coverage(term_set(rows[c.chunk_id].section), concepts)[0] for c in head]
         features = passage_matrix(
-            head, [float(v @ qvec) for v in vecs], [float(v @ raw_vec) for v in vecs], whole, headings
+            head,
+            [float(v @ qvec) for v in vecs],
+            [float(v @ raw_vec) for v in vecs],
+            whole,
+            headings,
+            None if reader_vec is None else [float(v @ reader_vec) for v in vecs],
         )
         order = model.passage_order(features)
         taken = {c.chunk_id for c in head}

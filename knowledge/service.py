@@ -51,9 +51,11 @@ class KnowledgeService:
         self.embeddings = embeddings
         self.vectors = vectors
         self.keyword = KeywordIndex(settings.index_dir / "bm25")
-        self.retriever = HybridRetriever(factory, self.keyword, vectors)
-        self._llm: object | None = None
         self.reader = shared_reader()  # None when its model file is not installed: the sentence model alone
+        self.retriever = HybridRetriever(
+            factory, self.keyword, vectors, self.reader.question if self.reader is not None else None
+        )
+        self._llm: object | None = None
         self.recorder = AnswerRecorder(factory)  # answers arriving together are stored in one transaction
         # Asks computed at once, the others waiting their turn in arrival order (knowledge.gate); 0: no limit.
         self.gate = FairGate(settings.ask_concurrency) if settings.ask_concurrency else None

@@ -352,3 +352,17 @@ def test_fit_logistic_keeps_a_signed_weight_on_its_side() -> None:
     assert free[2] < 0  # what an unconstrained fit learns
     signed = fit_logistic(x, y, l2=0.1, signs=np.array([0, 1, 1]))
     assert signed[2] == 0.0 and signed[1] > 1.0
+
+
+def test_without_a_reader_the_raw_questions_cosine_stands_in_for_the_readers() -> None:
+    from types import SimpleNamespace
+
+    from knowledge.features import passage_matrix
+
+    cands = [SimpleNamespace(bm25=2.0, bm25_rank=1, vec_rank=2, route=0.0, sentence=0.5),
+             SimpleNamespace(bm25=1.0, bm25_rank=2, vec_rank=1, route=0.0, sentence=0.2)]  # fmt: skip
+    plain = passage_matrix(cands, [0.5, 0.6], [0.3, 0.7], [0.1, 0.2], [0.0, 0.0])
+    read = passage_matrix(cands, [0.5, 0.6], [0.3, 0.7], [0.1, 0.2], [0.0, 0.0], [0.9, 0.4])
+    at = PASSAGE_FEATURES.index("reader_cosine")
+    assert plain[:, at].tolist() == pytest.approx([0.3, 0.7]) and read[:, at].tolist() == pytest.approx([0.9, 0.4])
+    assert read[:, at + 1].tolist() == pytest.approx([0.0, -0.5])

@@ -275,3 +275,21 @@ def test_retrieval_orders_passages_by_the_shipped_passage_model(zx101: Container
     scores = found.passage_features.astype(np.float64) @ shipped_model().passage_weights
     expected = [found.passage_ids[i] for i in np.argsort(-scores, kind="stable")]
     assert [p.chunk_id for p in found.passages][: len(expected)] == expected[: len(found.passages)]
+
+
+def test_passages_are_read_against_the_readers_vector_of_the_question(zx101: Container) -> None:
+    """The reader's question vector (fine-tuned on chat questions) reads each passage's stored vector; the
+    answer step then reuses that vector instead of embedding the question again."""
+    from knowledge.features import PASSAGE_FEATURES
+
+    knowledge = zx101.knowledge
+    assert knowledge.reader is not None and knowledge.retriever.reader is not None
+    question = "how long is the screening window?"
+    found = knowledge.search(question, studies=["ZX-101"], k=8)
+    assert found.passage_features is not None
+    stored = knowledge.vectors.vectors_of(found.passage_ids)
+    expected = [float(stored[c] @ knowledge.reader.question(question)) for c in found.passage_ids]
+    column = found.passage_features[:, PASSAGE_FEATURES.index("reader_cosine")]
+    assert np.allclose(column, expected, atol=1e-5)
+    gap = found.passage_features[:, PASSAGE_FEATURES.index("reader_cosine_gap")]
+    assert np.isclose(gap.max(), 0.0) and (gap <= 1e-6).all()
