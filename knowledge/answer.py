@@ -442,8 +442,7 @@ def _read(
         return None
 
     def read(pool: list[int]) -> np.ndarray:
-        return reader.cosines(
-            question, [pair_text(found.chunks[table.places[i]].section, table.quotes[i]) for i in pool]
-        )
+        texts = [pair_text(found.chunks[table.places[i]].section, table.quotes[i]) for i in pool]
+        return reader.cosines(question, texts, question_vector=found.reader_vector)
 
     return read

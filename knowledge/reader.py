@@ -28,7 +28,6 @@ SECTION_CHARS = 80
 # A cold pool of eight spreads over two threads (onnxruntime releases the GIL): on the ~1.5k chunks of
 # the evaluation corpus, ask p95 fell from ~250 to ~75 ms with less CPU (docs/knowledge.md, session 19).
 BATCH = 1
-QUESTIONS_KEPT = 64  # asks in flight at once, with room to spare
 
 
 def pair_text(section: str, quote: str) -> str:
@@ -45,33 +44,24 @@ class Reader:
     def __init__(self, model_path: Path = READER_FILE) -> None:
         self._model = MiniLmEmbeddings(model_path, max_tokens=MAX_TOKENS, batch_size=BATCH, workers=2)
         self._vectors = SentenceVectors(self._model.embed)
-        self._questions: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
 
     def clear(self) -> None:
         """Forget every cached vector (benchmarks measure a cold cache)."""
         self._vectors.clear()
-        with self._lock:
-            self._questions.clear()
 
     def question(self, question: str) -> np.ndarray:
-        """The question's vector. Retrieval reads it first (against the passages' stored vectors), then the
-        answer step against its candidates: embedded once per ask, kept for the few asks in flight."""
-        with self._lock:
-            vector = self._questions.get(question)
-        if vector is None:
-            vector = self._model.embed([question])[0]
-            with self._lock:
-                if len(self._questions) >= QUESTIONS_KEPT:
-                    self._questions.pop(next(iter(self._questions)))
-                self._questions[question] = vector
-        return vector
+        """The question's vector. Retrieval reads it against the passages' stored vectors and hands it on to
+        the answer step (`Retrieval.reader_vector`), so one ask embeds its question once. Not cached across
+        asks: a question is rarely asked twice word for word."""
+        return self._model.embed([question])[0]
 
-    def cosines(self, question: str, texts: Sequence[str]) -> np.ndarray:
-        """The question's cosine with each text."""
+    def cosines(self, question: str, texts: Sequence[str], *, question_vector: np.ndarray | None = None) -> np.ndarray:
+        """The question's cosine with each text (`question_vector`: the question's vector, already embedded)."""
         if not texts:
             return np.zeros(0)
-        return (self._vectors(texts) @ self.question(question)).astype(np.float64)
+        candidates = self._vectors(texts)
+        vector = self.question(question) if question_vector is None else question_vector
+        return (candidates @ vector).astype(np.float64)
 
 
 _shared: list[Reader] = []

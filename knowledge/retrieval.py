@@ -72,6 +72,7 @@ class Retrieval:
     following: dict[str, ChunkRow] = field(default_factory=dict)  # next chunk of a passage that ends mid-sentence
     passage_features: np.ndarray | None = None  # the reranked candidates' PASSAGE_FEATURES (for fitting)
     passage_ids: list[str] = field(default_factory=list)  # their chunk ids, in the same order
+    reader_vector: np.ndarray | None = None  # the reader's vector of the question, for the answer step to reuse
 
 
 def _route(
@@ -251,7 +252,19 @@ class HybridRetriever:
                     cid: row for cid, row in next_chunks(session, cut).items() if row.section == rows[cid].section
                 }
         return Retrieval(
-            passages, ranked, query, qvec, rows, idf, set(route), routing_terms, concepts, following, features, head
+            passages,
+            ranked,
+            query,
+            qvec,
+            rows,
+            idf,
+            set(route),
+            routing_terms,
+            concepts,
+            following,
+            features,
+            head,
+            reader_vec,
         )
 
     def _rerank(

@@ -279,7 +279,7 @@ def test_retrieval_orders_passages_by_the_shipped_passage_model(zx101: Container
 
 def test_passages_are_read_against_the_readers_vector_of_the_question(zx101: Container) -> None:
     """The reader's question vector (fine-tuned on chat questions) reads each passage's stored vector; the
-    answer step then reuses that vector instead of embedding the question again."""
+    retrieval hands it on, and the answer step reuses it instead of embedding the question again."""
     from knowledge.features import PASSAGE_FEATURES
 
     knowledge = zx101.knowledge
@@ -288,7 +288,9 @@ def test_passages_are_read_against_the_readers_vector_of_the_question(zx101: Con
     found = knowledge.search(question, studies=["ZX-101"], k=8)
     assert found.passage_features is not None
     stored = knowledge.vectors.vectors_of(found.passage_ids)
-    expected = [float(stored[c] @ knowledge.reader.question(question)) for c in found.passage_ids]
+    assert found.reader_vector is not None  # handed on to the answer step, which embeds nothing again
+    assert np.allclose(found.reader_vector, knowledge.reader.question(question), atol=1e-6)
+    expected = [float(stored[c] @ found.reader_vector) for c in found.passage_ids]
     column = found.passage_features[:, PASSAGE_FEATURES.index("reader_cosine")]
     assert np.allclose(column, expected, atol=1e-5)
     gap = found.passage_features[:, PASSAGE_FEATURES.index("reader_cosine_gap")]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -65,14 +64,13 @@ def test_texts_seen_before_are_not_embedded_again() -> None:
 
     counting = Counting()
     reader = Reader.__new__(Reader)
-    reader.__dict__.update(
-        _model=counting, _vectors=SentenceVectors(counting.embed), _questions={}, _lock=threading.Lock()
-    )
+    reader.__dict__.update(_model=counting, _vectors=SentenceVectors(counting.embed))
     first = reader.cosines("abcd", ["abc", "wxyz", "abc"])
     again = reader.cosines("abcd", ["wxyz", "abc"])
-    # the question too is embedded once: retrieval reads its vector first, then the answer step
-    assert calls == [["abc", "wxyz"], ["abcd"]]
-    assert reader.question("abcd") is reader.question("abcd") and calls[-1] == ["abcd"]
+    assert calls == [["abc", "wxyz"], ["abcd"], ["abcd"]]  # the second question embeds only itself
+    # a vector retrieval already made is used as it is: nothing embedded
+    handed = reader.cosines("abcd", ["abc"], question_vector=np.array([0, 0, 0, 1], dtype=np.float32))
+    assert len(calls) == 3 and handed.tolist() == [1.0]
     assert first.tolist() == [0.0, 1.0, 0.0] and again.tolist() == [1.0, 0.0]
     assert reader.cosines("q", []).shape == (0,)
 
