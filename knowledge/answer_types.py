@@ -193,6 +193,7 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
         re.compile(
             r"\bhow (?:long|soon|early|late|fast|quickly)\b|\bwithin how\b"
             r"|\bhow many (?:days|weeks|hours|minutes|months|years)\b"
+            r"|(?:\bnumber|#)\s*of (?:days|weeks|hours|minutes|months|years)\b"
             r"|\bwhat (?:is the )?(?:window|interval|duration)\b"
             r"|(?<!during the )(?<!in the )\bwash-?out (?:for|before|period|length|time|required|needed)\b"
             r"|\bwhat(?:'s| is) the wash-?out\b|\bwash-?out\s*\?",

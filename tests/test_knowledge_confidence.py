@@ -29,7 +29,7 @@ def test_typed_values_are_required_only_when_plainly_asked_for() -> None:
     # chat writes a number as "#": a toll-free line or "the # for" a desk is a phone number, "# of days" a count
     assert _kind("what's the toll-free # for the emergency call center?") == ("phone", True)
     assert _kind("whats the # for the IRT help desk") == ("phone", True)
-    assert _kind("max # of days we can keep the frozen urine at site?") != ("phone", True)
+    assert _kind("max # of days we can keep the frozen urine at site?") == ("duration", False)
 
 
 def test_durations_in_calendar_working_and_business_days() -> None:
