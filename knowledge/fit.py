@@ -114,6 +114,15 @@ def fit_passages(train: list[Example]) -> np.ndarray:
     return fit_choice([(e.passages, e.passage_labels >= 0.6) for e in train if e.answerable and len(e.passages)])
 
 
+def refit_passages(examples: list[Example], path: Path | None = None) -> AnswerModel:
+    """Refit only the passage weights on `examples`; the sentence, abstain and reader layers stay as stored in
+    `path` (the shipped model by default). For a change to the passage features alone: those layers were fitted
+    on more questions than a session may still have."""
+    model = replace(AnswerModel.load(path, passages=False), passage_weights=fit_passages(examples))
+    model.save(path)
+    return model
+
+
 def load(path: Path, reader: dict[str, np.ndarray] | None = None) -> list[Example]:
     """A dump's questions, with the reader's cosines when `reader` (from `knowledge.fit_reader folds`) has them."""
     data = np.load(path, allow_pickle=False)
@@ -314,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
     elif args.passages_only:
         examples = [e for p in args.features for e in load(p)]
-        replace(AnswerModel.load(passages=False), passage_weights=fit_passages(examples)).save()
+        refit_passages(examples)
         print(f"wrote the passage weights of {AnswerModel.path()} from {len(examples)} questions", file=sys.stderr)
     else:
         examples = [e for p in args.features for e in load(p, load_reader(args.reader))]

@@ -366,3 +366,36 @@ def test_without_a_reader_the_raw_questions_cosine_stands_in_for_the_readers() -
     at = PASSAGE_FEATURES.index("reader_cosine")
     assert plain[:, at].tolist() == pytest.approx([0.3, 0.7]) and read[:, at].tolist() == pytest.approx([0.9, 0.4])
     assert read[:, at + 1].tolist() == pytest.approx([0.0, -0.5])
+
+
+def test_the_passage_weights_can_be_refitted_alone(tmp_path: Path) -> None:
+    """`python -m knowledge.fit write --passages-only`: new passage weights, every other layer as it was."""
+    from knowledge import fit as fitting
+    from knowledge.answer_model import EXTRAS, MODEL_FILE
+
+    path = tmp_path / "answer_model.json"
+    path.write_text(MODEL_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    before = AnswerModel.load(path)
+    rng = np.random.default_rng(3)
+    column = PASSAGE_FEATURES.index("heading_coverage")  # the one feature that tells the right passage here
+
+    def example(i: int) -> fitting.Example:
+        passages = rng.normal(size=(5, len(PASSAGE_FEATURES))).astype(np.float32)
+        passages[:, column] = 0.0
+        passages[i % 5, column] = 1.0
+        labels = np.zeros(5)
+        labels[i % 5] = 1.0
+        return fitting.Example(
+            f"set:{i}", f"doc{i % 3}", True, "evidence", np.zeros((1, len(SENTENCE_FEATURES)), dtype=np.float32),
+            np.zeros(1), ["q"], ["p"], np.zeros(len(EXTRAS), dtype=np.float32), passages, labels,
+        )  # fmt: skip
+
+    fitting.refit_passages([example(i) for i in range(40)], path)
+    after = AnswerModel.load(path)
+    assert np.allclose(after.sentence_weights, before.sentence_weights)
+    assert np.allclose(after.question_weights, before.question_weights) and after.threshold == before.threshold
+    assert after.reranker is not None and before.reranker is not None
+    assert np.allclose(after.reranker.weights, before.reranker.weights)
+    assert after.passage_weights is not None and not np.allclose(after.passage_weights, before.passage_weights)
+    fresh = example(2)
+    assert after.passage_order(fresh.passages)[0] == 2
