@@ -306,11 +306,9 @@ class AnswerModel:
     def load(cls, path: Path | None = None, *, passages: bool = True) -> AnswerModel:
         """The fitted model; `passages=False` leaves the passage weights out (to refit them alone)."""
         data = json.loads((path or MODEL_FILE).read_text(encoding="utf-8"))
-        if not passages:
-            data["passage_weights"] = None
         if data["sentence_features"] != list(SENTENCE_FEATURES) or data["question_features"] != list(QUESTION_FEATURES):
             raise ValueError(f"{path or MODEL_FILE} was fitted on other features; run python -m knowledge.fit write")
-        passage_weights = data.get("passage_weights")
+        passage_weights = data.get("passage_weights") if passages else None
         if passage_weights is not None and data.get("passage_features") != list(PASSAGE_FEATURES):
             raise ValueError(
                 f"{path or MODEL_FILE}: its passages were fitted on other features; run python -m knowledge.fit write"

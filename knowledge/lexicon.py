@@ -249,9 +249,7 @@ def _word_terms(word: str) -> list[str]:
     return found
 
 
-def _meanings(
-    key: str, forms: list[str], general: Mapping[str, list[str]], study: Mapping[str, list[str]] | None
-) -> list[str]:
+def _meanings(key: str, general: Mapping[str, list[str]], study: Mapping[str, list[str]] | None) -> list[str]:
     """What `key` may be written as: the study's own forms first, then what the general lexicon says of *those*.
 
     A protocol's "empagliflozin (Jardiance)" defines the brand by its generic name; the exclusion criterion
@@ -260,12 +258,11 @@ def _meanings(
     "IP" is its investigational product, not also "study treatment" and "study drug" (which only dilute a search
     in a protocol that says IP).
     """
-    if not study or key not in study:
-        return forms
-    out = list(forms)
-    extra = [meaning for form in forms for meaning in general.get(form, [])]
-    out.extend(f for f in dict.fromkeys(extra) if f not in out and f != key)
-    return out
+    own = (study or {}).get(key)
+    if own is None:
+        return general[key]
+    extra = dict.fromkeys(meaning for form in own for meaning in general.get(form, []))
+    return [*own, *(m for m in extra if m not in own and m != key)]
 
 
 def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str]] | None = None) -> QueryTerms:
@@ -313,7 +310,7 @@ def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str
                     query.add(near, weight)
                     fixed = fixed or near
         if key is not None:
-            for phrase in _meanings(key, table[key], general, study):
+            for phrase in _meanings(key, general, study):
                 found = [t for t in terms(phrase) if t not in stopwords()]
                 if found and all(t in vocab for t in found):
                     concept.add(found, SHORTHAND_MATCH, own=False)

@@ -252,20 +252,9 @@ class HybridRetriever:
                     cid: row for cid, row in next_chunks(session, cut).items() if row.section == rows[cid].section
                 }
         return Retrieval(
-            passages,
-            ranked,
-            query,
-            qvec,
-            rows,
-            idf,
-            set(route),
-            routing_terms,
-            concepts,
-            following,
-            features,
-            head,
-            reader_vec,
-        )
+            passages, ranked, query, qvec, rows, idf, set(route), routing_terms, concepts, following, features, head,
+            reader_vector=reader_vec,
+        )  # fmt: skip
 
     def _rerank(
         self,
@@ -290,16 +279,16 @@ class HybridRetriever:
             return ranked, None, []
         stored = self.vectors.vectors_of([c.chunk_id for c in head])
         zero = np.zeros_like(qvec)
-        vecs = [stored.get(c.chunk_id, zero) for c in head]
+        vecs = np.stack([stored.get(c.chunk_id, zero) for c in head])
         whole = [coverage(term_set(rows[c.chunk_id].text), concepts)[0] for c in head]  # cached per chunk
         headings = [coverage(term_set(rows[c.chunk_id].section), concepts)[0] for c in head]
         features = passage_matrix(
             head,
-            [float(v @ qvec) for v in vecs],
-            [float(v @ raw_vec) for v in vecs],
+            (vecs @ qvec).tolist(),
+            (vecs @ raw_vec).tolist(),
             whole,
             headings,
-            None if reader_vec is None else [float(v @ reader_vec) for v in vecs],
+            None if reader_vec is None else (vecs @ reader_vec).tolist(),
         )
         order = model.passage_order(features)
         taken = {c.chunk_id for c in head}
