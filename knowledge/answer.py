@@ -227,8 +227,9 @@ def _tail_citation(pick: Pick) -> Citation:
 def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
     """The quote's span: the sentence, and the next one of the same paragraph while the quote stays
     short enough to read at a glance (QUOTE_BUDGET). A rule is often stated in two sentences ("...
-    should be held for 3 days. It may be restarted when ..."), and a sentence ending in ":" introduces
-    the items that answer. Never more than MAX_QUOTE_CHARS: longer is a page, not an answer."""
+    should be held for 3 days. It may be restarted when ..."), a sentence ending in ":" introduces
+    the items that answer, and a document's own question ("Q: Can a participant be rescreened?") is quoted
+    with the answer paragraph after it. Never more than MAX_QUOTE_CHARS: longer is a page, not an answer."""
     row = found.chunks[pick.passage.chunk_id]
     start, end = pick.hit.start, pick.hit.end
     text = row.text
@@ -237,18 +238,27 @@ def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
         key=lambda p: p.hit.start,
     )
     introduces = pick.hit.text.rstrip().endswith(":")
+    asks = _asks(pick.hit.text)  # an FAQ's "Q: ...?": it names the topic, its answer is the next paragraph
+    crossed = False
     for nxt in following:
         if "\n\n" in text[end : nxt.hit.start] and not introduces:
-            break  # a new paragraph says something else
+            if not asks or crossed or _asks(nxt.hit.text):
+                break  # a new paragraph says something else
+            crossed = True
         if len(_collapse(text[start : nxt.hit.end])) > (MAX_QUOTE_CHARS if introduces else QUOTE_BUDGET):
             break
         end = nxt.hit.end
-        if not introduces:
+        if not introduces and not (asks and crossed):
             break
     if end - start > MAX_QUOTE_CHARS:
         end = start + MAX_QUOTE_CHARS
         end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
     return start, end
+
+
+def _asks(sentence: str) -> bool:
+    """The document's own question: a line ending in "?" (bold or not)."""
+    return sentence.strip().strip("*_#").rstrip().endswith("?")
 
 
 def _citation(pick: Pick, found: Retrieval, span: tuple[int, int]) -> Citation:

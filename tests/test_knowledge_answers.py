@@ -295,3 +295,42 @@ def test_passages_are_read_against_the_readers_vector_of_the_question(zx101: Con
     assert np.allclose(column, expected, atol=1e-5)
     gap = found.passage_features[:, PASSAGE_FEATURES.index("reader_cosine_gap")]
     assert np.isclose(gap.max(), 0.0) and (gap <= 1e-6).all()
+
+
+FAQ_MD = """# ZX-101 Site Questions and Answers
+
+Version 1.0, 2 May 2025
+
+## Screening
+
+**Q: Can a participant who fails screening be screened again?**
+
+A: Yes. A participant may be rescreened once, with written approval from the medical monitor. A new
+screening number is assigned in the randomisation system.
+
+**Q: Which laboratory results confirm eligibility?**
+
+A: Central laboratory results. A local result may be used only with the medical monitor's approval.
+
+## Dosing
+
+**Q: Can participants take the study tablets at home?**
+
+A: No. Every dose is taken at the site, followed by a two-hour observation period.
+"""
+
+
+def test_a_faqs_own_question_is_quoted_with_the_answer_that_follows_it(container: Container, tmp_path: Path) -> None:
+    """An FAQ's "Q: ...?" line names the topic best, but says nothing: the quote carries on into its "A:"."""
+    folder = tmp_path / "faq"
+    folder.mkdir()
+    (folder / "ZX101_Site_FAQ.md").write_text(FAQ_MD, encoding="utf-8")
+    assert container.knowledge.ingest([folder], study="ZX-FAQ", kind="sop", now=NOW, progress=False).ok
+    answer = container.knowledge.ask(
+        "pt screen failed last month, can we screen them again?", studies=["ZX-FAQ"], asker="u", surface="test",
+        record=False,
+    )  # fmt: skip
+    assert not answer.abstained
+    quote = _squash(answer.citations[0].quote)
+    assert "rescreened once, with written approval from the medical monitor" in quote, quote
+    assert "Which laboratory" not in quote  # the next question is another answer's
