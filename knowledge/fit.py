@@ -3,6 +3,8 @@
     python -m knowledge.fit dump QA.jsonl[:STUDY] ... --out F.npz   # run retrieval, save every candidate
     python -m knowledge.fit folds F.npz ... [--test BLIND.npz]      # fitted without a document, measured on it
     python -m knowledge.fit write F.npz ...                         # fit on everything, write the weights
+    python -m knowledge.fit read F.npz --out R.npz                  # the shipped reader's cosines, for new questions
+    python -m knowledge.fit write F.npz --reader R.npz --abstain-only  # refit only when to abstain
 
 Training-time only (numpy, no torch): the runtime reads the weights from `assets/answer_model.json`.
 Each QA line needs `question`, `doc`, `evidence` and `kind` (see knowledge.evaluation); a candidate
@@ -14,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,13 +52,19 @@ class Example:
     # the reader's cosine of each candidate with the question (from a reader not fitted on this document)
     reader: np.ndarray | None = None
     kind: str = ""
+    question: str = ""
+    sections: list[str] = field(default_factory=list)  # each candidate's section heading
 
 
-def dump(specs: list[str], out: Path, passage_folds: list[Example] | None = None) -> None:
+def dump(
+    specs: list[str], out: Path, passage_folds: list[Example] | None = None, *, shipped_passages: bool = False
+) -> None:
     """Answer every question with the engine and save each candidate passage's and sentence's features and label.
 
     With `passage_folds` (a previous dump), each question's passages are ordered by passage weights fitted
-    without its document, so the sentence candidates are what a never-seen document would give.
+    without its document, so the sentence candidates are what a never-seen document would give. With
+    `shipped_passages`, by the shipped passage weights: what the product gives a question those weights were not
+    fitted on (new questions, for refitting the abstain layer alone).
     """
     from knowledge.answer import candidate_table
     from knowledge.evaluation import load_qa
@@ -66,6 +74,8 @@ def dump(specs: list[str], out: Path, passage_folds: list[Example] | None = None
     container = build()
     knowledge = container.knowledge
     blank = AnswerModel(np.zeros(len(SENTENCE_FEATURES)), np.zeros(len(QUESTION_FEATURES)), 0.0)  # passages only
+    if shipped_passages:
+        blank = replace(blank, passage_weights=AnswerModel.load().passage_weights)
     loo: dict[str, AnswerModel] = {}
     saved: dict[str, object] = {}
     meta = []
@@ -123,6 +133,42 @@ def refit_passages(examples: list[Example], path: Path | None = None) -> AnswerM
     return model
 
 
+def refit_abstain(examples: list[Example], path: Path | None = None) -> AnswerModel:
+    """Refit only when to abstain, on questions the shipped model never saw: the question layers' weights and
+    lines (the sentence model's and the reader's second look's). Which passage and which sentence win stay as
+    stored in `path`. Every example needs the shipped reader's cosines (`read`): the abstain line is only as honest
+    as the candidates and cosines it is set on, and those are a new question's only from the shipped model."""
+    model = fit_abstain(AnswerModel.load(path), examples)
+    model.save(path)
+    return model
+
+
+def fit_abstain(shipped: AnswerModel, examples: list[Example]) -> AnswerModel:
+    """A copy of `shipped` with its abstain layers fitted on `examples` (see refit_abstain)."""
+    if any(e.reader is None for e in examples):
+        raise ValueError("every question needs the shipped reader's cosines: run python -m knowledge.fit read first")
+    model = replace(shipped)
+    qx = np.stack([model.question_features(e.sentences, e.extras) for e in examples])
+    qy = np.array([float(e.answerable) for e in examples])
+    model.question_weights = fit_logistic(qx, qy, l2=1.0, signs=signs(QUESTION_FEATURES))
+    model.threshold = abstain_line(np.array([model.answer_probability(e.sentences, e.extras) for e in examples]), qy)
+    if model.reranker is not None:
+        model.reranker = fit_reranker_abstain(model, model.reranker, examples)
+    return model
+
+
+def read_cosines(examples: list[Example]) -> dict[str, np.ndarray]:
+    """The shipped reader's cosine of each question with each of its candidates (section heading and quote, as the
+    answer step reads them). Honest only for questions the reader was not fine-tuned on."""
+    from knowledge.reader import Reader, pair_text
+
+    reader = Reader()
+    return {
+        e.qid: reader.cosines(e.question, [pair_text(s, q) for s, q in zip(e.sections, e.quotes, strict=True)])
+        for e in examples
+    }
+
+
 def load(path: Path, reader: dict[str, np.ndarray] | None = None) -> list[Example]:
     """A dump's questions, with the reader's cosines when `reader` (from `knowledge.fit_reader folds`) has them."""
     data = np.load(path, allow_pickle=False)
@@ -142,6 +188,8 @@ def load(path: Path, reader: dict[str, np.ndarray] | None = None) -> list[Exampl
             data[f"{m['key']}|py"],
             (reader or {}).get(m["key"]),
             m.get("kind", ""),
+            m.get("question", ""),
+            m.get("sections") or [""] * len(m["quotes"]),
         )
         for m in meta
     ]
@@ -184,18 +232,24 @@ def abstain_line(scores: np.ndarray, answerable: np.ndarray) -> float:
 
 def fit_reranker(model: AnswerModel, train: list[Example]) -> Reranker:
     """The reader's second look, fitted like the first: which pooled candidate wins, then whether to answer."""
-    read = []  # each question with its pool and the reader's cosines for it, computed once
+    groups = []
+    for e in train:
+        if e.answerable and len(e.labels):
+            pool = model.pool(e.sentences, POOL)
+            groups.append((model.rerank_features(e.sentences, pool, _cosines(e, pool)), e.labels[pool] >= 0.6))
+    weights = fit_choice(groups, l2=1.0)
+    blank = Reranker(weights, np.zeros(len(QUESTION_FEATURES) + len(RERANK_QUESTION_FEATURES)), 0.5)
+    return fit_reranker_abstain(model, blank, train)
+
+
+def fit_reranker_abstain(model: AnswerModel, reranker: Reranker, train: list[Example]) -> Reranker:
+    """The second look's abstain weights, line and floor refitted; which pooled candidate wins stays as fitted."""
+    model = replace(model, reranker=reranker)
+    read = []
     for e in train:
         if len(e.labels):
-            pool = model.pool(e.sentences, POOL)
+            pool = model.pool(e.sentences, reranker.pool)
             read.append((e, pool, _cosines(e, pool)))
-    groups = [
-        (model.rerank_features(e.sentences, pool, cosines), e.labels[pool] >= 0.6)
-        for e, pool, cosines in read
-        if e.answerable
-    ]
-    weights = fit_choice(groups, l2=1.0)
-    model.reranker = Reranker(weights, np.zeros(len(QUESTION_FEATURES) + len(RERANK_QUESTION_FEATURES)), 0.5)
     qx = np.stack(
         [
             model.rerank_question_features(e.sentences, e.extras, model.reranked(e.sentences, pool, cosines), cosines)
@@ -207,7 +261,7 @@ def fit_reranker(model: AnswerModel, train: list[Example]) -> Reranker:
     threshold = abstain_line(sigmoid(qx @ question_weights), qy)
     best = [float(cosines.max()) for e, _, cosines in read if e.answerable]
     floor = float(np.percentile(best, 100 * READER_FLOOR_SHARE)) if best else -1.0
-    return Reranker(weights, question_weights, threshold, POOL, floor)
+    return Reranker(reranker.weights, question_weights, threshold, reranker.pool, floor)
 
 
 def _cosines(e: Example, pool: list[int]) -> np.ndarray:
@@ -257,16 +311,22 @@ def figures(outcomes: list[Outcome]) -> dict[str, float | int]:
 
 
 def folds(
-    examples: list[Example], tests: list[Example] | None = None, reader_saw: frozenset[str] = frozenset()
+    examples: list[Example],
+    tests: list[Example] | None = None,
+    reader_saw: frozenset[str] = frozenset(),
+    *,
+    abstain_only: bool = False,
 ) -> dict[str, dict]:
     """Leave one document out: for each document, fit on the other documents' questions and judge its own
     (or, with `tests`, judge those questions about it: a blind set never used for fitting). Rows: all, each
-    document, each kind of question."""
+    document, each kind of question. `abstain_only`: only the abstain layers are fitted without the document,
+    the rest is the shipped model (for questions it was not fitted on)."""
     judged = examples if tests is None else tests
     every: list[Outcome] = []
     per_doc = {}
     for doc in sorted({e.doc for e in judged}):
-        model = fit([e for e in examples if e.doc != doc], reader_saw)
+        train = [e for e in examples if e.doc != doc]
+        model = fit_abstain(AnswerModel.load(), train) if abstain_only else fit(train, reader_saw)
         outcomes = [judge(model, e) for e in judged if e.doc == doc]
         per_doc[doc] = figures(outcomes)
         every.extend(outcomes)
@@ -287,11 +347,18 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument(
         "--passage-folds", type=Path, nargs="*", help="order passages by weights fitted without the document"
     )
+    d.add_argument(
+        "--shipped-passages", action="store_true", help="order passages by the shipped weights (new questions)"
+    )
+    r = sub.add_parser("read")
+    r.add_argument("features", type=Path, nargs="+")
+    r.add_argument("--out", type=Path, required=True)
     f = sub.add_parser("folds")
     f.add_argument("features", type=Path, nargs="+")
     f.add_argument("--test", type=Path, nargs="*", help="judge these questions instead (fitted on FEATURES)")
     f.add_argument("--json", action="store_true")
     f.add_argument("--reader", type=Path, nargs="*", help="the reader's cosines from knowledge.fit_reader folds")
+    f.add_argument("--abstain-only", action="store_true", help="fit only the abstain layers without each document")
     w = sub.add_parser("write")
     w.add_argument("features", type=Path, nargs="+")
     w.add_argument("--reader", type=Path, nargs="*", help="the reader's cosines from knowledge.fit_reader folds")
@@ -300,6 +367,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="refit only the passage weights; the sentence, abstain and reader layers stay as shipped",
     )
+    w.add_argument(
+        "--abstain-only",
+        action="store_true",
+        help="refit only when to abstain, on questions the shipped model never saw (needs --reader from read)",
+    )
     for command in (f, w):
         command.add_argument(
             "--reader-saw", default="", help="QA sets (file stems, comma-separated) the reader was fine-tuned on"
@@ -307,11 +379,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "dump":
         folds_from = [e for p in args.passage_folds for e in load(p)] if args.passage_folds else None
-        dump(args.specs, args.out, folds_from)
+        dump(args.specs, args.out, folds_from, shipped_passages=args.shipped_passages)
+    elif args.command == "read":
+        cosines = read_cosines([e for p in args.features for e in load(p)])
+        np.savez_compressed(args.out, **cosines)
+        print(f"{args.out}: the shipped reader's cosines for {len(cosines)} questions", file=sys.stderr)
     elif args.command == "folds":
         reader = load_reader(args.reader)
         tests = [e for p in args.test for e in load(p, reader)] if args.test else None
-        result = folds([e for p in args.features for e in load(p, reader)], tests, _sets(args.reader_saw))
+        examples = [e for p in args.features for e in load(p, reader)]
+        result = folds(examples, tests, _sets(args.reader_saw), abstain_only=args.abstain_only)
         if args.json:
             print(json.dumps(result, indent=2))
         else:
@@ -321,6 +398,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"{doc[:60]:60} {fig['questions']:>4} {fig['evidence_top5']:>6} {fig['cited_holds']:>6} "
                     f"{fig['first_holds']:>6} {fig['unanswerable_abstained']:>6} {fig['false_abstain']:>6}"
                 )
+    elif args.abstain_only:
+        examples = [e for p in args.features for e in load(p, load_reader(args.reader))]
+        refit_abstain(examples)
+        print(f"wrote the abstain layers of {AnswerModel.path()} from {len(examples)} questions", file=sys.stderr)
     elif args.passages_only:
         examples = [e for p in args.features for e in load(p)]
         refit_passages(examples)

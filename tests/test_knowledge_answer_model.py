@@ -399,3 +399,45 @@ def test_the_passage_weights_can_be_refitted_alone(tmp_path: Path) -> None:
     assert after.passage_weights is not None and not np.allclose(after.passage_weights, before.passage_weights)
     fresh = example(2)
     assert after.passage_order(fresh.passages)[0] == 2
+
+
+def test_the_abstain_layers_can_be_refitted_alone_on_new_questions(tmp_path: Path) -> None:
+    """`python -m knowledge.fit write --abstain-only`: when to abstain is learnt from new questions (here the
+    reader's cosine is what tells them apart); which passage and sentence win stay as shipped."""
+    from knowledge import fit as fitting
+    from knowledge.answer_model import EXTRAS, MODEL_FILE
+
+    path = tmp_path / "answer_model.json"
+    path.write_text(MODEL_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    before = AnswerModel.load(path)
+    rng = np.random.default_rng(5)
+    # eight candidates: the reader's second look reads them all, whatever the sentence model makes of them
+
+    def example(i: int, answerable: bool, with_reader: bool = True) -> fitting.Example:
+        sentences = rng.normal(scale=0.1, size=(8, len(SENTENCE_FEATURES))).astype(np.float32)
+        sentences[:, 0] = 1.0
+        cosines = rng.uniform(0.1, 0.3, size=8)
+        if answerable:
+            cosines[0] = rng.uniform(0.7, 0.9)
+        labels = np.zeros(8)
+        labels[0] = float(answerable)
+        return fitting.Example(
+            f"new:{i}", f"doc{i % 4}", answerable, "evidence" if answerable else "", sentences, labels,
+            [f"quote {j}" for j in range(8)], [f"p{j}" for j in range(8)], np.zeros(len(EXTRAS), dtype=np.float32),
+            np.zeros((1, len(PASSAGE_FEATURES)), dtype=np.float32), np.zeros(1), cosines if with_reader else None,
+        )  # fmt: skip
+
+    with pytest.raises(ValueError, match="reader's cosines"):
+        fitting.refit_abstain([example(0, True, with_reader=False)], path)
+    fitting.refit_abstain([example(i, i % 2 == 0) for i in range(80)], path)
+    after = AnswerModel.load(path)
+    assert after.passage_weights is not None and before.passage_weights is not None
+    assert np.allclose(after.passage_weights, before.passage_weights)
+    assert np.allclose(after.sentence_weights, before.sentence_weights)
+    assert after.reranker is not None and before.reranker is not None
+    assert np.allclose(after.reranker.weights, before.reranker.weights)
+    assert not np.allclose(after.reranker.question_weights, before.reranker.question_weights)
+    for answerable in (True, False):
+        fresh = example(99, answerable)
+        read = (lambda e: lambda pool: np.asarray(e.reader)[pool])(fresh)
+        assert after.decide(fresh.sentences, fresh.extras, fresh.places, read).abstain is not answerable
