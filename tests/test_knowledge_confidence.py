@@ -30,6 +30,10 @@ def test_typed_values_are_required_only_when_plainly_asked_for() -> None:
     assert _kind("what's the toll-free # for the emergency call center?") == ("phone", True)
     assert _kind("whats the # for the IRT help desk") == ("phone", True)
     assert _kind("max # of days we can keep the frozen urine at site?") == ("duration", False)
+    # a cutoff, a threshold or "what level" asks for a value: preferred, since "above the ULN" also answers
+    assert _kind("is there a BMI cutoff for enrolment?") == ("amount", False)
+    assert _kind("at what potassium level do we hold IP?") == ("amount", False)
+    assert _kind("eGFR threshold to stop study drug?") == ("amount", False)
 
 
 def test_durations_in_calendar_working_and_business_days() -> None:
