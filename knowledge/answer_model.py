@@ -25,7 +25,7 @@ import numpy as np
 from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES, sigmoid
 
 MODEL_FILE = Path(__file__).parent / "assets" / "answer_model.json"
-ALTERNATE_SHARE = 0.5  # another place is offered when its probability is at least this share of the best's
+ALTERNATE_SHARE = 0.35  # another place is offered when its probability is at least this share of the best's
 ALTERNATE_FLOOR = 0.1  # ... and at least this probability
 SURE = 0.75  # at or above this, the best sentence stands alone
 MAX_ALTERNATES = 2
@@ -238,7 +238,9 @@ class AnswerModel:
         self, sentences: np.ndarray, extras: np.ndarray, pooled: np.ndarray, cosines: np.ndarray
     ) -> np.ndarray:
         ordered = np.sort(cosines)[::-1]
-        margin = float(ordered[0] - ordered[1]) if len(ordered) > 1 else 10.0
+        # One candidate (a phone number asked for, and one sentence holds one): its margin is over nothing. A
+        # sentinel far outside the cosines' range would be multiplied by whatever weight the fit gave the margin.
+        margin = float(ordered[0] - ordered[1]) if len(ordered) > 1 else max(float(ordered[0]), 0.0)
         best = float(ordered[0])
         return np.concatenate(
             [self.question_features(sentences, extras), [float(pooled.max()), best, margin, float(cosines.mean())]]

@@ -441,3 +441,13 @@ def test_the_abstain_layers_can_be_refitted_alone_on_new_questions(tmp_path: Pat
         fresh = example(99, answerable)
         read = (lambda e: lambda pool: np.asarray(e.reader)[pool])(fresh)
         assert after.decide(fresh.sentences, fresh.extras, fresh.places, read).abstain is not answerable
+
+
+def test_a_lone_candidates_reader_margin_stays_in_the_cosines_range() -> None:
+    """A hard answer type can leave one candidate; its margin over nothing is its cosine, not a sentinel that the
+    fitted margin weight would multiply into a decision of its own."""
+    model = AnswerModel.load()
+    assert model.reranker is not None
+    sentences = np.zeros((1, len(SENTENCE_FEATURES)))
+    features = model.rerank_question_features(sentences, np.zeros(6), np.ones(1), np.array([0.4]))
+    assert features[-2] == pytest.approx(0.4)  # reader_margin
