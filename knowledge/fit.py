@@ -137,7 +137,9 @@ def refit_abstain(examples: list[Example], path: Path | None = None) -> AnswerMo
     """Refit only when to abstain, on questions the shipped model never saw: the question layers' weights and
     lines (the sentence model's and the reader's second look's). Which passage and which sentence win stay as
     stored in `path`. Every example needs the shipped reader's cosines (`read`): the abstain line is only as honest
-    as the candidates and cosines it is set on, and those are a new question's only from the shipped model."""
+    as the candidates and cosines it is set on. Those are a new user's only on documents the reader was not
+    fine-tuned on either: on its own documents its cosines are surer than on a new one (docs/knowledge.md,
+    session 22)."""
     model = fit_abstain(AnswerModel.load(path), examples)
     model.save(path)
     return model
@@ -148,10 +150,7 @@ def fit_abstain(shipped: AnswerModel, examples: list[Example]) -> AnswerModel:
     if any(e.reader is None for e in examples):
         raise ValueError("every question needs the shipped reader's cosines: run python -m knowledge.fit read first")
     model = replace(shipped)
-    qx = np.stack([model.question_features(e.sentences, e.extras) for e in examples])
-    qy = np.array([float(e.answerable) for e in examples])
-    model.question_weights = fit_logistic(qx, qy, l2=1.0, signs=signs(QUESTION_FEATURES))
-    model.threshold = abstain_line(np.array([model.answer_probability(e.sentences, e.extras) for e in examples]), qy)
+    _fit_question_layer(model, examples)
     if model.reranker is not None:
         model.reranker = fit_reranker_abstain(model, model.reranker, examples)
     return model
@@ -214,14 +213,19 @@ def fit(train: list[Example], reader_saw: frozenset[str] = frozenset()) -> Answe
     rows = [e for e in train if e.answerable and len(e.labels) and e.labels.max() >= 0.6]
     sentence_w = fit_choice([(e.sentences, e.labels >= 0.6) for e in rows], l2=1.0)
     model = AnswerModel(sentence_w, np.zeros(len(QUESTION_FEATURES)), 0.5, fit_passages(train))
-    qx = np.stack([model.question_features(e.sentences, e.extras) for e in train])
-    qy = np.array([float(e.answerable) for e in train])
-    model.question_weights = fit_logistic(qx, qy, l2=1.0, signs=signs(QUESTION_FEATURES))
-    model.threshold = abstain_line(np.array([model.answer_probability(e.sentences, e.extras) for e in train]), qy)
+    _fit_question_layer(model, train)
     unseen = [e for e in train if e.qid.split(":")[0] not in reader_saw]
     if unseen and all(e.reader is not None for e in unseen):
         model.reranker = fit_reranker(model, unseen)
     return model
+
+
+def _fit_question_layer(model: AnswerModel, examples: list[Example]) -> None:
+    """The sentence model's abstain weights and line (in place), on all questions, answerable or not."""
+    qx = np.stack([model.question_features(e.sentences, e.extras) for e in examples])
+    qy = np.array([float(e.answerable) for e in examples])
+    model.question_weights = fit_logistic(qx, qy, l2=1.0, signs=signs(QUESTION_FEATURES))
+    model.threshold = abstain_line(np.array([model.answer_probability(e.sentences, e.extras) for e in examples]), qy)
 
 
 def abstain_line(scores: np.ndarray, answerable: np.ndarray) -> float:
