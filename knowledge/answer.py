@@ -228,7 +228,8 @@ def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
     """The quote's span: the sentence, and the next one of the same paragraph while the quote stays
     short enough to read at a glance (QUOTE_BUDGET). A rule is often stated in two sentences ("...
     should be held for 3 days. It may be restarted when ..."), a sentence ending in ":" introduces
-    the items that answer, and a document's own question ("Q: Can a participant be rescreened?") is quoted
+    the items that answer (all of them, or none: the first few of a long list are a page, and each item
+    is a candidate of its own), and a document's own question ("Q: Can a participant be rescreened?") is quoted
     with the answer paragraph after it. Never more than MAX_QUOTE_CHARS: longer is a page, not an answer."""
     row = found.chunks[pick.passage.chunk_id]
     start, end = pick.hit.start, pick.hit.end
@@ -246,6 +247,8 @@ def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
                 break  # a new paragraph says something else
             crossed = True
         if len(_collapse(text[start : nxt.hit.end])) > (MAX_QUOTE_CHARS if introduces else QUOTE_BUDGET):
+            if introduces:  # the items do not all fit: the first few are a page, the one asked about is its own candidate
+                return start, pick.hit.end
             break
         end = nxt.hit.end
         if not introduces and not (asks and crossed):

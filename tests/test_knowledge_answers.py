@@ -334,3 +334,34 @@ def test_a_faqs_own_question_is_quoted_with_the_answer_that_follows_it(container
     quote = _squash(answer.citations[0].quote)
     assert "rescreened once, with written approval from the medical monitor" in quote, quote
     assert "Which laboratory" not in quote  # the next question is another answer's
+
+
+CRITERIA_MD = """# ZX-301 Protocol Synopsis
+
+## 5.1 Inclusion Criteria
+
+Participants are eligible to be included in the study only if all of the following criteria apply:
+
+1. Participant must be 18 years of age or older at the time of signing the informed consent form.
+2. Histologically confirmed diagnosis of metastatic colorectal adenocarcinoma with documented progression after at least two prior lines of systemic therapy.
+3. Eastern Cooperative Oncology Group (ECOG) performance status of 0 or 1 at screening and on Cycle 1 Day 1.
+4. At least one measurable lesion per RECIST version 1.1 as assessed by the investigator within 28 days before the first dose.
+5. Adequate hepatic function: total bilirubin no more than 1.5 times the upper limit of normal and ALT and AST no more than 3 times the upper limit of normal, or 5 times in the presence of liver metastases.
+6. Women of childbearing potential must have a negative serum pregnancy test within 72 hours before the first dose.
+"""
+
+
+def test_a_long_lists_lead_in_is_not_quoted_with_its_first_items(container: Container, tmp_path: Path) -> None:
+    """"...all of the following criteria apply:" with the first items that fit in 600 characters is a page of
+    criteria the question did not ask about; the criterion asked about is the answer."""
+    folder = tmp_path / "criteria"
+    folder.mkdir()
+    (folder / "ZX301_Synopsis.md").write_text(CRITERIA_MD, encoding="utf-8")
+    assert container.knowledge.ingest([folder], study="ZX-LIST", kind="protocol", now=NOW, progress=False).ok
+    answer = container.knowledge.ask(
+        "what ECOG do pts need to be at?", studies=["ZX-LIST"], asker="u", surface="test", record=False
+    )
+    assert not answer.abstained
+    quotes = [_squash(c.quote) for c in answer.citations]
+    assert "performance status of 0 or 1" in quotes[0], quotes
+    assert not any("18 years of age" in q and "performance status" in q for q in quotes), quotes
