@@ -247,7 +247,7 @@ def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
                 break  # a new paragraph says something else
             crossed = True
         if len(_collapse(text[start : nxt.hit.end])) > (MAX_QUOTE_CHARS if introduces else QUOTE_BUDGET):
-            if introduces:  # the items do not all fit: the first few are a page, the one asked about is its own candidate
+            if introduces:  # not every item fits: the first few are a page; the one asked about is a candidate
                 return start, pick.hit.end
             break
         end = nxt.hit.end

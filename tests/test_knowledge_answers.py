@@ -343,17 +343,18 @@ CRITERIA_MD = """# ZX-301 Protocol Synopsis
 Participants are eligible to be included in the study only if all of the following criteria apply:
 
 1. Participant must be 18 years of age or older at the time of signing the informed consent form.
-2. Histologically confirmed diagnosis of metastatic colorectal adenocarcinoma with documented progression after at least two prior lines of systemic therapy.
+2. Histologically confirmed metastatic colorectal adenocarcinoma, progressing after two prior lines of therapy.
 3. Eastern Cooperative Oncology Group (ECOG) performance status of 0 or 1 at screening and on Cycle 1 Day 1.
-4. At least one measurable lesion per RECIST version 1.1 as assessed by the investigator within 28 days before the first dose.
-5. Adequate hepatic function: total bilirubin no more than 1.5 times the upper limit of normal and ALT and AST no more than 3 times the upper limit of normal, or 5 times in the presence of liver metastases.
-6. Women of childbearing potential must have a negative serum pregnancy test within 72 hours before the first dose.
+4. At least one measurable lesion per RECIST version 1.1, assessed within 28 days before the first dose.
+5. Total bilirubin no more than 1.5 times the upper limit of normal at screening.
+6. ALT and AST no more than 3 times the upper limit of normal, or 5 times with liver metastases.
+7. Women of childbearing potential must have a negative serum pregnancy test within 72 hours before dosing.
 """
 
 
 def test_a_long_lists_lead_in_is_not_quoted_with_its_first_items(container: Container, tmp_path: Path) -> None:
-    """"...all of the following criteria apply:" with the first items that fit in 600 characters is a page of
-    criteria the question did not ask about; the criterion asked about is the answer."""
+    """The lead-in "...all of the following criteria apply:" with the first items that fit in 600 characters
+    is a page of criteria the question did not ask about; the criterion asked about is the answer."""
     folder = tmp_path / "criteria"
     folder.mkdir()
     (folder / "ZX301_Synopsis.md").write_text(CRITERIA_MD, encoding="utf-8")
