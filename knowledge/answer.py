@@ -251,6 +251,9 @@ def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
                 return start, pick.hit.end
             break
         end = nxt.hit.end
+        if not crossed and _asks(nxt.hit.text):  # the question runs over two sentences ("...entry. Can they ...?")
+            asks = True
+            continue
         if not introduces and not (asks and crossed):
             break
     if end - start > MAX_QUOTE_CHARS:

@@ -16,6 +16,7 @@ from knowledge.sentences import sentence_spans
 
 TARGET_CHARS = 900  # ~200 MiniLM tokens: the whole chunk fits the model's 256-token window
 MAX_BLOCK_CHARS = 1200
+QUESTION_CHARS = 300  # a block this short ending in "?" is a question that the next block answers
 
 
 @dataclass
@@ -104,7 +105,10 @@ def chunk_blocks(blocks: list[Block]) -> list[Chunk]:
         for piece in _split_long(block):
             size = sum(len(p.text) + 1 for p in parts)
             if parts and size + len(piece.text) > TARGET_CHARS and not _is_heading_only(parts):
+                asked = parts.pop() if _is_question(parts[-1]) and not _is_heading_only(parts[:-1]) else None
                 flush()
+                if asked is not None:  # an FAQ's question goes with its answer, not at the end of the last chunk
+                    parts.append(asked)
                 if header is not None and piece is not header:  # the table goes on: its rows need their columns
                     parts.append(Block("row", header.text, piece.page))
             if headings:
@@ -113,6 +117,12 @@ def chunk_blocks(blocks: list[Block]) -> list[Chunk]:
             parts.append(piece)
     flush()
     return chunks
+
+
+def _is_question(block: Block) -> bool:
+    """A document's own question ("**Q: Can a participant be rescreened?**"): it says nothing without the block
+    after it."""
+    return block.kind != "row" and len(block.text) <= QUESTION_CHARS and block.text.strip().strip("*_# ").endswith("?")
 
 
 def _is_heading_only(parts: list[Block]) -> bool:

@@ -317,6 +317,12 @@ A: Central laboratory results. A local result may be used only with the medical 
 **Q: Can participants take the study tablets at home?**
 
 A: No. Every dose is taken at the site, followed by a two-hour observation period.
+
+## Diary
+
+**Q: The participant forgot the evening entry. Can they enter it the next morning?**
+
+No. The evening entry can be completed from 18:00 to 23:59 only, and missed entries cannot be added later.
 """
 
 
@@ -334,6 +340,22 @@ def test_a_faqs_own_question_is_quoted_with_the_answer_that_follows_it(container
     quote = _squash(answer.citations[0].quote)
     assert "rescreened once, with written approval from the medical monitor" in quote, quote
     assert "Which laboratory" not in quote  # the next question is another answer's
+
+
+def test_an_faqs_question_in_two_sentences_is_quoted_with_its_answer(container: Container, tmp_path: Path) -> None:
+    """A question in two sentences ("...forgot the evening entry. Can they enter it the next morning?") ends
+    with its second, and the answer is the paragraph after."""
+    folder = tmp_path / "faq"
+    folder.mkdir()
+    (folder / "ZX101_Site_FAQ.md").write_text(FAQ_MD, encoding="utf-8")
+    assert container.knowledge.ingest([folder], study="ZX-FAQ", kind="sop", now=NOW, progress=False).ok
+    answer = container.knowledge.ask(
+        "pt forgot last night's diary entry, can they fill it in this morning?", studies=["ZX-FAQ"], asker="u",
+        surface="test", record=False,
+    )  # fmt: skip
+    assert not answer.abstained
+    quote = _squash(answer.citations[0].quote)
+    assert "missed entries cannot be added later" in quote, quote
 
 
 CRITERIA_MD = """# ZX-301 Protocol Synopsis

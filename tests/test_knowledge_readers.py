@@ -253,6 +253,21 @@ def test_chunks_never_split_rows_or_items_and_keep_sections_and_pages() -> None:
     assert page_at(crossing.page_map, 0) == crossing.page
 
 
+def test_an_faqs_question_starts_the_chunk_that_holds_its_answer() -> None:
+    """A question line at the end of a full chunk says nothing there; its answer would start the next chunk."""
+    blocks = [Block("heading", "3. Reimbursement", 1, section="3. Reimbursement")]
+    blocks += [Block("text", "Families are reimbursed for travel. " + "word " * 150, 1)]
+    blocks += [Block("text", "**Q: How quickly are families paid?**", 1)]
+    blocks += [Block("text", "Payments are made within 10 business days. " + "word " * 40, 1)]
+    chunks = chunk_blocks(blocks)
+    assert len(chunks) == 2
+    assert not chunks[0].text.rstrip().endswith("?**")
+    assert chunks[1].text.startswith("**Q: How quickly are families paid?**\n\nPayments are made within 10")
+    # a question that is all the chunk has besides its heading stays: no chunk is a heading alone
+    alone = [blocks[0], Block("text", "**Q: Who pays? " + "word " * 170 + "?**", 1), blocks[3]]
+    assert chunk_blocks(alone)[0].text.startswith("3. Reimbursement\n\n**Q: Who pays?")
+
+
 def _zip_with_odd_parts() -> bytes:
     """A zip whose content-types part has no namespace: python-docx fails on it with its own internals' words."""
     buffer = io.BytesIO()
