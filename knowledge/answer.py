@@ -39,6 +39,10 @@ OTHER_DOC_PENALTY = 0.4  # the question named a document; sentences elsewhere mu
 SUBJECT_ROW_REACH = 3  # how far down the order the asked subject's own table row is looked for
 LONG_SENTENCE = 250  # longer "sentences" (tables, glossaries) cover many words by accident: discounted
 NEAR_WORDS = 10  # an answer of the expected type must sit this close to a word of the question
+# A lead-in of conditions, each item one of them: "Participants are eligible only if all of the following apply:"
+CONDITIONS = re.compile(
+    r"\b(?:all|any|each|none|one or more|at least one|either|both) of the following\b|\bcriteri(?:a|on)\b", re.I
+)
 QUOTE_BUDGET = 420  # the next sentence joins the quote while the quote stays this short
 MAX_QUOTE_CHARS = 600
 GLOSSARY = re.compile(r"\S\s+=\s+\S[^=]{0,80}[;,]\s*\S+\s+=\s+\S|^\s*[\w/().-]{1,20}\s+=\s+[^=]{1,80}[;.,]?\s*$")
@@ -227,10 +231,12 @@ def _tail_citation(pick: Pick) -> Citation:
 def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
     """The quote's span: the sentence, and the next one of the same paragraph while the quote stays
     short enough to read at a glance (QUOTE_BUDGET). A rule is often stated in two sentences ("...
-    should be held for 3 days. It may be restarted when ..."), a sentence ending in ":" introduces
-    the items that answer (all of them, or none: the first few of a long list are a page, and each item
-    is a candidate of its own), and a document's own question ("Q: Can a participant be rescreened?") is quoted
-    with the answer paragraph after it. Never more than MAX_QUOTE_CHARS: longer is a page, not an answer."""
+    should be held for 3 days. It may be restarted when ..."). A sentence ending in ":" introduces
+    the items that answer (the steps after "When you find an excursion:"), but a list of conditions ("all
+    of the following criteria apply:") is quoted whole or not at all: its first few items are a page of
+    criteria the question did not ask about, and each item is a candidate of its own. A document's own
+    question ("Q: Can a participant be rescreened?") is quoted with the answer paragraph after it.
+    Never more than MAX_QUOTE_CHARS: longer is a page, not an answer."""
     row = found.chunks[pick.passage.chunk_id]
     start, end = pick.hit.start, pick.hit.end
     text = row.text
@@ -247,7 +253,7 @@ def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
                 break  # a new paragraph says something else
             crossed = True
         if len(_collapse(text[start : nxt.hit.end])) > (MAX_QUOTE_CHARS if introduces else QUOTE_BUDGET):
-            if introduces:  # not every item fits: the first few are a page; the one asked about is a candidate
+            if introduces and CONDITIONS.search(pick.hit.text):  # the first few criteria are a page, not an answer
                 return start, pick.hit.end
             break
         end = nxt.hit.end
