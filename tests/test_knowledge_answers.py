@@ -388,3 +388,35 @@ def test_a_long_lists_lead_in_is_not_quoted_with_its_first_items(container: Cont
     quotes = [_squash(c.quote) for c in answer.citations]
     assert "performance status of 0 or 1" in quotes[0], quotes
     assert not any("18 years of age" in q and "performance status" in q for q in quotes), quotes
+
+
+EXCURSION_MD = """# ZX-301 Pharmacy Manual
+
+## 6. Temperature Excursions
+
+When you find a temperature excursion, or a shipment arrives with an alarm, do this:
+
+1. Keep the IP at 2 °C to 8 °C, moving it to a monitored back-up refrigerator if the refrigerator has failed.
+2. Label the affected kits "Quarantined - do not dispense" and keep them apart from the other kits.
+3. Download the temperature log and note the highest temperature and how long the excursion lasted.
+4. Complete the Temperature Excursion Form and send it with the log to the sponsor's pharmacy team.
+5. Do not dispense any quarantined kit until the sponsor's written assessment says it may be used.
+6. File the form, the log and the sponsor's assessment in the pharmacy binder, next to the shipping records.
+"""
+
+
+def test_a_procedures_lead_in_is_quoted_with_its_first_steps(container: Container, tmp_path: Path) -> None:
+    """Unlike a list of criteria, the steps after "When you find an excursion, do this:" are the answer to "what
+    do I do", even when they do not all fit in one quote."""
+    folder = tmp_path / "pharmacy"
+    folder.mkdir()
+    (folder / "ZX301_Pharmacy_Manual.md").write_text(EXCURSION_MD, encoding="utf-8")
+    assert container.knowledge.ingest([folder], study="ZX-STEPS", kind="manual", now=NOW, progress=False).ok
+    answer = container.knowledge.ask(
+        "our IP fridge was at 11 degrees for 40 min this morning, what do I do with the kits?",
+        studies=["ZX-STEPS"], asker="u", surface="test", record=False,
+    )  # fmt: skip
+    assert not answer.abstained
+    quote = _squash(answer.citations[0].quote)
+    assert quote.startswith("When you find a temperature excursion"), quote
+    assert "Quarantined - do not dispense" in quote, quote
