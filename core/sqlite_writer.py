@@ -31,6 +31,7 @@ from typing import IO, Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from core import flock
 from core.metrics import SQLITE_WRITER_HOLD, SQLITE_WRITER_WAIT
 
 WRITES = ("insert", "update", "delete", "replace")
@@ -91,22 +92,14 @@ class WriterLock:
         return True
 
     def _take_file(self, deadline: float) -> bool:
-        """The `flock`, waiting for other processes with short sleeps (0.5 ms doubling to 5 ms, against SQLite's
-        up to 100 ms), until `deadline`."""
+        """The `flock`, waiting for other processes with short sleeps (up to 5 ms, against SQLite's up to
+        100 ms), until `deadline`."""
         if self._file is None:
             self._file = self.path.open("ab")
-        pause = 0.0005
-        while True:
-            try:
-                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    return False
-                time.sleep(pause)
-                pause = min(pause * 2, 0.005)
-                continue
-            self._flocked, self._handoffs = True, 0
-            return True
+        if not flock.take(self._file, fcntl.LOCK_EX, deadline):
+            return False
+        self._flocked, self._handoffs = True, 0
+        return True
 
     def release(self) -> None:
         """Called once per acquire, from whichever thread ends the transaction."""
