@@ -46,16 +46,25 @@ class AuditTampered(RuntimeError):
 def load_key(settings: Settings) -> bytes:
     """The checkpoint key: `SITELINE_AUDIT_KEY`, else a random one created once in the data folder.
 
-    Several replicas on one database must share the setting (a per-machine file would differ).
+    Several replicas on one database must share the setting (a per-machine file would differ). The file
+    appears whole or not at all (written aside, then linked): processes starting at once on a new home
+    all read the one key that was linked first, never a half-written one.
     """
     if settings.audit_key is not None:
         return settings.audit_key.get_secret_value().encode()
     path = Path(settings.home) / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
+        aside = path.with_name(f".{KEY_FILE}.{os.getpid()}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            os.link(aside, path)
+        except FileExistsError:  # another process linked its key first: that one is the key
+            pass
+        finally:
+            aside.unlink(missing_ok=True)
     return path.read_text().strip().encode()
 
 
