@@ -8,15 +8,18 @@ model), so reopening never touches the network. Every query carries a `where` fi
 Questions on versions whose vectors are kept in memory are answered exactly from them, inside the
 same study and version filter (`VectorIndex.search`).
 A server that cannot be reached, or refuses the token, is one clear `VectorStoreUnavailable`.
+The embedded store is shared between processes through `knowledge.index_lock`: writes one at a time,
+each from a copy of the index reloaded from disk if another process wrote since, and reads never
+during a write.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +27,7 @@ import numpy as np
 
 from core.settings import Settings
 from knowledge.embedding import DIMENSIONS, MiniLmEmbeddings
+from knowledge.index_lock import Held, IndexBusy, IndexLock
 
 log = logging.getLogger("siteline.knowledge")
 
@@ -140,9 +144,10 @@ def study_filter(studies: Sequence[str], *, version_ids: Sequence[int] | None = 
 
 
 class VectorIndex:
-    """The Chroma collection of all chunks. `generation` is the catalog state this process last saw:
-    when another process has ingested since, the embedded index is reloaded from disk before use
-    (an embedded Chroma keeps its vector index in memory and does not see other writers)."""
+    """The Chroma collection of all chunks. `generation` is the catalog state this process last saw: the
+    vectors kept in memory are dropped when it moves. The embedded store is reloaded from disk when the
+    index lock counts writes this process has not seen (an embedded Chroma keeps its vector index in
+    memory and does not see other writers); every Chroma call holds that lock, never the work around it."""
 
     def __init__(self, settings: Settings, embeddings: MiniLmEmbeddings, *, collection: str = COLLECTION) -> None:
         self.settings = settings
@@ -158,35 +163,100 @@ class VectorIndex:
         self._loading: set[int] = set()  # versions the background thread is reading
         self._load_lock = threading.Lock()
         self._loader = ThreadPoolExecutor(1, thread_name_prefix="vectors")
-        self.store = self._open()
+        self._lock = None if settings.chroma_host else IndexLock(settings.index_dir / "chroma.lock")
+        self._seen = -1  # the lock's write count this process's copy of the embedded store reflects
+        self._used = False  # a call has run since the copy was opened (Chroma loads and catches up lazily)
+        self.store: Any = None
+        self._system: Any = None  # the embedded store's Chroma system, this index's own (see `_open`)
+        self.reopen()
 
-    def _open(self) -> Any:
+    def _open(self) -> tuple[Any, Any]:
+        """The store, and the embedded store's Chroma system: a new copy from disk, never one another index
+        of this process holds (Chroma shares one system per folder)."""
+        from chromadb.api.client import SharedSystemClient
         from langchain_chroma import Chroma
 
+        path = str(self.settings.index_dir / "chroma")
+        if not self.settings.chroma_host:
+            SharedSystemClient._identifier_to_system.pop(path, None)
+            SharedSystemClient._identifier_to_refcount.pop(path, None)
         client = make_client(self.settings)
+        system = None if self.settings.chroma_host else SharedSystemClient._identifier_to_system.get(path)
         with server_errors(self.settings):
-            return Chroma(
+            store = Chroma(
                 collection_name=self._name,
                 embedding_function=self.embeddings,
                 client=client,
                 collection_configuration={"hnsw": {"space": "cosine"}},
             )
+        return store, system
 
     def reopen(self) -> None:
-        """Drop this process's copy of the embedded index and load it again from disk."""
-        if not self.settings.chroma_host:
-            from chromadb.api.client import SharedSystemClient
-
-            path = str(self.settings.index_dir / "chroma")
-            SharedSystemClient._identifier_to_system.pop(path, None)
-            SharedSystemClient._identifier_to_refcount.pop(path, None)
+        """Drop this process's copy of the embedded index and every vector kept in memory, and load the index
+        again from disk (opening may create the collection or migrate Chroma's tables: a write)."""
         self._forget()
-        self.store = self._open()
+        if self._lock is None:
+            self._reload()
+            return
+        with self._locked(self._lock.exclusive) as held:
+            self._reload()
+            self._seen = held.writes
+
+    def _reload(self) -> None:
+        """A new copy of the store (under the exclusive lock when embedded). The vectors kept in memory stay:
+        a chunk's vector never changes while its version exists, and the catalog generation drops them."""
+        old = self._system
+        self.store, self._system = self._open()
+        self._used = False
+        if old is not None:  # its native threads and open files go now, not at some later garbage collection
+            old.stop()
+
+    @contextmanager
+    def _locked(self, how: Callable[[], AbstractContextManager[Held]]) -> Iterator[Held]:
+        """The index lock, or `VectorStoreUnavailable` saying another process kept it too long."""
+        try:
+            with how() as held:
+                yield held
+        except IndexBusy as exc:
+            raise VectorStoreUnavailable(f"the embedded vector index is busy: {exc}") from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Write alone, from a copy no older than the files; the write is counted for the other processes.
+        Chroma has the write in its log (SQLite) when the call returns: nothing is left to flush."""
+        if self._lock is None:
+            yield
+            return
+        with self._locked(self._lock.exclusive) as held:
+            if held.writes != self._seen:
+                self._reload()
+            try:
+                yield
+            finally:  # a write that failed half way still changed the files
+                self._seen, self._used = held.count_write(), True
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Read while no process writes: shared when this copy is current and already loaded, else alone
+        (loading brings the copy up to date from Chroma's log, and may save it: a write)."""
+        if self._lock is None:
+            yield
+            return
+        if self._used:
+            with self._locked(self._lock.shared) as held:
+                if held.writes == self._seen:
+                    yield
+                    return
+        with self._locked(self._lock.exclusive) as held:
+            if held.writes != self._seen:
+                self._reload()
+                self._seen = held.writes
+            yield
+            self._used = True
 
     def ensure_fresh(self, generation: object) -> None:
-        """Reload when the catalog changed since this process last looked (another process ingested)."""
-        if self.generation is not None and generation != self.generation:
-            self.reopen()
+        """Drop the vectors kept in memory when the catalog changed since this process last looked (another
+        process ingested); the embedded store itself is reloaded by the index lock, at its next use."""
         if generation != self.generation:
             self._forget()
         self.generation = generation
@@ -205,7 +275,7 @@ class VectorIndex:
     def add(self, ids: list[str], texts: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
         """Store precomputed vectors (ingest embeds once, with a progress bar, before writing)."""
         try:
-            with server_errors(self.settings):
+            with server_errors(self.settings), self._writing():
                 for start in range(0, len(ids), BATCH):
                     end = start + BATCH
                     self.collection.upsert(
@@ -219,7 +289,7 @@ class VectorIndex:
 
     def delete(self, ids: list[str]) -> None:
         try:
-            with server_errors(self.settings):
+            with server_errors(self.settings), self._writing():
                 for start in range(0, len(ids), BATCH):
                     self.collection.delete(ids=ids[start : start + BATCH])
         finally:
@@ -227,7 +297,7 @@ class VectorIndex:
 
     def set_current(self, version_id: int, current: bool) -> None:
         """Flip the `current` flag of every chunk of one document version."""
-        with server_errors(self.settings):
+        with server_errors(self.settings), self._writing():
             found = self.collection.get(where={"version_id": int(version_id)}, include=[])
             ids = found["ids"]
             for start in range(0, len(ids), BATCH):
@@ -253,12 +323,14 @@ class VectorIndex:
         }
         with server_errors(self.settings):
             try:
-                result = self.collection.query(**query)
+                with self._reading():
+                    result = self.collection.query(**query)
             except Exception as exc:  # chromadb.errors.InternalError: ids written by another process
                 if "InternalError" not in type(exc).__name__:
                     raise
                 self.reopen()
-                result = self.collection.query(**query)
+                with self._reading():
+                    result = self.collection.query(**query)
         ids = result["ids"][0] if result["ids"] else []
         distances = result["distances"][0] if result.get("distances") else []
         metadatas = result["metadatas"][0] if result.get("metadatas") else []
@@ -301,7 +373,7 @@ class VectorIndex:
         for v in version_ids:
             if v in blocks or v in left:
                 continue
-            with server_errors(self.settings):  # the study from one row: every row's metadata costs 2x
+            with server_errors(self.settings), self._reading():  # the study from one row: metadata costs 2x
                 first = self.collection.get(where={"version_id": v}, limit=1, include=["metadatas"])
                 found = self.collection.get(where={"version_id": v}, include=["embeddings"])
             if sum(len(b.ids) for b in blocks.values()) + len(found["ids"]) > EXACT_ROWS:
@@ -320,7 +392,8 @@ class VectorIndex:
         stored = self._stored  # the generation's own dict: a concurrent reset cannot mix generations
         missing = [i for i in dict.fromkeys(ids) if i not in stored]
         if missing:
-            found = self.collection.get(ids=missing, include=["embeddings"])
+            with self._reading():
+                found = self.collection.get(ids=missing, include=["embeddings"])
             if len(stored) + len(missing) > STORED_CACHE:  # start afresh, keeping what this call needs
                 stored = self._stored = {i: stored[i] for i in ids if i in stored}
             for i, v in zip(found["ids"], found["embeddings"], strict=True):
@@ -328,7 +401,7 @@ class VectorIndex:
         return {i: stored[i] for i in ids if i in stored}
 
     def count(self) -> int:
-        with server_errors(self.settings):
+        with server_errors(self.settings), self._reading():
             return int(self.collection.count())
 
 
