@@ -30,7 +30,7 @@ from knowledge.models import ChunkRow
 from knowledge.reader import Reader, pair_text
 from knowledge.retrieval import Retrieval
 from knowledge.scoring import SentenceHit, Weighted, concept_words, coverage, sentence_hits, term_set
-from knowledge.sentences import is_table_header, sentence_spans, table_header
+from knowledge.sentences import is_question, is_table_header, sentence_spans, table_header
 from knowledge.types import Answer, Citation, Passage
 
 RANK_DECAY = 0.03  # the lexical order that picks the embedding pool: later passages need slightly better
@@ -245,11 +245,11 @@ def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
         key=lambda p: p.hit.start,
     )
     introduces = pick.hit.text.rstrip().endswith(":")
-    asks = _asks(pick.hit.text)  # an FAQ's "Q: ...?": it names the topic, its answer is the next paragraph
+    asks = is_question(pick.hit.text)  # an FAQ's "Q: ...?": it names the topic, its answer is the next paragraph
     crossed = False
     for nxt in following:
         if "\n\n" in text[end : nxt.hit.start] and not introduces:
-            if not asks or crossed or _asks(nxt.hit.text):
+            if not asks or crossed or is_question(nxt.hit.text):
                 break  # a new paragraph says something else
             crossed = True
         if len(_collapse(text[start : nxt.hit.end])) > (MAX_QUOTE_CHARS if introduces else QUOTE_BUDGET):
@@ -257,7 +257,7 @@ def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
                 return start, pick.hit.end
             break
         end = nxt.hit.end
-        if not crossed and _asks(nxt.hit.text):  # the question runs over two sentences ("...entry. Can they ...?")
+        if not crossed and is_question(nxt.hit.text):  # a question in two sentences ("...entry. Can they ...?")
             asks = True
             continue
         if not introduces and not (asks and crossed):
@@ -266,11 +266,6 @@ def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
         end = start + MAX_QUOTE_CHARS
         end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
     return start, end
-
-
-def _asks(sentence: str) -> bool:
-    """The document's own question: a line ending in "?" (bold or not)."""
-    return sentence.strip().strip("*_#").rstrip().endswith("?")
 
 
 def _citation(pick: Pick, found: Retrieval, span: tuple[int, int]) -> Citation:

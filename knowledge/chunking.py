@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from knowledge.readers.blocks import Block
-from knowledge.sentences import sentence_spans
+from knowledge.sentences import is_question, sentence_spans
 
 TARGET_CHARS = 900  # ~200 MiniLM tokens: the whole chunk fits the model's 256-token window
 MAX_BLOCK_CHARS = 1200
@@ -120,9 +120,8 @@ def chunk_blocks(blocks: list[Block]) -> list[Chunk]:
 
 
 def _is_question(block: Block) -> bool:
-    """A document's own question ("**Q: Can a participant be rescreened?**"): it says nothing without the block
-    after it."""
-    return block.kind != "row" and len(block.text) <= QUESTION_CHARS and block.text.strip().strip("*_# ").endswith("?")
+    """A short block that is a document's own question: it says nothing without the block after it."""
+    return block.kind != "row" and len(block.text) <= QUESTION_CHARS and is_question(block.text)
 
 
 def _is_heading_only(parts: list[Block]) -> bool:

@@ -52,6 +52,12 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def is_question(text: str) -> bool:
+    """A document's own question, "**Q: Can a participant be rescreened?**" (bold, a heading or plain): it names
+    a topic and says nothing; its answer is what follows."""
+    return text.strip().strip("*_# ").endswith("?")
+
+
 def sentences(text: str) -> list[str]:
     return [text[a:b] for a, b in sentence_spans(text)]
 
