@@ -32,6 +32,7 @@ from knowledge.progress import IngestProgress, make_progress
 from knowledge.reader import shared_reader
 from knowledge.readers import ReadLimits
 from knowledge.recorder import AnswerRecord, AnswerRecorder
+from knowledge.reindex import StudyReindex, reindex
 from knowledge.retrieval import HybridRetriever, Retrieval
 from knowledge.types import Answer, Passage
 from knowledge.vector_index import VectorIndex
@@ -102,6 +103,25 @@ class KnowledgeService:
         if any(o.status in ("ingested", "superseded") for o in report.outcomes):
             self.retriever.warm(study)  # the keyword index now, not on the first question
         return report
+
+    def reindex(
+        self,
+        studies: Sequence[str],
+        *,
+        now: datetime,
+        everything: bool = False,
+        progress: bool | IngestProgress = True,
+        actor: str = "cli",
+    ) -> list[StudyReindex]:
+        """Make the vector index match the stored chunks (`knowledge.reindex`): what a damaged or restored
+        index lost comes back without the files."""
+        sink = make_progress(progress)
+        try:
+            return reindex(
+                self.factory, self.vectors, studies, now=now, actor=actor, everything=everything, progress=sink
+            )
+        finally:
+            sink.close()
 
     # -- retrieve and answer --------------------------------------------------------------------
 

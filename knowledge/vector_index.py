@@ -35,6 +35,7 @@ COLLECTION = "siteline_chunks"
 BATCH = 1000
 STORED_CACHE = 20_000  # stored vectors kept in memory (~30 MB); the same chunks come back question after question
 EXACT_ROWS = 60_000  # chunks searched exactly, in memory (~90 MB of vectors); beyond that, Chroma's HNSW index
+METADATA_PAGE = 5_000  # vectors whose metadata one read returns (knowledge.reindex)
 
 
 @dataclass(frozen=True)
@@ -399,6 +400,21 @@ class VectorIndex:
             for i, v in zip(found["ids"], found["embeddings"], strict=True):
                 stored[i] = np.asarray(v, dtype=np.float32)
         return {i: stored[i] for i in ids if i in stored}
+
+    def stored_metadata(self, study: str) -> dict[str, dict[str, Any]]:
+        """Every vector the study has in the index, by chunk id, with what was stored beside it (for
+        `knowledge.reindex`); read a page at a time."""
+        held: dict[str, dict[str, Any]] = {}
+        offset = 0
+        while True:
+            with server_errors(self.settings), self._reading():
+                page = self.collection.get(
+                    where={"study": study}, include=["metadatas"], limit=METADATA_PAGE, offset=offset
+                )
+            held.update(zip(page["ids"], page["metadatas"], strict=True))
+            if len(page["ids"]) < METADATA_PAGE:
+                return held
+            offset += METADATA_PAGE
 
     def count(self) -> int:
         with server_errors(self.settings), self._reading():

@@ -1,4 +1,4 @@
-"""`siteline ingest | ask | eval`: study documents in, cited answers out, and a quality report."""
+"""`siteline ingest | reindex | ask | eval`: study documents in, cited answers out, and a quality report."""
 
 from __future__ import annotations
 
@@ -78,6 +78,29 @@ def register(app: typer.Typer) -> None:
         )
         if report.failed:
             raise typer.Exit(1)
+
+    @app.command()
+    @_vector_store_errors
+    def reindex(
+        study: list[str] = typer.Option([], "--study", help="study to reindex (repeat; default: every study)"),
+        everything: bool = typer.Option(False, "--all", help="embed every chunk again, not only missing ones"),
+    ) -> None:
+        """Rebuild the vector index from the stored chunks: after `index/chroma` was damaged and deleted, or a
+        Chroma server was restored from an older backup. Embeds chunks that have no vector, removes vectors
+        of versions no longer stored, corrects each version's current flag."""
+        from knowledge.catalog import studies_with_documents
+
+        c = container()
+        with c.factory() as session:
+            known = studies_with_documents(session)
+        wanted = [_check_study(s) for s in study] or known
+        unknown = [s for s in wanted if s not in known]
+        if unknown:
+            fail(f"no documents are stored for study {', '.join(unknown)}; stored: {', '.join(known) or 'none'}")
+        if not wanted:
+            fail("no documents have been ingested; run `siteline ingest` first")
+        for report in c.knowledge.reindex(wanted, now=c.clock.now(), everything=everything, progress=True):
+            typer.echo(report.line())
 
     @app.command()
     @_vector_store_errors

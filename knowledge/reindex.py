@@ -1,0 +1,157 @@
+"""Rebuild the vector index from the stored chunks: SQL is the record, the vectors a copy made from it.
+
+Ingest trusts SQL: a file whose bytes are stored comes back `unchanged`, so vectors lost with a damaged
+`index/chroma` (or a Chroma server restored from an older backup) never came back by ingesting again. This
+compares each study's stored chunks with what the vector index holds and makes the index match: chunks
+without a vector are embedded again (from the same text ingest embeds), vectors of versions SQL does not
+have are removed (left by an ingest killed between its two writes), and a version's `current` flag is set
+to what SQL says. `everything` embeds every chunk again, e.g. after a change of embedding model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import audit
+from core.db import transaction
+from knowledge.catalog import VersionInfo, embedding_text, versions_for
+from knowledge.models import ChunkRow
+from knowledge.progress import IngestProgress, SilentProgress
+from knowledge.vector_index import VectorIndex
+
+BATCH = 256  # chunks embedded and written at a time: bounded memory, and progress a user can see
+
+
+@dataclass
+class StudyReindex:
+    study: str
+    chunks: int = 0
+    embedded: int = 0
+    removed: int = 0
+    flags_set: list[str] = field(default_factory=list)  # "doc version" whose current flag was wrong
+
+    def line(self) -> str:
+        fixed = len(self.flags_set)
+        return (
+            f"study {self.study}: {self.chunks} chunks stored; {self.embedded} embedded again, "
+            f"{self.removed} stray vectors removed, {fixed} version flag{'s' if fixed != 1 else ''} corrected"
+        )
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.embedded or self.removed or self.flags_set)
+
+
+def _metadata(version: VersionInfo, section: str, page: int | None) -> dict[str, Any]:
+    """What ingest stores beside each vector (knowledge.ingest); retrieval filters on study, version and current."""
+    return {
+        "study": version.study,
+        "version_id": version.version_id,
+        "doc": version.doc_key,
+        "current": version.is_current,
+        "section": section[:200],
+        "page": page or 0,
+    }
+
+
+def reindex_study(
+    factory: sessionmaker[Session],
+    vectors: VectorIndex,
+    study: str,
+    *,
+    everything: bool = False,
+    progress: IngestProgress | None = None,
+) -> StudyReindex:
+    """Make the vector index hold exactly the study's stored chunks, each version flagged as SQL says."""
+    report = StudyReindex(study)
+    with factory() as session:
+        versions = {v.version_id: v for v in versions_for(session, [study])}
+        rows = (
+            session.execute(
+                select(ChunkRow.id, ChunkRow.version_id, ChunkRow.section, ChunkRow.text, ChunkRow.page)
+                .where(ChunkRow.version_id.in_(list(versions) or [-1]))
+                .order_by(ChunkRow.version_id, ChunkRow.ordinal)
+            )
+            .tuples()
+            .all()
+        )
+    report.chunks = len(rows)
+    held = vectors.stored_metadata(study)
+    stored_ids = {r[0] for r in rows}
+    stray = [
+        cid for cid, meta in held.items() if cid not in stored_ids or int(meta.get("version_id", -1)) not in versions
+    ]
+    if stray:
+        vectors.delete(stray)
+        report.removed = len(stray)
+    todo = [r for r in rows if everything or r[0] not in held]
+    progress = progress or SilentProgress()
+    progress.chunks_planned(len(todo))
+    for start in range(0, len(todo), BATCH):
+        part = todo[start : start + BATCH]
+        texts = [embedding_text(section, text) for _, _, section, text, _ in part]
+        vectors.add(
+            [cid for cid, *_ in part],
+            texts,
+            vectors.embeddings.embed(texts),
+            [_metadata(versions[vid], section, page) for _, vid, section, _, page in part],
+        )
+        report.embedded += len(part)
+        progress.chunks_done(len(part))
+    redone = {r[0] for r in todo}
+    wrong = {
+        int(meta["version_id"])
+        for cid, meta in held.items()
+        if cid in stored_ids
+        and cid not in redone
+        and int(meta.get("version_id", -1)) in versions
+        and bool(meta.get("current")) != versions[int(meta["version_id"])].is_current
+    }
+    for version_id in sorted(wrong):
+        version = versions[version_id]
+        vectors.set_current(version_id, version.is_current)
+        report.flags_set.append(f"{version.doc_key} {version.version}")
+    return report
+
+
+def reindex(
+    factory: sessionmaker[Session],
+    vectors: VectorIndex,
+    studies: Sequence[str],
+    *,
+    now: datetime,
+    actor: str,
+    everything: bool = False,
+    progress: IngestProgress | None = None,
+) -> list[StudyReindex]:
+    """Reindex each study and put what changed on the audit trail (the index answers questions: who rebuilt
+    it, and what moved, is part of the record)."""
+    progress = progress or SilentProgress()
+    reports = []
+    for n, study in enumerate(studies):
+        progress.file_started(f"study {study}", n, len(studies))
+        report = reindex_study(factory, vectors, study, everything=everything, progress=progress)
+        progress.file_finished(study, "reindexed")
+        reports.append(report)
+        with transaction(factory) as session:
+            audit.record(
+                session,
+                now=now,
+                actor=actor,
+                action="knowledge.reindex",
+                subject=study,
+                detail={
+                    "chunks": report.chunks,
+                    "embedded": report.embedded,
+                    "removed": report.removed,
+                    "flags_set": report.flags_set,
+                    "everything": everything,
+                },
+            )
+    return reports

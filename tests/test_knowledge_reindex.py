@@ -1,0 +1,114 @@
+"""`siteline reindex`: the vector index rebuilt from the stored chunks, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from core.models import AuditRow
+from knowledge.catalog import versions_for
+from knowledge.models import ChunkRow
+from siteline.container import Container
+from tests.test_knowledge_readers import write_corpus
+
+NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+QUESTION = "SAE reporting timeline?"
+
+
+def _chunk_count(container: Container) -> int:
+    with container.factory() as s:
+        return s.scalar(select(func.count()).select_from(ChunkRow)) or 0
+
+
+def test_a_deleted_vector_index_comes_back_from_the_stored_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from siteline.cli import app
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SITELINE_HOME", str(home))
+    monkeypatch.delenv("SITELINE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    runner = CliRunner()
+    folder = write_corpus(tmp_path / "docs")
+    assert runner.invoke(app, ["ingest", str(folder), "--study", "ZX-101", "--kind", "protocol"]).exit_code == 0
+    before = json.loads(runner.invoke(app, ["ask", QUESTION, "--study", "ZX-101", "--json"]).output)
+    assert "24 hours" in before["answer"]
+
+    shutil.rmtree(home / "index" / "chroma")  # what docs/knowledge.md says to do with a damaged store
+    again = runner.invoke(app, ["ingest", str(folder), "--study", "ZX-101", "--kind", "protocol"])
+    assert "4 unchanged" in again.output  # ingest trusts SQL: the vectors do not come back this way
+
+    result = runner.invoke(app, ["reindex"])
+    assert result.exit_code == 0, result.output
+    from siteline.cli.common import container
+
+    c = container()
+    chunks = _chunk_count(c)
+    assert f"study ZX-101: {chunks} chunks stored; {chunks} embedded again, 0 stray vectors removed" in result.output
+    assert c.knowledge.vectors.count() == chunks
+    after = json.loads(runner.invoke(app, ["ask", QUESTION, "--study", "ZX-101", "--json"]).output)
+    assert after["answer"] == before["answer"] and after["citations"] == before["citations"]
+
+    result = runner.invoke(app, ["reindex", "--study", "ZX-101"])  # nothing left to do
+    assert f"{chunks} chunks stored; 0 embedded again, 0 stray vectors removed, 0 version flags corrected" in (
+        result.output
+    )
+    with c.factory() as s:
+        details = [
+            a.detail for a in s.execute(select(AuditRow).where(AuditRow.action == "knowledge.reindex")).scalars()
+        ]
+    assert [d["embedded"] for d in details] == [chunks, 0]
+
+
+def test_an_unknown_study_is_named_and_nothing_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from siteline.cli import app
+
+    monkeypatch.setenv("SITELINE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SITELINE_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["reindex"])
+    assert result.exit_code == 1 and "no documents have been ingested" in result.output
+    folder = write_corpus(tmp_path / "docs")
+    runner.invoke(app, ["ingest", str(folder), "--study", "ZX-101", "--kind", "protocol"])
+    result = runner.invoke(app, ["reindex", "--study", "ZX-102"])
+    assert result.exit_code == 1
+    assert "no documents are stored for study ZX-102; stored: ZX-101" in result.output
+
+
+def test_stray_vectors_go_and_wrong_current_flags_are_set_as_sql_says(container: Container, tmp_path: Path) -> None:
+    folder = write_corpus(tmp_path / "docs")
+    container.knowledge.ingest([folder], study="ZX-101", kind="protocol", now=NOW, progress=False)
+    vectors = container.knowledge.vectors
+    chunks = _chunk_count(container)
+    with container.factory() as s:
+        version = versions_for(s, ["ZX-101"])[0]
+    # an ingest killed between its vector write and its SQL commit leaves vectors of a version SQL never stored
+    stray = np.zeros((1, 384), dtype=np.float32)
+    stray[0, 0] = 1.0
+    meta = {"study": "ZX-101", "version_id": 9999, "doc": "gone", "current": True, "section": "", "page": 0}
+    vectors.add(["v9999c0"], ["left behind"], stray, [meta])
+    vectors.set_current(version.version_id, False)  # a demotion SQL rolled back
+    assert vectors.count() == chunks + 1
+
+    first = container.knowledge.reindex(["ZX-101"], now=NOW, progress=False)[0]
+    assert (first.chunks, first.embedded, first.removed) == (chunks, 0, 1)
+    assert first.flags_set == [f"{version.doc_key} {version.version}"]
+    assert vectors.count() == chunks
+    held = vectors.stored_metadata("ZX-101")
+    assert all(m["current"] for m in held.values()) and len(held) == chunks
+
+    second = container.knowledge.reindex(["ZX-101"], now=NOW, progress=False)[0]
+    assert not second.changed
+
+    everything = container.knowledge.reindex(["ZX-101"], now=NOW, everything=True, progress=False)[0]
+    assert everything.embedded == chunks and vectors.count() == chunks
+    answer = container.knowledge.ask(QUESTION, studies=["ZX-101"], asker="u", surface="test", record=False)
+    assert "24 hours" in answer.answer
