@@ -29,6 +29,7 @@ class FileOutcome:
 class IngestReport:
     study: str
     outcomes: list[FileOutcome] = field(default_factory=list)
+    vectors_restored: int = 0  # stored chunks of the study that had no vector in the index (knowledge.reindex)
 
     @property
     def failed(self) -> list[FileOutcome]:

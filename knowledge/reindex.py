@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import audit
 from core.db import transaction
 from knowledge.catalog import VersionInfo, embedding_text, versions_for
-from knowledge.models import ChunkRow
+from knowledge.models import ChunkRow, DocumentVersionRow
 from knowledge.progress import IngestProgress, SilentProgress
 from knowledge.vector_index import VectorIndex
 
@@ -67,10 +67,16 @@ def reindex_study(
     *,
     everything: bool = False,
     progress: IngestProgress | None = None,
+    repair: bool = True,
 ) -> StudyReindex:
-    """Make the vector index hold exactly the study's stored chunks, each version flagged as SQL says."""
+    """Make the vector index hold exactly the study's stored chunks, each version flagged as SQL says.
+
+    `repair=False` only embeds what is missing (what ingest runs after every file). Removing and re-flagging
+    leaves alone what an ingest running elsewhere is writing: its vectors are written before its SQL rows
+    commit, under a version id newer than any committed one, so only older versions' strays go."""
     report = StudyReindex(study)
     with factory() as session:
+        newest = session.scalar(select(func.max(DocumentVersionRow.id))) or 0
         versions = {v.version_id: v for v in versions_for(session, [study])}
         rows = (
             session.execute(
@@ -84,9 +90,7 @@ def reindex_study(
     report.chunks = len(rows)
     held = vectors.stored_metadata(study)
     stored_ids = {r[0] for r in rows}
-    stray = [
-        cid for cid, meta in held.items() if cid not in stored_ids or int(meta.get("version_id", -1)) not in versions
-    ]
+    stray = [cid for cid, meta in held.items() if repair and cid not in stored_ids and _settled(meta, versions, newest)]
     if stray:
         vectors.delete(stray)
         report.removed = len(stray)
@@ -108,7 +112,8 @@ def reindex_study(
     wrong = {
         int(meta["version_id"])
         for cid, meta in held.items()
-        if cid in stored_ids
+        if repair
+        and cid in stored_ids
         and cid not in redone
         and int(meta.get("version_id", -1)) in versions
         and bool(meta.get("current")) != versions[int(meta["version_id"])].is_current
@@ -118,6 +123,13 @@ def reindex_study(
         vectors.set_current(version_id, version.is_current)
         report.flags_set.append(f"{version.doc_key} {version.version}")
     return report
+
+
+def _settled(meta: dict[str, Any], versions: dict[int, VersionInfo], newest: int) -> bool:
+    """Whether a vector SQL does not hold belongs to a settled version (committed, or older than the newest
+    committed one: an ingest killed between its two writes), not to an ingest still writing."""
+    version_id = int(meta.get("version_id", -1))
+    return version_id in versions or version_id < newest
 
 
 def reindex(

@@ -32,7 +32,7 @@ from knowledge.progress import IngestProgress, make_progress
 from knowledge.reader import shared_reader
 from knowledge.readers import ReadLimits
 from knowledge.recorder import AnswerRecord, AnswerRecorder
-from knowledge.reindex import StudyReindex, reindex
+from knowledge.reindex import StudyReindex, reindex, reindex_study
 from knowledge.retrieval import HybridRetriever, Retrieval
 from knowledge.types import Answer, Passage
 from knowledge.vector_index import VectorIndex
@@ -96,11 +96,16 @@ class KnowledgeService:
         sink = make_progress(progress)
         try:
             report = Ingester(self.factory, self.vectors).run(list(paths), request, sink)
+            if any(o.status in ("ingested", "superseded", "unchanged") for o in report.outcomes):
+                # Chunks stored before this index existed (a deleted, damaged or restored index) get their
+                # vectors now: ingesting the same files again is what a user tries first. Nothing missing: one read.
+                filled = reindex_study(self.factory, self.vectors, study, progress=sink, repair=False)
+                report.vectors_restored = filled.embedded
         finally:
             sink.close()
         with self.factory() as session:
             self.vectors.generation = generation(session)  # this process wrote it: no reload needed
-        if any(o.status in ("ingested", "superseded") for o in report.outcomes):
+        if any(o.status in ("ingested", "superseded") for o in report.outcomes) or report.vectors_restored:
             self.retriever.warm(study)  # the keyword index now, not on the first question
         return report
 

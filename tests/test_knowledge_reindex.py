@@ -43,9 +43,6 @@ def test_a_deleted_vector_index_comes_back_from_the_stored_chunks(
     assert "24 hours" in before["answer"]
 
     shutil.rmtree(home / "index" / "chroma")  # what docs/knowledge.md says to do with a damaged store
-    again = runner.invoke(app, ["ingest", str(folder), "--study", "ZX-101", "--kind", "protocol"])
-    assert "4 unchanged" in again.output  # ingest trusts SQL: the vectors do not come back this way
-
     result = runner.invoke(app, ["reindex"])
     assert result.exit_code == 0, result.output
     from siteline.cli.common import container
@@ -61,6 +58,10 @@ def test_a_deleted_vector_index_comes_back_from_the_stored_chunks(
     assert f"{chunks} chunks stored; 0 embedded again, 0 stray vectors removed, 0 version flags corrected" in (
         result.output
     )
+    shutil.rmtree(home / "index" / "chroma")  # ingesting the same files again restores them too
+    again = runner.invoke(app, ["ingest", str(folder), "--study", "ZX-101", "--kind", "protocol"])
+    assert "4 unchanged" in again.output and f"{chunks} stored chunks had no vector in the index" in again.output
+    assert container().knowledge.vectors.count() == chunks
     with c.factory() as s:
         details = [
             a.detail for a in s.execute(select(AuditRow).where(AuditRow.action == "knowledge.reindex")).scalars()
@@ -85,30 +86,56 @@ def test_an_unknown_study_is_named_and_nothing_runs(tmp_path: Path, monkeypatch:
 
 def test_stray_vectors_go_and_wrong_current_flags_are_set_as_sql_says(container: Container, tmp_path: Path) -> None:
     folder = write_corpus(tmp_path / "docs")
-    container.knowledge.ingest([folder], study="ZX-101", kind="protocol", now=NOW, progress=False)
+    container.knowledge.ingest(
+        [folder / "ZX101_Protocol.pdf"], study="ZX-101", kind="protocol", now=NOW, progress=False
+    )
     vectors = container.knowledge.vectors
-    chunks = _chunk_count(container)
+
+    def planted(version_id: int) -> str:
+        vector = np.zeros((1, 384), dtype=np.float32)
+        vector[0, 0] = 1.0
+        meta = {"study": "ZX-101", "version_id": version_id, "doc": "x", "current": True, "section": "", "page": 0}
+        vectors.add([f"v{version_id}c999"], ["left behind"], vector, [meta])
+        return f"v{version_id}c999"
+
     with container.factory() as s:
-        version = versions_for(s, ["ZX-101"])[0]
-    # an ingest killed between its vector write and its SQL commit leaves vectors of a version SQL never stored
-    stray = np.zeros((1, 384), dtype=np.float32)
-    stray[0, 0] = 1.0
-    meta = {"study": "ZX-101", "version_id": 9999, "doc": "gone", "current": True, "section": "", "page": 0}
-    vectors.add(["v9999c0"], ["left behind"], stray, [meta])
+        first_id = versions_for(s, ["ZX-101"])[0].version_id
+    # an ingest killed between its vector write and its SQL commit (SQLite may give its id to the next version)...
+    killed = planted(first_id + 1)
+    container.knowledge.ingest([folder], study="ZX-101", kind="protocol", now=NOW, progress=False)  # ...then others
+    with container.factory() as s:
+        stored = versions_for(s, ["ZX-101"])
+    newest = max(v.version_id for v in stored)
+    writing = planted(newest + 1)  # an ingest still writing elsewhere: its vectors come before its SQL rows
+    version = stored[0]
     vectors.set_current(version.version_id, False)  # a demotion SQL rolled back
-    assert vectors.count() == chunks + 1
+    chunks = _chunk_count(container)
+    assert vectors.count() == chunks + 2
 
     first = container.knowledge.reindex(["ZX-101"], now=NOW, progress=False)[0]
     assert (first.chunks, first.embedded, first.removed) == (chunks, 0, 1)
     assert first.flags_set == [f"{version.doc_key} {version.version}"]
-    assert vectors.count() == chunks
     held = vectors.stored_metadata("ZX-101")
-    assert all(m["current"] for m in held.values()) and len(held) == chunks
+    assert killed not in held and writing in held
+    assert all(m["current"] for m in held.values()) and len(held) == chunks + 1
 
     second = container.knowledge.reindex(["ZX-101"], now=NOW, progress=False)[0]
     assert not second.changed
 
     everything = container.knowledge.reindex(["ZX-101"], now=NOW, everything=True, progress=False)[0]
-    assert everything.embedded == chunks and vectors.count() == chunks
+    assert everything.embedded == chunks and vectors.count() == chunks + 1
     answer = container.knowledge.ask(QUESTION, studies=["ZX-101"], asker="u", surface="test", record=False)
     assert "24 hours" in answer.answer
+
+
+def test_ingesting_again_fills_vectors_the_index_lacks(container: Container, tmp_path: Path) -> None:
+    """After the index lost vectors (deleted, damaged, restored from an older backup), the same files come back
+    `unchanged` and their chunks get their vectors again: what a user tries first works."""
+    folder = write_corpus(tmp_path / "docs")
+    container.knowledge.ingest([folder], study="ZX-101", kind="protocol", now=NOW, progress=False)
+    vectors = container.knowledge.vectors
+    held = list(vectors.stored_metadata("ZX-101"))
+    vectors.delete(held[:3])
+    report = container.knowledge.ingest([folder], study="ZX-101", kind="protocol", now=NOW, progress=False)
+    assert {o.status for o in report.outcomes} == {"unchanged"}
+    assert report.vectors_restored == 3 and vectors.count() == _chunk_count(container)

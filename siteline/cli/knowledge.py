@@ -71,6 +71,8 @@ def register(app: typer.Typer) -> None:
         for outcome in report.outcomes:
             color = {"failed": typer.colors.RED, "skipped": typer.colors.YELLOW}.get(outcome.status)
             typer.secho(outcome.line(), fg=color, err=outcome.status == "failed")
+        if report.vectors_restored:
+            typer.echo(f"{report.vectors_restored} stored chunks had no vector in the index; embedded them now")
         done = report.count("ingested") + report.count("superseded")
         typer.echo(
             f"study {study}: {done} ingested, {report.count('unchanged')} unchanged, "
