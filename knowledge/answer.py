@@ -102,6 +102,25 @@ def near_subject(sentence: str, kind: AnswerType, concepts: dict[str, Weighted])
     return False
 
 
+NUMBERED = re.compile(r"#*\s*(?:\d{1,2}\.(?:\d{1,2}\.?)*|[A-Z]\.|[IVX]{1,4}\.)\s+(?P<title>[^|]+)")
+SMALL_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"})
+
+
+@lru_cache(maxsize=16384)
+def numbered_heading(line: str) -> bool:
+    """ "7. Laboratory", "4.2 Exclusion Criteria", "## 6 Dose Modifications and Delays": a numbered title in Title
+    Case without a sentence's end. Such a line names a section; a numbered step ("3. Record the temperature.")
+    ends like a sentence or reads like one."""
+    m = NUMBERED.fullmatch(line.strip())
+    if m is None:
+        return False
+    title = m.group("title").strip()
+    words = [w for w in title.split() if w.lower() not in SMALL_WORDS]
+    if not words or len(title.split()) > 10 or title.endswith((".", ":", ";", "?", "!", ",")):
+        return False
+    return sum(w[:1].isupper() for w in words) >= 0.8 * len(words)
+
+
 @lru_cache(maxsize=16384)
 def _sentence_kind(text: str) -> tuple[str, bool, bool]:
     """A sentence collapsed, whether it defines words (a glossary line), whether it cites a source: the
@@ -130,6 +149,8 @@ def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
             collapsed, defines, cites = _sentence_kind(hit.text)
             if heading and hit.start < len(heading) + 8 and collapsed.lower().lstrip("# ") in heading:
                 continue  # the chunk's own heading line names the topic; it answers nothing
+            if numbered_heading(collapsed):
+                continue  # a parent section's heading above the chunk's own ("7. Laboratory" over an FAQ's question)
             if " | " in hit.text and is_table_header(row.text, hit.start):
                 continue  # the answer is in a row; the header is quoted with it
             length = len(collapsed)

@@ -17,6 +17,7 @@ ABBREVIATIONS = frozenset([*_ABBREVIATIONS.split(), "st", "jr", "sr", "cf", "ie"
 ABBREVIATION_WINDOW = 80  # characters before a sentence break in which an abbreviation ("e.g.", "U.S.") is read
 END = re.compile(r"(?<=[.?!;])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9•●○▪■◦–-]|[a-z]\s+[A-Z])")  # "t A ..." footnotes
 ROW_LINE = re.compile(r"^[^\n]* \| [^\n]*$", re.MULTILINE)  # a table row, as every reader writes rows
+ENUMERATOR = re.compile(r"(?:#+\s*)?(?:\d{1,3}(?:\.\d{1,3})*|[A-Za-z]|[IVXivx]{1,4})\.")  # "7.", "4.2.", "b.", "IV."
 ITEM_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[•●○▪■◦□➢►✓\-–*]|\(?\d{1,2}[.)]|\[\s?\d{1,2}\]|\(?[a-z][.)])\s)")
 
 
@@ -36,6 +37,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for m in END.finditer(text):
         if any(a < m.end() < b for a, b in rows):
             continue
+        if ENUMERATOR.fullmatch(text[text.rfind("\n", 0, m.start()) + 1 : m.start()].strip()):
+            continue  # "7. Laboratory", "4.2. Exclusion Criteria", "1. Participant must...": a number, not a sentence
         # only the words just before the break matter: the whole prefix made a one-line file quadratic (minutes)
         if not _ends_with_abbreviation(text[max(0, m.start() - ABBREVIATION_WINDOW) : m.start()].rstrip('"”’)] ')):
             cuts.add(m.end())

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from core.models import AuditRow
 from knowledge.models import AnswerRow, ChunkRow, QuestionRow
+from knowledge.types import Answer
 from siteline.container import Container
 from tests.test_knowledge_readers import write_corpus
 
@@ -420,3 +421,51 @@ def test_a_procedures_lead_in_is_quoted_with_its_first_steps(container: Containe
     quote = _squash(answer.citations[0].quote)
     assert quote.startswith("When you find a temperature excursion"), quote
     assert "Quarantined - do not dispense" in quote, quote
+
+
+FAQ_HTML = """<html><head><title>ZX-101 Site FAQ</title></head><body>
+<h1>ZX-101 Site FAQ</h1>
+<h2>6. Visits</h2>
+<h3>Q: Can a visit be done at the participant's home?</h3>
+<p>A: No. Every scheduled visit takes place at the site, because the spirometry must be supervised.</p>
+<h2>7. Laboratory</h2>
+<h3>Q: How far ahead should we order lab kits?</h3>
+<p>A: Order central laboratory kits through the investigator portal at least 10 business days before you need
+them. Keep at least 2 screening kits on site at all times.</p>
+<h3>Q: Where are the sample processing instructions?</h3>
+<p>A: In the Central Laboratory Manual, which is filed in the investigator site file.</p>
+<h2>8. Device support</h2>
+<p>The device helpdesk answers sites and participants every day, in the local language.</p>
+<ul>
+<li>United Kingdom: +44 20 7946 0321</li>
+<li>Spain: +34 91 555 2867</li>
+<li>Poland: +48 22 555 0192</li>
+</ul>
+<p>Report a damaged device to the helpdesk and ask for a replacement in the IRT.</p>
+<h2>9. Clinical supply</h2>
+<p>Damaged or missing IP kits go to the clinical supply desk, on +1 617 555 0172 (24 hours).</p>
+</body></html>
+"""
+
+
+def _faq_answer(container: Container, tmp_path: Path, question: str) -> Answer:
+    folder = tmp_path / "faq_html"
+    if not folder.exists():
+        folder.mkdir()
+        (folder / "ZX101_Site_FAQ.html").write_text(FAQ_HTML, encoding="utf-8")
+        assert container.knowledge.ingest([folder], study="ZX-HTML", kind="sop", now=NOW, progress=False).ok
+    return container.knowledge.ask(question, studies=["ZX-HTML"], asker="u", surface="test", record=False)
+
+
+def test_a_parent_heading_line_is_never_the_quote(container: Container, tmp_path: Path) -> None:
+    """An HTML FAQ's chunk starts with its h2 ("7. Laboratory") above the h3 question; that heading line, with
+    the question as its section, covered the question and was quoted alone (13 characters, answering nothing)."""
+    from knowledge.answer import candidate_table
+
+    question = "how far ahead do we need to order lab kits?"
+    answer = _faq_answer(container, tmp_path, question)
+    assert not answer.abstained and "10 business days" in answer.citations[0].quote, answer
+    found = container.knowledge.search(question, studies=["ZX-HTML"], k=8)
+    quotes = candidate_table(question, found).quotes
+    assert any("10 business days" in q for q in quotes)
+    assert not [q for q in quotes if q in ("7. Laboratory", "6. Visits", "8. Device support")], quotes
