@@ -35,7 +35,7 @@ from knowledge.recorder import AnswerRecord, AnswerRecorder
 from knowledge.reindex import StudyReindex, reindex, reindex_study
 from knowledge.retrieval import HybridRetriever, Retrieval
 from knowledge.types import Answer, Passage
-from knowledge.vector_index import VectorIndex
+from knowledge.vector_index import VectorIndex, VectorStoreUnavailable
 
 log = logging.getLogger("siteline.knowledge")
 # The extractive answer reads a few more passages than the top k: the sentence that answers is often in a
@@ -97,10 +97,7 @@ class KnowledgeService:
         try:
             report = Ingester(self.factory, self.vectors).run(list(paths), request, sink)
             if any(o.status in ("ingested", "superseded", "unchanged") for o in report.outcomes):
-                # Chunks stored before this index existed (a deleted, damaged or restored index) get their
-                # vectors now: ingesting the same files again is what a user tries first. Nothing missing: one read.
-                filled = reindex_study(self.factory, self.vectors, study, progress=sink, repair=False)
-                report.vectors_restored = filled.embedded
+                report.vectors_restored = self._fill_vectors(study, sink)
         finally:
             sink.close()
         with self.factory() as session:
@@ -108,6 +105,16 @@ class KnowledgeService:
         if any(o.status in ("ingested", "superseded") for o in report.outcomes) or report.vectors_restored:
             self.retriever.warm(study)  # the keyword index now, not on the first question
         return report
+
+    def _fill_vectors(self, study: str, sink: IngestProgress) -> int:
+        """Embed the study's stored chunks that have no vector (a deleted, damaged or restored index): ingesting
+        the same files again is what a user tries first. Nothing missing: one read. Best effort: a vector store
+        that went away has already failed its files by name, and the ingest's report must still come back."""
+        try:
+            return reindex_study(self.factory, self.vectors, study, progress=sink, repair=False).embedded
+        except VectorStoreUnavailable as exc:
+            log.warning("could not check the vector index for missing vectors (%s); run `siteline reindex` later", exc)
+            return 0
 
     def reindex(
         self,

@@ -93,6 +93,29 @@ def test_ingest_ask_scoping_and_supersede_through_the_server(tmp_path: Path, db_
     c.engine.dispose()
 
 
+def test_a_server_restored_from_an_older_backup_gets_its_vectors_back(tmp_path: Path, server) -> None:
+    """A Chroma server restored from a backup older than the last ingest lacks that ingest's vectors; ingest
+    trusts SQL, so `siteline reindex` (and the same files ingested again) bring them back."""
+    c = on_server(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", server)
+    folder = tmp_path / "docs"
+    write(folder, "a_dosing.md", DOSING.format(n=30))
+    write(folder, "b_pharmacy.md", PHARMACY)
+    assert c.knowledge.ingest([folder], study="ALPHA", kind="sop", now=NOW, progress=False).ok
+    client = chromadb.HttpClient(host="127.0.0.1", port=server.port)
+    collection = client.get_collection(COLLECTION)
+    lost = collection.get(where={"doc": "b_pharmacy"}, include=[])["ids"]
+    collection.delete(ids=lost)  # what the older backup did not hold
+    report = c.knowledge.reindex(["ALPHA"], now=NOW, progress=False)[0]
+    assert (report.embedded, report.removed) == (len(lost), 0) and server_vectors(server) == sql_chunks(c)
+    answer = c.knowledge.ask("how soon do unused kits go back to the depot?", studies=["ALPHA"], asker="t",
+                             surface="test", now=NOW)  # fmt: skip
+    assert "within 14 days" in answer.citations[0].quote
+    collection.delete(ids=lost)
+    again = c.knowledge.ingest([folder], study="ALPHA", kind="sop", now=NOW, progress=False)
+    assert again.vectors_restored == len(lost) and server_vectors(server) == sql_chunks(c)
+    c.engine.dispose()
+
+
 def test_server_dying_mid_ingest_fails_that_file_clearly_and_stores_none_of_it(
     tmp_path: Path, server, monkeypatch
 ) -> None:
