@@ -30,6 +30,10 @@ class IndexBusy(TimeoutError):
     """Another process held the index lock for longer than the wait allows."""
 
 
+class LockUnusable(OSError):
+    """The lock file cannot be opened (it is a folder, or the home is not writable): no wait will help."""
+
+
 class Held:
     """The lock while held: the number of writes counted so far, and a way to count one more."""
 
@@ -65,7 +69,10 @@ class IndexLock:
 
     @contextmanager
     def _hold(self, operation: int) -> Iterator[Held]:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LockUnusable(f"the index lock {self.path} cannot be opened ({exc.strerror or exc})") from exc
         try:
             if not flock.take(fd, operation, time.monotonic() + self.wait):
                 raise IndexBusy(f"{self.path} stayed locked by another process for {self.wait:.0f} s")

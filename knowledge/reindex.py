@@ -132,6 +132,28 @@ def _settled(meta: dict[str, Any], versions: dict[int, VersionInfo], newest: int
     return version_id in versions or version_id < newest
 
 
+def record_reindex(
+    factory: sessionmaker[Session], report: StudyReindex, *, now: datetime, actor: str, everything: bool
+) -> None:
+    """Put one study's repair on the audit trail: the index answers questions, so who rebuilt it and what
+    moved is part of the record (`siteline reindex`, or ingest filling what the index lacked)."""
+    with transaction(factory) as session:
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="knowledge.reindex",
+            subject=report.study,
+            detail={
+                "chunks": report.chunks,
+                "embedded": report.embedded,
+                "removed": report.removed,
+                "flags_set": report.flags_set,
+                "everything": everything,
+            },
+        )
+
+
 def reindex(
     factory: sessionmaker[Session],
     vectors: VectorIndex,
@@ -142,8 +164,7 @@ def reindex(
     everything: bool = False,
     progress: IngestProgress | None = None,
 ) -> list[StudyReindex]:
-    """Reindex each study and put what changed on the audit trail (the index answers questions: who rebuilt
-    it, and what moved, is part of the record)."""
+    """Reindex each study and put what changed on the audit trail (`record_reindex`)."""
     progress = progress or SilentProgress()
     reports = []
     for n, study in enumerate(studies):
@@ -151,19 +172,5 @@ def reindex(
         report = reindex_study(factory, vectors, study, everything=everything, progress=progress)
         progress.file_finished(study, "reindexed")
         reports.append(report)
-        with transaction(factory) as session:
-            audit.record(
-                session,
-                now=now,
-                actor=actor,
-                action="knowledge.reindex",
-                subject=study,
-                detail={
-                    "chunks": report.chunks,
-                    "embedded": report.embedded,
-                    "removed": report.removed,
-                    "flags_set": report.flags_set,
-                    "everything": everything,
-                },
-            )
+        record_reindex(factory, report, now=now, actor=actor, everything=everything)
     return reports

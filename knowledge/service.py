@@ -32,7 +32,7 @@ from knowledge.progress import IngestProgress, make_progress
 from knowledge.reader import shared_reader
 from knowledge.readers import ReadLimits
 from knowledge.recorder import AnswerRecord, AnswerRecorder
-from knowledge.reindex import StudyReindex, reindex, reindex_study
+from knowledge.reindex import StudyReindex, record_reindex, reindex, reindex_study
 from knowledge.retrieval import HybridRetriever, Retrieval
 from knowledge.types import Answer, Passage
 from knowledge.vector_index import VectorIndex, VectorStoreUnavailable
@@ -97,7 +97,7 @@ class KnowledgeService:
         try:
             report = Ingester(self.factory, self.vectors).run(list(paths), request, sink)
             if any(o.status in ("ingested", "superseded", "unchanged") for o in report.outcomes):
-                report.vectors_restored = self._fill_vectors(study, sink)
+                report.vectors_restored = self._fill_vectors(study, sink, now=now, actor=actor)
         finally:
             sink.close()
         with self.factory() as session:
@@ -106,15 +106,18 @@ class KnowledgeService:
             self.retriever.warm(study)  # the keyword index now, not on the first question
         return report
 
-    def _fill_vectors(self, study: str, sink: IngestProgress) -> int:
+    def _fill_vectors(self, study: str, sink: IngestProgress, *, now: datetime, actor: str) -> int:
         """Embed the study's stored chunks that have no vector (a deleted, damaged or restored index): ingesting
         the same files again is what a user tries first. Nothing missing: one read. Best effort: a vector store
         that went away has already failed its files by name, and the ingest's report must still come back."""
         try:
-            return reindex_study(self.factory, self.vectors, study, progress=sink, repair=False).embedded
+            filled = reindex_study(self.factory, self.vectors, study, progress=sink, repair=False)
         except VectorStoreUnavailable as exc:
             log.warning("could not check the vector index for missing vectors (%s); run `siteline reindex` later", exc)
             return 0
+        if filled.embedded:
+            record_reindex(self.factory, filled, now=now, actor=actor, everything=False)
+        return filled.embedded
 
     def reindex(
         self,

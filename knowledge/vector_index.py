@@ -27,7 +27,7 @@ import numpy as np
 
 from core.settings import Settings
 from knowledge.embedding import DIMENSIONS, MiniLmEmbeddings
-from knowledge.index_lock import Held, IndexBusy, IndexLock
+from knowledge.index_lock import Held, IndexBusy, IndexLock, LockUnusable
 
 log = logging.getLogger("siteline.knowledge")
 
@@ -90,13 +90,30 @@ def _why(settings: Settings, exc: BaseException) -> str | None:
     return None
 
 
+def _damaged(settings: Settings, exc: BaseException) -> str | None:
+    """What is wrong with the embedded store's files, with the recovery (None: not a damaged store). Chroma's own
+    errors (its SQLite file "is not a database", "malformed"; ids its index cannot find) and the file system's
+    ("index/chroma" a file, the lock a folder) leave nothing a retry can mend."""
+    from chromadb.errors import InternalError
+
+    if not isinstance(exc, (InternalError, OSError)) or isinstance(exc, (TimeoutError, ConnectionError)):
+        return None
+    folder = settings.index_dir / "chroma"
+    detail = (str(exc).strip().splitlines() or [""])[-1][:200]
+    return (
+        f"the embedded vector index at {folder} cannot be used ({type(exc).__name__}: {detail}); stop every "
+        f"Siteline process on this home, delete {folder} and run `siteline reindex`"
+    )
+
+
 @contextmanager
 def server_errors(settings: Settings) -> Iterator[None]:
-    """Turn a Chroma server's transport, TLS and auth failures into one error that says what to check."""
+    """Turn a Chroma server's transport, TLS and auth failures, and an embedded store's damaged files, into one
+    error that says what to check or do."""
     try:
         yield
     except Exception as exc:
-        why = _why(settings, exc) if settings.chroma_host else None
+        why = _why(settings, exc) if settings.chroma_host else _damaged(settings, exc)
         if why is None:
             raise
         raise VectorStoreUnavailable(why) from exc
@@ -127,8 +144,9 @@ def make_client(settings: Settings) -> Any:
                 host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl, settings=chroma_settings
             )
     folder = settings.index_dir / "chroma"
-    folder.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
+    with server_errors(settings):
+        folder.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
 
 
 def study_filter(studies: Sequence[str], *, version_ids: Sequence[int] | None = None) -> dict[str, Any]:
@@ -220,6 +238,8 @@ class VectorIndex:
                 yield held
         except IndexBusy as exc:
             raise VectorStoreUnavailable(f"the embedded vector index is busy: {exc}") from exc
+        except LockUnusable as exc:
+            raise VectorStoreUnavailable(str(exc)) from exc
 
     @contextmanager
     def _writing(self) -> Iterator[None]:

@@ -66,7 +66,7 @@ def test_a_deleted_vector_index_comes_back_from_the_stored_chunks(
         details = [
             a.detail for a in s.execute(select(AuditRow).where(AuditRow.action == "knowledge.reindex")).scalars()
         ]
-    assert [d["embedded"] for d in details] == [chunks, 0]
+    assert [d["embedded"] for d in details] == [chunks, 0, chunks]  # the ingest's repair is on the record too
 
 
 def test_an_unknown_study_is_named_and_nothing_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,3 +139,59 @@ def test_ingesting_again_fills_vectors_the_index_lacks(container: Container, tmp
     report = container.knowledge.ingest([folder], study="ZX-101", kind="protocol", now=NOW, progress=False)
     assert {o.status for o in report.outcomes} == {"unchanged"}
     assert report.vectors_restored == 3 and vectors.count() == _chunk_count(container)
+
+
+def test_a_damaged_index_is_named_with_its_recovery_and_recovered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case `reindex` exists for: Chroma's own file overwritten. Every command says what to do in one line
+    (no traceback), and doing it brings the answers back."""
+    from siteline.cli import app
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SITELINE_HOME", str(home))
+    monkeypatch.delenv("SITELINE_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    folder = write_corpus(tmp_path / "docs")
+    assert runner.invoke(app, ["ingest", str(folder), "--study", "ZX-101", "--kind", "protocol"]).exit_code == 0
+    (home / "index" / "chroma" / "chroma.sqlite3").write_bytes(b"\x00garbage" * 10_000)
+    for command in (["reindex"], ["ask", QUESTION, "--study", "ZX-101"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output and isinstance(result.exception, SystemExit | None)
+        assert f"the embedded vector index at {home / 'index' / 'chroma'} cannot be used" in result.output
+        assert "run `siteline reindex`" in result.output
+    shutil.rmtree(home / "index" / "chroma")
+    assert runner.invoke(app, ["reindex"]).exit_code == 0
+    answer = json.loads(runner.invoke(app, ["ask", QUESTION, "--study", "ZX-101", "--json"]).output)
+    assert "24 hours" in answer["answer"]
+
+
+def test_each_study_once_a_line_as_it_is_done_and_an_interrupt_says_what_is_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knowledge.service import KnowledgeService
+    from siteline.cli import app
+
+    monkeypatch.setenv("SITELINE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SITELINE_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    folder = write_corpus(tmp_path / "docs")
+    for study in ("AAA", "BBB"):
+        runner.invoke(app, ["ingest", str(folder), "--study", study, "--kind", "protocol"])
+    result = runner.invoke(app, ["reindex", "--study", "AAA", "--study", " AAA ", "--all"])
+    assert result.exit_code == 0 and result.output.count("study AAA:") == 1, result.output
+    result = runner.invoke(app, ["reindex", "--study", "A\nB"])
+    assert result.exit_code == 2 and "must not hold control characters" in result.output
+
+    real = KnowledgeService.reindex
+
+    def interrupted(self, studies, **kwargs):  # Ctrl-C while the second study embeds
+        if studies == ["BBB"]:
+            raise KeyboardInterrupt
+        return real(self, studies, **kwargs)
+
+    monkeypatch.setattr(KnowledgeService, "reindex", interrupted)
+    result = runner.invoke(app, ["reindex", "--all"])
+    assert result.exit_code == 130
+    assert "study AAA:" in result.output and "interrupted; not finished: BBB" in result.output

@@ -30,6 +30,8 @@ def _check_study(study: str) -> str:
     study = study.strip()
     if not study or len(study) > 64:
         fail("--study must be 1 to 64 characters", code=2)
+    if any(not ch.isprintable() for ch in study):
+        fail("--study must not hold control characters (a line break, a tab)", code=2)
     return study
 
 
@@ -95,13 +97,21 @@ def register(app: typer.Typer) -> None:
         c = container()
         with c.factory() as session:
             known = studies_with_documents(session)
-        wanted = [_check_study(s) for s in study] or known
+        wanted = list(dict.fromkeys(_check_study(s) for s in study)) or known
         unknown = [s for s in wanted if s not in known]
         if unknown:
             fail(f"no documents are stored for study {', '.join(unknown)}; stored: {', '.join(known) or 'none'}")
         if not wanted:
             fail("no documents have been ingested; run `siteline ingest` first")
-        for report in c.knowledge.reindex(wanted, now=c.clock.now(), everything=everything, progress=True):
+        for n, name in enumerate(wanted):  # a line as each study is done: an interrupted run says how far it got
+            try:
+                report = c.knowledge.reindex([name], now=c.clock.now(), everything=everything, progress=True)[0]
+            except KeyboardInterrupt:
+                left = ", ".join(wanted[n:])
+                fail(
+                    f"interrupted; not finished: {left} (run `siteline reindex` again: it picks up where it stopped)",
+                    130,
+                )
             typer.echo(report.line())
 
     @app.command()
