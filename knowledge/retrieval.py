@@ -228,6 +228,7 @@ class HybridRetriever:
             if not allowed:
                 return Retrieval([], [], query, qvec)
             by_version = {v.version_id: v for v in allowed}
+            self.vectors.expected.update((v.version_id, v.chunk_count) for v in allowed)
             cands = self._keyword_candidates(indexes, query, by_version)
             codes = opening_codes(session, [v.version_id for v in allowed], self._codes)
             route, routing_terms = _route(query, allowed, indexes, codes)

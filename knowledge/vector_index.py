@@ -180,6 +180,8 @@ class VectorIndex:
         self._blocks: dict[int, _Block] = {}
         self._left_to_index: set[int] = set()
         self._loading: set[int] = set()  # versions the background thread is reading
+        self.expected: dict[int, int] = {}  # chunks SQL holds per version (set by retrieval): fewer vectors is a loss
+        self._warned: set[int] = set()
         self._load_lock = threading.Lock()
         self._loader = ThreadPoolExecutor(1, thread_name_prefix="vectors")
         self._lock = None if settings.chroma_host else IndexLock(settings.index_dir / "chroma.lock")
@@ -403,6 +405,23 @@ class VectorIndex:
             study = str(first["metadatas"][0]["study"]) if first["metadatas"] else ""
             matrix = np.asarray(found["embeddings"], dtype=np.float32).reshape(-1, DIMENSIONS)
             blocks[v] = _Block(v, study, list(found["ids"]), matrix)
+            self._check_complete(v, len(found["ids"]))
+
+    def _check_complete(self, version_id: int, held: int) -> None:
+        """Say once when a version has fewer vectors than stored chunks (a deleted, damaged or restored index):
+        its answers then come from keywords alone, which nothing else would tell an operator."""
+        stored = self.expected.get(version_id)
+        if stored is None or held >= stored:
+            return
+        with self._load_lock:  # the background loader and a caller may read the same version at once
+            if version_id in self._warned:
+                return
+            self._warned.add(version_id)
+        log.warning(
+            "document version %s: %d of its %d stored chunks have a vector; the others are found by keywords "
+            "alone until `siteline reindex` (or ingesting the same files again) embeds them",
+            version_id, held, stored,
+        )  # fmt: skip
 
     def vectors_of(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by chunk id (no embedding run): lets retrieval compare the question with keyword

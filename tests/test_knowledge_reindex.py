@@ -195,3 +195,27 @@ def test_each_study_once_a_line_as_it_is_done_and_an_interrupt_says_what_is_left
     result = runner.invoke(app, ["reindex", "--all"])
     assert result.exit_code == 130
     assert "study AAA:" in result.output and "interrupted; not finished: BBB" in result.output
+
+
+def test_a_version_missing_vectors_is_reported_once(
+    container: Container, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Answers from an index that lost vectors silently got worse (keywords alone); the operator is told, once
+    per version."""
+    folder = write_corpus(tmp_path / "docs")
+    container.knowledge.ingest([folder], study="ZX-101", kind="protocol", now=NOW, progress=False)
+    vectors = container.knowledge.vectors
+    held = vectors.stored_metadata("ZX-101")
+    lost = list(held)[:2]
+    vectors.delete(lost)
+    short = {int(held[cid]["version_id"]) for cid in lost}
+    with container.factory() as s:
+        versions = [v.version_id for v in versions_for(s, ["ZX-101"])]
+    with caplog.at_level("WARNING", logger="siteline.knowledge"):
+        container.knowledge.search(QUESTION, studies=["ZX-101"])
+        vectors.load(versions)
+        container.knowledge.search(QUESTION, studies=["ZX-101"])
+        vectors.load(versions)
+    lines = [r.getMessage() for r in caplog.records if "stored chunks have a vector" in r.getMessage()]
+    assert sorted(int(line.split(":")[0].split()[-1]) for line in lines) == sorted(short), lines  # once each
+    assert all("until `siteline reindex`" in line for line in lines)
