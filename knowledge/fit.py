@@ -342,6 +342,16 @@ def _sets(names: str) -> frozenset[str]:
     return frozenset(n.strip() for n in names.split(",") if n.strip())
 
 
+def use_reader(path: Path) -> None:
+    """Every reader this process builds from here on reads `path` (knowledge.reader.shared_reader)."""
+    from knowledge import reader
+
+    if not path.is_file():
+        raise SystemExit(f"--reader-file {path}: no such file")
+    reader.READER_FILE = path
+    reader._shared.clear()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge.fit")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -357,6 +367,13 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("read")
     r.add_argument("features", type=Path, nargs="+")
     r.add_argument("--out", type=Path, required=True)
+    for command in (d, r):
+        command.add_argument(
+            "--reader-file",
+            type=Path,
+            help="another reader (a fold reader from `fit_reader export`): its cosines, and its question vector in "
+            "retrieval, for questions on documents the shipped reader was fine-tuned on",
+        )
     f = sub.add_parser("folds")
     f.add_argument("features", type=Path, nargs="+")
     f.add_argument("--test", type=Path, nargs="*", help="judge these questions instead (fitted on FEATURES)")
@@ -381,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
             "--reader-saw", default="", help="QA sets (file stems, comma-separated) the reader was fine-tuned on"
         )
     args = parser.parse_args(argv)
+    if getattr(args, "reader_file", None) is not None:
+        use_reader(args.reader_file)
     if args.command == "dump":
         folds_from = [e for p in args.passage_folds for e in load(p)] if args.passage_folds else None
         dump(args.specs, args.out, folds_from, shipped_passages=args.shipped_passages)

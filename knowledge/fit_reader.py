@@ -4,6 +4,7 @@
     $PY -m knowledge.fit_reader folds F.npz ... [--score-only BLIND.npz] --out reader.npz
     $PY -m knowledge.fit_reader folds F.npz ... --out reader.npz --keep DIR   # and keep the fold readers
     $PY -m knowledge.fit_reader rescore DIR G.npz ... --out reader.npz        # a new dump, by the kept fold readers
+    $PY -m knowledge.fit_reader export DIR       # the kept fold readers as int8 ONNX (knowledge.fit --reader-file)
     $PY -m knowledge.fit_reader write F.npz ...      # fit on every question: assets/reader.onnx (int8)
 
 The dumps are `python -m knowledge.fit dump`'s: each question with every candidate quote the engine offered
@@ -246,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("kept", type=Path, help="a `folds --keep` folder")
     r.add_argument("features", type=Path, nargs="+")
     r.add_argument("--out", type=Path, required=True)
+    x = sub.add_parser("export")
+    x.add_argument("kept", type=Path, help="a `folds --keep` folder: each fold{i}.pt is written as fold{i}.onnx")
     w = sub.add_parser("write")
     w.add_argument("features", type=Path, nargs="+")
     w.add_argument("--to", type=Path, default=READER_FILE)
@@ -253,6 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(2)
+    if args.command == "export":  # the fold readers as the product runs them, for `knowledge.fit --reader-file`
+        for state in sorted(args.kept.glob("fold*.pt")):
+            model = base_model()
+            model.load_state_dict(torch.load(state))
+            model.eval()
+            export(model, state.with_suffix(".onnx"))
+        return 0
     questions = load(args.features)
     if args.command == "folds":
         blind = load(args.score_only)

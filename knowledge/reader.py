@@ -41,8 +41,10 @@ class Reader:
     """Cosines of a question with candidate texts, by the fine-tuned model; candidate vectors are cached
     (the same passages answer many questions)."""
 
-    def __init__(self, model_path: Path = READER_FILE) -> None:
-        self._model = MiniLmEmbeddings(model_path, max_tokens=MAX_TOKENS, batch_size=BATCH, workers=2)
+    def __init__(self, model_path: Path | None = None) -> None:
+        # READER_FILE read when a reader is built, not when this module was imported: the fitting tools point it
+        # at a fold reader (`knowledge.fit --reader-file`), and a default bound at import ignored them.
+        self._model = MiniLmEmbeddings(model_path or READER_FILE, max_tokens=MAX_TOKENS, batch_size=BATCH, workers=2)
         self._vectors = SentenceVectors(self._model.embed)
 
     def clear(self) -> None:

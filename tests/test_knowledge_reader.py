@@ -79,3 +79,33 @@ def test_without_its_model_file_there_is_no_reader(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(reader_module, "READER_FILE", tmp_path / "absent.onnx")
     monkeypatch.setattr(reader_module, "_shared", [])
     assert shared_reader() is None
+
+
+@pytest.mark.skipif(not READER_FILE.exists(), reason="the reader's model file is not installed")
+def test_the_fitting_tools_reader_file_is_the_one_every_reader_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`knowledge.fit dump|read --reader-file F`: a fold reader's cosines for questions the shipped reader was
+    fine-tuned on. A default bound when the module was imported kept reading the shipped file (session 24's
+    first leave-one-document-out figures were flattered by it)."""
+    import shutil
+
+    from knowledge import fit
+
+    copy = tmp_path / "fold0.onnx"
+    shutil.copy(READER_FILE, copy)
+    monkeypatch.setattr(reader_module, "READER_FILE", READER_FILE)
+    monkeypatch.setattr(reader_module, "_shared", [])
+    fit.use_reader(copy)
+    built: list[Path] = []
+    real = reader_module.MiniLmEmbeddings.__init__
+
+    def spy(self, model_path=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(model_path)
+        real(self, model_path, *args, **kwargs)
+
+    monkeypatch.setattr(reader_module.MiniLmEmbeddings, "__init__", spy)
+    assert shared_reader() is not None and Reader() is not None
+    assert built == [copy, copy]
+    with pytest.raises(SystemExit, match="no such file"):
+        fit.use_reader(tmp_path / "absent.onnx")
