@@ -5,12 +5,12 @@ Ingest trusts SQL: a file whose bytes are stored comes back `unchanged`, so vect
 compares each study's stored chunks with what the vector index holds and makes the index match: chunks
 without a vector are embedded again (from the same text ingest embeds), vectors of versions SQL does not
 have are removed (left by an ingest killed between its two writes), and a version's `current` flag is set
-to what SQL says. `everything` embeds every chunk again, e.g. after a change of embedding model.
+to what SQL says (`reindex_study`, then `record_reindex` for the audit trail). `everything` embeds every chunk
+again, e.g. after a change of embedding model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -152,25 +152,3 @@ def record_reindex(
                 "everything": everything,
             },
         )
-
-
-def reindex(
-    factory: sessionmaker[Session],
-    vectors: VectorIndex,
-    studies: Sequence[str],
-    *,
-    now: datetime,
-    actor: str,
-    everything: bool = False,
-    progress: IngestProgress | None = None,
-) -> list[StudyReindex]:
-    """Reindex each study and put what changed on the audit trail (`record_reindex`)."""
-    progress = progress or SilentProgress()
-    reports = []
-    for n, study in enumerate(studies):
-        progress.file_started(f"study {study}", n, len(studies))
-        report = reindex_study(factory, vectors, study, everything=everything, progress=progress)
-        progress.file_finished(study, "reindexed")
-        reports.append(report)
-        record_reindex(factory, report, now=now, actor=actor, everything=everything)
-    return reports

@@ -18,6 +18,7 @@ ABBREVIATION_WINDOW = 80  # characters before a sentence break in which an abbre
 END = re.compile(r"(?<=[.?!;])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9•●○▪■◦–-]|[a-z]\s+[A-Z])")  # "t A ..." footnotes
 ROW_LINE = re.compile(r"^[^\n]* \| [^\n]*$", re.MULTILINE)  # a table row, as every reader writes rows
 ENUMERATOR = re.compile(r"(?:#+\s*)?(?:\d{1,3}(?:\.\d{1,3})*|[A-Za-z]|[IVXivx]{1,4})\.")  # "7.", "4.2.", "b.", "IV."
+ENUMERATOR_WINDOW = 24  # an enumerator line starts this close before its "." (longer: a sentence, not a number)
 ITEM_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[•●○▪■◦□➢►✓\-–*]|\(?\d{1,2}[.)]|\[\s?\d{1,2}\]|\(?[a-z][.)])\s)")
 
 
@@ -29,6 +30,16 @@ def _ends_with_abbreviation(text: str) -> bool:
     return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
+def _enumerator_before(text: str, end: int) -> bool:
+    """Whether the line up to `end` (just after a ".") is only an enumerator. Looks back a few characters only:
+    searching back to the line start made a long one-line file quadratic."""
+    low = max(0, end - ENUMERATOR_WINDOW)
+    newline = text.rfind("\n", low, end)
+    if newline < 0 and low > 0:
+        return False  # the line started further back: more than a number stands before the "."
+    return ENUMERATOR.fullmatch(text[newline + 1 : end].strip()) is not None
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, whitespace-trimmed, covering the text in order. A table row
     ("a | b | c" on one line) is one sentence, whatever punctuation its cells hold."""
@@ -37,7 +48,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for m in END.finditer(text):
         if any(a < m.end() < b for a, b in rows):
             continue
-        if ENUMERATOR.fullmatch(text[text.rfind("\n", 0, m.start()) + 1 : m.start()].strip()):
+        if _enumerator_before(text, m.start()):
             continue  # "7. Laboratory", "4.2. Exclusion Criteria", "1. Participant must...": a number, not a sentence
         # only the words just before the break matter: the whole prefix made a one-line file quadratic (minutes)
         if not _ends_with_abbreviation(text[max(0, m.start() - ABBREVIATION_WINDOW) : m.start()].rstrip('"”’)] ')):

@@ -32,7 +32,7 @@ from knowledge.progress import IngestProgress, make_progress
 from knowledge.reader import shared_reader
 from knowledge.readers import ReadLimits
 from knowledge.recorder import AnswerRecord, AnswerRecorder
-from knowledge.reindex import StudyReindex, record_reindex, reindex, reindex_study
+from knowledge.reindex import StudyReindex, record_reindex, reindex_study
 from knowledge.retrieval import HybridRetriever, Retrieval
 from knowledge.types import Answer, Passage
 from knowledge.vector_index import VectorIndex, VectorStoreUnavailable
@@ -121,22 +121,24 @@ class KnowledgeService:
 
     def reindex(
         self,
-        studies: Sequence[str],
+        study: str,
         *,
         now: datetime,
         everything: bool = False,
         progress: bool | IngestProgress = True,
         actor: str = "cli",
-    ) -> list[StudyReindex]:
-        """Make the vector index match the stored chunks (`knowledge.reindex`): what a damaged or restored
-        index lost comes back without the files."""
+    ) -> StudyReindex:
+        """Make the study's vectors match its stored chunks (`knowledge.reindex`), on the audit trail: what a
+        damaged or restored index lost comes back without the files."""
         sink = make_progress(progress)
         try:
-            return reindex(
-                self.factory, self.vectors, studies, now=now, actor=actor, everything=everything, progress=sink
-            )
+            sink.file_started(f"study {study}", 0, 1)
+            report = reindex_study(self.factory, self.vectors, study, everything=everything, progress=sink)
+            sink.file_finished(study, "reindexed")
         finally:
             sink.close()
+        record_reindex(self.factory, report, now=now, actor=actor, everything=everything)
+        return report
 
     # -- retrieve and answer --------------------------------------------------------------------
 

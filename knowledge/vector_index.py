@@ -91,19 +91,20 @@ def _why(settings: Settings, exc: BaseException) -> str | None:
 
 
 def _damaged(settings: Settings, exc: BaseException) -> str | None:
-    """What is wrong with the embedded store's files, with the recovery (None: not a damaged store). Chroma's own
-    errors (its SQLite file "is not a database", "malformed"; ids its index cannot find) and the file system's
-    ("index/chroma" a file, the lock a folder) leave nothing a retry can mend."""
+    """What is wrong with the embedded store's files (None: not a file problem). Chroma's own errors (its SQLite
+    file "is not a database", "malformed"; ids its index cannot find) and a folder that is not one leave nothing
+    a retry can mend: the message gives the recovery. Any other file-system error (no permission, a full disk)
+    is named without it: deleting the index would not help."""
     from chromadb.errors import InternalError
 
     if not isinstance(exc, (InternalError, OSError)) or isinstance(exc, (TimeoutError, ConnectionError)):
         return None
     folder = settings.index_dir / "chroma"
     detail = (str(exc).strip().splitlines() or [""])[-1][:200]
-    return (
-        f"the embedded vector index at {folder} cannot be used ({type(exc).__name__}: {detail}); stop every "
-        f"Siteline process on this home, delete {folder} and run `siteline reindex`"
-    )
+    problem = f"the embedded vector index at {folder} cannot be used ({type(exc).__name__}: {detail})"
+    if isinstance(exc, (InternalError, FileExistsError, NotADirectoryError, IsADirectoryError)):
+        return f"{problem}; stop every Siteline process on this home, delete {folder} and run `siteline reindex`"
+    return problem
 
 
 @contextmanager

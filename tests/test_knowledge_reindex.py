@@ -112,17 +112,17 @@ def test_stray_vectors_go_and_wrong_current_flags_are_set_as_sql_says(container:
     chunks = _chunk_count(container)
     assert vectors.count() == chunks + 2
 
-    first = container.knowledge.reindex(["ZX-101"], now=NOW, progress=False)[0]
+    first = container.knowledge.reindex("ZX-101", now=NOW, progress=False)
     assert (first.chunks, first.embedded, first.removed) == (chunks, 0, 1)
     assert first.flags_set == [f"{version.doc_key} {version.version}"]
     held = vectors.stored_metadata("ZX-101")
     assert killed not in held and writing in held
     assert all(m["current"] for m in held.values()) and len(held) == chunks + 1
 
-    second = container.knowledge.reindex(["ZX-101"], now=NOW, progress=False)[0]
+    second = container.knowledge.reindex("ZX-101", now=NOW, progress=False)
     assert not second.changed
 
-    everything = container.knowledge.reindex(["ZX-101"], now=NOW, everything=True, progress=False)[0]
+    everything = container.knowledge.reindex("ZX-101", now=NOW, everything=True, progress=False)
     assert everything.embedded == chunks and vectors.count() == chunks + 1
     answer = container.knowledge.ask(QUESTION, studies=["ZX-101"], asker="u", surface="test", record=False)
     assert "24 hours" in answer.answer
@@ -186,10 +186,10 @@ def test_each_study_once_a_line_as_it_is_done_and_an_interrupt_says_what_is_left
 
     real = KnowledgeService.reindex
 
-    def interrupted(self, studies, **kwargs):  # Ctrl-C while the second study embeds
-        if studies == ["BBB"]:
+    def interrupted(self, study, **kwargs):  # Ctrl-C while the second study embeds
+        if study == "BBB":
             raise KeyboardInterrupt
-        return real(self, studies, **kwargs)
+        return real(self, study, **kwargs)
 
     monkeypatch.setattr(KnowledgeService, "reindex", interrupted)
     result = runner.invoke(app, ["reindex", "--all"])

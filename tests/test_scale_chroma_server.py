@@ -105,7 +105,7 @@ def test_a_server_restored_from_an_older_backup_gets_its_vectors_back(tmp_path: 
     collection = client.get_collection(COLLECTION)
     lost = collection.get(where={"doc": "b_pharmacy"}, include=[])["ids"]
     collection.delete(ids=lost)  # what the older backup did not hold
-    report = c.knowledge.reindex(["ALPHA"], now=NOW, progress=False)[0]
+    report = c.knowledge.reindex("ALPHA", now=NOW, progress=False)
     assert (report.embedded, report.removed) == (len(lost), 0) and server_vectors(server) == sql_chunks(c)
     answer = c.knowledge.ask("how soon do unused kits go back to the depot?", studies=["ALPHA"], asker="t",
                              surface="test", now=NOW)  # fmt: skip

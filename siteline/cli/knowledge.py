@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
             fail("no documents have been ingested; run `siteline ingest` first")
         for n, name in enumerate(wanted):  # a line as each study is done: an interrupted run says how far it got
             try:
-                report = c.knowledge.reindex([name], now=c.clock.now(), everything=everything, progress=True)[0]
+                report = c.knowledge.reindex(name, now=c.clock.now(), everything=everything, progress=True)
             except KeyboardInterrupt:
                 left = ", ".join(wanted[n:])
                 fail(
