@@ -8,6 +8,7 @@ why this model and this packaging.
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -77,6 +78,21 @@ class MiniLmEmbeddings(Embeddings):
         self._batch_size = batch_size
         self._workers = workers or min(4, os.cpu_count() or 1)
         self._lock = threading.Lock()  # onnxruntime sessions are thread-safe; the tokenizer config is not
+
+    def limited(self, *, max_tokens: int, batch_size: int, workers: int = 0) -> MiniLmEmbeddings:
+        """The same model (one onnxruntime session, no second copy in memory) read with other limits: the
+        reader compares questions with quotes at 128 tokens, one text at a time, and embeds whole chunks for
+        the index at 256, in batches."""
+        from tokenizers import Tokenizer
+
+        view = copy.copy(self)
+        view._tokenizer = Tokenizer.from_str(self._tokenizer.to_str())
+        view._tokenizer.enable_truncation(max_length=max_tokens)
+        view._tokenizer.no_padding()
+        view._batch_size = batch_size
+        view._workers = workers or self._workers
+        view._lock = threading.Lock()
+        return view
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed(texts).tolist()

@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,11 @@ def dump(
 
     container = build()
     knowledge = container.knowledge
+    for study in sorted({spec.partition(":")[2] or "EVAL" for spec in specs}):
+        # The reader makes the index, and each reader file has its own collection (knowledge.reader): a fold
+        # reader's is empty until its chunks are embedded by it.
+        if filled := knowledge.fill_vectors(study, now=datetime.now(UTC), actor="knowledge.fit"):
+            print(f"{study}: embedded {filled} chunks for this reader", file=sys.stderr)
     blank = AnswerModel(np.zeros(len(SENTENCE_FEATURES)), np.zeros(len(QUESTION_FEATURES)), 0.0)  # passages only
     if shipped_passages:
         blank = replace(blank, passage_weights=AnswerModel.load().passage_weights)

@@ -165,11 +165,16 @@ class HybridRetriever:
         keyword: KeywordIndex,
         vectors: VectorIndex,
         reader: Callable[[str], np.ndarray] | None = None,
+        *,
+        reader_made_index: bool = False,
     ) -> None:
         self.factory = factory
         self.keyword = keyword
         self.vectors = vectors
         self.reader = reader  # the fine-tuned reader's question vector (knowledge.reader), if installed
+        # The index holds the reader's vectors: the question as asked, embedded for the search, is already
+        # the reader's vector of it.
+        self.reader_made_index = reader_made_index and reader is not None
         self._codes: dict[int, frozenset[str]] = {}  # version id -> code words of its title pages
         self._catalog = _Catalog(None)
 
@@ -224,7 +229,7 @@ class HybridRetriever:
                 for short, forms in index.lexicon.items():
                     defined.setdefault(short, []).extend(f for f in forms if f not in defined.get(short, []))
             query = expand(question, vocab, defined)
-            qvec, raw_vec = self.vectors.embeddings.embed([query.semantic_text, question])
+            qvec, raw_vec = self.vectors.embed_questions([query.semantic_text, question])
             if not allowed:
                 return Retrieval([], [], query, qvec)
             by_version = {v.version_id: v for v in allowed}
@@ -240,7 +245,9 @@ class HybridRetriever:
         total = sum(len(index.chunk_ids) for index in indexes)
         idf = {t: math.log(1 + (total - vocab.get(t, 0) + 0.5) / (vocab.get(t, 0) + 0.5)) for t in query.weights}
         concepts = weigh(query, idf, routing_terms, rarest=math.log(1 + (total + 0.5) / 1.5))
-        reader_vec = self.reader(question) if self.reader is not None else None
+        reader_vec = None
+        if self.reader is not None:
+            reader_vec = raw_vec if self.reader_made_index else self.reader(question)
         ranked, features, head = self._rerank(
             ranked, rows, concepts, qvec, raw_vec, reader_vec, model or shipped_model()
         )
@@ -269,9 +276,9 @@ class HybridRetriever:
     ) -> tuple[list[Candidate], np.ndarray | None, list[str]]:
         """Reorder the RERANK best fused candidates by the fitted passage model: both rankings, the best
         sentence's coverage, and every candidate's stored vector against the question (keyword-only
-        candidates included, at no embedding cost) and against the reader's vector of it. The reader was
-        fine-tuned from the model that made the stored vectors and stays close to its space, so its question
-        vector reads them directly: a chat question lands nearer the passage that answers it."""
+        candidates included, at no embedding cost) and against the reader's vector of it. When the reader made
+        the index (knowledge.reader, the default) that is the search vector itself; over a stock index it reads
+        the stock vectors directly (fine-tuned from that model, it stays close to its space)."""
         head = [c for c in ranked[:RERANK] if c.chunk_id in rows]
         for c in head:
             row = rows[c.chunk_id]

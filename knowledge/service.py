@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import metrics
@@ -27,20 +27,44 @@ from knowledge.gate import FairGate
 from knowledge.ingest import Ingester, IngestReport, IngestRequest
 from knowledge.instructions import masked, quotes_reader_text
 from knowledge.keyword_index import KeywordIndex
-from knowledge.models import DocumentRow
+from knowledge.models import ChunkRow, DocumentRow
 from knowledge.progress import IngestProgress, make_progress
-from knowledge.reader import shared_reader
+from knowledge.reader import Reader, shared_reader
 from knowledge.readers import ReadLimits
 from knowledge.recorder import AnswerRecord, AnswerRecorder
 from knowledge.reindex import StudyReindex, record_reindex, reindex_study
 from knowledge.retrieval import HybridRetriever, Retrieval
 from knowledge.types import Answer, Passage
-from knowledge.vector_index import VectorIndex, VectorStoreUnavailable
+from knowledge.vector_index import COLLECTION, VectorIndex, VectorStoreUnavailable
 
 log = logging.getLogger("siteline.knowledge")
 # The extractive answer reads a few more passages than the top k: the sentence that answers is often in a
 # passage ranked 6th-8th, and the answer model (not the passage rank) decides which sentence is quoted.
 ANSWER_PASSAGES = 8
+
+
+def reader_collection(reader: Reader) -> str:
+    return f"{COLLECTION}_{reader.index_tag}"
+
+
+def collection_name() -> str:
+    """The Chroma collection this install's engine reads and writes (for operators' scripts and tests)."""
+    reader = shared_reader()
+    return COLLECTION if reader is None else reader_collection(reader)
+
+
+def index_for(settings: Settings, embeddings: MiniLmEmbeddings, reader: Reader | None) -> VectorIndex:
+    """The vector index this install searches: the reader's own collection when the reader is installed (its
+    vectors find the evidence more often: knowledge.reader), the stock model's otherwise. Each model has its
+    own collection, so vectors of two models are never compared."""
+    if reader is None:
+        return VectorIndex(settings, embeddings)
+    return VectorIndex(
+        settings,
+        reader.passages,
+        collection=reader_collection(reader),
+        questions=reader.questions,
+    )
 
 
 class KnowledgeService:
@@ -54,7 +78,11 @@ class KnowledgeService:
         self.keyword = KeywordIndex(settings.index_dir / "bm25")
         self.reader = shared_reader()  # None when its model file is not installed: the sentence model alone
         self.retriever = HybridRetriever(
-            factory, self.keyword, vectors, self.reader.question if self.reader is not None else None
+            factory,
+            self.keyword,
+            vectors,
+            self.reader.question if self.reader is not None else None,
+            reader_made_index=self.reader is not None and vectors.name == reader_collection(self.reader),
         )
         self._llm: object | None = None
         self.recorder = AnswerRecorder(factory)  # answers arriving together are stored in one transaction
@@ -66,7 +94,7 @@ class KnowledgeService:
         cls, settings: Settings, factory: sessionmaker[Session], embeddings: MiniLmEmbeddings | None = None
     ) -> KnowledgeService:
         embeddings = embeddings or shared_embeddings()
-        return cls(settings, factory, embeddings, VectorIndex(settings, embeddings))
+        return cls(settings, factory, embeddings, index_for(settings, embeddings, shared_reader()))
 
     # -- ingest ---------------------------------------------------------------------------------
 
@@ -97,7 +125,7 @@ class KnowledgeService:
         try:
             report = Ingester(self.factory, self.vectors).run(list(paths), request, sink)
             if any(o.status in ("ingested", "superseded", "unchanged") for o in report.outcomes):
-                report.vectors_restored = self._fill_vectors(study, sink, now=now, actor=actor)
+                report.vectors_restored = self.fill_vectors(study, now=now, actor=actor, progress=sink)
         finally:
             sink.close()
         with self.factory() as session:
@@ -106,18 +134,30 @@ class KnowledgeService:
             self.retriever.warm(study)  # the keyword index now, not on the first question
         return report
 
-    def _fill_vectors(self, study: str, sink: IngestProgress, *, now: datetime, actor: str) -> int:
-        """Embed the study's stored chunks that have no vector (a deleted, damaged or restored index): ingesting
-        the same files again is what a user tries first. Nothing missing: one read. Best effort: a vector store
-        that went away has already failed its files by name, and the ingest's report must still come back."""
+    def fill_vectors(self, study: str, *, now: datetime, actor: str, progress: bool | IngestProgress = False) -> int:
+        """Embed the study's stored chunks that have no vector (a deleted, damaged or restored index, or a new
+        reader's empty collection): ingesting the same files again is what a user tries first. Nothing missing:
+        one read, nothing recorded. Best effort: a vector store that went away has already failed its files by
+        name, and the ingest's report must still come back."""
+        sink = make_progress(progress)
         try:
             filled = reindex_study(self.factory, self.vectors, study, progress=sink, repair=False)
         except VectorStoreUnavailable as exc:
             log.warning("could not check the vector index for missing vectors (%s); run `siteline reindex` later", exc)
             return 0
+        finally:
+            if isinstance(progress, bool):  # a sink of our own; a caller's sink is the caller's to close
+                sink.close()
         if filled.embedded:
             record_reindex(self.factory, filled, now=now, actor=actor, everything=False)
         return filled.embedded
+
+    def index_gap(self) -> tuple[int, int]:
+        """(vectors held, chunks stored) over every study: fewer vectors means answers found by keywords alone
+        until `siteline reindex` (said at `serve` start, where an upgrade to a new reader shows first)."""
+        with self.factory() as session:
+            stored = int(session.execute(select(func.count()).select_from(ChunkRow)).scalar() or 0)
+        return self.vectors.count(), stored
 
     def reindex(
         self,

@@ -169,9 +169,19 @@ class VectorIndex:
     index lock counts writes this process has not seen (an embedded Chroma keeps its vector index in
     memory and does not see other writers); every Chroma call holds that lock, never the work around it."""
 
-    def __init__(self, settings: Settings, embeddings: MiniLmEmbeddings, *, collection: str = COLLECTION) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings: MiniLmEmbeddings,
+        *,
+        collection: str = COLLECTION,
+        questions: Callable[[Sequence[str]], np.ndarray] | None = None,
+    ) -> None:
         self.settings = settings
-        self.embeddings = embeddings
+        self.embeddings = embeddings  # what made the stored vectors (ingest and reindex embed chunks with it)
+        # How a question is embedded to search these vectors: the same model, but the reader's index embeds
+        # each question alone (`Reader.question`: int8 activations are scaled per batch).
+        self.embed_questions = questions or embeddings.embed
         self._name = collection
         self.generation: object = None
         # Stored vectors by chunk id, for the catalog generation they were read in: a chunk id's vector never
@@ -291,6 +301,11 @@ class VectorIndex:
         self._blocks, self._left_to_index = {}, set()
         with self._load_lock:
             self._loading = set()
+
+    @property
+    def name(self) -> str:
+        """The Chroma collection's name (one per embedding model: see `knowledge.service.index_for`)."""
+        return self._name
 
     @property
     def collection(self) -> Any:

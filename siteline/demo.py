@@ -63,6 +63,7 @@ class PrepareReport:
     documents: int
     sites: int
     people: int
+    vectors_restored: int = 0  # stored chunks embedded again because the index lacked them (a new reader)
 
 
 def load_manifest(root: Path = DATA) -> list[DemoStudy]:
@@ -117,7 +118,13 @@ def prepare(
     sites, persons = load_file(root / "directory.yaml")
     fp = fingerprint(root)
     if not force and _prepared_fingerprint(container) == fp:
-        return PrepareReport(False, len(documents), len(sites), len(persons))
+        # Prepared before, perhaps by an older release whose index another model made: a new reader's
+        # collection starts empty, and the demo should answer as well as a fresh one (one read when complete).
+        restored = sum(
+            container.knowledge.fill_vectors(study, now=now, actor="demo", progress=progress)
+            for study in sorted({d.study for d in documents})
+        )
+        return PrepareReport(False, len(documents), len(sites), len(persons), restored)
     with transaction(container.factory) as session:
         upsert(session, sites, persons)
         audit.record(

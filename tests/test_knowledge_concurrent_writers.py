@@ -27,10 +27,10 @@ CREATE = r"""
 import sys
 import chromadb
 from chromadb.config import Settings
-from knowledge.vector_index import COLLECTION
+from knowledge.service import collection_name
 client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
 client.create_collection(
-    COLLECTION, embedding_function=None,
+    collection_name(), embedding_function=None,
     configuration={"hnsw": {"space": "cosine", "sync_threshold": int(sys.argv[2])}},
 )
 """

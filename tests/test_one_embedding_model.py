@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from escalation import classifier
-from knowledge import embedding
+from knowledge import embedding, reader
 from siteline.container import Container
 from triage import semantic
 
@@ -20,11 +20,12 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
     original = embedding.MiniLmEmbeddings.__init__
 
     def init(self: embedding.MiniLmEmbeddings, *args: object, **kwargs: object) -> None:
-        made.append(self)
+        made.append(args[0] if args else kwargs.get("model_path"))
         original(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(embedding.MiniLmEmbeddings, "__init__", init)
     monkeypatch.setattr(embedding, "_shared", [])
+    monkeypatch.setattr(reader, "_shared", [])
     monkeypatch.setattr(semantic, "_state", {})
     monkeypatch.setattr(classifier, "_state", {})
     yield made
@@ -37,4 +38,5 @@ def test_knowledge_triage_and_escalation_share_one_model(container: Container, c
     assert urgent is not None and categories is not None
     assert container.embeddings is vectors
     assert urgent._embedder is vectors and categories._embedder is vectors
-    assert len(counted) == 1
+    # The stock model once, and the fine-tuned reader once (its index view shares its session: Reader.passages).
+    assert sorted(map(str, counted)) == sorted(["None", str(reader.READER_FILE)])

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from core.clock import VirtualClock, parse_instant
 from core.settings import Settings
 from knowledge.models import ChunkRow, DocumentRow, DocumentVersionRow
-from knowledge.vector_index import COLLECTION
+from knowledge.service import collection_name
 from siteline.container import Container, build
 from tests.chroma_server import ChromaServer, TokenTlsGate, free_port, self_signed
 
@@ -58,7 +58,7 @@ def sql_chunks(c: Container, study: str | None = None) -> int:
 
 def server_vectors(server: ChromaServer, **where: object) -> int:
     client = chromadb.HttpClient(host="127.0.0.1", port=server.port)
-    collection = client.get_collection(COLLECTION)
+    collection = client.get_collection(collection_name())
     return len(collection.get(where=where or None, include=[])["ids"])
 
 
@@ -102,7 +102,7 @@ def test_a_server_restored_from_an_older_backup_gets_its_vectors_back(tmp_path: 
     write(folder, "b_pharmacy.md", PHARMACY)
     assert c.knowledge.ingest([folder], study="ALPHA", kind="sop", now=NOW, progress=False).ok
     client = chromadb.HttpClient(host="127.0.0.1", port=server.port)
-    collection = client.get_collection(COLLECTION)
+    collection = client.get_collection(collection_name())
     lost = collection.get(where={"doc": "b_pharmacy"}, include=[])["ids"]
     collection.delete(ids=lost)  # what the older backup did not hold
     report = c.knowledge.reindex("ALPHA", now=NOW, progress=False)

@@ -206,6 +206,8 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         if report.ingested:
             err.print(f"Ingested {report.documents} documents; imported {report.sites} sites, {report.people} people.")
+        if report.vectors_restored:
+            err.print(f"Embedded {report.vectors_restored} stored chunks the search index lacked (a new model).")
         try:
             session = demo.DemoSession(c, as_)
         except demo.DemoError as exc:

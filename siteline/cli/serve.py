@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import typer
 import uvicorn
 
 from siteline.cli.common import container, fail
+from siteline.container import Container
+
+log = logging.getLogger("siteline.serve")
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +32,7 @@ def register(app: typer.Typer) -> None:
 
         c = container()
         logs.configure(c.settings)
+        _say_if_index_incomplete(c)
         config = uvicorn.Config(
             create_app(c),
             host=host,
@@ -45,6 +50,24 @@ def register(app: typer.Typer) -> None:
         except OSError as exc:
             fail(f"cannot listen on {host}:{port} with --reuse-port: {exc.strerror or exc}")
         server.run(sockets=[shared])
+
+
+def _say_if_index_incomplete(c: Container) -> None:
+    """Warn at start when the vector index holds fewer vectors than stored chunks: after an upgrade to a new
+    reader (its collection starts empty) or a lost index, answers come from keywords alone until `siteline
+    reindex`, and nothing else would tell the operator. Never stops the start: a Chroma server still coming up
+    is reported by the asks themselves."""
+    try:
+        held, stored = c.knowledge.index_gap()
+    except Exception as exc:  # a check, not a dependency of serving
+        log.warning("could not compare the vector index with the stored chunks: %s", exc)
+        return
+    if held < stored:
+        log.warning(
+            "the vector index holds %d vectors for %d stored chunks: the others are found by keywords alone "
+            "until `siteline reindex` embeds them (a new embedding model starts an empty index)",
+            held, stored,
+        )  # fmt: skip
 
 
 def _shared_socket(host: str, port: int) -> socket.socket:
