@@ -42,6 +42,11 @@ class RecordingKnowledge:
     def __init__(self) -> None:
         self.ingested: list[tuple[str, str, str, str | None, date | None]] = []
         self.asked: list[tuple[str, tuple[str, ...], str]] = []
+        self.filled: list[str] = []
+
+    def fill_vectors(self, study: str, *, now: datetime, actor: str, progress: bool = False) -> int:
+        self.filled.append(study)
+        return 0
 
     def ingest(self, paths: list[Path], *, study: str, kind: str, version: str | None = None,
                effective: date | None = None, now: datetime, progress: bool = True) -> None:  # fmt: skip
@@ -75,7 +80,7 @@ def test_prepare_ingests_the_manifest_in_order_once(container: Container, fake: 
     assert actions == ["directory.import", "demo.prepared"]
 
     assert not demo.prepare(container, now=NOW).ingested
-    assert len(fake.ingested) == 6
+    assert len(fake.ingested) == 6 and fake.filled == ["ORION-301", "VEGA-210"]  # only what the index lacks
     assert demo.prepare(container, now=NOW, force=True).ingested
     assert len(fake.ingested) == 12
 

@@ -382,8 +382,10 @@ def test_a_long_lists_lead_in_is_not_quoted_with_its_first_items(container: Cont
     folder.mkdir()
     (folder / "ZX301_Synopsis.md").write_text(CRITERIA_MD, encoding="utf-8")
     assert container.knowledge.ingest([folder], study="ZX-LIST", kind="protocol", now=NOW, progress=False).ok
+    # "what ECOG do pts need to be at?" sat on the reader's floor (cosine 0.266 against a floor of 0.266-0.272):
+    # answered on one machine and refused on another, as int8 kernels differ by CPU. This test is about the quote.
     answer = container.knowledge.ask(
-        "what ECOG do pts need to be at?", studies=["ZX-LIST"], asker="u", surface="test", record=False
+        "what ECOG score do pts need at screening?", studies=["ZX-LIST"], asker="u", surface="test", record=False
     )
     assert not answer.abstained
     quotes = [_squash(c.quote) for c in answer.citations]
