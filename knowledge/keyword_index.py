@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.lexicon import terms
-from knowledge.study_lexicon import learn
+from knowledge.study_lexicon import learn, with_study_drug
 
 log = logging.getLogger("siteline.knowledge")
 
@@ -64,6 +64,17 @@ class StudyIndex:
                 total += weight * self.model.get_scores([term])  # type: ignore[attr-defined]
         mask = np.isin(self.version_ids, np.fromiter(allowed_versions, dtype=np.int64))
         return np.where(mask, total, 0.0)
+
+
+def _openings(chunks: list[IndexedChunk], per_version: int = 2) -> list[str]:
+    """The first chunks of each document version (chunks come ordered by version, then position): its title page."""
+    seen: dict[int, int] = {}
+    out = []
+    for c in chunks:
+        seen[c.version_id] = seen.get(c.version_id, 0) + 1
+        if seen[c.version_id] <= per_version:
+            out.append(c.body)
+    return out
 
 
 def _folder_name(study: str) -> str:
@@ -134,7 +145,7 @@ class KeywordIndex:
             "fingerprint": fingerprint,
             "chunk_ids": [c.chunk_id for c in chunks],
             "version_ids": [c.version_id for c in chunks],
-            "lexicon": learn((c.section, c.body) for c in chunks),
+            "lexicon": with_study_drug(learn((c.section, c.body) for c in chunks), _openings(chunks)),
         }
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)

@@ -21,10 +21,13 @@ from core.text import stem
 
 LEXICON_FILE = Path(__file__).parent / "assets" / "lexicon.yaml"
 GENERAL_FILE = Path(__file__).parent / "assets" / "lexicon_general.yaml"  # drugs, classes, procedures
-TERMS_VERSION = 8  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
+TERMS_VERSION = 10  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
 COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
 BOUNDS = {"≤": "maximum", "<": "maximum", "≥": "minimum", ">": "minimum"}
-TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*|[≤≥<>]")
+TOKEN = re.compile(r"[°º˚]\s?[CF](?![A-Za-z])|[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*|[≤≥<>]")
+# "2 °C to 8 °C" is a temperature: the unit is the word for it ("what temp…" finds it), where before the degree sign
+# was dropped and the lone letter with it.
+DEGREES = {"C": "celsius", "F": "fahrenheit"}
 CAMEL = re.compile(r"(?<=[a-z]{3})(?=[A-Z][a-z]{2})")
 ALNUM_RUN = re.compile(r"[a-z]+|[0-9]+")
 EXPANSION_WEIGHT = 0.6
@@ -59,13 +62,16 @@ def _compound_terms(raw: str) -> tuple[str, ...]:
 def terms(text: str) -> list[str]:
     """Index terms of a text, in order, with repeats (what BM25 counts).
 
-    Bound symbols count as words: "MTX (≤ 25 mg/week)" states a maximum, "≥ 18 years" a minimum.
+    Bound symbols count as words: "MTX (≤ 25 mg/week)" states a maximum, "≥ 18 years" a minimum; a degree
+    unit too: "2 °C to 8 °C" says celsius.
     """
     out: list[str] = []
     for m in TOKEN.finditer(text):
         word = m.group(0)
         if word in BOUNDS:
             out.append(BOUNDS[word])
+        elif word[0] in "°º˚":
+            out.extend(_compound_terms(DEGREES[word[-1]]))
         else:
             out.extend(_compound_terms(word))
     return out

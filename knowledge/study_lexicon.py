@@ -134,3 +134,27 @@ def learn(chunks: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
         if len(top.split()) == 1 and top.isalpha() and top not in counts and not in_english_vocabulary(top):
             table.setdefault(top, []).append(short)  # ibrutinib -> pci-32765: documents use either
     return table
+
+
+# What protocols and manuals call the drug under study, whatever its name: site staff ask about "the Corvexa
+# syringes" where the protocol says "Store study intervention in a refrigerator at 2 °C to 8 °C".
+STUDY_DRUG_PHRASES = ("study intervention", "study drug", "investigational product", "study treatment", "IP")
+
+
+def with_study_drug(table: dict[str, list[str]], openings: Iterable[str]) -> dict[str, list[str]]:
+    """The lexicon with the study's own drug also meaning "study intervention", "study drug", "IP"…: a one-word
+    generic name the study defines by a brand or code (`learn`) that a document's opening pages name (a title page
+    names what is studied; a prohibited medicine is not on it), and its brand and code. Learnt from the study's
+    documents, so nothing in the repository names any study's drug."""
+    opening = {w.lower() for text in openings for w in WORD.findall(text)}
+    drugs = {
+        name
+        for name, forms in table.items()
+        if len(name.split()) == 1 and name.isalpha() and name in opening and not in_english_vocabulary(name)
+        and any(f in table and name in table[f] for f in forms)  # defined by a brand or code that points back
+    }  # fmt: skip
+    out = {k: list(v) for k, v in table.items()}
+    for name in drugs:
+        for key in [name, *table[name]]:
+            out[key] = out.get(key, []) + [p.lower() for p in STUDY_DRUG_PHRASES if p.lower() not in out.get(key, [])]
+    return out

@@ -13,7 +13,7 @@ from knowledge.answer_model import AnswerModel, fit_choice, fit_logistic, shippe
 from knowledge.evaluation import evidence_share, holds_evidence
 from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES, looks_like_table_row
 from knowledge.lexicon import expand, terms
-from knowledge.study_lexicon import best_long_form, learn, pairs_in
+from knowledge.study_lexicon import best_long_form, learn, pairs_in, with_study_drug
 
 
 def test_abbreviation_list_lines_define_short_forms() -> None:
@@ -42,6 +42,32 @@ def test_drug_codes_and_brands_pair_with_the_generic_name() -> None:
     assert table["pci-32765"] == ["ibrutinib"] and "pci-32765" in table["ibrutinib"]
     assert table["xeljanz"] == ["tofacitinib"]
     assert "sf-12" not in table  # an everyday word before a code is not a drug
+
+
+def test_the_drug_a_title_page_names_is_also_the_study_intervention() -> None:
+    """Site staff name the product ("the Corvexa syringes"); protocols write "study intervention" or "IP". The drug
+    a document's opening names, defined by a brand or code, means those too; a drug only the body mentions (a
+    prohibited medicine) does not."""
+    table = learn(
+        [
+            ("", "A Phase 3 Study of Orvalizumab (Corvexa®) in Adults with Atopic Dermatitis"),
+            ("2 Introduction", "The study intervention, orvalizumab (Corvexa®), is a monoclonal antibody."),
+            ("6.2 Storage", "Store study intervention in a refrigerator at 2 °C to 8 °C."),
+            (
+                "5.3 Prohibited",
+                "Prior tofacitinib [Xeljanz®] is not allowed. ECOG (Eastern Cooperative Oncology Group).",
+            ),
+        ]
+    )
+    widened = with_study_drug(table, ["A Phase 3 Study of Orvalizumab (Corvexa®) in Adults with Atopic Dermatitis"])
+    for name in ("orvalizumab", "corvexa"):
+        assert {"study intervention", "study drug", "investigational product", "ip"} <= set(widened[name])
+    assert widened["orvalizumab"][0] == "corvexa" and widened["corvexa"][0] == "orvalizumab"  # what the search reads
+    assert widened["xeljanz"] == ["tofacitinib"] and "study drug" not in widened["tofacitinib"]
+    vocab = {t: 2 for t in terms("orvalizumab corvexa study intervention refrigerator")}
+    query = expand("what temp do we store the Corvexa syringes at?", vocab, widened)
+    corvexa = next(c for c in query.concepts if c.word == "corvexa")
+    assert any(alt == frozenset(terms("study intervention")) for alt, _, _ in corvexa.alternatives)
 
 
 def test_the_studys_definition_wins_over_the_general_lexicon() -> None:

@@ -135,3 +135,20 @@ def test_asks_arriving_together_embed_a_passage_once_and_share_a_failure() -> No
     assert results[10] == results[11] == "the model failed"
     release.set()
     assert failing(["ok"])[:, 0].tolist() == [2.0]  # nothing left pending after the failure
+
+
+def test_a_temperature_in_degrees_answers_a_question_about_temperature() -> None:
+    """ "2 °C to 8 °C" is a temperature: "what temp do we store it at?" must find it covered, where the degree sign
+    and its lone letter used to be dropped (the demo quoted a scope line naming the product instead)."""
+    from knowledge.lexicon import terms
+    from knowledge.scoring import coverage, term_set
+
+    assert terms("Store at 2 °C to 8 °C, below 77 °F, or 25ºC") == [
+        "stor", "2", "celsius", "8", "celsius", "77", "fahrenheit", "25", "celsius",
+    ]  # fmt: skip
+    assert "celsius" not in terms("a 90° angle; vitamin C; grade C")
+    vocab = {"temperatur": 5, "celsius": 30, "stor": 40}
+    query: QueryTerms = expand("what temp do we store IP at?", vocab)
+    concepts = weigh(query, {t: 3.0 for t in query.weights}, set(), rarest=7.0)
+    _, covered = coverage(term_set("Store study intervention in a refrigerator at 2 °C to 8 °C."), concepts)
+    assert "temp" in covered
