@@ -15,6 +15,7 @@ during a write.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -187,8 +188,12 @@ class VectorIndex:
         # Stored vectors by chunk id, for the catalog generation they were read in: a chunk id's vector never
         # changes while its version exists, and any ingest (here or in another process) moves the generation.
         self._stored: dict[str, np.ndarray] = {}
-        # Each version's vectors, for the same generation; versions left to Chroma's index (over EXACT_ROWS).
+        # Each version's vectors, kept across generations (a version's chunks never change once stored), the
+        # least recently searched dropped first when EXACT_ROWS would be passed; versions left to Chroma's
+        # index for this generation (over EXACT_ROWS even so).
         self._blocks: dict[int, _Block] = {}
+        self._searched: dict[int, int] = {}  # version id -> the count of searches when it was last searched
+        self._searches = itertools.count()
         self._left_to_index: set[int] = set()
         self._loading: set[int] = set()  # versions the background thread is reading
         self.expected: dict[int, int] = {}  # chunks SQL holds per version (set by retrieval): fewer vectors is a loss
@@ -289,16 +294,27 @@ class VectorIndex:
             self._used = True
 
     def ensure_fresh(self, generation: object) -> None:
-        """Drop the vectors kept in memory when the catalog changed since this process last looked (another
-        process ingested); the embedded store itself is reloaded by the index lock, at its next use."""
+        """When the catalog changed since this process last looked (another process ingested): drop the versions
+        whose vectors were incomplete (a reindex may have filled them) and try again those left to Chroma's index;
+        keep the rest, which no ingest changes (the first question on every study would otherwise search Chroma's
+        index again after any ingest anywhere). The embedded store itself is reloaded by the index lock."""
         if generation != self.generation:
-            self._forget()
+            kept = {v: b for v, b in self._blocks.items() if len(b.ids) >= self.expected.get(v, 0)}
+            self._blocks, self._left_to_index = kept, set()
+            with self._load_lock:
+                self._loading = set()
         self.generation = generation
 
-    def _forget(self) -> None:
-        """Drop every vector kept in memory (new dicts: a question reading the old ones finishes with them)."""
-        self._stored = {}
-        self._blocks, self._left_to_index = {}, set()
+    def _forget(self, versions: set[int] | None = None, ids: Sequence[str] = ()) -> None:
+        """Drop the vectors kept in memory: every one, or those of the versions and chunk ids a write touched
+        (new dicts: a question reading the old ones finishes with them)."""
+        if versions is None:
+            self._stored, self._blocks = {}, {}
+        else:
+            gone = set(ids)
+            self._stored = {i: v for i, v in self._stored.items() if i not in gone}
+            self._blocks = {v: b for v, b in self._blocks.items() if v not in versions}
+        self._left_to_index = set()
         with self._load_lock:
             self._loading = set()
 
@@ -324,7 +340,7 @@ class VectorIndex:
                         metadatas=metadatas[start:end],
                     )
         finally:  # after the write: a question reading meanwhile cannot leave an old vector behind
-            self._forget()
+            self._forget({int(m["version_id"]) for m in metadatas if "version_id" in m}, ids)
 
     def delete(self, ids: list[str]) -> None:
         try:
@@ -385,9 +401,13 @@ class VectorIndex:
         blocks, left = self._blocks, self._left_to_index  # this generation's own: a reset cannot mix them
         if any(v in left for v in wanted):
             return None
-        missing = [v for v in wanted if v not in blocks]
+        held = [blocks.get(v) for v in wanted]  # get: the loader may drop a version meanwhile (`_make_room`)
+        missing = [v for v, b in zip(wanted, held, strict=True) if b is None]
         if not missing:
-            return [blocks[v] for v in wanted]
+            now = next(self._searches)
+            for v in wanted:
+                self._searched[v] = now
+            return [b for b in held if b is not None]
         with self._load_lock:
             todo = [v for v in missing if v not in self._loading]
             self._loading.update(todo)
@@ -415,13 +435,26 @@ class VectorIndex:
             with server_errors(self.settings), self._reading():  # the study from one row: metadata costs 2x
                 first = self.collection.get(where={"version_id": v}, limit=1, include=["metadatas"])
                 found = self.collection.get(where={"version_id": v}, include=["embeddings"])
-            if sum(len(b.ids) for b in blocks.values()) + len(found["ids"]) > EXACT_ROWS:
+            if not self._make_room(blocks, len(found["ids"]), keep=set(version_ids)):
                 left.add(v)
                 continue
             study = str(first["metadatas"][0]["study"]) if first["metadatas"] else ""
             matrix = np.asarray(found["embeddings"], dtype=np.float32).reshape(-1, DIMENSIONS)
             blocks[v] = _Block(v, study, list(found["ids"]), matrix)
             self._check_complete(v, len(found["ids"]))
+
+    def _make_room(self, blocks: dict[int, _Block], rows: int, keep: set[int]) -> bool:
+        """Whether `rows` more vectors fit under EXACT_ROWS, after dropping the versions searched least recently
+        (superseded versions and quiet studies) other than those being read now."""
+        held = sum(len(b.ids) for b in blocks.values())
+        if held + rows <= EXACT_ROWS:
+            return True
+        for v in sorted((v for v in list(blocks) if v not in keep), key=lambda v: self._searched.get(v, -1)):
+            gone = blocks.pop(v, None)
+            held -= len(gone.ids) if gone else 0
+            if held + rows <= EXACT_ROWS:
+                return True
+        return False
 
     def _check_complete(self, version_id: int, held: int) -> None:
         """Say once when a version has fewer vectors than stored chunks (a deleted, damaged or restored index):
