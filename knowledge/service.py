@@ -152,6 +152,25 @@ class KnowledgeService:
             record_reindex(self.factory, filled, now=now, actor=actor, everything=False)
         return filled.embedded
 
+    def warm_up(self) -> int:
+        """Read every study's keyword index and its current versions' vectors into memory (what the first question
+        on each study would otherwise wait for, or answer from Chroma's slower filtered index meanwhile); returns
+        the versions read. For a server's start, off the request path; a failure is only logged."""
+        try:
+            with self.factory() as session:
+                stamp = generation(session)
+                studies = list(session.execute(select(DocumentRow.study).distinct()).scalars())
+                current = [v for v in versions_for(session, studies) if v.is_current]
+            self.vectors.ensure_fresh(stamp)
+            self.vectors.expected.update((v.version_id, v.chunk_count) for v in current)
+            for study in sorted(studies):
+                self.retriever.warm(study)
+            self.vectors.load([v.version_id for v in current])
+        except Exception as exc:  # a warm-up, not a dependency of serving: the questions read what they need
+            log.warning("could not read the indexes into memory at start (%s); the first questions will", exc)
+            return 0
+        return len(current)
+
     def index_gap(self) -> tuple[int, int]:
         """(vectors held, chunks stored) over every study: fewer vectors means answers found by keywords alone
         until `siteline reindex` (said at `serve` start, where an upgrade to a new reader shows first)."""

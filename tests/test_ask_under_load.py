@@ -250,3 +250,46 @@ def test_many_texts_are_embedded_on_several_threads_with_the_same_vectors_in_the
     several = MiniLmEmbeddings(workers=3).embed(texts)
     assert np.allclose(one, several, atol=1e-6)
     assert np.allclose(several[5], MiniLmEmbeddings().embed([texts[5]])[0], atol=1e-5)
+
+
+def test_a_started_server_reads_every_studys_vectors_before_the_first_question(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a restart, the first question on each study answered from Chroma's filtered index while its vectors
+    were read in the background (the slowest asks at 50k chunks); `serve` now reads them at start."""
+    from datetime import UTC, datetime
+
+    from siteline.container import build
+    from tests.test_knowledge_readers import write_corpus
+
+    first = build(settings)
+    folder = write_corpus(tmp_path / "docs")
+    first.knowledge.ingest(
+        [folder], study="ZX-101", kind="protocol", now=datetime(2025, 3, 3, tzinfo=UTC), progress=False
+    )
+    first.engine.dispose()
+
+    restarted = build(settings)
+    try:
+        asked: list[dict] = []
+        query = type(restarted.knowledge.vectors.collection).query
+        monkeypatch.setattr(
+            type(restarted.knowledge.vectors.collection),
+            "query",
+            lambda self, **kw: asked.append(kw) or query(self, **kw),
+        )
+        assert restarted.knowledge.warm_up() == 4  # the four documents' current versions
+        found = restarted.knowledge.search("SAE reporting timeline?", studies=["ZX-101"])
+        assert found and asked == []  # searched in memory: Chroma's index was not asked
+    finally:
+        restarted.engine.dispose()
+
+
+def test_a_warm_up_that_fails_is_only_logged(container, caplog: pytest.LogCaptureFixture, monkeypatch) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("the vector store is still starting")
+
+    monkeypatch.setattr(container.knowledge.vectors, "load", broken)
+    with caplog.at_level("WARNING", logger="siteline.knowledge"):
+        assert container.knowledge.warm_up() == 0
+    assert any("could not read the indexes into memory at start" in r.getMessage() for r in caplog.records)

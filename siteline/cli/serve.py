@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 
 import typer
 import uvicorn
@@ -33,6 +34,7 @@ def register(app: typer.Typer) -> None:
         c = container()
         logs.configure(c.settings)
         _say_if_index_incomplete(c)
+        threading.Thread(target=c.knowledge.warm_up, name="warm-up", daemon=True).start()
         config = uvicorn.Config(
             create_app(c),
             host=host,
