@@ -299,7 +299,7 @@ class VectorIndex:
         keep the rest, which no ingest changes (the first question on every study would otherwise search Chroma's
         index again after any ingest anywhere). The embedded store itself is reloaded by the index lock."""
         if generation != self.generation:
-            kept = {v: b for v, b in self._blocks.items() if len(b.ids) >= self.expected.get(v, 0)}
+            kept = {v: b for v, b in list(self._blocks.items()) if len(b.ids) >= self.expected.get(v, 0)}
             self._blocks, self._left_to_index = kept, set()
             with self._load_lock:
                 self._loading = set()
@@ -312,8 +312,8 @@ class VectorIndex:
             self._stored, self._blocks = {}, {}
         else:
             gone = set(ids)
-            self._stored = {i: v for i, v in self._stored.items() if i not in gone}
-            self._blocks = {v: b for v, b in self._blocks.items() if v not in versions}
+            self._stored = {i: v for i, v in list(self._stored.items()) if i not in gone}
+            self._blocks = {v: b for v, b in list(self._blocks.items()) if v not in versions}
         self._left_to_index = set()
         with self._load_lock:
             self._loading = set()
@@ -446,7 +446,7 @@ class VectorIndex:
     def _make_room(self, blocks: dict[int, _Block], rows: int, keep: set[int]) -> bool:
         """Whether `rows` more vectors fit under EXACT_ROWS, after dropping the versions searched least recently
         (superseded versions and quiet studies) other than those being read now."""
-        held = sum(len(b.ids) for b in blocks.values())
+        held = sum(len(b.ids) for b in list(blocks.values()))  # a copy: another thread may be loading
         if held + rows <= EXACT_ROWS:
             return True
         for v in sorted((v for v in list(blocks) if v not in keep), key=lambda v: self._searched.get(v, -1)):
