@@ -481,6 +481,6 @@ def _read(
 
     def read(pool: list[int]) -> np.ndarray:
         texts = [pair_text(found.chunks[table.places[i]].section, table.quotes[i]) for i in pool]
-        return reader.cosines(question, texts, question_vector=found.reader_vector)
+        return reader.cosines(found.reader_question or question, texts, question_vector=found.reader_vector)
 
     return read

@@ -55,6 +55,7 @@ class Example:
     kind: str = ""
     question: str = ""
     sections: list[str] = field(default_factory=list)  # each candidate's section heading
+    reader_question: str = ""  # the question as the reader read it (knowledge.lexicon.as_documents_say)
 
 
 def dump(
@@ -118,6 +119,7 @@ def dump(
                     "quotes": quotes,
                     "places": table.places,
                     "question": item.question,
+                    "reader_question": found.reader_question or item.question,
                     "sections": [found.chunks[c].section if c in found.chunks else "" for c in table.places],
                 }
             )
@@ -169,7 +171,9 @@ def read_cosines(examples: list[Example]) -> dict[str, np.ndarray]:
 
     reader = Reader()
     return {
-        e.qid: reader.cosines(e.question, [pair_text(s, q) for s, q in zip(e.sections, e.quotes, strict=True)])
+        e.qid: reader.cosines(
+            e.reader_question or e.question, [pair_text(s, q) for s, q in zip(e.sections, e.quotes, strict=True)]
+        )
         for e in examples
     }
 
@@ -195,6 +199,7 @@ def load(path: Path, reader: dict[str, np.ndarray] | None = None) -> list[Exampl
             m.get("kind", ""),
             m.get("question", ""),
             m.get("sections") or [""] * len(m["quotes"]),
+            m.get("reader_question", ""),
         )
         for m in meta
     ]

@@ -271,6 +271,49 @@ def _meanings(key: str, general: Mapping[str, list[str]], study: Mapping[str, li
     return [*own, *(m for m in extra if m not in own and m != key)]
 
 
+NAME_WORDS = 6  # a definition longer than this is a sentence the abbreviation rule caught, not a name
+
+
+def _study_word(key: str, general: Mapping[str, list[str]]) -> bool:
+    """A word only the study can explain: no chat filler, no general shorthand the reader was fine-tuned on ("pt",
+    "IP"), no everyday English ("in", "us": a definition list's rule also catches "(in general, ...)")."""
+    return (
+        not any((len(w) == 1 and w.isalpha()) or w in stopwords() or w in general or everyday(w) for w in key.split())
+        and key not in general
+    )
+
+
+def as_documents_say(question: str, study: Mapping[str, list[str]], vocab: Mapping[str, int]) -> str:
+    """The question with each short form its study defines (a drug code, a brand, an abbreviation) followed by the
+    form the documents use more often: "premed before KX-4411 (zorvanemab)?". For the reader (knowledge.reader),
+    which never saw the study and cannot know that a code names its drug; nothing else changes, and a question
+    without such a word is returned as asked. Only the study's own definitions count: the general lexicon's
+    shorthand ("pt", "wk") is chat the reader was fine-tuned on."""
+
+    def frequency(phrase: str) -> int:
+        found = [t for t in _word_terms(phrase) if t not in stopwords()]
+        return min((vocab.get(t, 0) for t in found), default=0)
+
+    general = lexicon()
+    asked = set(words(question))
+    out, last, done = [], 0, set()
+    spans = [(m.start(), m.end(), m.group(0).lower()) for m in COMPOUND.finditer(question)]
+    for i, (start, end, word) in enumerate(spans):
+        pair = f"{word} {spans[i + 1][2]}" if i + 1 < len(spans) else ""
+        key, stop = (pair, spans[i + 1][1]) if pair in study else (word, end)
+        forms = study.get(key)
+        if not forms or key in done or start < last or not _study_word(key, general):
+            continue
+        form = forms[0]
+        if len(form.split()) > NAME_WORDS or set(words(form)) <= asked or frequency(form) <= frequency(key):
+            continue
+        done.add(key)
+        asked |= set(words(form))
+        out.append(f"{question[last:stop]} ({form})")
+        last = stop
+    return "".join(out) + question[last:] if out else question
+
+
 def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str]] | None = None) -> QueryTerms:
     """Weighted terms for the keyword index and a spelled-out question for the vector index.
 

@@ -29,7 +29,7 @@ from knowledge.catalog import (
 )
 from knowledge.features import passage_matrix
 from knowledge.keyword_index import KeywordIndex, StudyIndex
-from knowledge.lexicon import QueryTerms, expand, terms
+from knowledge.lexicon import QueryTerms, as_documents_say, expand, terms
 from knowledge.models import ChunkRow
 from knowledge.scoring import Weighted, best_window, coverage, sentence_hits, term_set, weigh
 from knowledge.types import Passage
@@ -73,6 +73,7 @@ class Retrieval:
     passage_features: np.ndarray | None = None  # the reranked candidates' PASSAGE_FEATURES (for fitting)
     passage_ids: list[str] = field(default_factory=list)  # their chunk ids, in the same order
     reader_vector: np.ndarray | None = None  # the reader's vector of the question, for the answer step to reuse
+    reader_question: str = ""  # what the reader read: the question, with the study's short forms spelled out
 
 
 def _route(
@@ -229,7 +230,8 @@ class HybridRetriever:
                 for short, forms in index.lexicon.items():
                     defined.setdefault(short, []).extend(f for f in forms if f not in defined.get(short, []))
             query = expand(question, vocab, defined)
-            qvec, raw_vec = self.vectors.embed_questions([query.semantic_text, question])
+            reader_question = as_documents_say(question, defined, vocab)
+            qvec, raw_vec = self.vectors.embed_questions([query.semantic_text, reader_question])
             if not allowed:
                 return Retrieval([], [], query, qvec)
             by_version = {v.version_id: v for v in allowed}
@@ -247,7 +249,7 @@ class HybridRetriever:
         concepts = weigh(query, idf, routing_terms, rarest=math.log(1 + (total + 0.5) / 1.5))
         reader_vec = None
         if self.reader is not None:
-            reader_vec = raw_vec if self.reader_made_index else self.reader(question)
+            reader_vec = raw_vec if self.reader_made_index else self.reader(reader_question)
         ranked, features, head = self._rerank(
             ranked, rows, concepts, qvec, raw_vec, reader_vec, model or shipped_model()
         )
@@ -261,7 +263,7 @@ class HybridRetriever:
                 }
         return Retrieval(
             passages, ranked, query, qvec, rows, idf, set(route), routing_terms, concepts, following, features, head,
-            reader_vector=reader_vec,
+            reader_vector=reader_vec, reader_question=reader_question,
         )  # fmt: skip
 
     def _rerank(

@@ -68,3 +68,45 @@ def test_an_abbreviation_from_the_protocols_list_is_spelled_out_for_retrieval(
     assert index.lexicon["kx-4411"][0] == "zorvanemab" and index.lexicon["velquora"][0] == "zorvanemab"
     assert "study intervention" in index.lexicon["velquora"]  # the title page's drug: what protocols call it
     assert index.lexicon["hsr"] == ["hypersensitivity reaction"]
+
+
+def test_the_reader_reads_a_study_code_with_the_name_the_documents_use(container: Container, tmp_path: Path) -> None:
+    """The fine-tuned reader never saw the study: "KX-4411" meant nothing to it, so the premedication sentence sat
+    below its floor (cosine 0.28) and a stricter floor refused the question. The study's own definitions spell the
+    code out for it, in the documents' more frequent form; a word the documents already prefer stays as asked."""
+    _ingest(container, tmp_path)
+    for question, read in (
+        ("premed before KX-4411?", "premed before KX-4411 (zorvanemab)?"),
+        ("what premed do pts get before velquora?", "what premed do pts get before velquora (zorvanemab)?"),
+        ("zorvanemab premed?", "zorvanemab premed?"),  # the generic name is what the protocol writes
+        ("premed before KX-4411 / velquora?", "premed before KX-4411 (zorvanemab) / velquora?"),  # once
+        ("when do sites send the CRF?", "when do sites send the CRF?"),  # not the study's word: as asked
+    ):
+        found = container.knowledge.search(question, studies=["KX-7"], k=3)
+        assert found.reader_question == read
+    code = container.knowledge.search("premed before KX-4411?", studies=["KX-7"], k=3)
+    generic = container.knowledge.search("premed before zorvanemab?", studies=["KX-7"], k=3)
+    sentence = code.chunks[code.passages[0].chunk_id]
+    assert "cetirizine" in sentence.text
+    assert float(code.reader_vector @ generic.reader_vector) > 0.8  # read as the same question
+
+
+def test_only_a_name_the_study_defines_is_spelled_out_for_the_reader() -> None:
+    """A definition list's rule also catches "(in general, hospitalization signifies ...)" and "PTs (preferred
+    terms)": everyday words, chat shorthand and sentences are never read into a question."""
+    from knowledge.lexicon import as_documents_say
+
+    study = {
+        "in": ["general, hospitalization signifies that the participant has been detained"],
+        "pts": ["preferred terms"],
+        "us": ["united states"],
+        "ioi": ["intraocular inflammation"],
+        "kx-4411": ["zorvanemab administered as a single intravenous infusion over sixty minutes"],
+    }
+    vocab = {"in": 900, "general": 50, "pts": 3, "prefer": 40, "term": 60, "us": 5, "unit": 30, "state": 30}
+    vocab |= {"ioi": 4, "intraocular": 9, "inflammation": 20, "kx": 1, "4411": 1, "kx4411": 1}
+    assert (
+        as_documents_say("pts in the US with IOI?", study, vocab)
+        == "pts in the US with IOI (intraocular inflammation)?"
+    )
+    assert as_documents_say("KX-4411 dose?", study, vocab) == "KX-4411 dose?"  # a sentence, not a name
