@@ -33,7 +33,7 @@ from knowledge.answer_model import (
 from knowledge.evaluation import evidence_share, holds_evidence
 from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES, sigmoid, signs
 
-READER_FLOOR_SHARE = 0.01  # answerable training questions whose best candidate the reader places this far off
+READER_FLOOR_SHARE = 0.03  # answerable training questions whose best candidate the reader places this far off
 TARGET_FALSE_ABSTAIN = 0.04  # the abstain line is set where this share of answerable questions would be refused
 
 
