@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select
 
-from knowledge.vector_index import COLLECTION, VectorIndex
+from knowledge.vector_index import VectorIndex
 
 if TYPE_CHECKING:
     from knowledge.service import KnowledgeService
@@ -142,16 +142,17 @@ def stock_index(container: object) -> VectorIndex:
     from knowledge.embedding import shared_embeddings
     from knowledge.reindex import reindex_study
 
-    knowledge = container.knowledge  # type: ignore[attr-defined]
-    if knowledge.vectors.name == COLLECTION:  # no reader installed: the engine's index is the stock one
-        return knowledge.vectors
-    stock = VectorIndex(container.settings, shared_embeddings(), collection="bench_stock_minilm")  # type: ignore[attr-defined]
+    settings = container.settings  # type: ignore[attr-defined]
+    # Its own collection even when the engine's index is the stock model's (no reader installed): a LangChain
+    # retriever reads each chunk's text from the store, which the engine does not keep there.
+    stock = VectorIndex(settings, shared_embeddings(), collection="bench_stock_minilm", keep_texts=True)
     reindex_study(container.factory, stock, "S000", repair=False)  # type: ignore[attr-defined]
     return stock
 
 
 def build_scale(container: object, target_chunks: int, stock: VectorIndex) -> list[str]:
     """Copy study S000 to S001… until ~target_chunks chunks exist, in the engine's index and the stock one."""
+    from knowledge.catalog import embedding_text
     from knowledge.models import ChunkRow, DocumentRow, DocumentVersionRow
 
     knowledge = container.knowledge  # type: ignore[attr-defined]
@@ -164,12 +165,10 @@ def build_scale(container: object, target_chunks: int, stock: VectorIndex) -> li
         )
         chunks = s.execute(select(ChunkRow).where(ChunkRow.study == "S000").order_by(ChunkRow.id)).scalars().all()
     indexes = list({id(i): i for i in (knowledge.vectors, stock)}.values())
-    held = [
-        i.collection.get(where={"study": "S000"}, include=["embeddings", "metadatas", "documents"]) for i in indexes
-    ]
+    held = [i.collection.get(where={"study": "S000"}, include=["embeddings", "metadatas"]) for i in indexes]
     vectors = [dict(zip(h["ids"], h["embeddings"], strict=True)) for h in held]
     meta = dict(zip(held[0]["ids"], held[0]["metadatas"], strict=True))
-    texts = dict(zip(held[0]["ids"], held[0]["documents"], strict=True))
+    texts = {c.id: embedding_text(c.section, c.text) for c in chunks}  # what ingest embeds and a retriever reads
     studies = ["S000"]
     copies = max(0, round(target_chunks / max(1, len(chunks))) - 1)
     for n in range(1, copies + 1):

@@ -177,8 +177,13 @@ class VectorIndex:
         *,
         collection: str = COLLECTION,
         questions: Callable[[Sequence[str]], np.ndarray] | None = None,
+        keep_texts: bool = False,
     ) -> None:
         self.settings = settings
+        # Whether each chunk's text is stored beside its vector: only for a LangChain retriever reading this
+        # collection (the bench's alternative). The product reads text from SQL; Chroma's copy cost half of every
+        # upsert (it indexes documents for full-text search) and was a second place holding the documents' text.
+        self.keep_texts = keep_texts
         self.embeddings = embeddings  # what made the stored vectors (ingest and reindex embed chunks with it)
         # How a question is embedded to search these vectors: the same model, but the reader's index embeds
         # each question alone (`Reader.question`: int8 activations are scaled per batch).
@@ -336,8 +341,8 @@ class VectorIndex:
                     self.collection.upsert(
                         ids=ids[start:end],
                         embeddings=vectors[start:end],
-                        documents=texts[start:end],
                         metadatas=metadatas[start:end],
+                        **({"documents": texts[start:end]} if self.keep_texts else {}),
                     )
         finally:  # after the write: a question reading meanwhile cannot leave an old vector behind
             self._forget({int(m["version_id"]) for m in metadatas if "version_id" in m}, ids)

@@ -293,3 +293,23 @@ def test_a_warm_up_that_fails_is_only_logged(container, caplog: pytest.LogCaptur
     with caplog.at_level("WARNING", logger="siteline.knowledge"):
         assert container.knowledge.warm_up() == 0
     assert any("could not read the indexes into memory at start" in r.getMessage() for r in caplog.records)
+
+
+def test_the_vector_store_holds_vectors_not_the_documents_text(container, tmp_path: Path) -> None:
+    """The product reads chunk text from SQL; Chroma's copy cost half of each upsert (it indexes documents for
+    full-text search) and was a second store of the documents' text. A LangChain retriever's own index keeps it."""
+    from datetime import UTC, datetime
+
+    from tests.test_knowledge_readers import write_corpus
+
+    folder = write_corpus(tmp_path / "docs")
+    assert container.knowledge.ingest(
+        [folder], study="ZX-101", kind="protocol", now=datetime.now(UTC), progress=False
+    ).ok
+    held = container.knowledge.vectors.collection.get(include=["documents", "metadatas"])
+    assert held["ids"] and all(d is None for d in held["documents"])
+    assert container.knowledge.search("SAE reporting timeline?", studies=["ZX-101"]).passages  # answered from SQL
+
+    retriever = VectorIndex(container.settings, MiniLmEmbeddings(), collection="langchain_view", keep_texts=True)
+    retriever.add(["v1c0"], ["Kits are stored at 2 to 8 °C."], _unit(0), [{"study": "S", "version_id": 1}])
+    assert retriever.collection.get(include=["documents"])["documents"] == ["Kits are stored at 2 to 8 °C."]
