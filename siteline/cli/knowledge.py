@@ -174,8 +174,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Answer every question of a QA set and report retrieval, answer, abstention and latency figures.
 
-        Leave-one-document-out figures (the answer model fitted without a document, measured on it) come
-        from `python -m knowledge.fit folds`; see docs/knowledge.md.
+        Leave-one-document-out figures (every model fitted without a document, measured on it) come from
+        `scripts/leave_one_document_out.sh` (one command; it needs a Python with torch for the fold readers);
+        see docs/knowledge.md.
         """
         if by not in ("", "document", "kind"):
             fail(f"--by must be 'document' or 'kind', not {by!r}", code=2)
