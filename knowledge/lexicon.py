@@ -285,10 +285,11 @@ def _study_word(key: str, general: Mapping[str, list[str]]) -> bool:
 
 def as_documents_say(question: str, study: Mapping[str, list[str]], vocab: Mapping[str, int]) -> str:
     """The question with each short form its study defines (a drug code, a brand, an abbreviation) followed by the
-    form the documents use more often: "premed before KX-4411 (zorvanemab)?". For the reader (knowledge.reader),
-    which never saw the study and cannot know that a code names its drug; nothing else changes, and a question
-    without such a word is returned as asked. Only the study's own definitions count: the general lexicon's
-    shorthand ("pt", "wk") is chat the reader was fine-tuned on."""
+    form the documents use more often: "premed before KX-4411 (zorvanemab)?". What the reader (knowledge.reader)
+    embeds, for its index and its second look: it never saw the study and cannot know that a code names its drug.
+    The keyword query and the vector search's spelled-out text are built as before; a question without such a word
+    is returned as asked. Only the study's own definitions count: the general lexicon's shorthand ("pt", "wk") is
+    chat the reader was fine-tuned on."""
 
     def frequency(phrase: str) -> int:
         found = [t for t in _word_terms(phrase) if t not in stopwords()]
