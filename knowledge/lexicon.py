@@ -283,6 +283,13 @@ def _study_word(key: str, general: Mapping[str, list[str]]) -> bool:
     )
 
 
+def names_only(study: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """The study's definitions without the sentences its abbreviation rule also caught: "END (of the study is the
+    date of the last visit …)" would otherwise stand for every "end" a coordinator types."""
+    kept = {k: [f for f in forms if len(f.split()) <= NAME_WORDS] for k, forms in study.items()}
+    return {k: forms for k, forms in kept.items() if forms}
+
+
 def as_documents_say(question: str, study: Mapping[str, list[str]], vocab: Mapping[str, int]) -> str:
     """The question with each short form its study defines (a drug code, a brand, an abbreviation) followed by the
     form the documents use more often: "premed before KX-4411 (zorvanemab)?". What the reader (knowledge.reader)
@@ -323,7 +330,8 @@ def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str
     lexicon: in an oncology protocol "PD" is progressive disease.
     """
     general = lexicon()
-    table = {**general, **(study or {})}
+    study = names_only(study or {})
+    table = {**general, **study}
     typed = words(question)
     query = QueryTerms()
     semantic: list[str] = []

@@ -110,3 +110,18 @@ def test_only_a_name_the_study_defines_is_spelled_out_for_the_reader() -> None:
         == "pts in the US with IOI (intraocular inflammation)?"
     )
     assert as_documents_say("KX-4411 dose?", study, vocab) == "KX-4411 dose?"  # a sentence, not a name
+
+
+def test_a_sentence_the_abbreviation_rule_caught_is_not_a_meaning() -> None:
+    """A protocol's "The end of the study is the date of the last visit … (END)" was learnt as a definition of
+    "end": every "end" a coordinator typed was then searched as that sentence."""
+    from knowledge.lexicon import expand
+
+    study = {
+        "end": ["of the study is the date of the last visit or last scheduled procedure shown in the schedule of"],
+        "eot": ["end of treatment"],
+    }
+    vocab = {"end": 40, "treatment": 90, "visit": 120, "date": 30, "eot": 3}
+    query = expand("when is the end of treatment visit?", vocab, study)
+    assert "scheduled" not in query.semantic_text and "end" in query.semantic_text.split()
+    assert "end of treatment" in expand("EOT visit window?", vocab, study).semantic_text  # a name still is one
