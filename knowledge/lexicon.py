@@ -21,7 +21,7 @@ from core.text import stem
 
 LEXICON_FILE = Path(__file__).parent / "assets" / "lexicon.yaml"
 GENERAL_FILE = Path(__file__).parent / "assets" / "lexicon_general.yaml"  # drugs, classes, procedures
-TERMS_VERSION = 10  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
+TERMS_VERSION = 11  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
 COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
 BOUNDS = {"≤": "maximum", "<": "maximum", "≥": "minimum", ">": "minimum"}
 TOKEN = re.compile(r"[°º˚]\s?[CF](?![A-Za-z])|[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*|[≤≥<>]")
@@ -271,23 +271,13 @@ def _meanings(key: str, general: Mapping[str, list[str]], study: Mapping[str, li
     return [*own, *(m for m in extra if m not in own and m != key)]
 
 
-NAME_WORDS = 6  # a definition longer than this is a sentence the abbreviation rule caught, not a name
-
-
 def _study_word(key: str, general: Mapping[str, list[str]]) -> bool:
     """A word only the study can explain: no chat filler, no general shorthand the reader was fine-tuned on ("pt",
-    "IP"), no everyday English ("in", "us": a definition list's rule also catches "(in general, ...)")."""
+    "IP"), no everyday English ("in", "us")."""
     return (
         not any((len(w) == 1 and w.isalpha()) or w in stopwords() or w in general or everyday(w) for w in key.split())
         and key not in general
     )
-
-
-def names_only(study: Mapping[str, list[str]]) -> dict[str, list[str]]:
-    """The study's definitions without the sentences its abbreviation rule also caught: "END (of the study is the
-    date of the last visit …)" would otherwise stand for every "end" a coordinator types."""
-    kept = {k: [f for f in forms if len(f.split()) <= NAME_WORDS] for k, forms in study.items()}
-    return {k: forms for k, forms in kept.items() if forms}
 
 
 def as_documents_say(question: str, study: Mapping[str, list[str]], vocab: Mapping[str, int]) -> str:
@@ -313,7 +303,7 @@ def as_documents_say(question: str, study: Mapping[str, list[str]], vocab: Mappi
         if not forms or key in done or start < last or not _study_word(key, general):
             continue
         form = forms[0]
-        if len(form.split()) > NAME_WORDS or set(words(form)) <= asked or frequency(form) <= frequency(key):
+        if set(words(form)) <= asked or frequency(form) <= frequency(key):
             continue
         done.add(key)
         asked |= set(words(form))
@@ -330,8 +320,7 @@ def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str
     lexicon: in an oncology protocol "PD" is progressive disease.
     """
     general = lexicon()
-    study = names_only(study or {})
-    table = {**general, **study}
+    table = {**general, **(study or {})}
     typed = words(question)
     query = QueryTerms()
     semantic: list[str] = []

@@ -21,7 +21,7 @@ from core import metrics
 from core.settings import Settings
 from knowledge.answer import extractive_answer
 from knowledge.answer_model import AnswerModel
-from knowledge.catalog import generation, versions_for
+from knowledge.catalog import generation, studies_with_documents, versions_for
 from knowledge.embedding import MiniLmEmbeddings, shared_embeddings
 from knowledge.gate import FairGate
 from knowledge.ingest import Ingester, IngestReport, IngestRequest
@@ -159,11 +159,11 @@ class KnowledgeService:
         try:
             with self.factory() as session:
                 stamp = generation(session)
-                studies = list(session.execute(select(DocumentRow.study).distinct()).scalars())
+                studies = studies_with_documents(session)
                 current = [v for v in versions_for(session, studies) if v.is_current]
             self.vectors.ensure_fresh(stamp)
             self.vectors.expected.update((v.version_id, v.chunk_count) for v in current)
-            for study in sorted(studies):
+            for study in studies:
                 self.retriever.warm(study)
             self.vectors.load([v.version_id for v in current])
         except Exception as exc:  # a warm-up, not a dependency of serving: the questions read what they need

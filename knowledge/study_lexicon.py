@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from knowledge.lexicon import in_english_vocabulary
 
+NAME_WORDS = 6  # a definition longer than this is a sentence the rules caught, not a name
 GLOSSARY_SECTION = re.compile(r"abbreviation|glossary|definition", re.IGNORECASE)
 SHORT = r"[A-Za-z0-9][A-Za-z0-9α-ωΑ-Ω/+-]{0,11}"
 PAREN = re.compile(rf"\(\s*({SHORT})\s*[),;]")
@@ -121,11 +122,14 @@ def pairs_in(text: str, section: str = "") -> Iterable[tuple[str, str]]:
 
 def learn(chunks: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     """A study's lexicon from its (section, text) chunks: short form (lower case) -> its long forms,
-    most often defined first, and a drug code or brand from its one-word generic name as well."""
+    most often defined first, and a drug code or brand from its one-word generic name as well. A "long form" of
+    more than NAME_WORDS words is a sentence the rules caught ("END  of the study is the date of the last visit
+    …" in a definitions list), not a name: it would stand for every "end" a coordinator types."""
     counts: dict[str, Counter[str]] = {}
     for section, text in chunks:
         for short, long_form in pairs_in(text, section):
-            counts.setdefault(short.lower(), Counter())[" ".join(long_form.split()).lower()] += 1
+            if len(long_form.split()) <= NAME_WORDS:
+                counts.setdefault(short.lower(), Counter())[" ".join(long_form.split()).lower()] += 1
     table: dict[str, list[str]] = {}
     for short, forms in counts.items():
         ranked = forms.most_common(MAX_FORMS)

@@ -109,18 +109,20 @@ def test_only_a_name_the_study_defines_is_spelled_out_for_the_reader() -> None:
         as_documents_say("pts in the US with IOI?", study, vocab)
         == "pts in the US with IOI (intraocular inflammation)?"
     )
-    assert as_documents_say("KX-4411 dose?", study, vocab) == "KX-4411 dose?"  # a sentence, not a name
+    assert as_documents_say("KX-4411 dose?", study, vocab) == "KX-4411 dose?"  # not the documents' word: as asked
 
 
 def test_a_sentence_the_abbreviation_rule_caught_is_not_a_meaning() -> None:
-    """A protocol's "The end of the study is the date of the last visit … (END)" was learnt as a definition of
-    "end": every "end" a coordinator typed was then searched as that sentence."""
+    """A protocol's definitions list ("END  of the study is the date of the last visit …") was learnt as a
+    definition of "end": every "end" a coordinator typed was then searched as that sentence."""
     from knowledge.lexicon import expand
+    from knowledge.study_lexicon import learn
 
-    study = {
-        "end": ["of the study is the date of the last visit or last scheduled procedure shown in the schedule of"],
-        "eot": ["end of treatment"],
-    }
+    glossary = (
+        "END  of the study is the date of the last visit or last scheduled procedure shown in the schedule of\n"
+        "EOT  End of treatment"
+    )
+    study = learn([("List of Abbreviations", glossary)])
     vocab = {"end": 40, "treatment": 90, "visit": 120, "date": 30, "eot": 3}
     query = expand("when is the end of treatment visit?", vocab, study)
     assert "scheduled" not in query.semantic_text and "end" in query.semantic_text.split()
