@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from knowledge.answer_model import AnswerModel, shipped_model
+from knowledge.answer_model import AnswerModel, Reading, shipped_model
 from knowledge.answer_types import AnswerType, expected_type
 from knowledge.chunking import page_at
 from knowledge.confidence import HARD_TYPE_COVERAGE
@@ -474,13 +474,13 @@ def extractive_answer(
 
 def _read(
     question: str, found: Retrieval, table: CandidateTable, reader: Reader | None
-) -> Callable[[list[int]], np.ndarray] | None:
+) -> Callable[[list[int]], Reading] | None:
     """The reader comparing the question with candidates' section heading and quote, as it was fitted."""
     if reader is None:
         return None
 
-    def read(pool: list[int]) -> np.ndarray:
+    def read(pool: list[int]) -> Reading:
         texts = [pair_text(found.chunks[table.places[i]].section, table.quotes[i]) for i in pool]
-        return reader.cosines(found.reader_question or question, texts, question_vector=found.reader_vector)
+        return reader.read(found.reader_question or question, texts, question_vector=found.reader_vector)
 
     return read

@@ -120,12 +120,21 @@ def fit_choice(groups: list[tuple[np.ndarray, np.ndarray]], *, l2: float = 1.0, 
     return w
 
 
-RERANK_FEATURES = ("bias", "first_score", "reader", "reader_best")
+RERANK_FEATURES = ("bias", "first_score", "reader", "reader_best", "reader_words")
 RERANK_QUESTION_FEATURES = ("best_reranked", "reader_best", "reader_margin", "reader_mean")
 POOL = 8  # the candidates the reader compares with the question: the sentence model's first eight
 
 
-Read = Callable[[list[int]], np.ndarray]  # candidate indexes -> the reader's cosine of each with the question
+@dataclass(frozen=True)
+class Reading:
+    """What the reader (knowledge.reader) found for each candidate it read: its cosine with the question, and
+    how well its words meet the question's, word by word."""
+
+    cosines: np.ndarray
+    matches: np.ndarray
+
+
+Read = Callable[[list[int]], Reading]  # candidate indexes -> what the reader found for each (cosine, word match)
 
 
 @dataclass
@@ -201,8 +210,9 @@ class AnswerModel:
             return Decision(order, probs, abstain, _alternates(probs, order, places))
         r = self.reranker
         pool = self.pool(sentences, r.pool)
-        cosines = np.asarray(read(pool), dtype=np.float64)
-        pooled = self.reranked(sentences, pool, cosines)
+        reading = read(pool)
+        cosines = np.asarray(reading.cosines, dtype=np.float64)
+        pooled = self.reranked(sentences, pool, reading)
         probs = np.zeros(len(sentences))
         probs[pool] = pooled
         order = [pool[int(i)] for i in np.argsort(-pooled, kind="stable")]
@@ -215,22 +225,25 @@ class AnswerModel:
         """The sentence model's first `size` candidates: what the reader reads."""
         return [int(i) for i in np.argsort(-self.scores(sentences), kind="stable")[:size]]
 
-    def rerank_features(self, sentences: np.ndarray, pool: list[int], cosines: np.ndarray) -> np.ndarray:
+    def rerank_features(self, sentences: np.ndarray, pool: list[int], reading: Reading) -> np.ndarray:
         first = self.scores(sentences)[pool]
+        cosines = np.asarray(reading.cosines, dtype=np.float64)
+        matches = np.asarray(reading.matches, dtype=np.float64)
         return np.stack(
             [
                 np.ones(len(pool)),
                 first - first.max(),
                 cosines,
                 (cosines == cosines.max()).astype(np.float64),
+                matches - matches.max(),
             ],
             axis=1,
         )
 
-    def reranked(self, sentences: np.ndarray, pool: list[int], cosines: np.ndarray) -> np.ndarray:
+    def reranked(self, sentences: np.ndarray, pool: list[int], reading: Reading) -> np.ndarray:
         """The second look's probabilities over the pool."""
         assert self.reranker is not None
-        s = self.rerank_features(sentences, pool, cosines) @ self.reranker.weights
+        s = self.rerank_features(sentences, pool, reading) @ self.reranker.weights
         p = np.exp(s - s.max())
         return p / p.sum()
 

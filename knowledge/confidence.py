@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ import numpy as np
 HARD_TYPE_COVERAGE = 0.55
 CACHE_SIZE = 4096
 
-Embed = Callable[[Sequence[str]], np.ndarray]
+Embed = Callable[[Sequence[str]], Sequence[Any]]  # a vector per text (an array's rows), or what the reader keeps
 
 
 class SentenceVectors:
@@ -34,8 +35,8 @@ class SentenceVectors:
     def __init__(self, embed: Embed, size: int = CACHE_SIZE) -> None:
         self._embed = embed
         self._size = size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._pending: dict[str, Future[np.ndarray]] = {}  # texts being embedded by some ask now
+        self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._pending: dict[str, Future[Any]] = {}  # texts being embedded by some ask now
         self._lock = threading.Lock()
 
     def clear(self) -> None:
@@ -46,6 +47,13 @@ class SentenceVectors:
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
+        return np.stack(self.values(texts))
+
+    def values(self, texts: Sequence[str]) -> list[Any]:
+        """What `embed` gave for each text, from the cache where it is there (a vector; for the reader, a vector
+        with its tokens' vectors)."""
+        if not texts:
+            return []
         with self._lock:
             known = {t: self._cache[t] for t in texts if t in self._cache}
             for t in known:
@@ -53,14 +61,14 @@ class SentenceVectors:
             missing = [t for t in dict.fromkeys(texts) if t not in known]
             theirs = {t: self._pending[t] for t in missing if t in self._pending}
             mine = [t for t in missing if t not in theirs]
-            promised: dict[str, Future[np.ndarray]] = {t: Future() for t in mine}
+            promised: dict[str, Future[Any]] = {t: Future() for t in mine}
             self._pending.update(promised)
         if mine:
             known |= self._compute(mine, promised)
         known |= {t: future.result() for t, future in theirs.items()}
-        return np.stack([known[t] for t in texts])
+        return [known[t] for t in texts]
 
-    def _compute(self, texts: list[str], promised: dict[str, Future[np.ndarray]]) -> dict[str, np.ndarray]:
+    def _compute(self, texts: list[str], promised: dict[str, Future[Any]]) -> dict[str, Any]:
         """Embed `texts`, keep them, and hand them to whoever waits; a failure reaches the waiters too."""
         try:
             fresh = dict(zip(texts, self._embed(texts), strict=True))

@@ -119,7 +119,30 @@ class MiniLmEmbeddings(Embeddings):
                     progress(len(batch))
         return out
 
+    def embed_with_tokens(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray, list[str]]]:
+        """Each text's vector (as `embed` gives it, each text alone) with the vectors of its tokens (unit length,
+        float16, without [CLS] and [SEP]) and the tokens themselves: what a word-by-word comparison reads
+        (`knowledge.reader.Reader.read`). One model run gives both."""
+        if not texts:
+            return []
+        with self._lock:
+            encodings = self._tokenizer.encode_batch(list(texts))
+        workers = min(self._workers, len(encodings))
+        with ThreadPoolExecutor(workers, thread_name_prefix="embed") if workers > 1 else nullcontext() as pool:
+            return list(pool.map(self._run_one, encodings) if pool else map(self._run_one, encodings))
+
+    def _run_one(self, encoding) -> tuple[np.ndarray, np.ndarray, list[str]]:  # tokenizers.Encoding
+        hidden, mask = self._hidden([encoding])
+        inner = hidden[0, 1 : len(encoding.ids) - 1] if len(encoding.ids) > 2 else hidden[0]
+        tokens = inner / np.clip(np.linalg.norm(inner, axis=1, keepdims=True), 1e-12, None)
+        words = encoding.tokens[1:-1] if len(encoding.ids) > 2 else list(encoding.tokens)
+        return _pooled(hidden, mask)[0], tokens.astype(np.float16), words
+
     def _run(self, encodings: list) -> np.ndarray:  # list[tokenizers.Encoding]
+        return _pooled(*self._hidden(encodings))
+
+    def _hidden(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
+        """The model's last hidden state (batch, tokens, 384) and the attention mask of a padded batch."""
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -129,11 +152,15 @@ class MiniLmEmbeddings(Embeddings):
         feeds = {"input_ids": ids, "attention_mask": mask}
         if self._wants_token_types:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feeds)[0]  # (batch, tokens, 384): last_hidden_state
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return self._session.run(None, feeds)[0], mask
+
+
+def _pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over each text's tokens, unit length: the sentence vector."""
+    weights = mask[:, :, None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
 _shared_lock = threading.Lock()

@@ -26,6 +26,7 @@ from knowledge.answer_model import (
     POOL,
     RERANK_QUESTION_FEATURES,
     AnswerModel,
+    Reading,
     Reranker,
     fit_choice,
     fit_logistic,
@@ -33,8 +34,8 @@ from knowledge.answer_model import (
 from knowledge.evaluation import evidence_share, holds_evidence
 from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES, sigmoid, signs
 
-READER_FLOOR_SHARE = 0.03  # answerable training questions whose best candidate the reader places this far off
-TARGET_FALSE_ABSTAIN = 0.04  # the abstain line is set where this share of answerable questions would be refused
+READER_FLOOR_SHARE = 0.04  # answerable training questions whose best candidate the reader places this far off
+TARGET_FALSE_ABSTAIN = 0.02  # the abstain line is set where this share of answerable questions would be refused
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Example:
     question: str = ""
     sections: list[str] = field(default_factory=list)  # each candidate's section heading
     reader_question: str = ""  # the question as the reader read it (knowledge.lexicon.as_documents_say)
+    reader_match: np.ndarray | None = None  # the reader's word match of each candidate (knowledge.reader.Reader.read)
 
 
 def dump(
@@ -155,8 +157,10 @@ def refit_abstain(examples: list[Example], path: Path | None = None) -> AnswerMo
 
 def fit_abstain(shipped: AnswerModel, examples: list[Example]) -> AnswerModel:
     """A copy of `shipped` with its abstain layers fitted on `examples` (see refit_abstain)."""
-    if any(e.reader is None for e in examples):
-        raise ValueError("every question needs the shipped reader's cosines: run python -m knowledge.fit read first")
+    if any(e.reader is None or e.reader_match is None for e in examples):
+        raise ValueError(
+            "every question needs the shipped reader's cosines and word matches: run python -m knowledge.fit read first"
+        )
     model = replace(shipped)
     _fit_question_layer(model, examples)
     if model.reranker is not None:
@@ -164,18 +168,21 @@ def fit_abstain(shipped: AnswerModel, examples: list[Example]) -> AnswerModel:
     return model
 
 
+MATCH = "|match"  # a reading file's key for a question's word matches, next to its cosines under the question's key
+
+
 def read_cosines(examples: list[Example]) -> dict[str, np.ndarray]:
-    """The shipped reader's cosine of each question with each of its candidates (section heading and quote, as the
-    answer step reads them). Honest only for questions the reader was not fine-tuned on."""
+    """The shipped reader's cosine and word match of each question with each of its candidates (section heading
+    and quote, as the answer step reads them). Honest only for questions the reader was not fine-tuned on."""
     from knowledge.reader import Reader, pair_text
 
     reader = Reader()
-    return {
-        e.qid: reader.cosines(
-            e.reader_question or e.question, [pair_text(s, q) for s, q in zip(e.sections, e.quotes, strict=True)]
-        )
-        for e in examples
-    }
+    out: dict[str, np.ndarray] = {}
+    for e in examples:
+        texts = [pair_text(s, q) for s, q in zip(e.sections, e.quotes, strict=True)]
+        reading = reader.read(e.reader_question or e.question, texts)
+        out[e.qid], out[e.qid + MATCH] = reading.cosines, reading.matches
+    return out
 
 
 def load(path: Path, reader: dict[str, np.ndarray] | None = None) -> list[Example]:
@@ -200,6 +207,7 @@ def load(path: Path, reader: dict[str, np.ndarray] | None = None) -> list[Exampl
             m.get("question", ""),
             m.get("sections") or [""] * len(m["quotes"]),
             m.get("reader_question", ""),
+            (reader or {}).get(m["key"] + MATCH),
         )
         for m in meta
     ]
@@ -227,6 +235,8 @@ def fit(train: list[Example], reader_saw: frozenset[str] = frozenset()) -> Answe
     _fit_question_layer(model, train)
     unseen = [e for e in train if e.qid.split(":")[0] not in reader_saw]
     if unseen and all(e.reader is not None for e in unseen):
+        if any(e.reader_match is None for e in unseen):
+            raise SystemExit("the reader's file has cosines but no word matches: read it again (knowledge.fit read)")
         model.reranker = fit_reranker(model, unseen)
     return model
 
@@ -251,7 +261,7 @@ def fit_reranker(model: AnswerModel, train: list[Example]) -> Reranker:
     for e in train:
         if e.answerable and len(e.labels):
             pool = model.pool(e.sentences, POOL)
-            groups.append((model.rerank_features(e.sentences, pool, _cosines(e, pool)), e.labels[pool] >= 0.6))
+            groups.append((model.rerank_features(e.sentences, pool, _reading(e, pool)), e.labels[pool] >= 0.6))
     weights = fit_choice(groups, l2=1.0)
     blank = Reranker(weights, np.zeros(len(QUESTION_FEATURES) + len(RERANK_QUESTION_FEATURES)), 0.5)
     return fit_reranker_abstain(model, blank, train)
@@ -264,24 +274,26 @@ def fit_reranker_abstain(model: AnswerModel, reranker: Reranker, train: list[Exa
     for e in train:
         if len(e.labels):
             pool = model.pool(e.sentences, reranker.pool)
-            read.append((e, pool, _cosines(e, pool)))
+            read.append((e, pool, _reading(e, pool)))
     qx = np.stack(
         [
-            model.rerank_question_features(e.sentences, e.extras, model.reranked(e.sentences, pool, cosines), cosines)
-            for e, pool, cosines in read
+            model.rerank_question_features(
+                e.sentences, e.extras, model.reranked(e.sentences, pool, reading), reading.cosines
+            )
+            for e, pool, reading in read
         ]
     )
     qy = np.array([float(e.answerable) for e, _, _ in read])
     question_weights = fit_logistic(qx, qy, l2=1.0, signs=signs((*QUESTION_FEATURES, *RERANK_QUESTION_FEATURES)))
     threshold = abstain_line(sigmoid(qx @ question_weights), qy)
-    best = [float(cosines.max()) for e, _, cosines in read if e.answerable]
+    best = [float(reading.cosines.max()) for e, _, reading in read if e.answerable]
     floor = float(np.percentile(best, 100 * READER_FLOOR_SHARE)) if best else -1.0
     return Reranker(reranker.weights, question_weights, threshold, reranker.pool, floor)
 
 
-def _cosines(e: Example, pool: list[int]) -> np.ndarray:
-    assert e.reader is not None
-    return e.reader[pool].astype(np.float64)
+def _reading(e: Example, pool: list[int]) -> Reading:
+    assert e.reader is not None and e.reader_match is not None
+    return Reading(e.reader[pool].astype(np.float64), e.reader_match[pool].astype(np.float64))
 
 
 @dataclass
@@ -296,7 +308,7 @@ class Outcome:
 
 
 def judge(model: AnswerModel, e: Example) -> Outcome:
-    reader = None if e.reader is None else (lambda pool: _cosines(e, pool))
+    reader = None if e.reader is None else (lambda pool: _reading(e, pool))
     decision = model.decide(e.sentences, e.extras, e.places, reader)
     abstain, order, alternates = decision.abstain, decision.order, decision.alternates
     first = order[0] if len(order) else None
@@ -417,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "read":
         cosines = read_cosines([e for p in args.features for e in load(p)])
         np.savez_compressed(args.out, **cosines)
-        print(f"{args.out}: the shipped reader's cosines for {len(cosines)} questions", file=sys.stderr)
+        print(f"{args.out}: the reader's cosines and word matches for {len(cosines) // 2} questions", file=sys.stderr)
     elif args.command == "folds":
         reader = load_reader(args.reader)
         tests = [e for p in args.test for e in load(p, reader)] if args.test else None

@@ -151,6 +151,20 @@ def lexicon() -> dict[str, list[str]]:
     return merged
 
 
+@cache
+def general_vocabulary() -> dict[str, list[str]]:
+    """The general drug and procedure vocabulary (`lexicon_general.yaml`) where the site table does not define the
+    word: brands, generics and procedures with what protocols write instead ("zostavax" -> live attenuated vaccine)."""
+    site = {str(k).lower() for table in ("abbreviations", "drugs") for k in (_data().get(table) or {})}
+    general = _load_yaml(GENERAL_FILE)
+    return {
+        str(key).lower(): [str(v) for v in values]
+        for table in ("drugs", "terms")
+        for key, values in (general.get(table) or {}).items()
+        if str(key).lower() not in site
+    }
+
+
 @dataclass
 class Concept:
     """One thing the question asks about: a typed word and the ways a sentence can mention it.
@@ -281,35 +295,49 @@ def _study_word(key: str, general: Mapping[str, list[str]]) -> bool:
 
 
 def as_documents_say(question: str, study: Mapping[str, list[str]], vocab: Mapping[str, int]) -> str:
-    """The question with each short form its study defines (a drug code, a brand, an abbreviation) followed by the
-    form the documents use more often: "premed before KX-4411 (zorvanemab)?". What the reader (knowledge.reader)
-    embeds, for its index and its second look: it never saw the study and cannot know that a code names its drug.
-    The keyword query and the vector search's spelled-out text are built as before; a question without such a word
-    is returned as asked. Only the study's own definitions count: the general lexicon's shorthand ("pt", "wk") is
-    chat the reader was fine-tuned on."""
+    """The question with each word the reader cannot know followed by what the documents say instead: a short form
+    its study defines (a drug code, a brand, an abbreviation) by the form its documents use more often ("premed
+    before KX-4411 (zorvanemab)?"), and a drug or procedure the documents never name by the meaning of it, from
+    the general vocabulary, that they use most ("he got Zostavax (live attenuated vaccine) last week"). What the
+    reader (knowledge.reader) embeds, for its index and its second look: it never saw the study, nor most of the
+    world's brands. The keyword query and the vector search's spelled-out text are built as before; a question
+    without such a word is returned as asked. The site shorthand ("pt", "wk") is chat the reader was fine-tuned on
+    and stays as typed, and so does a word the documents use themselves."""
 
     def frequency(phrase: str) -> int:
         found = [t for t in _word_terms(phrase) if t not in stopwords()]
         return min((vocab.get(t, 0) for t in found), default=0)
 
-    general = lexicon()
+    general, drugs = lexicon(), general_vocabulary()
     asked = set(words(question))
     out, last, done = [], 0, set()
     spans = [(m.start(), m.end(), m.group(0).lower()) for m in COMPOUND.finditer(question)]
     for i, (start, end, word) in enumerate(spans):
+        if start < last:
+            continue
         pair = f"{word} {spans[i + 1][2]}" if i + 1 < len(spans) else ""
         key, stop = (pair, spans[i + 1][1]) if pair in study else (word, end)
-        forms = study.get(key)
-        if not forms or key in done or start < last or not _study_word(key, general):
-            continue
-        form = forms[0]
-        if set(words(form)) <= asked or frequency(form) <= frequency(key):
+        if study.get(key) and key not in done and _study_word(key, general):
+            form = study[key][0]
+            if set(words(form)) <= asked or frequency(form) <= frequency(key):
+                continue
+        elif key in drugs and key not in study and key not in done and _unknown_name(key, vocab):
+            form = max(drugs[key], key=frequency)  # the first of the most used, where several tie
+            if frequency(form) == 0 or set(words(form)) <= asked:
+                continue
+        else:
             continue
         done.add(key)
         asked |= set(words(form))
         out.append(f"{question[last:stop]} ({form})")
         last = stop
     return "".join(out) + question[last:] if out else question
+
+
+def _unknown_name(word: str, vocab: Mapping[str, int]) -> bool:
+    """A drug or procedure name the reader may not know and the documents never use: three letters or more, no
+    everyday English word ("port"), none of its terms in the study's index."""
+    return len(word) >= 3 and not everyday(word) and not any(vocab.get(t, 0) for t in _word_terms(word))
 
 
 def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str]] | None = None) -> QueryTerms:

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from knowledge.answer_model import Reading
 from knowledge.confidence import SentenceVectors
 from knowledge.embedding import MiniLmEmbeddings
 
@@ -34,6 +36,10 @@ SECTION_CHARS = 80
 # A cold pool of eight spreads over two threads (onnxruntime releases the GIL): on the ~1.5k chunks of
 # the evaluation corpus, ask p95 fell from ~250 to ~75 ms with less CPU (docs/knowledge.md, session 19).
 BATCH = 1
+# Each cached candidate keeps its tokens' vectors too (float16, ~50 KB for a quote of 60 tokens): 2,048 of them
+# are ~100 MB at most.
+CANDIDATES_KEPT = 2048
+QUESTIONS_KEPT = 64  # questions' tokens, between retrieval (which embeds the question) and the answer step
 
 
 def pair_text(section: str, quote: str) -> str:
@@ -62,7 +68,9 @@ class Reader:
         # at a fold reader (`knowledge.fit --reader-file`), and a default bound at import ignored them.
         path = model_path or READER_FILE
         self._model = MiniLmEmbeddings(path, max_tokens=MAX_TOKENS, batch_size=BATCH, workers=2)
-        self._vectors = SentenceVectors(self._model.embed)
+        self._vectors = SentenceVectors(self._model.embed_with_tokens, size=CANDIDATES_KEPT)
+        self._questions: OrderedDict[str, np.ndarray] = OrderedDict()  # a question's content tokens' vectors
+        self._questions_lock = threading.Lock()
         # The index's chunks, each alone as the questions are: in a batch, int8 scaling moved a chunk's vector
         # by up to 0.014 in cosine with its batch mates (so ingest and reindex stored different vectors), and
         # alone on two threads it embedded as fast (15-18 chunks/s both on a busy 2-core machine).
@@ -75,9 +83,11 @@ class Reader:
 
     def question(self, question: str) -> np.ndarray:
         """The question's vector. Retrieval reads it against the passages' stored vectors and hands it on to
-        the answer step (`Retrieval.reader_vector`), so one ask embeds its question once. Not cached across
-        asks: a question is rarely asked twice word for word."""
-        return self._model.embed([question])[0]
+        the answer step (`Retrieval.reader_vector`), so one ask embeds its question once: its tokens' vectors are
+        kept for `read`. Not cached across asks: a question is rarely asked twice word for word."""
+        vector, tokens, words = self._model.embed_with_tokens([question])[0]
+        self._keep_words(question, question_words(tokens, words))
+        return vector
 
     def questions(self, texts: Sequence[str]) -> np.ndarray:
         """Each text's vector, each embedded alone (as `question`), a repeated text once: what retrieval
@@ -89,9 +99,68 @@ class Reader:
         """The question's cosine with each text (`question_vector`: the question's vector, already embedded)."""
         if not texts:
             return np.zeros(0)
-        candidates = self._vectors(texts)
+        candidates = np.stack([v[0] for v in self._vectors.values(texts)])
         vector = self.question(question) if question_vector is None else question_vector
         return (candidates @ vector).astype(np.float64)
+
+    def read(self, question: str, texts: Sequence[str], *, question_vector: np.ndarray | None = None) -> Reading:
+        """Each text's cosine with the question, and its word match: the mean, over the question's content
+        tokens, of each one's best cosine with a token of the text. The sentence's vector blurs what it says into
+        one point; the word match sees whether each thing the question names is met, so among near neighbours
+        (the criterion's other half, the next sentence) it points at the one that says what was asked."""
+        if not texts:
+            return Reading(np.zeros(0), np.zeros(0))
+        kept = self._vectors.values(texts)
+        vector = self.question(question) if question_vector is None else question_vector
+        asked = self._words_of(question)
+        cosines = (np.stack([v[0] for v in kept]) @ vector).astype(np.float64)
+        matches = np.array([word_match(asked, tokens) for _, tokens, _ in kept], dtype=np.float64)
+        return Reading(cosines, matches)
+
+    def _keep_words(self, question: str, words: np.ndarray) -> None:
+        with self._questions_lock:
+            self._questions[question] = words
+            self._questions.move_to_end(question)
+            while len(self._questions) > QUESTIONS_KEPT:
+                self._questions.popitem(last=False)
+
+    def _words_of(self, question: str) -> np.ndarray:
+        with self._questions_lock:
+            words = self._questions.get(question)
+        if words is None:
+            self.question(question)
+            with self._questions_lock:
+                words = self._questions.get(question)
+        return words if words is not None else np.zeros((0, 0), dtype=np.float16)
+
+
+# Words a question is built with rather than about: English function words, question words and chat filler. Fewer
+# than the lexicon's stop words, which also drop "before", "after", "between" or "allowed" from lexical coverage: word
+# by word they say what was asked ("before or after the infusion?"); leave-one-document-out they were worth 3 first
+# quotes more (docs/knowledge.md, session 27).
+_FILLER_WORDS = """a an the of to in on at for by with and or is are was were be been do does did can could should would
+will shall may might must have has had it its this that these those what whats which who whom when where why how i we
+you he she they our us my me your his her their them if then than so as from into about any all per vs not no yes up
+out there here please pls thanks just also get got pt pts"""
+FILLER = frozenset(_FILLER_WORDS.split())
+
+
+def question_words(tokens: np.ndarray, words: Sequence[str]) -> np.ndarray:
+    """The vectors of the question's content tokens: whole words (not "##" pieces) with a letter or digit, not
+    `FILLER`. All tokens when none is left ("how?")."""
+    keep = [
+        i
+        for i, w in enumerate(words)
+        if not w.startswith("##") and any(c.isalnum() for c in w) and w.lower() not in FILLER
+    ]
+    return tokens[keep] if keep else tokens
+
+
+def word_match(asked: np.ndarray, tokens: np.ndarray) -> float:
+    """Mean over the asked tokens of each one's best cosine with the text's tokens (0 when either is empty)."""
+    if not len(asked) or not len(tokens):
+        return 0.0
+    return float((asked.astype(np.float32) @ tokens.astype(np.float32).T).max(axis=1).mean())
 
 
 _shared: list[Reader] = []

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.answer_model import AnswerModel, fit_choice, fit_logistic, shipped_model
+from knowledge.answer_model import AnswerModel, Reading, fit_choice, fit_logistic, shipped_model
 from knowledge.evaluation import evidence_share, holds_evidence
 from knowledge.features import PASSAGE_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES, looks_like_table_row
 from knowledge.lexicon import expand, terms
@@ -252,18 +252,34 @@ def test_the_cross_encoder_reorders_the_first_candidates_and_decides_whether_to_
     sentences[:, SENTENCE_FEATURES.index("coverage")] = [3.0, 2.0, 1.0]  # the sentence model prefers 0, then 1
     read: list[list[int]] = []
 
-    def prefers_second(pool: list[int]) -> np.ndarray:
+    def prefers_second(pool: list[int]) -> Reading:
         read.append(pool)
-        return np.array([{0: -2.0, 1: 4.0, 2: 9.0}[i] for i in pool])
+        return Reading(np.array([{0: -2.0, 1: 4.0, 2: 9.0}[i] for i in pool]), np.zeros(len(pool)))
 
     decision = model.decide(sentences, np.zeros(6), ["a", "b", "c"], prefers_second)
     assert read == [[0, 1]]  # only the pool is read, in the sentence model's order
     assert decision.order[0] == 1 and not decision.abstain
     assert decision.probabilities[2] == 0.0  # outside the pool
-    unsure = model.decide(sentences, np.zeros(6), ["a", "b", "c"], lambda pool: np.full(len(pool), -4.0))
+    unsure = model.decide(
+        sentences, np.zeros(6), ["a", "b", "c"], lambda pool: Reading(np.full(len(pool), -4.0), np.zeros(len(pool)))
+    )
     assert unsure.abstain
     alone = model.decide(sentences, np.zeros(6), ["a", "b", "c"], None)  # no cross-encoder installed
     assert alone.order[0] == 0
+
+
+def test_the_second_look_prefers_the_candidate_that_meets_the_question_word_by_word() -> None:
+    """Two neighbours the sentence model and the reader's cosine cannot tell apart: the one whose words meet the
+    question's is quoted first (the shipped model's word-match weight)."""
+    model = AnswerModel.load()
+    assert model.reranker is not None
+    sentences = np.zeros((2, len(SENTENCE_FEATURES)))
+    cosines = np.array([0.5, 0.5])
+    for better in (0, 1):
+        matches = np.array([0.4, 0.4])
+        matches[better] = 0.5
+        decision = model.decide(sentences, np.zeros(6), ["a", "b"], lambda pool, m=matches: Reading(cosines, m[pool]))
+        assert decision.order[0] == better
 
 
 def test_a_reranker_survives_save_and_load(tmp_path: Path) -> None:
@@ -345,6 +361,7 @@ def test_the_reader_layer_is_fitted_only_on_questions_the_reader_never_learnt_fr
             np.array([1.0, 0, 0, 0, 0, 0]) if answerable else np.zeros(6), ["q"] * 6, ["p"] * 6,
             np.zeros(len(EXTRAS), dtype=np.float32), rng.normal(size=(3, len(PASSAGE_FEATURES))).astype(np.float32),
             np.array([1.0, 0.0, 0.0]) if answerable else np.zeros(3), rng.normal(size=6), "numeric",
+            reader_match=rng.normal(size=6),
         )  # fmt: skip
 
     seen, unseen = [example("learnt", i) for i in range(30)], [example("written", i) for i in range(30)]
@@ -451,6 +468,7 @@ def test_the_abstain_layers_can_be_refitted_alone_on_new_questions(tmp_path: Pat
             f"new:{i}", f"doc{i % 4}", answerable, "evidence" if answerable else "", sentences, labels,
             [f"quote {j}" for j in range(8)], [f"p{j}" for j in range(8)], np.zeros(len(EXTRAS), dtype=np.float32),
             np.zeros((1, len(PASSAGE_FEATURES)), dtype=np.float32), np.zeros(1), cosines if with_reader else None,
+            reader_match=cosines if with_reader else None,
         )  # fmt: skip
 
     with pytest.raises(ValueError, match="reader's cosines"):
@@ -465,7 +483,7 @@ def test_the_abstain_layers_can_be_refitted_alone_on_new_questions(tmp_path: Pat
     assert not np.allclose(after.reranker.question_weights, before.reranker.question_weights)
     for answerable in (True, False):
         fresh = example(99, answerable)
-        read = (lambda e: lambda pool: np.asarray(e.reader)[pool])(fresh)
+        read = (lambda e: lambda pool: Reading(np.asarray(e.reader)[pool], np.asarray(e.reader_match)[pool]))(fresh)
         assert after.decide(fresh.sentences, fresh.extras, fresh.places, read).abstain is not answerable
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -57,14 +59,19 @@ def test_texts_seen_before_are_not_embedded_again() -> None:
     calls: list[list[str]] = []
 
     class Counting:
-        def embed(self, texts: list[str]) -> np.ndarray:
+        def embed_with_tokens(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray, list[str]]]:
             calls.append(list(texts))
             rows = np.eye(4, dtype=np.float32)
-            return np.stack([rows[len(t) % 4] for t in texts])
+            return [(rows[len(t) % 4], rows[[len(t) % 4]].astype(np.float16), [t]) for t in texts]
 
     counting = Counting()
     reader = Reader.__new__(Reader)
-    reader.__dict__.update(_model=counting, _vectors=SentenceVectors(counting.embed))
+    reader.__dict__.update(
+        _model=counting,
+        _vectors=SentenceVectors(counting.embed_with_tokens),
+        _questions=OrderedDict(),
+        _questions_lock=threading.Lock(),
+    )
     first = reader.cosines("abcd", ["abc", "wxyz", "abc"])
     again = reader.cosines("abcd", ["wxyz", "abc"])
     assert calls == [["abc", "wxyz"], ["abcd"], ["abcd"]]  # the second question embeds only itself
@@ -73,6 +80,20 @@ def test_texts_seen_before_are_not_embedded_again() -> None:
     assert len(calls) == 3 and handed.tolist() == [1.0]
     assert first.tolist() == [0.0, 1.0, 0.0] and again.tolist() == [1.0, 0.0]
     assert reader.cosines("q", []).shape == (0,)
+
+
+def test_the_sentence_that_names_what_was_asked_meets_the_question_word_by_word() -> None:
+    """The word match sees whether each thing the question names is met: of two sentences about the injection,
+    the one that gives the needle's gauge meets "gauge" and "needle"; the cosine of whole sentences is closer."""
+    reader = Reader()
+    question = "what gauge needle do we use for the injection?"
+    says = pair_text("6.3 Administration", "Use a 27-gauge needle for each injection.")
+    near = pair_text("6.3 Administration", "Inject subcutaneously in the abdomen using the supplied syringe.")
+    reading = reader.read(question, [says, near])
+    assert reading.matches[0] > reading.matches[1] + 0.05
+    assert reading.cosines.tolist() == pytest.approx(reader.cosines(question, [says, near]).tolist(), abs=1e-6)
+    # the question's own filler ("what", "do", "we") is not asked for; its content words are
+    assert reader.read("what do we use?", [says]).matches.shape == (1,)
 
 
 def test_without_its_model_file_there_is_no_reader(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -112,6 +112,25 @@ def test_only_a_name_the_study_defines_is_spelled_out_for_the_reader() -> None:
     assert as_documents_say("KX-4411 dose?", study, vocab) == "KX-4411 dose?"  # not the documents' word: as asked
 
 
+def test_a_drug_or_procedure_the_documents_never_name_is_read_with_the_meaning_they_use() -> None:
+    """The reader never saw most of the world's brands: "Zostavax" was 0.35 from "Receipt of a live attenuated
+    vaccine within 30 days", under the reader's floor. It reads the general vocabulary's meaning that the documents
+    use most; a word the documents use themselves, site shorthand and everyday words stay as typed."""
+    from knowledge.lexicon import as_documents_say, terms
+
+    vocab = {t: 2 for t in terms("live attenuated vaccine SGLT2 inhibitor major surgery participant")}
+    assert (
+        as_documents_say("he got Zostavax last week, ok to start IP?", {}, vocab)
+        == "he got Zostavax (live attenuated vaccine) last week, ok to start IP?"
+    )
+    assert as_documents_say("had a colectomy 2 wks ago?", {}, vocab) == "had a colectomy (major surgery) 2 wks ago?"
+    assert as_documents_say("pt off Jardiance?", {}, vocab) == "pt off Jardiance (sglt2 inhibitor)?"
+    # the documents name it themselves, or say none of its meanings: as asked
+    assert as_documents_say("pt off Jardiance?", {}, vocab | {"jardianc": 1}) == "pt off Jardiance?"
+    assert as_documents_say("pt on Xarelto?", {}, vocab) == "pt on Xarelto?"
+    assert as_documents_say("can the pt keep a port?", {}, vocab) == "can the pt keep a port?"
+
+
 def test_a_sentence_the_abbreviation_rule_caught_is_not_a_meaning() -> None:
     """A protocol's definitions list ("END  of the study is the date of the last visit …") was learnt as a
     definition of "end": every "end" a coordinator typed was then searched as that sentence."""
