@@ -5,7 +5,7 @@
 #
 # Every model is fitted without the document it is measured on, and every cosine comes from a reader that never saw
 # it: three fold readers (each fine-tuned without a third of the documents, each with its own vector collection in
-# one home), and the shipped reader for the three fictional studies of tests/data/fit_sets (it never saw them).
+# one home), and the shipped reader for the fictional studies of tests/data/fit_sets (it never saw them).
 # Prints the table (all questions, each document, each kind) and leaves every dump in OUT_DIR; a step whose output
 # is already there is skipped, so an interrupted run goes on where it stopped.
 #
@@ -30,9 +30,17 @@ if [ ! -f "$SITELINE_HOME/.built" ]; then  # the studies the questions are about
     "$PY" -c "from siteline.cli import main; main()" ingest "$EVAL/corpus" --study EVAL --kind protocol
     "$PY" -c "from siteline.cli import main; main()" ingest "$EVAL/train_corpus" --study TRAIN --kind protocol
     "$PY" -c "from datetime import UTC, datetime; from siteline.container import build; import siteline.demo as d; d.prepare(build(), now=datetime.now(UTC))"
-    for t in 10 11 12; do "$PY" -c "from siteline.cli import main; main()" ingest "$FS/tr$t/docs" --study "TR$t" --kind protocol; done
     touch "$SITELINE_HOME/.built"
 fi
+FRESH=()  # the fictional studies of tests/data/fit_sets, each its own study (tr10 -> TR10)
+for dir in "$FS"/tr*/; do
+    t=$(basename "$dir")
+    [ -f "$SITELINE_HOME/.built-$t" ] || {
+        "$PY" -c "from siteline.cli import main; main()" ingest "$dir/docs" --study "${t^^}" --kind protocol
+        touch "$SITELINE_HOME/.built-$t"
+    }
+    FRESH+=("$dir/qa.jsonl:${t^^}")
+done
 
 SETS=(qa_dev.jsonl:EVAL qa_train.jsonl:TRAIN sample_qa.jsonl:ORION-301)
 [ -f "$OUT/sets/qa_dev.jsonl" ] || {
@@ -73,8 +81,7 @@ for i in 0 1 2; do
         --reader-file "$OUT/kept/fold$i.onnx" --out "$OUT/F_cos_g$i.npz"
 done
 P2=("$OUT"/F_p2_g0.npz "$OUT"/F_p2_g1.npz "$OUT"/F_p2_g2.npz)
-[ -f "$OUT/trF.npz" ] || "$PY" -m knowledge.fit dump "$FS/tr10/qa.jsonl:TR10" "$FS/tr11/qa.jsonl:TR11" \
-    "$FS/tr12/qa.jsonl:TR12" --passage-folds "${P2[@]}" --out "$OUT/trF.npz"
+[ -f "$OUT/trF.npz" ] || "$PY" -m knowledge.fit dump "${FRESH[@]}" --passage-folds "${P2[@]}" --out "$OUT/trF.npz"
 [ -f "$OUT/trF_cos.npz" ] || "$PY" -m knowledge.fit read "$OUT/trF.npz" --out "$OUT/trF_cos.npz"
 
 "$PY" -m knowledge.fit folds "${P2[@]}" "$OUT/trF.npz" \
