@@ -32,14 +32,16 @@ if [ ! -f "$SITELINE_HOME/.built" ]; then  # the studies the questions are about
     "$PY" -c "from datetime import UTC, datetime; from siteline.container import build; import siteline.demo as d; d.prepare(build(), now=datetime.now(UTC))"
     touch "$SITELINE_HOME/.built"
 fi
-FRESH=()  # the fictional studies of tests/data/fit_sets, each its own study (tr10 -> TR10)
+# The fictional studies of tests/data/fit_sets, each its own study (tr10 -> TR10). tr10-tr12 fit every layer; the
+# later ones fit the passage reranker only (knowledge.fit's --passage-sets; docs/knowledge.md, session 27).
+FRESH=() PASSAGE_ONLY=()
 for dir in "$FS"/tr*/; do
     t=$(basename "$dir")
     [ -f "$SITELINE_HOME/.built-$t" ] || {
         "$PY" -c "from siteline.cli import main; main()" ingest "$dir/docs" --study "${t^^}" --kind protocol
         touch "$SITELINE_HOME/.built-$t"
     }
-    FRESH+=("$dir/qa.jsonl:${t^^}")
+    case $t in tr10 | tr11 | tr12) FRESH+=("$dir/qa.jsonl:${t^^}") ;; *) PASSAGE_ONLY+=("$dir/qa.jsonl:${t^^}") ;; esac
 done
 
 SETS=(qa_dev.jsonl:EVAL qa_train.jsonl:TRAIN sample_qa.jsonl:ORION-301)
@@ -82,8 +84,12 @@ for i in 0 1 2; do
 done
 P2=("$OUT"/F_p2_g0.npz "$OUT"/F_p2_g1.npz "$OUT"/F_p2_g2.npz)
 [ -f "$OUT/trF.npz" ] || "$PY" -m knowledge.fit dump "${FRESH[@]}" --passage-folds "${P2[@]}" --out "$OUT/trF.npz"
+[ -f "$OUT/trG.npz" ] || "$PY" -m knowledge.fit dump "${PASSAGE_ONLY[@]}" --passage-folds "${P2[@]}" --out "$OUT/trG.npz"
+[ -f "$OUT/trG_cos.npz" ] || "$PY" -m knowledge.fit read "$OUT/trG.npz" --out "$OUT/trG_cos.npz"
 [ -f "$OUT/trF_cos.npz" ] || "$PY" -m knowledge.fit read "$OUT/trF.npz" --out "$OUT/trF_cos.npz"
 
-"$PY" -m knowledge.fit folds "${P2[@]}" "$OUT/trF.npz" \
-    --reader "$OUT"/F_cos_g0.npz "$OUT"/F_cos_g1.npz "$OUT"/F_cos_g2.npz "$OUT/trF_cos.npz" | tee "$OUT/folds.txt"
-echo "to ship these models: $PY -m knowledge.fit write ${P2[*]} $OUT/trF.npz --reader $OUT/F_cos_g*.npz $OUT/trF_cos.npz"
+READ=("$OUT"/F_cos_g0.npz "$OUT"/F_cos_g1.npz "$OUT"/F_cos_g2.npz "$OUT/trF_cos.npz" "$OUT/trG_cos.npz")
+"$PY" -m knowledge.fit folds "${P2[@]}" "$OUT/trF.npz" --reader "${READ[@]}" --passage-sets "$OUT/trG.npz" |
+    tee "$OUT/folds.txt"
+echo "to ship these models: $PY -m knowledge.fit write ${P2[*]} $OUT/trF.npz --reader ${READ[*]}" \
+    "--passage-sets $OUT/trG.npz"
