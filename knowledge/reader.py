@@ -36,9 +36,9 @@ SECTION_CHARS = 80
 # A cold pool of eight spreads over two threads (onnxruntime releases the GIL): on the ~1.5k chunks of
 # the evaluation corpus, ask p95 fell from ~250 to ~75 ms with less CPU (docs/knowledge.md, session 19).
 BATCH = 1
-# Each cached candidate keeps its tokens' vectors too (float16, ~50 KB for a quote of 60 tokens): 2,048 of them
-# are ~100 MB at most.
-CANDIDATES_KEPT = 2048
+# Each cached candidate keeps its tokens' vectors too, for the word match: float16, up to 128 tokens (~100 KB; most
+# candidates fill the 128, a quote and the next sentence). 512 of them, ~50 MB: the pools of the last ~60 questions.
+CANDIDATES_KEPT = 512
 QUESTIONS_KEPT = 64  # questions' tokens, between retrieval (which embeds the question) and the answer step
 
 
