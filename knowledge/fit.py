@@ -243,7 +243,7 @@ def fit(
     unseen = [e for e in train if e.qid.split(":")[0] not in reader_saw]
     if unseen and all(e.reader is not None for e in unseen):
         if any(e.reader_match is None for e in unseen):
-            raise SystemExit("the reader's file has cosines but no word matches: read it again (knowledge.fit read)")
+            raise ValueError("the reader's file has cosines but no word matches: read it again (knowledge.fit read)")
         model.reranker = fit_reranker(model, unseen)
     return model
 
