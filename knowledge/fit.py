@@ -172,7 +172,7 @@ def fit_abstain(shipped: AnswerModel, examples: list[Example]) -> AnswerModel:
 MATCH = "|match"  # a reading file's key for a question's word matches, next to its cosines under the question's key
 
 
-def read_cosines(examples: list[Example]) -> dict[str, np.ndarray]:
+def readings(examples: list[Example]) -> dict[str, np.ndarray]:
     """The shipped reader's cosine and word match of each question with each of its candidates (section heading
     and quote, as the answer step reads them). Honest only for questions the reader was not fine-tuned on."""
     from knowledge.reader import Reader, pair_text
@@ -440,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         folds_from = [e for p in args.passage_folds for e in load(p)] if args.passage_folds else None
         dump(args.specs, args.out, folds_from, shipped_passages=args.shipped_passages)
     elif args.command == "read":
-        cosines = read_cosines([e for p in args.features for e in load(p)])
+        cosines = readings([e for p in args.features for e in load(p)])
         np.savez_compressed(args.out, **cosines)
         print(f"{args.out}: the reader's cosines and word matches for {len(cosines) // 2} questions", file=sys.stderr)
     elif args.command == "folds":

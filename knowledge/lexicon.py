@@ -134,35 +134,34 @@ def hints() -> dict[str, list[str]]:
     return {str(k).lower(): [str(v) for v in vs] for k, vs in (_data().get("hints") or {}).items()}
 
 
-@cache
-def lexicon() -> dict[str, list[str]]:
-    """Chat word -> what documents say instead: site shorthand first; the general drug and procedure
-    vocabulary only adds words the site table does not define."""
+def _site_words() -> set[str]:
     data = _data()
-    merged: dict[str, list[str]] = {}
-    for table in ("abbreviations", "drugs"):
-        for key, values in (data.get(table) or {}).items():
-            merged.setdefault(str(key).lower(), []).extend(str(v) for v in values)
-    general = _load_yaml(GENERAL_FILE)
-    for table in ("drugs", "terms"):
-        for key, values in (general.get(table) or {}).items():
-            if str(key).lower() not in merged:
-                merged[str(key).lower()] = [str(v) for v in values]
-    return merged
+    return {str(k).lower() for table in ("abbreviations", "drugs") for k in (data.get(table) or {})}
 
 
 @cache
 def general_vocabulary() -> dict[str, list[str]]:
     """The general drug and procedure vocabulary (`lexicon_general.yaml`) where the site table does not define the
     word: brands, generics and procedures with what protocols write instead ("zostavax" -> live attenuated vaccine)."""
-    site = {str(k).lower() for table in ("abbreviations", "drugs") for k in (_data().get(table) or {})}
     general = _load_yaml(GENERAL_FILE)
-    return {
-        str(key).lower(): [str(v) for v in values]
-        for table in ("drugs", "terms")
-        for key, values in (general.get(table) or {}).items()
-        if str(key).lower() not in site
-    }
+    site = _site_words()
+    out: dict[str, list[str]] = {}
+    for table in ("drugs", "terms"):
+        for key, values in (general.get(table) or {}).items():
+            if str(key).lower() not in site:
+                out.setdefault(str(key).lower(), [str(v) for v in values])
+    return out
+
+
+@cache
+def lexicon() -> dict[str, list[str]]:
+    """Chat word -> what documents say instead: site shorthand first; the general drug and procedure
+    vocabulary only adds words the site table does not define."""
+    merged: dict[str, list[str]] = {}
+    for table in ("abbreviations", "drugs"):
+        for key, values in (_data().get(table) or {}).items():
+            merged.setdefault(str(key).lower(), []).extend(str(v) for v in values)
+    return merged | general_vocabulary()
 
 
 @dataclass

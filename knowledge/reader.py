@@ -60,8 +60,8 @@ def index_tag(path: Path) -> str:
 
 
 class Reader:
-    """Cosines of a question with candidate texts, by the fine-tuned model; candidate vectors are cached
-    (the same passages answer many questions)."""
+    """Cosines and word matches of a question with candidate texts, by the fine-tuned model; candidates' vectors
+    are cached (the same passages answer many questions)."""
 
     def __init__(self, model_path: Path | None = None) -> None:
         # READER_FILE read when a reader is built, not when this module was imported: the fitting tools point it
@@ -95,14 +95,6 @@ class Reader:
         vectors = {t: self.question(t) for t in dict.fromkeys(texts)}
         return np.stack([vectors[t] for t in texts])
 
-    def cosines(self, question: str, texts: Sequence[str], *, question_vector: np.ndarray | None = None) -> np.ndarray:
-        """The question's cosine with each text (`question_vector`: the question's vector, already embedded)."""
-        if not texts:
-            return np.zeros(0)
-        candidates = np.stack([v[0] for v in self._vectors.values(texts)])
-        vector = self.question(question) if question_vector is None else question_vector
-        return (candidates @ vector).astype(np.float64)
-
     def read(self, question: str, texts: Sequence[str], *, question_vector: np.ndarray | None = None) -> Reading:
         """Each text's cosine with the question, and its word match: the mean, over the question's content
         tokens, of each one's best cosine with a token of the text. The sentence's vector blurs what it says into
@@ -125,13 +117,13 @@ class Reader:
                 self._questions.popitem(last=False)
 
     def _words_of(self, question: str) -> np.ndarray:
+        """The question's content tokens' vectors, kept when retrieval embedded it; embedded now otherwise."""
         with self._questions_lock:
             words = self._questions.get(question)
         if words is None:
-            self.question(question)
-            with self._questions_lock:
-                words = self._questions.get(question)
-        return words if words is not None else np.zeros((0, 0), dtype=np.float16)
+            _, tokens, typed = self._model.embed_with_tokens([question])[0]
+            words = question_words(tokens, typed)
+        return words
 
 
 # Words a question is built with rather than about: English function words, question words and chat filler. Fewer

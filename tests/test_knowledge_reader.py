@@ -27,14 +27,14 @@ def test_a_candidate_is_read_with_its_section_heading() -> None:
 def test_the_shipped_reader_places_the_answer_nearest_the_question() -> None:
     reader = shared_reader()
     assert reader is not None
-    cosines = reader.cosines(
+    cosines = reader.read(
         "new pt is 63 - is there an age floor for enrolment?",
         [
             pair_text("8.2 Storage", "Store the capsules at room temperature in the original bottle."),
             pair_text("4.1 Inclusion Criteria", "Subject is 65 years of age or older."),
             pair_text("9.1 Adverse Events", "Report serious adverse events within 24 hours of awareness."),
         ],
-    )
+    ).cosines
     assert int(np.argmax(cosines)) == 1
 
 
@@ -49,9 +49,9 @@ def test_a_texts_reading_does_not_depend_on_what_is_read_beside_it() -> None:
         pair_text("8.2 Storage", "Store the capsules at room temperature in the original bottle."),
     ]
     reader = Reader()
-    together = reader.cosines(question, [short, *others])[0]
+    together = reader.read(question, [short, *others]).cosines[0]
     reader.clear()
-    alone = reader.cosines(question, [short])[0]
+    alone = reader.read(question, [short]).cosines[0]
     assert together == pytest.approx(alone, abs=1e-5)
 
 
@@ -72,14 +72,14 @@ def test_texts_seen_before_are_not_embedded_again() -> None:
         _questions=OrderedDict(),
         _questions_lock=threading.Lock(),
     )
-    first = reader.cosines("abcd", ["abc", "wxyz", "abc"])
-    again = reader.cosines("abcd", ["wxyz", "abc"])
+    first = reader.read("abcd", ["abc", "wxyz", "abc"]).cosines
+    again = reader.read("abcd", ["wxyz", "abc"]).cosines
     assert calls == [["abc", "wxyz"], ["abcd"], ["abcd"]]  # the second question embeds only itself
     # a vector retrieval already made is used as it is: nothing embedded
-    handed = reader.cosines("abcd", ["abc"], question_vector=np.array([0, 0, 0, 1], dtype=np.float32))
+    handed = reader.read("abcd", ["abc"], question_vector=np.array([0, 0, 0, 1], dtype=np.float32)).cosines
     assert len(calls) == 3 and handed.tolist() == [1.0]
     assert first.tolist() == [0.0, 1.0, 0.0] and again.tolist() == [1.0, 0.0]
-    assert reader.cosines("q", []).shape == (0,)
+    assert reader.read("q", []).cosines.shape == (0,)
 
 
 def test_the_sentence_that_names_what_was_asked_meets_the_question_word_by_word() -> None:
@@ -91,7 +91,8 @@ def test_the_sentence_that_names_what_was_asked_meets_the_question_word_by_word(
     near = pair_text("6.3 Administration", "Inject subcutaneously in the abdomen using the supplied syringe.")
     reading = reader.read(question, [says, near])
     assert reading.matches[0] > reading.matches[1] + 0.05
-    assert reading.cosines.tolist() == pytest.approx(reader.cosines(question, [says, near]).tolist(), abs=1e-6)
+    handed = reader.read(question, [says, near], question_vector=reader.question(question))
+    assert reading.cosines.tolist() == pytest.approx(handed.cosines.tolist(), abs=1e-6)
     # the question's own filler ("what", "do", "we") is not asked for; its content words are
     assert reader.read("what do we use?", [says]).matches.shape == (1,)
 
