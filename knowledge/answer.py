@@ -103,6 +103,10 @@ def near_subject(sentence: str, kind: AnswerType, concepts: dict[str, Weighted])
 
 
 NUMBERED = re.compile(r"#*\s*(?:\d{1,2}\.(?:\d{1,2}\.?)*|[A-Z]\.|[IVX]{1,4}\.)\s+(?P<title>[^|]+)")
+CLAUSE_BREAK = re.compile(r"[?!;]|\.\s|,\s|\s[-–—]\s")
+ANNOUNCES = re.compile(r"\b(?:the following|as follows)\b", re.I)
+LIST_ITEM = re.compile(r"(?:[-•*–·▪◦●\uf0b7\uf0a7]|o(?=\s)|\(?\d{1,2}[.)]|\(?[a-z][.)])\s")
+MARKDOWN_HEADING = re.compile(r"#{1,6}\s")
 SMALL_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"})
 
 
@@ -149,6 +153,8 @@ def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
             collapsed, defines, cites = _sentence_kind(hit.text)
             if heading and hit.start < len(heading) + 8 and collapsed.lower().lstrip("# ") in heading:
                 continue  # the chunk's own heading line names the topic; it answers nothing
+            if MARKDOWN_HEADING.match(collapsed):
+                continue  # "# ZX-401 Infusion Guide": a Markdown title over the chunk names a document, says nothing
             if numbered_heading(collapsed):
                 continue  # a parent section's heading above the chunk's own ("7. Laboratory" over an FAQ's question)
             if " | " in hit.text and is_table_header(row.text, hit.start):
@@ -265,10 +271,13 @@ def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
         (p for p in picks if p.passage.chunk_id == pick.passage.chunk_id and p.hit.start >= end),
         key=lambda p: p.hit.start,
     )
-    introduces = pick.hit.text.rstrip().endswith(":")
+    introduces = pick.hit.text.rstrip().endswith(":") or _announces_items(pick.hit.text, text, end, following)
     asks = is_question(pick.hit.text)  # an FAQ's "Q: ...?": it names the topic, its answer is the next paragraph
     crossed = False
     for nxt in following:
+        gap = text[end : nxt.hit.start]
+        if introduces and end > pick.hit.end and "\n" in gap and not LIST_ITEM.match(nxt.hit.text.lstrip()):
+            break  # the list has ended: what follows it is another paragraph
         if "\n\n" in text[end : nxt.hit.start] and not introduces:
             if not asks or crossed or is_question(nxt.hit.text):
                 break  # a new paragraph says something else
@@ -287,6 +296,15 @@ def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
         end = start + MAX_QUOTE_CHARS
         end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
     return start, end
+
+
+def _announces_items(sentence: str, text: str, end: int, following: list[Pick]) -> bool:
+    """ "The following premedications should be given 1 hour before the infusion." with its items on the next
+    lines: a lead-in a PDF or a writer ended with a full stop instead of a colon. It names the topic, the items
+    say what to do."""
+    if not following or not ANNOUNCES.search(sentence):
+        return False
+    return "\n" in text[end : following[0].hit.start] and bool(LIST_ITEM.match(following[0].hit.text.lstrip()))
 
 
 def _citation(pick: Pick, found: Retrieval, span: tuple[int, int]) -> Citation:
@@ -381,6 +399,24 @@ def _unknown_share(concepts: dict[str, Weighted]) -> float:
     return unknown / total if total else 1.0
 
 
+def _asking_clause(question: str, kind: AnswerType, concepts: dict[str, Weighted]) -> dict[str, Weighted] | None:
+    """The concepts of the clause that asks for the value: "what gauge needle is on the PFS? pt asking if it
+    hurts" asks about the needle on the PFS; the aside after it is context, which no sentence holding a gauge
+    names. None when the whole question is that clause, or the clause names nothing else."""
+    asked = kind.asked_by(question)
+    clauses = [c for c in CLAUSE_BREAK.split(question) if c.strip()]
+    clause = next((c for c in clauses if asked and asked in c), None)
+    if clause is None or len(clauses) == 1:
+        return None
+    own = set(words(clause))
+    subject = {w: c for w, c in concepts.items() if w in own}
+    return subject or None
+
+
+def _subject_coverage(pick: Pick, subject: dict[str, Weighted] | None) -> float:
+    return pick.hit.coverage if subject is None else max(pick.hit.coverage, coverage(pick.hit.terms, subject)[0])
+
+
 def candidate_table(question: str, found: Retrieval) -> CandidateTable:
     kind = expected_type(question)
     if kind is not None:  # "how early", "what time": the words that ask for the type are not the subject
@@ -388,7 +424,8 @@ def candidate_table(question: str, found: Retrieval) -> CandidateTable:
         found.concepts = {w: c for w, c in found.concepts.items() if w not in asked} or found.concepts
     picks = _candidates(found, kind)
     if kind and kind.hard:  # a phone number, a time of day, "how many mg": only such a value about the subject answers
-        picks = [p for p in picks if p.typed and p.hit.coverage >= HARD_TYPE_COVERAGE]
+        subject = _asking_clause(question, kind, found.concepts)
+        picks = [p for p in picks if p.typed and _subject_coverage(p, subject) >= HARD_TYPE_COVERAGE]
     quotes = [_quote_text(p, found, picks) for p in picks]
     judged = [  # the quote with its section heading: "6.2 Premedication" says what its sentences are about
         coverage(term_set(q) | term_set(found.chunks[p.passage.chunk_id].section), found.concepts)

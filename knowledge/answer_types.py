@@ -22,16 +22,21 @@ UNIT_WORDS = {
     "g": r"g",
     "kg": r"kg",
     "ml": r"(?:ml|mL)",
+    "µl": r"(?:µL|μL|uL|microlit(?:er|re)s?)",
+    "ul": r"(?:µL|μL|uL|microlit(?:er|re)s?)",
+    "microliters": r"(?:µL|μL|uL|microlit(?:er|re)s?)",
     "l": r"L",
     "units": r"(?:units?|U|IU)",
     "iu": r"(?:IU|units?)",
-    "%": r"%",
-    "percent": r"%",
+    "%": r"(?:%|percent)",
+    "percent": r"(?:%|percent)",
     "mmhg": r"mmHg",
     "bpm": r"(?:bpm|beats)",
     "mmol": r"mmol",
     "kg/m2": r"kg/m",
     "cc": r"(?:cc|mL)",
+    "rpm": r"(?:rpm|RPM|revolutions per minute)",  # a centrifuge set in rpm: "× g" does not answer it
+    "gauge": r"(?:G|g|gauge|ga)",  # a needle's "21G", "23-gauge"
 }
 NUMBER = r"(?<![A-Za-z])\d+(?:[.,]\d+)?"
 NUMBER_WORDS = r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|once|twice|single)\b"
@@ -74,7 +79,7 @@ CLOCK = AnswerType(
     "time of day",
     re.compile(
         r"\b\d{1,2}[:.]\d{2}\s*(?:am|pm|a\.m\.|p\.m\.|h)?\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|\bnoon\b|\bmidnight\b"
-        r"|\b(?:morning|evening|afternoon|overnight|bedtime)\b",
+        r"|\b(?:morning|evening|afternoon|overnight|bedtime)\b|\b24/7\b|\b24 hours a day\b|\baround the clock\b",
         re.IGNORECASE,
     ),
     True,
@@ -181,7 +186,11 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
     ),
     (re.compile(r"\b(?:website|web site|url|web address|portal link)\b", re.I), WEB),
     (
-        re.compile(r"\bwhat time\b|\bat what time\b|\bwhich time\b|\btime of day\b|\bo'?clock\b|\bwhat hour\b", re.I),
+        re.compile(
+            r"\bwhat time\b|\bat what time\b|\bwhich time\b|\btime of day\b|\bo'?clock\b|\bwhat hour\b"
+            r"|\bhours\b.{0,40}\bopen\b|\bopen(?:ing)? hours\b|\bbusiness hours\b|\bhours of (?:operation|service)\b",
+            re.I,
+        ),
         CLOCK,
     ),
     (
@@ -192,9 +201,10 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
     (
         re.compile(
             r"\bhow (?:long|soon|early|late|fast|quickly)\b|\bwithin how\b"
-            r"|\bhow many (?:days|weeks|hours|minutes|months|years)\b"
+            r"|\bhow many (?:days|weeks|hours|minutes|months|years|mins?|hrs?|wks?|yrs?|mos)\b"
             r"|(?:\bnumber|#)\s*of (?:days|weeks|hours|minutes|months|years)\b"
-            r"|\bwhat (?:is the )?(?:window|interval|duration)\b"
+            r"|\bwhat(?:'s|s| is)? (?:the )?(?:visit |dosing |time )?(?:window|interval|duration)\b"
+            r"|\bwindow (?:for|on) (?:the|that|this)\b"
             r"|(?<!during the )(?<!in the )\bwash-?out (?:for|before|period|length|time|required|needed)\b"
             r"|\bwhat(?:'s| is) the wash-?out\b|\bwash-?out\s*\?",
             re.I,
@@ -206,7 +216,8 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
         # not "min": "30 min" is minutes
         re.compile(
             r"\bhow (?:many|much)\b|\bwhat (?:dose|amount|volume|size|rate|concentration|strength|speed|percent\w*)\b"
-            r"|\b(?:max|maximum|minimum)\b|\bwhat %|\b(?:gauge|micron|g-force|rpm)\b|#\s*(?:of\b|\?)"
+            r"|\b(?:max|maximum|minimum)\b|\bwhat %|\b(?:what|which|certain)\b[^?.]{0,30}%"  # "what dropout %"
+            r"|\b(?:gauge|micron|g-force|rpm)\b|#\s*(?:of\b|\?)"
             r"|\bcut-?offs?\b|\bthresholds?\b|\bwhat (?:\w+ ){0,2}level\b",  # "the QTc cutoff", "what K+ level"
             re.I,
         ),
@@ -217,16 +228,26 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
 ]
 
 
+GAUGE_FIRST = {"gauge": r"|\bgauge\W{0,3}\d+"}  # "needle gauge: 27"
+
+# "how much is the stipend", "how much does the sponsor pay per visit": an amount of money, whatever the currency
+PAY_ASKED = re.compile(
+    r"\bhow much\b.*\b(?:pay|pays|paid|stipends?|reimburs\w*|compensat\w*|payments?|costs?|price|fees?)\b"
+    r"|\b(?:stipends?|payments?|fees?|costs?|price)\b.*\bhow much\b",
+    re.I,
+)
+
+
 def expected_type(question: str) -> AnswerType | None:
     """The answer type a question asks for, with its unit when it names one ("how many mg ...")."""
     for pattern, kind in QUESTION_TYPES:
         if pattern.search(question):
             if kind is AMOUNT:
-                if re.search(r"\$|\bdollars?\b|\busd\b|\beuros?\b", question, re.I):  # "max $ per visit"
+                if re.search(r"\$|\bdollars?\b|\busd\b|\beuros?\b", question, re.I) or PAY_ASKED.search(question):
                     return AnswerType("amount of money", MONEY, True, pattern)
-                unit = next((u for u in UNIT_WORDS if re.search(rf"\b{re.escape(u)}\b", question, re.I)), None)
-                if unit:
-                    regex = re.compile(rf"{NUMBER}\s*{UNIT_WORDS[unit]}(?![A-Za-z])")
+                unit = next((u for u in UNIT_WORDS if re.search(rf"(?<!\w){re.escape(u)}(?!\w)", question, re.I)), None)
+                if unit:  # "23 G", "23-gauge", "5 %"
+                    regex = re.compile(rf"{NUMBER}\s*-?\s*{UNIT_WORDS[unit]}(?![A-Za-z])" + GAUGE_FIRST.get(unit, ""))
                     return AnswerType(f"amount in {unit}", regex, True, pattern)
             return replace(kind, question=pattern)
     return None

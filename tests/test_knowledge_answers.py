@@ -425,6 +425,68 @@ def test_a_procedures_lead_in_is_quoted_with_its_first_steps(container: Containe
     assert "Quarantined - do not dispense" in quote, quote
 
 
+PREMED_MD = """# ZX-401 Infusion Guide
+
+## 5. Premedication
+
+The following premedications should be given approximately 1 hour before the start of the infusion.
+
+- Acetaminophen 650 mg orally
+- Diphenhydramine 25 mg orally or intravenously
+
+Systemic corticosteroids are not used as premedication unless the participant had a previous infusion reaction.
+"""
+
+
+def test_a_lead_in_that_announces_a_list_is_quoted_with_its_items(container: Container, tmp_path: Path) -> None:
+    """A PDF or a writer often ends "The following premedications should be given … before the infusion." with a
+    full stop, not a colon: the lead-in names the topic and says nothing of what to give; the items do."""
+    folder = tmp_path / "premed"
+    folder.mkdir()
+    (folder / "ZX401_Infusion_Guide.md").write_text(PREMED_MD, encoding="utf-8")
+    assert container.knowledge.ingest([folder], study="ZX-PREMED", kind="manual", now=NOW, progress=False).ok
+    answer = container.knowledge.ask(
+        "premeds b4 the zx-401 infusion?", studies=["ZX-PREMED"], asker="u", surface="test", record=False
+    )
+    assert not answer.abstained
+    lead_ins = [_squash(c.quote) for c in answer.citations if _squash(c.quote).startswith("The following")]
+    assert lead_ins, [c.quote for c in answer.citations]
+    assert "Acetaminophen 650 mg" in lead_ins[0] and "Diphenhydramine 25 mg" in lead_ins[0], lead_ins[0]
+
+
+HELPDESK_MD = """# ZX-501 Site Operations Guide
+
+## 3. Interactive Response Technology
+
+Sites randomise participants and order resupply through the IRT. The IRT helpdesk can be reached on
++1 617 555 0148 at any time of day.
+
+## 4. Participant Kits
+
+A participant who loses a kit between visits is given a replacement kit at the next visit. Replacement kits are
+assigned in the IRT, which records the lost kit as not returned.
+"""
+
+
+def test_an_aside_after_the_question_does_not_hide_the_value_it_asks_for(
+    container: Container, tmp_path: Path
+) -> None:
+    """"whats the irt helpdesk phone number? pt is really upset": the clause that asks names the helpdesk; the
+    aside names a mood no sentence holding a phone number mentions. The number is required about the subject the
+    asking clause names, not about every word of the message (the sentence covered 0.43 of it, under the 0.55
+    a required value's sentence needs)."""
+    folder = tmp_path / "ops"
+    folder.mkdir()
+    (folder / "ZX501_Site_Operations.md").write_text(HELPDESK_MD, encoding="utf-8")
+    assert container.knowledge.ingest([folder], study="ZX-OPS", kind="manual", now=NOW, progress=False).ok
+    answer = container.knowledge.ask(
+        "whats the irt helpdesk phone number? pt is really upset",
+        studies=["ZX-OPS"], asker="u", surface="test", record=False,
+    )  # fmt: skip
+    assert not answer.abstained
+    assert "+1 617 555 0148" in answer.citations[0].quote, answer.citations[0].quote
+
+
 FAQ_HTML = """<html><head><title>ZX-101 Site FAQ</title></head><body>
 <h1>ZX-101 Site FAQ</h1>
 <h2>6. Visits</h2>

@@ -36,6 +36,35 @@ def test_typed_values_are_required_only_when_plainly_asked_for() -> None:
     assert _kind("eGFR threshold to stop study drug?") == ("amount", False)
 
 
+def test_a_value_in_a_unit_the_question_names_is_required() -> None:
+    """Near misses the engine answered with a neighbouring value: rpm asked where the manual gives × g, a
+    needle's gauge, a volume in µL, a percentage, a stipend's amount, a helpdesk's opening hours. Each is a
+    value only a sentence holding one can answer."""
+    assert _kind("what rpm do we spin the gold tops at?") == ("amount in rpm", True)
+    assert _kind("what needle gauge should we use for the sst draws?") == ("amount in gauge", True)
+    assert _kind("how much aqueous do we pull for the AH sample (µL)?") == ("amount in µl", True)
+    assert _kind("what dropout % did they assume?") == ("amount in %", True)
+    assert _kind("why cant i see the hbs % results in the lab portal?") is None  # names a result, asks no value
+    assert _kind("how much is the pt stipend per visit?") == ("amount of money", True)
+    assert _kind("how much does the pt get reimbursed per visit for travel?") == ("amount of money", True)
+    assert _kind("what hours is the helpdesk open?") == ("time of day", True)
+    # a window is preferred, not required: a schedule table's row often holds it where coverage cannot see it
+    assert _kind("whats the window for the month 9 safety phone call?") == ("duration", False)
+    assert _kind("what's the window on that? pt is out of town") == ("duration", False)
+    assert _kind("credence eGFR window? pt is 27") is None  # a range of values, not a time window
+    assert _kind("once the bag is thawed how many min do we have?") == ("duration", False)
+    kind = expected_type("what needle gauge for the draws?")
+    assert kind is not None and kind.found_in("Use a 21G or 23-gauge needle.") and kind.found_in("needle gauge: 27")
+    assert not kind.found_in("Centrifuge at 1,300 × g for 10 min.")
+    rpm = expected_type("what rpm for the SST?")
+    assert rpm is not None and not rpm.found_in("Centrifuge at 1,300 × g for 10 min.")
+    assert rpm.found_in("Spin at 3,000 rpm for 10 minutes.")
+    pct = expected_type("what % povidone-iodine for the prep?")
+    assert pct is not None and pct.found_in("Apply 5% povidone-iodine.") and pct.found_in("a 5 percent solution")
+    hours = expected_type("what hours is the helpdesk open?")
+    assert hours is not None and hours.found_in("The helpdesk is staffed 24/7.")
+
+
 def test_durations_in_calendar_working_and_business_days() -> None:
     for text in ("within 14 calendar days", "3 working days", "5 business days", "≤ 14 consecutive days", "± 3 days"):
         assert DURATION.found_in(text), text
