@@ -273,10 +273,12 @@ def _extend(pick: Pick, found: Retrieval, picks: list[Pick]) -> tuple[int, int]:
     )
     introduces = pick.hit.text.rstrip().endswith(":") or _announces_items(pick.hit.text, text, end, following)
     asks = is_question(pick.hit.text)  # an FAQ's "Q: ...?": it names the topic, its answer is the next paragraph
-    crossed = False
+    crossed = bulleted = False
     for nxt in following:
-        gap = text[end : nxt.hit.start]
-        if introduces and end > pick.hit.end and "\n" in gap and not LIST_ITEM.match(nxt.hit.text.lstrip()):
+        marked = bool(LIST_ITEM.match(nxt.hit.text.lstrip()))
+        if introduces and end == pick.hit.end:
+            bulleted = marked  # the items carry markers ("- ", "1. "): the first line without one ends the list
+        elif introduces and bulleted and not marked and "\n" in text[end : nxt.hit.start]:
             break  # the list has ended: what follows it is another paragraph
         if "\n\n" in text[end : nxt.hit.start] and not introduces:
             if not asks or crossed or is_question(nxt.hit.text):

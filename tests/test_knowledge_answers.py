@@ -425,6 +425,36 @@ def test_a_procedures_lead_in_is_quoted_with_its_first_steps(container: Containe
     assert "Quarantined - do not dispense" in quote, quote
 
 
+EXCURSION_HTML = """<html><head><title>ZX-301 Storage SOP</title></head><body>
+<h1>ZX-301 Storage SOP</h1>
+<h2>6. Temperature Excursions</h2>
+<p>When you find a temperature excursion, or a shipment arrives with an alarm, do this:</p>
+<ul>
+<li>Keep the IP at 2 °C to 8 °C, moving it to a monitored back-up refrigerator if the refrigerator has failed.</li>
+<li>Label the affected kits "Quarantined - do not dispense" and keep them apart from the other kits.</li>
+<li>Download the temperature log and note the highest temperature and how long the excursion lasted.</li>
+</ul>
+<p>Place released kits back in the IP refrigerator as soon as the sponsor's assessment arrives.</p>
+</body></html>
+"""
+
+
+def test_a_lead_ins_items_without_markers_are_quoted_with_it(container: Container, tmp_path: Path) -> None:
+    """An HTML or Word list reads without "- " or "1." before its items: found in review, the rule that ends a
+    marked list at the first unmarked line cut such a quote after its first item, and the demo's excursion
+    question lost its answer."""
+    folder = tmp_path / "sop"
+    folder.mkdir()
+    (folder / "ZX301_Storage_SOP.html").write_text(EXCURSION_HTML, encoding="utf-8")
+    assert container.knowledge.ingest([folder], study="ZX-LIST", kind="sop", now=NOW, progress=False).ok
+    answer = container.knowledge.ask(
+        "our IP fridge was at 11 degrees for 40 min this morning, what do I do with the kits?",
+        studies=["ZX-LIST"], asker="u", surface="test", record=False,
+    )  # fmt: skip
+    quotes = [_squash(c.quote) for c in answer.citations if _squash(c.quote).startswith("When you find")]
+    assert quotes and "Quarantined - do not dispense" in quotes[0], [c.quote for c in answer.citations]
+
+
 PREMED_MD = """# ZX-401 Infusion Guide
 
 ## 5. Premedication
@@ -468,10 +498,8 @@ assigned in the IRT, which records the lost kit as not returned.
 """
 
 
-def test_an_aside_after_the_question_does_not_hide_the_value_it_asks_for(
-    container: Container, tmp_path: Path
-) -> None:
-    """"whats the irt helpdesk phone number? pt is really upset": the clause that asks names the helpdesk; the
+def test_an_aside_after_the_question_does_not_hide_the_value_it_asks_for(container: Container, tmp_path: Path) -> None:
+    """ "whats the irt helpdesk phone number? pt is really upset": the clause that asks names the helpdesk; the
     aside names a mood no sentence holding a phone number mentions. The number is required about the subject the
     asking clause names, not about every word of the message (the sentence covered 0.43 of it, under the 0.55
     a required value's sentence needs)."""
