@@ -107,7 +107,9 @@ WHEN = AnswerType(  # "timeline?", "when?": a time expression is likely but not 
     "time",
     re.compile(
         rf"{DURATION.pattern.pattern}|\b(?:day|week|visit|month)\s+-?\d+\b"
-        r"|\b(?:immediately|promptly|as soon as possible|no later than|annually|daily|weekly|monthly)\b",
+        r"|\b(?:immediately|promptly|as soon as possible|no later than|annually|daily|weekly|monthly)\b"
+        rf"|{CLOCK.pattern.pattern}"  # "each evening", "at bedtime", "before 10:00"
+        r"|\b(?:each|every)\s+(?:day|night|week|month|visit|dose|cycle|infusion)\b",
         re.I,
     ),
     False,

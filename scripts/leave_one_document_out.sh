@@ -33,16 +33,16 @@ if [ ! -f "$SITELINE_HOME/.built" ]; then  # the studies the questions are about
     "$PY" -c "from datetime import UTC, datetime; from siteline.container import build; import siteline.demo as d; d.prepare(build(), now=datetime.now(UTC))"
     touch "$SITELINE_HOME/.built"
 fi
-# The fictional studies of tests/data/fit_sets, each its own study (tr10 -> TR10). tr10-tr12 fit every layer; the
-# later ones fit the passage reranker only (knowledge.fit's --passage-sets; docs/knowledge.md, session 27).
-FRESH=() PASSAGE_ONLY=()
+# The fictional studies of tests/data/fit_sets, each its own study (tr10 -> TR10), fitting every layer (tr13-tr16 fitted
+# the passage reranker only in session 27; docs/knowledge.md, session 28).
+FRESH=()
 for dir in "$FS"/tr*/; do
     t=$(basename "$dir")
     [ -f "$SITELINE_HOME/.built-$t" ] || {
         "$PY" -c "from siteline.cli import main; main()" ingest "$dir/docs" --study "${t^^}" --kind protocol
         touch "$SITELINE_HOME/.built-$t"
     }
-    case $t in tr10 | tr11 | tr12) FRESH+=("$dir/qa.jsonl:${t^^}") ;; *) PASSAGE_ONLY+=("$dir/qa.jsonl:${t^^}") ;; esac
+    FRESH+=("$dir/qa.jsonl:${t^^}")
 done
 HELD_OUT=()  # tests/data/held_out_sets: fictional studies with PDF protocols, judged and never fitted on
 for dir in "$REPO"/tests/data/held_out_sets/tr*/; do
@@ -94,17 +94,14 @@ for i in 0 1 2; do
 done
 P2=("$OUT"/F_p2_g0.npz "$OUT"/F_p2_g1.npz "$OUT"/F_p2_g2.npz)
 [ -f "$OUT/trF.npz" ] || "$PY" -m knowledge.fit dump "${FRESH[@]}" --passage-folds "${P2[@]}" --out "$OUT/trF.npz"
-[ -f "$OUT/trG.npz" ] || "$PY" -m knowledge.fit dump "${PASSAGE_ONLY[@]}" --passage-folds "${P2[@]}" --out "$OUT/trG.npz"
-[ -f "$OUT/trG_cos.npz" ] || "$PY" -m knowledge.fit read "$OUT/trG.npz" --out "$OUT/trG_cos.npz"
 [ -f "$OUT/trF_cos.npz" ] || "$PY" -m knowledge.fit read "$OUT/trF.npz" --out "$OUT/trF_cos.npz"
 [ -f "$OUT/trH.npz" ] || "$PY" -m knowledge.fit dump "${HELD_OUT[@]}" --passage-folds "${P2[@]}" --out "$OUT/trH.npz"
 [ -f "$OUT/trH_cos.npz" ] || "$PY" -m knowledge.fit read "$OUT/trH.npz" --out "$OUT/trH_cos.npz"
 
-READ=("$OUT"/F_cos_g0.npz "$OUT"/F_cos_g1.npz "$OUT"/F_cos_g2.npz "$OUT/trF_cos.npz" "$OUT/trG_cos.npz")
-"$PY" -m knowledge.fit folds "${P2[@]}" "$OUT/trF.npz" --reader "${READ[@]}" --passage-sets "$OUT/trG.npz" |
+READ=("$OUT"/F_cos_g0.npz "$OUT"/F_cos_g1.npz "$OUT"/F_cos_g2.npz "$OUT/trF_cos.npz")
+"$PY" -m knowledge.fit folds "${P2[@]}" "$OUT/trF.npz" --reader "${READ[@]}" |
     tee "$OUT/folds.txt"
 echo "held out (tests/data/held_out_sets, judged by the models fitted on everything above):"
 "$PY" -m knowledge.fit folds "${P2[@]}" "$OUT/trF.npz" --reader "${READ[@]}" "$OUT/trH_cos.npz" \
-    --passage-sets "$OUT/trG.npz" --test "$OUT/trH.npz" | tee "$OUT/held_out.txt"
-echo "to ship these models: $PY -m knowledge.fit write ${P2[*]} $OUT/trF.npz --reader ${READ[*]}" \
-    "--passage-sets $OUT/trG.npz"
+    --test "$OUT/trH.npz" | tee "$OUT/held_out.txt"
+echo "to ship these models: $PY -m knowledge.fit write ${P2[*]} $OUT/trF.npz --reader ${READ[*]}"

@@ -65,6 +65,17 @@ def test_a_value_in_a_unit_the_question_names_is_required() -> None:
     assert hours is not None and hours.found_in("The helpdesk is staffed 24/7.")
 
 
+def test_a_time_of_day_answers_when() -> None:
+    """"when is the symptom diary filled in?" is answered by "each evening": found when the refit on 492 questions
+    refused it (the offline test's one-sentence diary document), because "when" counted only dates and durations
+    as time and took the sentence for one without the value asked."""
+    kind = expected_type("when is the symptom diary filled in?")
+    assert kind is not None and not kind.hard
+    assert kind.found_in("Participants complete the symptom diary each evening.")
+    assert kind.found_in("Take the tablet at bedtime.") and kind.found_in("Dose every day with food.")
+    assert not kind.found_in("Participants complete the symptom diary on the device.")
+
+
 def test_durations_in_calendar_working_and_business_days() -> None:
     for text in ("within 14 calendar days", "3 working days", "5 business days", "≤ 14 consecutive days", "± 3 days"):
         assert DURATION.found_in(text), text
