@@ -66,7 +66,7 @@ def test_a_value_in_a_unit_the_question_names_is_required() -> None:
 
 
 def test_a_time_of_day_answers_when() -> None:
-    """"when is the symptom diary filled in?" is answered by "each evening": found when the refit on 492 questions
+    """ "when is the symptom diary filled in?" is answered by "each evening": found when the refit on 492 questions
     refused it (the offline test's one-sentence diary document), because "when" counted only dates and durations
     as time and took the sentence for one without the value asked."""
     kind = expected_type("when is the symptom diary filled in?")
