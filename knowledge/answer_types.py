@@ -232,12 +232,15 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
 
 GAUGE_FIRST = {"gauge": r"|\bgauge\W{0,3}\d+"}  # "needle gauge: 27"
 
-# "how much is the stipend", "how much does the sponsor pay per visit": an amount of money, whatever the currency
-PAY_ASKED = re.compile(
-    r"\bhow much\b.*\b(?:pay|pays|paid|stipends?|reimburs\w*|compensat\w*|payments?|costs?|price|fees?)\b"
-    r"|\b(?:stipends?|payments?|fees?|costs?|price)\b.*\bhow much\b",
-    re.I,
-)
+# "how much is the stipend", "how much does the sponsor pay per visit": an amount of money, whatever the currency.
+# A pay word and "how much" are looked for apart: one pattern spanning both ("how much.*pay") scanned the rest of
+# the message from every "how much", quadratic in a long repetitive message.
+PAY_WORDS = re.compile(r"\b(?:pay|pays|paid|stipends?|reimburs\w*|compensat\w*|payments?|costs?|price|fees?)\b", re.I)
+HOW_MUCH = re.compile(r"\bhow much\b", re.I)
+
+
+def _asks_pay(question: str) -> bool:
+    return bool(HOW_MUCH.search(question) and PAY_WORDS.search(question))
 
 
 def expected_type(question: str) -> AnswerType | None:
@@ -245,7 +248,7 @@ def expected_type(question: str) -> AnswerType | None:
     for pattern, kind in QUESTION_TYPES:
         if pattern.search(question):
             if kind is AMOUNT:
-                if re.search(r"\$|\bdollars?\b|\busd\b|\beuros?\b", question, re.I) or PAY_ASKED.search(question):
+                if re.search(r"\$|\bdollars?\b|\busd\b|\beuros?\b", question, re.I) or _asks_pay(question):
                     return AnswerType("amount of money", MONEY, True, pattern)
                 unit = next((u for u in UNIT_WORDS if re.search(rf"(?<!\w){re.escape(u)}(?!\w)", question, re.I)), None)
                 if unit:  # "23 G", "23-gauge", "5 %"
