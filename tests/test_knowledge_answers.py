@@ -394,6 +394,18 @@ def test_a_long_lists_lead_in_is_not_quoted_with_its_first_items(container: Cont
     assert not any("18 years of age" in q and "performance status" in q for q in quotes), quotes
 
 
+FRIDGE_QUESTION = "our IP fridge was at 11 degrees for 40 min this morning, what do I do with the kits?"
+
+
+def _ask_one_document(container: Container, path: Path, text: str, question: str, *, kind: str) -> Answer:
+    """`text` written to `path` (its folder new), ingested as a study of its own, and `question` asked of it."""
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    study = "ZX-" + path.parent.name.upper()
+    assert container.knowledge.ingest([path.parent], study=study, kind=kind, now=NOW, progress=False).ok
+    return container.knowledge.ask(question, studies=[study], asker="u", surface="test", record=False)
+
+
 EXCURSION_MD = """# ZX-301 Pharmacy Manual
 
 ## 6. Temperature Excursions
@@ -412,14 +424,8 @@ When you find a temperature excursion, or a shipment arrives with an alarm, do t
 def test_a_procedures_lead_in_is_quoted_with_its_first_steps(container: Container, tmp_path: Path) -> None:
     """Unlike a list of criteria, the steps after "When you find an excursion, do this:" are the answer to "what
     do I do", even when they do not all fit in one quote."""
-    folder = tmp_path / "pharmacy"
-    folder.mkdir()
-    (folder / "ZX301_Pharmacy_Manual.md").write_text(EXCURSION_MD, encoding="utf-8")
-    assert container.knowledge.ingest([folder], study="ZX-STEPS", kind="manual", now=NOW, progress=False).ok
-    answer = container.knowledge.ask(
-        "our IP fridge was at 11 degrees for 40 min this morning, what do I do with the kits?",
-        studies=["ZX-STEPS"], asker="u", surface="test", record=False,
-    )  # fmt: skip
+    path = tmp_path / "pharmacy" / "ZX301_Pharmacy_Manual.md"
+    answer = _ask_one_document(container, path, EXCURSION_MD, FRIDGE_QUESTION, kind="manual")
     assert not answer.abstained
     quote = _squash(answer.citations[0].quote)
     assert quote.startswith("When you find a temperature excursion"), quote
@@ -444,14 +450,8 @@ def test_a_lead_ins_items_without_markers_are_quoted_with_it(container: Containe
     """An HTML or Word list reads without "- " or "1." before its items: found in review, the rule that ends a
     marked list at the first unmarked line cut such a quote after its first item, and the demo's excursion
     question lost its answer."""
-    folder = tmp_path / "sop"
-    folder.mkdir()
-    (folder / "ZX301_Storage_SOP.html").write_text(EXCURSION_HTML, encoding="utf-8")
-    assert container.knowledge.ingest([folder], study="ZX-LIST", kind="sop", now=NOW, progress=False).ok
-    answer = container.knowledge.ask(
-        "our IP fridge was at 11 degrees for 40 min this morning, what do I do with the kits?",
-        studies=["ZX-LIST"], asker="u", surface="test", record=False,
-    )  # fmt: skip
+    path = tmp_path / "sop" / "ZX301_Storage_SOP.html"
+    answer = _ask_one_document(container, path, EXCURSION_HTML, FRIDGE_QUESTION, kind="sop")
     quotes = [_squash(c.quote) for c in answer.citations if _squash(c.quote).startswith("When you find")]
     assert quotes and "Quarantined - do not dispense" in quotes[0], [c.quote for c in answer.citations]
 
@@ -472,13 +472,8 @@ Systemic corticosteroids are not used as premedication unless the participant ha
 def test_a_lead_in_that_announces_a_list_is_quoted_with_its_items(container: Container, tmp_path: Path) -> None:
     """A PDF or a writer often ends "The following premedications should be given … before the infusion." with a
     full stop, not a colon: the lead-in names the topic and says nothing of what to give; the items do."""
-    folder = tmp_path / "premed"
-    folder.mkdir()
-    (folder / "ZX401_Infusion_Guide.md").write_text(PREMED_MD, encoding="utf-8")
-    assert container.knowledge.ingest([folder], study="ZX-PREMED", kind="manual", now=NOW, progress=False).ok
-    answer = container.knowledge.ask(
-        "premeds b4 the zx-401 infusion?", studies=["ZX-PREMED"], asker="u", surface="test", record=False
-    )
+    path = tmp_path / "premed" / "ZX401_Infusion_Guide.md"
+    answer = _ask_one_document(container, path, PREMED_MD, "premeds b4 the zx-401 infusion?", kind="manual")
     assert not answer.abstained
     lead_ins = [_squash(c.quote) for c in answer.citations if _squash(c.quote).startswith("The following")]
     assert lead_ins, [c.quote for c in answer.citations]
@@ -504,14 +499,9 @@ def test_an_aside_after_the_question_does_not_hide_the_value_it_asks_for(contain
     aside names a mood no sentence holding a phone number mentions. The number is required about the subject the
     asking clause names, not about every word of the message (the sentence covered 0.43 of it, under the 0.55
     a required value's sentence needs)."""
-    folder = tmp_path / "ops"
-    folder.mkdir()
-    (folder / "ZX501_Site_Operations.md").write_text(HELPDESK_MD, encoding="utf-8")
-    assert container.knowledge.ingest([folder], study="ZX-OPS", kind="manual", now=NOW, progress=False).ok
-    answer = container.knowledge.ask(
-        "whats the irt helpdesk phone number? pt is really upset",
-        studies=["ZX-OPS"], asker="u", surface="test", record=False,
-    )  # fmt: skip
+    path = tmp_path / "ops" / "ZX501_Site_Operations.md"
+    question = "whats the irt helpdesk phone number? pt is really upset"
+    answer = _ask_one_document(container, path, HELPDESK_MD, question, kind="manual")
     assert not answer.abstained
     assert "+1 617 555 0148" in answer.citations[0].quote, answer.citations[0].quote
 
