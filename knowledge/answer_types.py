@@ -22,9 +22,9 @@ UNIT_WORDS = {
     "g": r"g",
     "kg": r"kg",
     "ml": r"(?:ml|mL)",
-    "µl": r"(?:µL|μL|uL|microlit(?:er|re)s?)",
-    "ul": r"(?:µL|μL|uL|microlit(?:er|re)s?)",
-    "microliters": r"(?:µL|μL|uL|microlit(?:er|re)s?)",
+    "µl": r"(?:[µμu][lL]|microlit(?:er|re)s?)",  # the micro sign or the Greek mu, "µL" or "µl"
+    "ul": r"(?:[µμu][lL]|microlit(?:er|re)s?)",
+    "microliters": r"(?:[µμu][lL]|microlit(?:er|re)s?)",
     "l": r"L",
     "units": r"(?:units?|U|IU)",
     "iu": r"(?:IU|units?)",

@@ -60,6 +60,8 @@ def test_a_value_in_a_unit_the_question_names_is_required() -> None:
     rpm = expected_type("what rpm for the SST?")
     assert rpm is not None and not rpm.found_in("Centrifuge at 1,300 × g for 10 min.")
     assert rpm.found_in("Spin at 3,000 rpm for 10 minutes.")
+    volume = expected_type("how much aqueous do we pull (µL)?")
+    assert volume is not None and all(volume.found_in(f"Aspirate 100 {u} of aqueous.") for u in ("µL", "μl", "uL"))
     pct = expected_type("what % povidone-iodine for the prep?")
     assert pct is not None and pct.found_in("Apply 5% povidone-iodine.") and pct.found_in("a 5 percent solution")
     hours = expected_type("what hours is the helpdesk open?")
