@@ -18,7 +18,7 @@ from knowledge.lexicon import in_english_vocabulary as everyday_word
 
 UNIT_WORDS = {
     "mg": r"mg",
-    "mcg": r"(?:mcg|µg|μg)",
+    "mcg": r"(?:mcg|[µμu]g)",
     "g": r"g",
     "kg": r"kg",
     "ml": r"(?:ml|mL)",
@@ -30,7 +30,7 @@ UNIT_WORDS = {
     "iu": r"(?:IU|units?)",
     "%": r"(?:%|percent)",
     "percent": r"(?:%|percent)",
-    "mmhg": r"mmHg",
+    "mmhg": r"mm ?Hg",  # "180 mmHg", "180 mm Hg"
     "bpm": r"(?:bpm|beats)",
     "mmol": r"mmol",
     "kg/m2": r"kg/m",
