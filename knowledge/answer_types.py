@@ -20,14 +20,14 @@ UNIT_WORDS = {
     "mg": r"mg",
     "mcg": r"(?:mcg|[µμu]g)",
     "g": r"g",
-    "kg": r"kg",
+    "kg": r"[kK]g",
     "ml": r"(?:ml|mL)",
     "µl": r"(?:[µμu][lL]|microlit(?:er|re)s?)",  # the micro sign or the Greek mu, "µL" or "µl"
     "ul": r"(?:[µμu][lL]|microlit(?:er|re)s?)",
     "microliters": r"(?:[µμu][lL]|microlit(?:er|re)s?)",
     "l": r"L",
-    "units": r"(?:units?|U|IU)",
-    "iu": r"(?:IU|units?)",
+    "units": r"(?:[Uu]nits?|U|IU)",
+    "iu": r"(?:IU|[Uu]nits?)",
     "%": r"(?:%|percent)",
     "percent": r"(?:%|percent)",
     "mmhg": r"mm ?Hg",  # "180 mmHg", "180 mm Hg"

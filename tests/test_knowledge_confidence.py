@@ -66,6 +66,8 @@ def test_a_value_in_a_unit_the_question_names_is_required() -> None:
     assert pressure is not None and pressure.found_in("Systolic BP ≥ 180 mm Hg at screening.")
     dose = expected_type("how many mcg per dose?")
     assert dose is not None and dose.found_in("0.5 mL containing 60 ug of antigen")
+    insulin = expected_type("how many units of insulin max?")
+    assert insulin is not None and insulin.found_in("| Basal insulin | up to 40 Units per day |")
     pct = expected_type("what % povidone-iodine for the prep?")
     assert pct is not None and pct.found_in("Apply 5% povidone-iodine.") and pct.found_in("a 5 percent solution")
     hours = expected_type("what hours is the helpdesk open?")
