@@ -190,7 +190,10 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
     (
         re.compile(
             r"\bwhat time\b|\bat what time\b|\bwhich time\b|\btime of day\b|\bo'?clock\b|\bwhat hour\b"
-            r"|\bhours\b.{0,40}\bopen\b|\bopen(?:ing)? hours\b|\bbusiness hours\b|\bhours of (?:operation|service)\b",
+            # a desk's hours ("what hours is the helpdesk open"), not how many hours a vial keeps once open
+            r"|\b(?:what|which)\s+hours\b.{0,40}\b(?:open|staffed|available|answer\w*)\b|\bopening hours\b"
+            r"|\bhours of (?:operation|service)\b"
+            r"|\b(?:what|which)\s+(?:are\s+)?(?:the\s+)?(?:\S+\s+)?(?:business|office)\s+hours\b",
             re.I,
         ),
         CLOCK,

@@ -49,6 +49,9 @@ def test_a_value_in_a_unit_the_question_names_is_required() -> None:
     assert _kind("how much is the pt stipend per visit?") == ("amount of money", True)
     assert _kind("how much does the pt get reimbursed per visit for travel?") == ("amount of money", True)
     assert _kind("what hours is the helpdesk open?") == ("time of day", True)
+    assert _kind("what are the pharmacy's business hours?") == ("time of day", True)
+    assert _kind("how many hours is the vial ok once open?") == ("duration", False)  # found in review
+    assert _kind("what hours post-dose are the PK draws?") is None
     # a window is preferred, not required: a schedule table's row often holds it where coverage cannot see it
     assert _kind("whats the window for the month 9 safety phone call?") == ("duration", False)
     assert _kind("what's the window on that? pt is out of town") == ("duration", False)
