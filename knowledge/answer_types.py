@@ -221,7 +221,7 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
         # not "min": "30 min" is minutes
         re.compile(
             r"\bhow (?:many|much)\b|\bwhat (?:dose|amount|volume|size|rate|concentration|strength|speed|percent\w*)\b"
-            r"|\b(?:max|maximum|minimum)\b|\bwhat %|\b(?:what|which|certain)\b[^?.]{0,30}%"  # "what dropout %"
+            r"|\b(?:max|maximum|minimum)\b|\bwhat %|\b(?:what|which|certain)\b[^?.\d]{0,30}%"  # "what dropout %"
             r"|\b(?:gauge|micron|g-force|rpm)\b|#\s*(?:of\b|\?)"
             r"|\bcut-?offs?\b|\bthresholds?\b|\bwhat (?:\w+ ){0,2}level\b",  # "the QTc cutoff", "what K+ level"
             re.I,

@@ -46,6 +46,7 @@ def test_a_value_in_a_unit_the_question_names_is_required() -> None:
     assert _kind("how much aqueous do we pull for the AH sample (µL)?") == ("amount in µl", True)
     assert _kind("what dropout % did they assume?") == ("amount in %", True)
     assert _kind("why cant i see the hbs % results in the lab portal?") is None  # names a result, asks no value
+    assert _kind("what if SpO2 < 90 % on the walk test?") is None  # the patient's value, not one asked for
     assert _kind("how much is the pt stipend per visit?") == ("amount of money", True)
     assert _kind("how much does the pt get reimbursed per visit for travel?") == ("amount of money", True)
     assert _kind("what hours is the helpdesk open?") == ("time of day", True)
