@@ -16,15 +16,16 @@ from dataclasses import dataclass, replace
 
 from knowledge.lexicon import in_english_vocabulary as everyday_word
 
+MICROLITRES = r"(?:[µμu][lL]|microlit(?:er|re)s?)"  # the micro sign or the Greek mu, "µL" or "µl"
 UNIT_WORDS = {
     "mg": r"mg",
     "mcg": r"(?:mcg|[µμu]g)",
     "g": r"g",
     "kg": r"[kK]g",
     "ml": r"(?:ml|mL)",
-    "µl": r"(?:[µμu][lL]|microlit(?:er|re)s?)",  # the micro sign or the Greek mu, "µL" or "µl"
-    "ul": r"(?:[µμu][lL]|microlit(?:er|re)s?)",
-    "microliters": r"(?:[µμu][lL]|microlit(?:er|re)s?)",
+    "µl": MICROLITRES,
+    "ul": MICROLITRES,
+    "microliters": MICROLITRES,
     "l": r"L",
     "units": r"(?:[Uu]nits?|U|IU)",
     "iu": r"(?:IU|[Uu]nits?)",
@@ -233,7 +234,7 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
 ]
 
 
-GAUGE_FIRST = {"gauge": r"|\bgauge\W{0,3}\d+"}  # "needle gauge: 27"
+GAUGE_FIRST = r"|\bgauge\W{0,3}\d+"  # a gauge also comes before its number: "needle gauge: 27"
 
 # "how much is the stipend", "how much does the sponsor pay per visit": an amount of money, whatever the currency.
 # A pay word and "how much" are looked for apart: one pattern spanning both ("how much.*pay") scanned the rest of
@@ -255,7 +256,8 @@ def expected_type(question: str) -> AnswerType | None:
                     return AnswerType("amount of money", MONEY, True, pattern)
                 unit = next((u for u in UNIT_WORDS if re.search(rf"(?<!\w){re.escape(u)}(?!\w)", question, re.I)), None)
                 if unit:  # "23 G", "23-gauge", "5 %"
-                    regex = re.compile(rf"{NUMBER}\s*-?\s*{UNIT_WORDS[unit]}(?![A-Za-z])" + GAUGE_FIRST.get(unit, ""))
+                    after = rf"{NUMBER}\s*-?\s*{UNIT_WORDS[unit]}(?![A-Za-z])"
+                    regex = re.compile(after + (GAUGE_FIRST if unit == "gauge" else ""))
                     return AnswerType(f"amount in {unit}", regex, True, pattern)
             return replace(kind, question=pattern)
     return None

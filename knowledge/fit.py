@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -224,21 +223,15 @@ def load_reader(paths: list[Path] | None) -> dict[str, np.ndarray] | None:
     return out
 
 
-def fit(
-    train: list[Example], reader_saw: frozenset[str] = frozenset(), passage_only: Sequence[Example] = ()
-) -> AnswerModel:
+def fit(train: list[Example], reader_saw: frozenset[str] = frozenset()) -> AnswerModel:
     """Sentence weights on answerable questions' candidates, then the abstain weights and line on all questions.
-
-    `passage_only` questions fit the passage reranker alone (with `train`): the fictional studies of
-    `tests/data/fit_sets/tr13`-`tr16` made retrieval better leave-one-document-out and the sentence and abstain
-    models worse (docs/knowledge.md, session 27).
 
     The reader's layer is fitted only on questions from sets the reader was not fine-tuned on (`reader_saw`
     names those sets, by file stem): on a question it learnt from, its cosine is better than on a new one, and a
     layer fitted on such cosines trusts it more than it should (session 20: 5.9 against 4.0 on the cosine)."""
     rows = [e for e in train if e.answerable and len(e.labels) and e.labels.max() >= 0.6]
     sentence_w = fit_choice([(e.sentences, e.labels >= 0.6) for e in rows], l2=1.0)
-    model = AnswerModel(sentence_w, np.zeros(len(QUESTION_FEATURES)), 0.5, fit_passages([*train, *passage_only]))
+    model = AnswerModel(sentence_w, np.zeros(len(QUESTION_FEATURES)), 0.5, fit_passages(train))
     _fit_question_layer(model, train)
     unseen = [e for e in train if e.qid.split(":")[0] not in reader_saw]
     if unseen and all(e.reader is not None for e in unseen):
@@ -350,20 +343,17 @@ def folds(
     reader_saw: frozenset[str] = frozenset(),
     *,
     abstain_only: bool = False,
-    passage_only: Sequence[Example] = (),
 ) -> dict[str, dict]:
     """Leave one document out: for each document, fit on the other documents' questions and judge its own
     (or, with `tests`, judge those questions about it: a blind set never used for fitting). Rows: all, each
     document, each kind of question. `abstain_only`: only the abstain layers are fitted without the document,
-    the rest is the shipped model (for questions it was not fitted on). `passage_only`: questions that fit the
-    passage reranker only (see `fit`), judged with the rest."""
-    judged = [*examples, *passage_only] if tests is None else tests
+    the rest is the shipped model (for questions it was not fitted on)."""
+    judged = examples if tests is None else tests
     every: list[Outcome] = []
     per_doc = {}
     for doc in sorted({e.doc for e in judged}):
         train = [e for e in examples if e.doc != doc]
-        passages = [e for e in passage_only if e.doc != doc]
-        model = fit_abstain(AnswerModel.load(), train) if abstain_only else fit(train, reader_saw, passages)
+        model = fit_abstain(AnswerModel.load(), train) if abstain_only else fit(train, reader_saw)
         outcomes = [judge(model, e) for e in judged if e.doc == doc]
         per_doc[doc] = figures(outcomes)
         every.extend(outcomes)
@@ -430,9 +420,6 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument(
             "--reader-saw", default="", help="QA sets (file stems, comma-separated) the reader was fine-tuned on"
         )
-        command.add_argument(
-            "--passage-sets", type=Path, nargs="*", default=[], help="dumps that fit the passage reranker only"
-        )
     args = parser.parse_args(argv)
     if getattr(args, "reader_file", None) is not None:
         use_reader(args.reader_file)
@@ -447,10 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         reader = load_reader(args.reader)
         tests = [e for p in args.test for e in load(p, reader)] if args.test else None
         examples = [e for p in args.features for e in load(p, reader)]
-        passage_only = [e for p in args.passage_sets for e in load(p, reader)]
-        result = folds(
-            examples, tests, _sets(args.reader_saw), abstain_only=args.abstain_only, passage_only=passage_only
-        )
+        result = folds(examples, tests, _sets(args.reader_saw), abstain_only=args.abstain_only)
         if args.json:
             print(json.dumps(result, indent=2))
         else:
@@ -469,14 +453,9 @@ def main(argv: list[str] | None = None) -> int:
         refit_passages(examples)
         print(f"wrote the passage weights of {AnswerModel.path()} from {len(examples)} questions", file=sys.stderr)
     else:
-        reader = load_reader(args.reader)
-        examples = [e for p in args.features for e in load(p, reader)]
-        passage_only = [e for p in args.passage_sets for e in load(p, reader)]
-        fit(examples, _sets(args.reader_saw), passage_only).save()
-        print(
-            f"wrote {AnswerModel.path()} from {len(examples)} questions (+{len(passage_only)} for passages)",
-            file=sys.stderr,
-        )
+        examples = [e for p in args.features for e in load(p, load_reader(args.reader))]
+        fit(examples, _sets(args.reader_saw)).save()
+        print(f"wrote {AnswerModel.path()} from {len(examples)} questions", file=sys.stderr)
     return 0
 
 

@@ -33,26 +33,24 @@ if [ ! -f "$SITELINE_HOME/.built" ]; then  # the studies the questions are about
     "$PY" -c "from datetime import UTC, datetime; from siteline.container import build; import siteline.demo as d; d.prepare(build(), now=datetime.now(UTC))"
     touch "$SITELINE_HOME/.built"
 fi
-# The fictional studies of tests/data/fit_sets, each its own study (tr10 -> TR10), fitting every layer (tr13-tr16 fitted
-# the passage reranker only in session 27; docs/knowledge.md, session 28).
-FRESH=()
-for dir in "$FS"/tr*/; do
-    t=$(basename "$dir")
-    [ -f "$SITELINE_HOME/.built-$t" ] || {
-        "$PY" -c "from siteline.cli import main; main()" ingest "$dir/docs" --study "${t^^}" --kind protocol
-        touch "$SITELINE_HOME/.built-$t"
-    }
-    FRESH+=("$dir/qa.jsonl:${t^^}")
-done
-HELD_OUT=()  # tests/data/held_out_sets: fictional studies with PDF protocols, judged and never fitted on
-for dir in "$REPO"/tests/data/held_out_sets/tr*/; do
-    t=$(basename "$dir")
-    [ -f "$SITELINE_HOME/.built-$t" ] || {
-        "$PY" -c "from siteline.cli import main; main()" ingest "$dir/docs" --study "${t^^}" --kind protocol
-        touch "$SITELINE_HOME/.built-$t"
-    }
-    HELD_OUT+=("$dir/qa.jsonl:${t^^}")
-done
+# Each fictional study of a folder (tr10 -> TR10) ingested once into the home; its questions appended to the array named.
+ingest_studies() {
+    local -n specs=$2
+    local dir t
+    for dir in "$1"/tr*/; do
+        t=$(basename "$dir")
+        [ -f "$SITELINE_HOME/.built-$t" ] || {
+            "$PY" -c "from siteline.cli import main; main()" ingest "$dir/docs" --study "${t^^}" --kind protocol
+            touch "$SITELINE_HOME/.built-$t"
+        }
+        specs+=("$dir/qa.jsonl:${t^^}")
+    done
+}
+# tests/data/fit_sets fit every layer (tr13-tr16 fitted the passage reranker only in session 27; docs/knowledge.md,
+# session 28); tests/data/held_out_sets, with PDF protocols, are judged and never fitted on.
+FRESH=() HELD_OUT=()
+ingest_studies "$FS" FRESH
+ingest_studies "$REPO/tests/data/held_out_sets" HELD_OUT
 
 SETS=(qa_dev.jsonl:EVAL qa_train.jsonl:TRAIN sample_qa.jsonl:ORION-301)
 [ -f "$OUT/sets/qa_dev.jsonl" ] || {

@@ -376,40 +376,6 @@ def test_the_reader_layer_is_fitted_only_on_questions_the_reader_never_learnt_fr
     assert read[0] == [e.qid for e in unseen] and len(read[1]) == 60
 
 
-def test_passage_only_questions_fit_the_passage_reranker_and_nothing_else() -> None:
-    """The fictional studies of tests/data/fit_sets/tr13-tr16 made retrieval better and the sentence and abstain
-    models worse; they fit the passage reranker alone."""
-    from knowledge import fit as fitting
-    from knowledge.answer_model import EXTRAS
-    from knowledge.features import PASSAGE_FEATURES
-
-    rng = np.random.default_rng(3)
-
-    def example(qset: str, i: int) -> fitting.Example:
-        answerable = i % 3 != 0
-        passage_labels = np.zeros(4)
-        passage_labels[rng.integers(4)] = float(answerable)
-        return fitting.Example(
-            f"{qset}:{i}", f"doc{i % 4}", answerable, "evidence" if answerable else "",
-            rng.normal(size=(6, len(SENTENCE_FEATURES))).astype(np.float32),
-            np.array([1.0, 0, 0, 0, 0, 0]) if answerable else np.zeros(6), ["q"] * 6, ["p"] * 6,
-            np.zeros(len(EXTRAS), dtype=np.float32), rng.normal(size=(4, len(PASSAGE_FEATURES))).astype(np.float32),
-            passage_labels, rng.normal(size=6), "numeric", reader_match=rng.normal(size=6),
-        )  # fmt: skip
-
-    train, extra = [example("chat", i) for i in range(30)], [example("fictional", i) for i in range(30)]
-    alone, both = fitting.fit(train), fitting.fit(train, passage_only=extra)
-    assert both.passage_weights is not None and alone.passage_weights is not None
-    assert np.allclose(both.passage_weights, fitting.fit_passages(train + extra))
-    assert not np.allclose(both.passage_weights, alone.passage_weights)
-    assert np.allclose(both.sentence_weights, alone.sentence_weights)
-    assert np.allclose(both.question_weights, alone.question_weights) and both.threshold == alone.threshold
-    assert both.reranker is not None and alone.reranker is not None
-    assert np.allclose(both.reranker.question_weights, alone.reranker.question_weights)
-    rows = fitting.folds(train, passage_only=extra)  # judged with the rest, fitted without their document
-    assert rows["all"]["questions"] == 60
-
-
 def test_everyday_shorthand_reads_in_its_everyday_sense_first() -> None:
     from knowledge.lexicon import lexicon
 
