@@ -30,7 +30,7 @@ from knowledge.models import ChunkRow
 from knowledge.reader import Reader, pair_text
 from knowledge.retrieval import Retrieval
 from knowledge.scoring import SentenceHit, Weighted, concept_words, coverage, sentence_hits, term_set
-from knowledge.sentences import is_question, is_table_header, sentence_spans, table_header
+from knowledge.sentences import is_question, is_table_header, row_with_units, sentence_spans, table_header
 from knowledge.types import Answer, Citation, Passage
 
 RANK_DECAY = 0.03  # the lexical order that picks the embedding pool: later passages need slightly better
@@ -84,13 +84,27 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+def _holds_type(kind: AnswerType, chunk_text: str, hit: SentenceHit, concepts: dict[str, Weighted]) -> bool:
+    """Whether the sentence holds an answer of `kind` about the question's subject; a table row is read with its
+    columns' units ("Dose (vg/kg)" over "1.2 × 10^14") and its header's words."""
+    header = table_header(chunk_text, hit.start) if " | " in hit.text else None
+    if header is None:
+        return kind.found_in(hit.text) and near_subject(hit.text, kind, concepts)
+    row = row_with_units(header, hit.text.strip())
+    return kind.found_in(row) and (near_subject(row, kind, concepts) or bool(set(terms(header)) & _wanted(concepts)))
+
+
+def _wanted(concepts: dict[str, Weighted]) -> set[str]:
+    return {t for c in concepts.values() for alt, _ in c.alternatives for t in alt}
+
+
 def near_subject(sentence: str, kind: AnswerType, concepts: dict[str, Weighted]) -> bool:
     """Whether an answer of `kind` in the sentence sits within NEAR_WORDS words of a question word.
 
     "15 mg and 30 mg" of a drug does not answer "how many mg of copper" when copper is 17 words away.
     """
     words = [(m.start(), m.end(), set(terms(m.group(0)))) for m in WORD.finditer(sentence)]
-    wanted = {t for c in concepts.values() for alt, _ in c.alternatives for t in alt}
+    wanted = _wanted(concepts)
     for match in kind.matches(sentence):
         inside = [i for i, (a, b, _) in enumerate(words) if a < match.end() and b > match.start()]
         if not inside or all(words[i][2] <= wanted for i in inside):
@@ -170,7 +184,7 @@ def _candidates(found: Retrieval, kind: AnswerType | None) -> list[Pick]:
             reference = reference_section or cites
             if reference:  # a cited source names, never says
                 hit.coverage *= 0.5
-            typed = bool(kind and kind.found_in(hit.text) and near_subject(hit.text, kind, found.concepts))
+            typed = bool(kind and _holds_type(kind, row.text, hit, found.concepts))
             score = hit.coverage - RANK_DECAY * rank + (TYPE_BONUS if typed else 0.0)
             other = bool(found.routed_docs) and doc_of.get(passage.chunk_id) not in found.routed_docs
             if other:

@@ -124,6 +124,16 @@ LEAD_TIME = AnswerType(
     False,
 )
 
+# "how many days", "max # of hours": a number of a named time unit, asked as plainly as "how many mg". Only a
+# duration answers it (any unit: "within 2 days" answers "how many hours"); "how long" stays a preference, since
+# "until the next visit" also answers that.
+COUNTED_TIME = re.compile(
+    r"\bhow many (?:more )?(?:days|weeks|hours|minutes|months|years|mins?|hrs?|wks?|yrs?|mos)\b"
+    r"|(?:\bnumber|#)\s*of (?:days|weeks|hours|minutes|months|years|mins|hrs|wks)\b",
+    re.I,
+)
+COUNTED_DURATION = replace(DURATION, name="number of days, hours or weeks", hard=True)
+
 TEMPERATURE = AnswerType("temperature", re.compile(rf"{NUMBER}\s*(?:°|º|degrees?\b)", re.I), False)
 
 
@@ -199,6 +209,7 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
         ),
         CLOCK,
     ),
+    (COUNTED_TIME, COUNTED_DURATION),
     (
         re.compile(r"\bhow (?:early|far in advance|long before|soon before)\b|\bhow many \w+ (?:before|prior)\b", re.I),
         LEAD_TIME,
@@ -207,8 +218,6 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
     (
         re.compile(
             r"\bhow (?:long|soon|early|late|fast|quickly)\b|\bwithin how\b"
-            r"|\bhow many (?:days|weeks|hours|minutes|months|years|mins?|hrs?|wks?|yrs?|mos)\b"
-            r"|(?:\bnumber|#)\s*of (?:days|weeks|hours|minutes|months|years)\b"
             r"|\bwhat(?:'s|s| is)? (?:the )?(?:visit |dosing |time )?(?:window|interval|duration)\b"
             r"|\bwindow (?:for|on) (?:the|that|this)\b"
             r"|(?<!during the )(?<!in the )\bwash-?out (?:for|before|period|length|time|required|needed)\b"
@@ -256,7 +265,10 @@ def expected_type(question: str) -> AnswerType | None:
                     return AnswerType("amount of money", MONEY, True, pattern)
                 unit = next((u for u in UNIT_WORDS if re.search(rf"(?<!\w){re.escape(u)}(?!\w)", question, re.I)), None)
                 if unit:  # "23 G", "23-gauge", "5 %"
-                    after = rf"{NUMBER}\s*-?\s*{UNIT_WORDS[unit]}(?![A-Za-z])"
+                    # a unit per kilogram, per m² ("vg/kg", "mg/m2"): any amount of it ("1.2 × 10^14 vg/kg")
+                    per = re.search(rf"[A-Za-zµμ]+\s*/\s*{re.escape(unit)}(?!\w)", question, re.I)
+                    over = r"[A-Za-zµμ]{1,12}\s*/\s*" if per else ""
+                    after = rf"{NUMBER}\s*-?\s*{over}{UNIT_WORDS[unit]}(?![A-Za-z])"
                     regex = re.compile(after + (GAUGE_FIRST if unit == "gauge" else ""))
                     return AnswerType(f"amount in {unit}", regex, True, pattern)
             return replace(kind, question=pattern)

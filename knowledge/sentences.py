@@ -96,6 +96,24 @@ def table_header(text: str, start: int) -> str | None:
     return " ".join(header.split())
 
 
+HEADER_UNIT = re.compile(r"\(([^()]{1,20})\)\s*$|\[([^\[\]]{1,20})\]\s*$")  # "Dose (vg/kg)", "Volume [mL]"
+
+
+def row_with_units(header: str, row: str) -> str:
+    """A table row as a sentence would say it, each value followed by its column's unit: under "Cohort | Dose
+    (vg/kg)", the row "3 | 1.2 × 10^14" reads "3 | 1.2 × 10^14 vg/kg". A table names its units once, over the
+    column; the row alone says "1.2 × 10^14" of nothing."""
+    heads = [h.strip() for h in header.strip().strip("|").split(" | ")]
+    cells = [c.strip() for c in row.strip().strip("|").split(" | ")]
+    if len(heads) != len(cells):
+        return row
+    out = []
+    for head, cell in zip(heads, cells, strict=True):
+        unit = HEADER_UNIT.search(head)
+        out.append(f"{cell} {unit.group(1) or unit.group(2)}" if unit and cell else cell)
+    return " | ".join(out)
+
+
 def is_table_header(text: str, start: int) -> bool:
     """Whether the line at `start` is a table's header row: a row with rows after it and none before. It
     names the columns and answers nothing on its own."""

@@ -552,3 +552,46 @@ def test_a_parent_heading_line_is_never_the_quote(container: Container, tmp_path
     quotes = candidate_table(question, found).quotes
     assert any("10 business days" in q for q in quotes)
     assert not [q for q in quotes if q in ("7. Laboratory", "6. Visits", "8. Device support")], quotes
+
+
+DOSING_MD = """# ZX-601 Protocol
+
+## 4.2 Dose Cohorts
+
+Participants are enrolled in three sequential dose cohorts. Each cohort opens after the data monitoring committee
+has reviewed the safety data of the cohort before it.
+
+| Cohort | Dose (vg/kg) | Sentinel participants | Maximum enrolled |
+|---|---|---|---|
+| 1 | 2.0 × 10^13 | 1 | 6 |
+| 2 | 6.0 × 10^13 | 1 | 6 |
+| 3 | 1.2 × 10^14 | 2 | 8 |
+
+## 5.3 Rescreening
+
+A participant who fails screening may be rescreened once, with the medical monitor's approval. A rescreened
+participant signs a new consent form and receives a new participant number.
+"""
+
+
+def test_a_table_rows_value_carries_its_columns_unit(container: Container, tmp_path: Path) -> None:
+    """A dose table names its unit once, over the column ("Dose (vg/kg)"); the row says "1.2 × 10^14". A question
+    that asks the dose in that unit is answered by the row, read with its column's unit (it was refused: no
+    sentence held an amount in kg)."""
+    path = tmp_path / "dosing" / "ZX601_Protocol.md"
+    answer = _ask_one_document(container, path, DOSING_MD, "what dose does cohort 3 get? vg/kg", kind="protocol")
+    assert not answer.abstained, answer
+    assert answer.citations[0].quote.startswith("3 | 1.2 × 10^14"), answer.citations[0].quote
+    assert "Cohort | Dose (vg/kg)" in answer.answer  # the row is shown under its header
+
+
+def test_a_number_of_weeks_the_documents_do_not_give_is_refused(container: Container, tmp_path: Path) -> None:
+    """The protocol says a participant may be rescreened once, and never how long to wait: "how many wks" is
+    not answered by the rescreening sentence, however close its words."""
+    path = tmp_path / "rescreen" / "ZX601_Protocol.md"
+    question = "pt screen failed last wk, how many wks do we have to wait before we can rescreen?"
+    answer = _ask_one_document(container, path, DOSING_MD, question, kind="protocol")
+    assert answer.abstained, answer.citations
+    waited = DOSING_MD.replace("approval. A", "approval, no sooner than 4 weeks after the screen failure. A")
+    answer = _ask_one_document(container, tmp_path / "waited" / "ZX601_Protocol.md", waited, question, kind="protocol")
+    assert not answer.abstained and "4 weeks" in answer.citations[0].quote, answer

@@ -30,7 +30,7 @@ def test_typed_values_are_required_only_when_plainly_asked_for() -> None:
     # chat writes a number as "#": a toll-free line or "the # for" a desk is a phone number, "# of days" a count
     assert _kind("what's the toll-free # for the emergency call center?") == ("phone", True)
     assert _kind("whats the # for the IRT help desk") == ("phone", True)
-    assert _kind("max # of days we can keep the frozen urine at site?") == ("duration", False)
+    assert _kind("max # of days we can keep the frozen urine at site?") == ("number of days, hours or weeks", True)
     # a cutoff, a threshold or "what level" asks for a value: preferred, since "above the ULN" also answers
     assert _kind("is there a BMI cutoff for enrolment?") == ("amount", False)
     assert _kind("at what potassium level do we hold IP?") == ("amount", False)
@@ -51,13 +51,13 @@ def test_a_value_in_a_unit_the_question_names_is_required() -> None:
     assert _kind("how much does the pt get reimbursed per visit for travel?") == ("amount of money", True)
     assert _kind("what hours is the helpdesk open?") == ("time of day", True)
     assert _kind("what are the pharmacy's business hours?") == ("time of day", True)
-    assert _kind("how many hours is the vial ok once open?") == ("duration", False)  # found in review
+    assert _kind("how many hours is the vial ok once open?") == ("number of days, hours or weeks", True)
     assert _kind("what hours post-dose are the PK draws?") is None
     # a window is preferred, not required: a schedule table's row often holds it where coverage cannot see it
     assert _kind("whats the window for the month 9 safety phone call?") == ("duration", False)
     assert _kind("what's the window on that? pt is out of town") == ("duration", False)
     assert _kind("credence eGFR window? pt is 27") is None  # a range of values, not a time window
-    assert _kind("once the bag is thawed how many min do we have?") == ("duration", False)
+    assert _kind("once the bag is thawed how many min do we have?") == ("number of days, hours or weeks", True)
     kind = expected_type("what needle gauge for the draws?")
     assert kind is not None and kind.found_in("Use a 21G or 23-gauge needle.") and kind.found_in("needle gauge: 27")
     assert not kind.found_in("Centrifuge at 1,300 × g for 10 min.")
@@ -76,6 +76,35 @@ def test_a_value_in_a_unit_the_question_names_is_required() -> None:
     assert pct is not None and pct.found_in("Apply 5% povidone-iodine.") and pct.found_in("a 5 percent solution")
     hours = expected_type("what hours is the helpdesk open?")
     assert hours is not None and hours.found_in("The helpdesk is staffed 24/7.")
+
+
+def test_a_number_of_days_or_hours_asked_for_is_required() -> None:
+    """"how many wks do we wait before we rescreen?" names its unit as plainly as "how many mg": on the labelled
+    sets, 12 of the 15 questions put so were near misses whose documents discuss the subject and give no number
+    (docs/knowledge.md, session 29). Any duration answers ("within 2 days" answers "how many hours"); "how long"
+    stays a preference, since "until the next visit" answers it too."""
+    for question in (
+        "pt screen failed on hba1c, how many wks do we have to wait before we can rescreen?",
+        "how many days before the op should we hold IP?",  # a lead time, put as a count
+        "how many more hrs is the thawed bag ok?",
+        "max # of days the frozen urine can stay at site?",
+    ):
+        assert _kind(question) == ("number of days, hours or weeks", True), question
+    kind = expected_type("how many hours can the vial sit at room temp?")
+    assert kind is not None and kind.found_in("Use within 2 days of opening.") and kind.found_in("for up to six hours")
+    assert not kind.found_in("Store at room temperature, away from light.")
+    assert not kind.found_in("Bring the vial to Visit 3.")  # a schedule label is no duration
+    assert _kind("how long is the thawed bag ok?") == ("duration", False)
+    assert _kind("how many times can we rescreen?") == ("frequency", False)
+
+
+def test_a_unit_per_kilogram_is_met_by_any_amount_of_it() -> None:
+    """"vg/kg" asks for a dose per kilogram; a vector dose is "1.2 × 10^14 vg/kg", never "N kg"."""
+    kind = expected_type("remind me what dose cohort 3 gets? vg/kg")
+    assert kind is not None and kind.hard
+    assert kind.found_in("The dose is 1.2 × 10^14 vg/kg.") and kind.found_in("2.0E13 GC/kg")
+    assert not kind.found_in("Participants weigh at least 40 kg.")
+    assert not kind.found_in("The dose is 1.2 × 10^14.")
 
 
 def test_a_time_of_day_answers_when() -> None:
