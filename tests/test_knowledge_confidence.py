@@ -79,7 +79,7 @@ def test_a_value_in_a_unit_the_question_names_is_required() -> None:
 
 
 def test_a_number_of_days_or_hours_asked_for_is_required() -> None:
-    """"how many wks do we wait before we rescreen?" names its unit as plainly as "how many mg": on the labelled
+    """ "how many wks do we wait before we rescreen?" names its unit as plainly as "how many mg": on the labelled
     sets, 12 of the 15 questions put so were near misses whose documents discuss the subject and give no number
     (docs/knowledge.md, session 29). Any duration answers ("within 2 days" answers "how many hours"); "how long"
     stays a preference, since "until the next visit" answers it too."""
@@ -99,7 +99,7 @@ def test_a_number_of_days_or_hours_asked_for_is_required() -> None:
 
 
 def test_a_unit_per_kilogram_is_met_by_any_amount_of_it() -> None:
-    """"vg/kg" asks for a dose per kilogram; a vector dose is "1.2 × 10^14 vg/kg", never "N kg"."""
+    """ "vg/kg" asks for a dose per kilogram; a vector dose is "1.2 × 10^14 vg/kg", never "N kg"."""
     kind = expected_type("remind me what dose cohort 3 gets? vg/kg")
     assert kind is not None and kind.hard
     assert kind.found_in("The dose is 1.2 × 10^14 vg/kg.") and kind.found_in("2.0E13 GC/kg")
