@@ -97,7 +97,8 @@ DURATION = AnswerType(
 FREQUENCY = AnswerType(
     "frequency",
     re.compile(
-        rf"{DURATION.pattern.pattern}|\b(?:daily|weekly|monthly|yearly|annually|hourly|once|twice|every|each|per)\b",
+        rf"{DURATION.pattern.pattern}|\b(?:daily|weekly|monthly|yearly|annually|hourly|once|twice|every|each|per)\b"
+        rf"|{NUMBER}\s*times\b|\b(?:day|week|visit|month|cycle)s?\s+-?\d+\b",  # "5 times", "at Weeks 4, 8 and 12"
         re.IGNORECASE,
     ),
     False,
@@ -115,6 +116,8 @@ WHEN = AnswerType(  # "timeline?", "when?": a time expression is likely but not 
     ),
     False,
 )
+# "how often do the raters recertify?": only a sentence that says how often (or when: "at Weeks 4, 8 and 12") answers
+ASKED_FREQUENCY = replace(FREQUENCY, name="how often", hard=True)
 LEAD_TIME = AnswerType(
     "lead time",
     re.compile(
@@ -214,7 +217,8 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
         re.compile(r"\bhow (?:early|far in advance|long before|soon before)\b|\bhow many \w+ (?:before|prior)\b", re.I),
         LEAD_TIME,
     ),
-    (re.compile(r"\bhow often\b|\bhow frequently\b|\bfrequency\b|\bhow many times\b", re.I), FREQUENCY),
+    (re.compile(r"\bhow often\b|\bhow frequently\b", re.I), ASKED_FREQUENCY),
+    (re.compile(r"\bfrequency\b|\bhow many times\b", re.I), FREQUENCY),
     (
         re.compile(
             r"\bhow (?:long|soon|early|late|fast|quickly)\b|\bwithin how\b"

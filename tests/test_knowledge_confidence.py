@@ -98,6 +98,23 @@ def test_a_number_of_days_or_hours_asked_for_is_required() -> None:
     assert _kind("how many times can we rescreen?") == ("frequency", False)
 
 
+def test_how_often_is_answered_only_by_a_sentence_that_says_how_often() -> None:
+    """"how often do the raters recertify?" against a manual that only says raters are certified: near misses put
+    as "how often" were answered with the sentence about the subject. A frequency, a duration, "every"/"each", "N
+    times" or a schedule's labels ("at Weeks 4, 8 and 12") answer; "how many times" and "frequency" stay
+    preferences (a count is often in a step's words: "twist it 5 times")."""
+    assert _kind("how often do NPI raters need to recertify") == ("how often", True)
+    assert _kind("how frequently is the fridge log checked?") == ("how often", True)
+    assert _kind("how many times do they twist the swab in each nostril?") == ("frequency", False)
+    assert _kind("what is the dosing frequency?") == ("frequency", False)
+    kind = expected_type("how often are labs drawn?")
+    assert kind is not None
+    for says in ("Labs are drawn every 4 weeks.", "at Weeks 4, 8 and 12", "Check the log daily.", "twice a year"):
+        assert kind.found_in(says), says
+    assert kind.found_in("Rotate the swab 5 times.")
+    assert not kind.found_in("The DMC reviews unblinded safety data and advises the sponsor.")
+
+
 def test_a_unit_per_kilogram_is_met_by_any_amount_of_it() -> None:
     """ "vg/kg" asks for a dose per kilogram; a vector dose is "1.2 × 10^14 vg/kg", never "N kg"."""
     kind = expected_type("remind me what dose cohort 3 gets? vg/kg")
