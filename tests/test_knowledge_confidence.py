@@ -99,7 +99,7 @@ def test_a_number_of_days_or_hours_asked_for_is_required() -> None:
 
 
 def test_how_often_is_answered_only_by_a_sentence_that_says_how_often() -> None:
-    """"how often do the raters recertify?" against a manual that only says raters are certified: near misses put
+    """ "how often do the raters recertify?" against a manual that only says raters are certified: near misses put
     as "how often" were answered with the sentence about the subject. A frequency, a duration, "every"/"each", "N
     times" or a schedule's labels ("at Weeks 4, 8 and 12") answer; "how many times" and "frequency" stay
     preferences (a count is often in a step's words: "twist it 5 times")."""
