@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from knowledge.answer_model import AnswerModel, Reading, shipped_model
-from knowledge.answer_types import AnswerType, expected_type
+from knowledge.answer_types import CONTACTS, AnswerType, expected_type
 from knowledge.chunking import page_at
 from knowledge.confidence import HARD_TYPE_COVERAGE
 from knowledge.features import YES_NO, sentence_matrix
@@ -349,6 +349,7 @@ class CandidateTable:
     extras: np.ndarray  # question-level inputs (answer_model.EXTRAS)
     quotes: list[str]  # the quote each pick would give
     places: list[str]  # the passage each pick comes from
+    sentences_around: list[Pick]  # what a quote may run on into: every candidate, before a required type filters them
 
 
 ASKED = re.compile(r"\b(?:what|which|how many|how much)\s+((?:[\w'-]+\s+){0,2}[\w'-]+)", re.IGNORECASE)
@@ -433,16 +434,44 @@ def _subject_coverage(pick: Pick, subject: dict[str, Weighted] | None) -> float:
     return pick.hit.coverage if subject is None else max(pick.hit.coverage, coverage(pick.hit.terms, subject)[0])
 
 
+def _answers_with_type(
+    pick: Pick, quote: str, kind: AnswerType, concepts: dict[str, Weighted], subject: dict[str, Weighted] | None
+) -> bool:
+    """Whether a candidate may answer a question that requires a typed value: its sentence holds one about the
+    question's subject, or, for a contact (phone, e-mail, web address), its quote does: a desk is named in one
+    sentence and its number given in the next ("For unblinding, call the IRT helpdesk. The line is +1 617 555
+    0148."). An amount sits in the sentence that says what it is of. A quote that holds it marks the candidate
+    typed."""
+    if pick.typed and _subject_coverage(pick, subject) >= HARD_TYPE_COVERAGE:
+        return True
+    if kind.name not in CONTACTS or quote == _collapse(pick.hit.text):
+        return False
+    if not (kind.found_in(quote) and near_subject(quote, kind, concepts)):
+        return False
+    own = term_set(quote)
+    covered = max(coverage(own, concepts)[0], coverage(own, subject)[0] if subject else 0.0)
+    if max(_subject_coverage(pick, subject), covered) < HARD_TYPE_COVERAGE:
+        return False
+    pick.typed = True
+    return True
+
+
 def candidate_table(question: str, found: Retrieval) -> CandidateTable:
     kind = expected_type(question)
     if kind is not None:  # "how early", "what time": the words that ask for the type are not the subject
         asked = set(words(kind.asked_by(question)))
         found.concepts = {w: c for w, c in found.concepts.items() if w not in asked} or found.concepts
     picks = _candidates(found, kind)
+    around = picks  # a quote runs on into the next sentence whether or not that one could answer alone
+    quotes = [_quote_text(p, found, around) for p in picks]
     if kind and kind.hard:  # a phone number, a time of day, "how many mg": only such a value about the subject answers
         subject = _asking_clause(question, kind, found.concepts)
-        picks = [p for p in picks if p.typed and _subject_coverage(p, subject) >= HARD_TYPE_COVERAGE]
-    quotes = [_quote_text(p, found, picks) for p in picks]
+        kept = [
+            (p, q)
+            for p, q in zip(picks, quotes, strict=True)
+            if _answers_with_type(p, q, kind, found.concepts, subject)
+        ]
+        picks, quotes = [p for p, _ in kept], [q for _, q in kept]
     judged = [  # the quote with its section heading: "6.2 Premedication" says what its sentences are about
         coverage(term_set(q) | term_set(found.chunks[p.passage.chunk_id].section), found.concepts)
         for p, q in zip(picks, quotes, strict=True)
@@ -471,7 +500,7 @@ def candidate_table(question: str, found: Retrieval) -> CandidateTable:
         ],
         dtype=np.float64,
     )
-    return CandidateTable(kind, picks, sentences, extras, quotes, [p.passage.chunk_id for p in picks])
+    return CandidateTable(kind, picks, sentences, extras, quotes, [p.passage.chunk_id for p in picks], around)
 
 
 def _quote_text(pick: Pick, found: Retrieval, picks: list[Pick]) -> str:
@@ -515,13 +544,13 @@ def extractive_answer(
         return Answer.abstain()
     order = _subject_row_first(decision.order, table.picks, found.concepts)
     best = table.picks[order[0]]
-    citations = _citations(best, found, table.picks)
+    citations = _citations(best, found, table.sentences_around)
     answer = " ".join(c.quote for c in citations)
     header = table_header(found.chunks[best.passage.chunk_id].text, best.hit.start)
     if header and best.continued is None:  # a table row means nothing without its columns
         answer = f"{header}\n{answer}"
     for i in (a for a in decision.alternates if a != order[0]):
-        citations.extend(replace(c, alternate=True) for c in _citations(table.picks[i], found, table.picks))
+        citations.extend(replace(c, alternate=True) for c in _citations(table.picks[i], found, table.sentences_around))
     return Answer(answer=answer, abstained=False, citations=citations, mode="extractive")
 
 

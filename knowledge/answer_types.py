@@ -76,6 +76,7 @@ PHONE = AnswerType(
 )
 EMAIL = AnswerType("email", re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"), True)
 WEB = AnswerType("web address", re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|gov|net)\b"), True)
+CONTACTS = frozenset({PHONE.name, EMAIL.name, WEB.name})  # a way to reach someone: often in the sentence after the name
 CLOCK = AnswerType(
     "time of day",
     re.compile(

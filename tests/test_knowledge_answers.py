@@ -595,3 +595,29 @@ def test_a_number_of_weeks_the_documents_do_not_give_is_refused(container: Conta
     waited = DOSING_MD.replace("approval. A", "approval, no sooner than 4 weeks after the screen failure. A")
     answer = _ask_one_document(container, tmp_path / "waited" / "ZX601_Protocol.md", waited, question, kind="protocol")
     assert not answer.abstained and "4 weeks" in answer.citations[0].quote, answer
+
+
+CONTACTS_MD = """# ZX-701 Site Operations Manual
+
+## 3. Unblinding
+
+Emergency unblinding is done by the investigator in the IRT, which records who unblinded and why. For unblinding
+out of hours, contact the IRT helpdesk. The line is +1 617 555 0148 and is staffed every day of the year.
+
+## 4. Drug supply
+
+Resupply is automatic: the IRT orders kits when a site's stock falls below its trigger level.
+"""
+
+
+def test_a_contact_given_in_the_sentence_after_the_desk_it_belongs_to_answers(
+    container: Container, tmp_path: Path
+) -> None:
+    """A manual names the desk in one sentence and gives its number in the next. The number was required in the
+    sentence that names the desk, so the engine refused; the quote (the sentence and the next) holds both."""
+    path = tmp_path / "contacts" / "ZX701_Site_Operations.md"
+    question = "whats the phone number for the irt helpdesk for unblinding at night?"
+    answer = _ask_one_document(container, path, CONTACTS_MD, question, kind="manual")
+    assert not answer.abstained, answer
+    quote = answer.citations[0].quote
+    assert "IRT helpdesk" in quote and "+1 617 555 0148" in quote, quote
