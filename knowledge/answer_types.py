@@ -4,8 +4,8 @@ A question asking for a phone number, a time of day, an amount in mg or a durati
 answered by a sentence holding such a thing. When no sentence about the question's subject
 holds one, the documents do not answer it and the engine abstains, however similar the words.
 Types are "hard" (no match means abstain) only where the question plainly asks for a typed value
-(a phone or fax number, an e-mail or web address, a time of day, an amount in a named unit);
-durations, frequencies, counts and roles are only preferred.
+(a phone or fax number, an e-mail or web address, a time of day, an amount in a named unit, a number
+of days or hours, how often); other durations ("how long"), counts and roles are only preferred.
 """
 
 from __future__ import annotations
