@@ -81,7 +81,10 @@ CLOCK = AnswerType(
     "time of day",
     re.compile(
         r"\b\d{1,2}[:.]\d{2}\s*(?:am|pm|a\.m\.|p\.m\.|h)?\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|\bnoon\b|\bmidnight\b"
-        r"|\b(?:morning|evening|afternoon|overnight|bedtime)\b|\b24/7\b|\b24 hours a day\b|\baround the clock\b",
+        r"|\b(?:morning|evening|afternoon|overnight|bedtime)\b|\b24/7\b|\b24 hours a day\b|\baround the clock\b"
+        # the times a dose is set by: "after waking", "with breakfast", "at night", "at the same time each day"
+        r"|\b(?:on|after|upon) waking\b|\b(?:before|with|after) (?:breakfast|lunch|dinner|supper|(?:a |the )?meals?)\b"
+        r"|\bat night\b|\bnightly\b|\bsame time (?:of day )?(?:each|every) day\b",
         re.IGNORECASE,
     ),
     True,

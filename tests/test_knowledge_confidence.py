@@ -124,6 +124,22 @@ def test_a_unit_per_kilogram_is_met_by_any_amount_of_it() -> None:
     assert not kind.found_in("The dose is 1.2 × 10^14.")
 
 
+def test_a_dose_time_set_by_the_day_answers_what_time() -> None:
+    """ "what time should dosing be?" for a night-shift worker is answered by "after waking from the main sleep
+    period": a dose's time is often set by waking, a meal or the night, not by the clock (it was refused, no
+    sentence holding a time of day)."""
+    kind = expected_type("pt works nights, what time should dosing be?")
+    assert kind is not None and kind.hard
+    for says in (
+        "The tablet should be taken after waking from the main sleep period of the day.",
+        "Take one capsule with breakfast.",
+        "Inject at night, at the same time each day.",
+        "Take it before a meal.",
+    ):
+        assert kind.found_in(says), says
+    assert not kind.found_in("The tablet should be swallowed whole with water.")
+
+
 def test_a_time_of_day_answers_when() -> None:
     """ "when is the symptom diary filled in?" is answered by "each evening": found when the refit on 492 questions
     refused it (the offline test's one-sentence diary document), because "when" counted only dates and durations
