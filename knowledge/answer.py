@@ -89,9 +89,11 @@ def _holds_type(kind: AnswerType, chunk_text: str, hit: SentenceHit, concepts: d
     columns' units ("Dose (vg/kg)" over "1.2 × 10^14") and its header's words."""
     header = table_header(chunk_text, hit.start) if " | " in hit.text else None
     if header is None:
-        return kind.found_in(hit.text) and near_subject(hit.text, kind, concepts)
+        return near_subject(hit.text, kind, concepts)
     row = row_with_units(header, hit.text.strip())
-    return kind.found_in(row) and (near_subject(row, kind, concepts) or bool(set(terms(header)) & _wanted(concepts)))
+    return near_subject(row, kind, concepts) or (
+        kind.found_in(row) and not term_set(header).isdisjoint(_wanted(concepts))
+    )
 
 
 def _wanted(concepts: dict[str, Weighted]) -> set[str]:
@@ -99,13 +101,17 @@ def _wanted(concepts: dict[str, Weighted]) -> set[str]:
 
 
 def near_subject(sentence: str, kind: AnswerType, concepts: dict[str, Weighted]) -> bool:
-    """Whether an answer of `kind` in the sentence sits within NEAR_WORDS words of a question word.
+    """Whether an answer of `kind` in the sentence sits within NEAR_WORDS words of a question word (False when the
+    sentence holds none).
 
     "15 mg and 30 mg" of a drug does not answer "how many mg of copper" when copper is 17 words away.
     """
+    values = list(kind.matches(sentence))
+    if not values:  # most candidates: no need to split the sentence into words
+        return False
     words = [(m.start(), m.end(), set(terms(m.group(0)))) for m in WORD.finditer(sentence)]
     wanted = _wanted(concepts)
-    for match in kind.matches(sentence):
+    for match in values:
         inside = [i for i, (a, b, _) in enumerate(words) if a < match.end() and b > match.start()]
         if not inside or all(words[i][2] <= wanted for i in inside):
             continue  # the question's own word ("witness" for "who is the witness") is not an answer
@@ -245,7 +251,7 @@ def _continued(last: Pick, nxt: ChunkRow, found: Retrieval, kind: AnswerType | N
     if cov <= last.hit.coverage:
         return None
     hit = SentenceHit(last.hit.chunk_id, last.hit.start, last.hit.end, text, cov, matched, own)
-    typed = bool(kind and kind.found_in(text) and near_subject(text, kind, found.concepts))
+    typed = bool(kind and near_subject(text, kind, found.concepts))
     score = cov - RANK_DECAY * last.rank - (OTHER_DOC_PENALTY if last.other_doc else 0.0)
     return Pick(
         hit,
@@ -440,20 +446,16 @@ def _answers_with_type(
     """Whether a candidate may answer a question that requires a typed value: its sentence holds one about the
     question's subject, or, for a contact (phone, e-mail, web address), its quote does: a desk is named in one
     sentence and its number given in the next ("For unblinding, call the IRT helpdesk. The line is +1 617 555
-    0148."). An amount sits in the sentence that says what it is of. A quote that holds it marks the candidate
-    typed."""
+    0148."). An amount sits in the sentence that says what it is of."""
     if pick.typed and _subject_coverage(pick, subject) >= HARD_TYPE_COVERAGE:
         return True
     if kind.name not in CONTACTS or quote == _collapse(pick.hit.text):
         return False
-    if not (kind.found_in(quote) and near_subject(quote, kind, concepts)):
+    if not near_subject(quote, kind, concepts):
         return False
     own = term_set(quote)
     covered = max(coverage(own, concepts)[0], coverage(own, subject)[0] if subject else 0.0)
-    if max(_subject_coverage(pick, subject), covered) < HARD_TYPE_COVERAGE:
-        return False
-    pick.typed = True
-    return True
+    return max(_subject_coverage(pick, subject), covered) >= HARD_TYPE_COVERAGE  # the sentence's counts its heading
 
 
 def candidate_table(question: str, found: Retrieval) -> CandidateTable:
@@ -472,6 +474,8 @@ def candidate_table(question: str, found: Retrieval) -> CandidateTable:
             if _answers_with_type(p, q, kind, found.concepts, subject)
         ]
         picks, quotes = [p for p, _ in kept], [q for _, q in kept]
+        for pick in picks:  # each holds the value asked for, in its sentence or in its quote
+            pick.typed = True
     judged = [  # the quote with its section heading: "6.2 Premedication" says what its sentences are about
         coverage(term_set(q) | term_set(found.chunks[p.passage.chunk_id].section), found.concepts)
         for p, q in zip(picks, quotes, strict=True)
