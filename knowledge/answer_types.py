@@ -74,7 +74,8 @@ PHONE = AnswerType(
     re.compile(r"(?<![\d-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)|\d{2,4})[\s.-]\d{3,4}[\s.-]\d{3,4}(?![\d-])"),
     True,
 )
-EMAIL = AnswerType("email", re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"), True)
+# A PDF wraps a long address at its hyphen ("kelvara2.safety@orbisyn-⏎clinical.com"): the break is part of it.
+EMAIL = AnswerType("email", re.compile(r"[\w.+-]+@(?:[\w-]*-\s+)?[\w-]+\.[\w.]+"), True)
 WEB = AnswerType("web address", re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|gov|net)\b"), True)
 CONTACTS = frozenset({PHONE.name, EMAIL.name, WEB.name})  # a way to reach someone: often in the sentence after the name
 CLOCK = AnswerType(
@@ -148,18 +149,26 @@ _SUFFIXES = frozenset({"Inc", "Ltd", "LLC", "GmbH", "Corp", "Co", "AG", "SA", "p
 
 
 def _proper_name(sentence: str, match: re.Match[str]) -> bool:
-    """A capitalised word that is no English word, inside running text: a company, product or person's name
-    ("shipped by Marken", "the central laboratory, Covance"), not a word of a Title Case heading or phrase
-    ("Study Drug Dispensing", "Medical Escalation Hotline")."""
+    """A capitalised word inside running text that is, or belongs to, a name: a company, product or person
+    ("shipped by Marken", "the central laboratory, Covance", "through the Waypoint Participant Pay portal"), not
+    a Title Case heading or phrase that starts with an English word ("Study Drug Dispensing", "Medical
+    Escalation Hotline"). A run of capitalised words is judged by its first: a name leads with its own word."""
     word = match.group(0)
     if word[:2] in ("Dr", "Mr", "Ms") and " " in word:
         return True
-    before = sentence[: match.start()].split()[-1:]
-    after = sentence[match.end() :].split()[:1]
-    if any(w[:1].isupper() for w in before) or any(w[:1].isupper() and w.rstrip(".,") not in _SUFFIXES for w in after):
-        return False
+    first = word
+    for w in reversed(sentence[: match.start()].split()):
+        if not w[:1].isupper():
+            break
+        first = w
+    return _unknown_word(first.strip(".,;:()'’"))
+
+
+def _unknown_word(word: str) -> bool:
+    """No English word, nor an English word's inflection: a name's own word ("Marken", "Waypoint")."""
     low = word.lower()
-    if not any(ch.islower() for ch in word) or everyday_word(low):
+    letters = re.sub(r"[-'’&]", "", word)
+    if len(word) < 3 or not any(ch.islower() for ch in word) or not letters.isalpha() or everyday_word(low):
         return False
     for suffix, repl in (("s", ""), ("es", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("ion", "e")):
         if low.endswith(suffix) and everyday_word(low[: -len(suffix)] + repl):  # "Dispensing", "Procedures"

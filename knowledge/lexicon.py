@@ -21,7 +21,7 @@ from core.text import stem
 
 LEXICON_FILE = Path(__file__).parent / "assets" / "lexicon.yaml"
 GENERAL_FILE = Path(__file__).parent / "assets" / "lexicon_general.yaml"  # drugs, classes, procedures
-TERMS_VERSION = 11  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
+TERMS_VERSION = 12  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
 COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
 BOUNDS = {"≤": "maximum", "<": "maximum", "≥": "minimum", ">": "minimum"}
 TOKEN = re.compile(r"[°º˚]\s?[CF](?![A-Za-z])|[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*|[≤≥<>]")
@@ -54,7 +54,7 @@ def _compound_terms(raw: str) -> tuple[str, ...]:
         if len(runs) > 1:
             out.extend(r for r in runs if len(r) >= 2 or r.isdigit())
     kept = [p for p in pieces if p.lower() not in stopwords() and not (len(p) == 1 and p.isalpha())]
-    if len(pieces) > 1 and len(kept) > 1:
+    if len(pieces) > 1 and (len(kept) > 1 or (kept and len(pieces[0]) == 1)):  # "e-mail" is email, "x-ray" xray
         out.append(stem("".join(p.lower() for p in pieces)))
     return tuple(out)
 
@@ -75,6 +75,11 @@ def terms(text: str) -> list[str]:
         else:
             out.extend(_compound_terms(word))
     return out
+
+
+def _without_possessive(word: str) -> str:
+    """ "pt's" is the pt: the shorthand and its meanings are looked up without the possessive."""
+    return word[:-2] if len(word) > 3 and word.endswith(("'s", "’s")) else word
 
 
 def words(text: str) -> list[str]:
@@ -220,6 +225,8 @@ def _near(term: str, vocab: Mapping[str, int]) -> list[tuple[str, float]]:
         starts = sorted((t for t in vocab if t.startswith(term) and t.isalpha()), key=lambda t: -vocab[t])
         if starts:
             return [(t, PREFIX_WEIGHT) for t in starts[:3]]
+    if family := _verb_of(term, vocab):
+        return [(family, PREFIX_WEIGHT)]
     if len(term) >= 5 and term.isalpha():  # shorter words have too many near neighbours ("what" ~ "want")
         from rapidfuzz import fuzz, process
 
@@ -232,6 +239,21 @@ def _near(term: str, vocab: Mapping[str, int]) -> list[tuple[str, float]]:
             if abs(len(t) - len(term)) <= 2 and (not english or _meant(term, t))
         ]
     return []
+
+
+NOUN_ENDINGS = ("ments", "ment", "ations", "ation")
+
+
+def _verb_of(term: str, vocab: Mapping[str, int]) -> str | None:
+    """The verb a noun the documents lack is made from, when they use it: "reimbursement" where they say
+    "reimbursed" (stemmed "reimburs"), "randomization" where they say "randomized"."""
+    for ending in NOUN_ENDINGS:
+        root = term[: -len(ending)]
+        if term.endswith(ending) and len(root) >= 5:
+            for verb in (root, stem(root)):  # "reimburse" is indexed as "reimburs"
+                if verb in vocab:
+                    return verb
+    return None
 
 
 # British spellings, as the same word spelled the American way ("colour", "centre", "randomise", "haem").
@@ -348,7 +370,7 @@ def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str
     """
     general = lexicon()
     table = {**general, **(study or {})}
-    typed = words(question)
+    typed = [_without_possessive(w) for w in words(question)]
     query = QueryTerms()
     semantic: list[str] = []
     skip_next = False

@@ -621,3 +621,48 @@ def test_a_contact_given_in_the_sentence_after_the_desk_it_belongs_to_answers(
     assert not answer.abstained, answer
     quote = answer.citations[0].quote
     assert "IRT helpdesk" in quote and "+1 617 555 0148" in quote, quote
+
+
+MEDICAL_CONTACTS_MD = """# ZX-702 Protocol
+
+## 9. Medical questions
+
+Questions about eligibility, dose interruptions or the medical management of participants should be directed to
+the Medical Monitor, Dr. Anna Keller, by telephone on +44 20 5550 1234 during office hours or by e-mail to
+zx702.medmonitor@norvane-
+clinical.com.
+
+## 10. Safety reporting
+
+All serious adverse events are reported in the EDC within 24 hours of the site becoming aware of them.
+
+## 11. Participant expenses
+
+Participants are paid for travel to and from every scheduled visit. Travel reimbursement is managed through the
+Fairway Participant Pay portal and mobile app, within 10 days of each visit.
+"""
+
+
+def test_an_email_address_that_names_the_desk_answers_though_the_desk_is_named_far_before_it(
+    container: Container, tmp_path: Path
+) -> None:
+    """The medical monitor's address comes 17 words after "Medical Monitor", wrapped at its hyphen as a PDF
+    wraps it. The address was not recognised, and its desk was too far from it: the engine refused."""
+    path = tmp_path / "medical" / "ZX702_Protocol.md"
+    answer = _ask_one_document(
+        container, path, MEDICAL_CONTACTS_MD, "who's the med monitor and whats her email?", kind="protocol"
+    )
+    assert not answer.abstained, answer
+    assert "zx702.medmonitor@norvane-" in answer.citations[0].quote, answer.citations[0].quote
+
+
+def test_a_product_named_in_several_capitalised_words_answers_what_its_name_is(
+    container: Container, tmp_path: Path
+) -> None:
+    """ "Fairway Participant Pay" is a name of three capitalised words, which read as a Title Case phrase: no
+    sentence held a name, and "what's the name of the app" was refused."""
+    path = tmp_path / "expenses" / "ZX702_Protocol.md"
+    question = "what's the name of the app pts use for travel reimbursement?"
+    answer = _ask_one_document(container, path, MEDICAL_CONTACTS_MD, question, kind="protocol")
+    assert not answer.abstained, answer
+    assert "Fairway Participant Pay" in answer.citations[0].quote, answer.citations[0].quote

@@ -7,7 +7,7 @@ import pytest
 
 from knowledge.answer_types import DURATION, expected_type
 from knowledge.confidence import SentenceVectors
-from knowledge.lexicon import QueryTerms, expand
+from knowledge.lexicon import QueryTerms, expand, terms
 from knowledge.scoring import EVERYDAY_CAP, weigh
 
 
@@ -170,8 +170,14 @@ def test_durations_in_calendar_working_and_business_days() -> None:
 def test_a_name_is_a_capitalised_non_word_in_running_text() -> None:
     kind = expected_type("which courier company ships the kits?")
     assert kind is not None
-    text = "Kits are shipped by Marken; contact Dr. Smith. See Study Drug Dispensing and the AbbVie Escalation Hotline."
+    text = "Kits are shipped by Marken; contact Dr. Smith. See Study Drug Dispensing and the Escalation Hotline."
     assert [m.group(0) for m in kind.matches(text)] == ["Marken", "Dr. Smith"]
+    # a run of capitalised words led by a name's own word is a name, every word of it (session 30)
+    assert [m.group(0) for m in kind.matches("Call the AbbVie Escalation Hotline.")] == [
+        "AbbVie",
+        "Escalation",
+        "Hotline",
+    ]
 
 
 def test_everyday_words_cannot_dominate_coverage() -> None:
@@ -277,3 +283,41 @@ def test_a_temperature_in_degrees_answers_a_question_about_temperature() -> None
     concepts = weigh(query, {t: 3.0 for t in query.weights}, set(), rarest=7.0)
     _, covered = coverage(term_set("Store study intervention in a refrigerator at 2 °C to 8 °C."), concepts)
     assert "temp" in covered
+
+
+def test_an_email_address_a_pdf_wrapped_at_its_hyphen_is_still_an_email_address() -> None:
+    """A PDF wraps a long address at the hyphen of its domain; the address was not recognised, so a question
+    asking for the e-mail refused the sentence that gives it."""
+    kind = expected_type("whats the med monitor's email?")
+    assert kind is not None and kind.name == "email"
+    match = next(kind.matches("or by e-mail to zx701.medmonitor@norvane-\nclinical.com."), None)
+    assert match is not None and "norvane-\nclinical.com" in match.group(0), match
+
+
+def test_a_name_of_several_capitalised_words_is_a_name() -> None:
+    """ "the Fairway Participant Pay portal" names a product: each of its words sits next to another capitalised
+    word, which read as a Title Case phrase, so "what's the name of the app" found no name in it."""
+    kind = expected_type("what's the name of the app pts use for travel reimbursement?")
+    assert kind is not None and kind.name == "name" and kind.hard
+    assert kind.found_in("Travel costs are reimbursed through the Fairway Participant Pay portal and mobile app.")
+    assert kind.found_in("Samples are shipped by Marken on dry ice.")
+    assert not kind.found_in("Call the Medical Escalation Hotline before you stop the study drug.")
+    assert not kind.found_in("Record it on the Study Drug Dispensing Log at Visit 3.")
+
+
+def test_a_hyphenated_e_word_and_a_possessive_are_read_as_their_words() -> None:
+    """Documents write "e-mail", questions "email"; a chat question writes "pt's" for the participant's. The
+    first was two words the other never matched, the second missed the shorthand's meanings."""
+    assert "email" in terms("by e-mail to the safety desk") and "xray" in terms("a chest x-ray")
+    vocab = {t: 1 for t in terms("the participant eGFR at screening")}
+    pt = next(c for c in expand("pt's eGFR came back 41 at screening", vocab).concepts if c.word == "pt")
+    assert any("participant" in alt for alt, _, _ in pt.alternatives), pt
+
+
+def test_a_noun_the_documents_lack_is_met_by_the_verb_it_is_made_from() -> None:
+    """ "travel reimbursement?" of a document that only says costs are "reimbursed": the noun was a word the
+    documents never use, which counts against answering, though they use its verb."""
+    vocab = {t: 1 for t in terms("Travel costs are reimbursed after each visit; participants are randomized.")}
+    for question, verb in (("travel reimbursement?", "reimburs"), ("when is randomization done", "randomiz")):
+        concept = next(c for c in expand(question, vocab).concepts if c.word.startswith(verb[:6]))
+        assert any(verb in alt for alt, _, _ in concept.alternatives), concept
