@@ -71,7 +71,8 @@ class AnswerType:
 
 PHONE = AnswerType(
     "phone",
-    re.compile(r"(?<![\d-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)|\d{2,4})[\s.-]\d{3,4}[\s.-]\d{3,4}(?![\d-])"),
+    # "+1 617 555 0148", "(800) 555-0199", "0800 123 4567", and the North American "1-800-555-0199"
+    re.compile(r"(?<![\d-])(?:\+\d{1,3}[\s.-]?|1[\s.-])?(?:\(\d{2,4}\)|\d{2,4})[\s.-]\d{3,4}[\s.-]\d{3,4}(?![\d-])"),
     True,
 )
 # A PDF wraps a long address at its hyphen ("kelvara2.safety@orbisyn-⏎clinical.com"): the break is part of it.
