@@ -78,8 +78,11 @@ def terms(text: str) -> list[str]:
 
 
 def _without_possessive(word: str) -> str:
-    """ "pt's" is the pt: the shorthand and its meanings are looked up without the possessive."""
-    return word[:-2] if len(word) > 3 and word.endswith(("'s", "’s")) else word
+    """ "pt's" is the pt: the shorthand and its meanings are looked up without the possessive ("let's" and
+    "what's" are stopwords as written, and stay so)."""
+    if len(word) <= 3 or not word.endswith(("'s", "’s")) or word.replace("’", "'") in stopwords():
+        return word
+    return word[:-2]
 
 
 def words(text: str) -> list[str]:
@@ -249,7 +252,7 @@ def _verb_of(term: str, vocab: Mapping[str, int]) -> str | None:
     "reimbursed" (stemmed "reimburs"), "randomization" where they say "randomized"."""
     for ending in NOUN_ENDINGS:
         root = term[: -len(ending)]
-        if term.endswith(ending) and len(root) >= 5:
+        if term.endswith(ending) and len(root) >= 6:  # not "state" for "statement", "apart" for "apartment"
             for verb in (root, stem(root)):  # "reimburse" is indexed as "reimburs"
                 if verb in vocab:
                     return verb

@@ -312,6 +312,7 @@ def test_a_hyphenated_e_word_and_a_possessive_are_read_as_their_words() -> None:
     vocab = {t: 1 for t in terms("the participant eGFR at screening")}
     pt = next(c for c in expand("pt's eGFR came back 41 at screening", vocab).concepts if c.word == "pt")
     assert any("participant" in alt for alt, _, _ in pt.alternatives), pt
+    assert "let" not in {c.word for c in expand("let's check the eGFR", vocab).concepts}  # a stopword as written
 
 
 def test_a_noun_the_documents_lack_is_met_by_the_verb_it_is_made_from() -> None:
@@ -321,6 +322,11 @@ def test_a_noun_the_documents_lack_is_met_by_the_verb_it_is_made_from() -> None:
     for question, verb in (("travel reimbursement?", "reimburs"), ("when is randomization done", "randomiz")):
         concept = next(c for c in expand(question, vocab).concepts if c.word.startswith(verb[:6]))
         assert any(verb in alt for alt, _, _ in concept.alternatives), concept
+    vocab = {t: 1 for t in terms("Doses are at least 7 days apart in every state.")}
+    for question in ("signed statement?", "pt's apartment"):  # a root this short is another word
+        assert not any(
+            "state" in alt or "apart" in alt for c in expand(question, vocab).concepts for alt, _, _ in c.alternatives
+        )
 
 
 def test_a_north_american_number_written_with_its_leading_one_is_a_phone_number() -> None:
