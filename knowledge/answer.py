@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from knowledge.answer_model import AnswerModel, Reading, shipped_model
-from knowledge.answer_types import CONTACTS, EMAIL, WEB, AnswerType, expected_type
+from knowledge.answer_types import ADDRESSES, CONTACTS, AnswerType, expected_type
 from knowledge.chunking import page_at
 from knowledge.confidence import HARD_TYPE_COVERAGE
 from knowledge.features import YES_NO, sentence_matrix
@@ -39,7 +39,6 @@ OTHER_DOC_PENALTY = 0.4  # the question named a document; sentences elsewhere mu
 SUBJECT_ROW_REACH = 3  # how far down the order the asked subject's own table row is looked for
 LONG_SENTENCE = 250  # longer "sentences" (tables, glossaries) cover many words by accident: discounted
 NEAR_WORDS = 10  # an answer of the expected type must sit this close to a word of the question
-ADDRESSES = frozenset({EMAIL.name, WEB.name})  # values made of words, which may name what they reach
 # A lead-in of conditions, each item one of them: "Participants are eligible only if all of the following apply:"
 CONDITIONS = re.compile(
     r"\b(?:all|any|each|none|one or more|at least one|either|both) of the following\b|\bcriteri(?:a|on)\b", re.I
@@ -116,7 +115,8 @@ def near_subject(sentence: str, kind: AnswerType, concepts: dict[str, Weighted])
         inside = [i for i, (a, b, _) in enumerate(words) if a < match.end() and b > match.start()]
         if not inside or all(words[i][2] <= wanted for i in inside):
             continue  # the question's own word ("witness" for "who is the witness") is not an answer
-        if kind.name in ADDRESSES and any(len(w) >= 4 and w in match.group(0).lower() for w in wanted):
+        value = match.group(0).lower()
+        if kind.name in ADDRESSES and any(len(w) >= 4 and w in value for w in wanted):
             return True  # the address names the subject itself: "zx702.medmonitor@…" is the medical monitor's
         lo, hi = min(inside), max(inside)
         for i, (_, _, found) in enumerate(words):

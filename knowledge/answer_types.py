@@ -79,6 +79,7 @@ PHONE = AnswerType(
 EMAIL = AnswerType("email", re.compile(r"[\w.+-]+@(?:[\w-]*-\s+)?[\w-]+\.[\w.]+"), True)
 WEB = AnswerType("web address", re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|gov|net)\b"), True)
 CONTACTS = frozenset({PHONE.name, EMAIL.name, WEB.name})  # a way to reach someone: often in the sentence after the name
+ADDRESSES = frozenset({EMAIL.name, WEB.name})  # contacts made of words, which may name what they reach
 CLOCK = AnswerType(
     "time of day",
     re.compile(
@@ -144,9 +145,6 @@ COUNTED_TIME = re.compile(
 COUNTED_DURATION = replace(DURATION, name="number of days, hours or weeks", hard=True)
 
 TEMPERATURE = AnswerType("temperature", re.compile(rf"{NUMBER}\s*(?:°|º|degrees?\b)", re.I), False)
-
-
-_SUFFIXES = frozenset({"Inc", "Ltd", "LLC", "GmbH", "Corp", "Co", "AG", "SA", "plc"})
 
 
 def _proper_name(sentence: str, match: re.Match[str]) -> bool:

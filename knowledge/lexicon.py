@@ -250,13 +250,11 @@ NOUN_ENDINGS = ("ments", "ment", "ations", "ation")
 def _verb_of(term: str, vocab: Mapping[str, int]) -> str | None:
     """The verb a noun the documents lack is made from, when they use it: "reimbursement" where they say
     "reimbursed" (stemmed "reimburs"), "randomization" where they say "randomized"."""
-    for ending in NOUN_ENDINGS:
-        root = term[: -len(ending)]
-        if term.endswith(ending) and len(root) >= 6:  # not "state" for "statement", "apart" for "apartment"
-            for verb in (root, stem(root)):  # "reimburse" is indexed as "reimburs"
-                if verb in vocab:
-                    return verb
-    return None
+    ending = next((e for e in NOUN_ENDINGS if term.endswith(e)), None)
+    root = term[: -len(ending)] if ending else ""
+    if len(root) < 6:  # not "state" for "statement", "apart" for "apartment"
+        return None
+    return next((verb for verb in (root, stem(root)) if verb in vocab), None)  # "reimburse" is indexed "reimburs"
 
 
 # British spellings, as the same word spelled the American way ("colour", "centre", "randomise", "haem").
