@@ -110,7 +110,12 @@ FREQUENCY = AnswerType(
     ),
     False,
 )
-MONEY = re.compile(rf"[$€£]\s*{NUMBER}|{NUMBER}\s*(?:dollars|USD|EUR|euros)\b", re.I)
+CURRENCY_CODES = (
+    r"(?:USD|EUR|GBP|CAD|AUD|CHF|JPY|SEK|NOK|DKK)"  # written before or after the amount: "USD 75", "75 USD"
+)
+MONEY = re.compile(
+    rf"[$€£]\s*{NUMBER}|\b{CURRENCY_CODES}\s*{NUMBER}|{NUMBER}\s*(?:dollars|euros|{CURRENCY_CODES})\b", re.I
+)
 AMOUNT = AnswerType("amount", re.compile(rf"{NUMBER}|{NUMBER_WORDS}", re.I), False)
 WHEN = AnswerType(  # "timeline?", "when?": a time expression is likely but not certain ("per the protocol's timetable")
     "time",

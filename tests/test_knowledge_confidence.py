@@ -338,3 +338,15 @@ def test_a_north_american_number_written_with_its_leading_one_is_a_phone_number(
         assert kind.found_in(text), text
     for text in ("on 2024-01-15 the site", "lot 11-800-555-0199", "NCT-123-456-7890"):
         assert not kind.found_in(text), text
+
+
+def test_an_amount_of_money_written_with_its_currency_code_first_is_money() -> None:
+    """ "USD 75" was no amount of money (the code was only read after the number, "75 USD"), so "how much do pts
+    get per visit" refused the sentence that gives it. Found by looking at why a blind set's question was refused
+    (session 31)."""
+    kind = expected_type("how much does the sponsor pay pts per visit?")
+    assert kind is not None and kind.name == "amount of money"
+    for text in ("a stipend of USD 75 per visit", "EUR 40.50 for travel", "GBP 20", "CHF 1,200", "$75", "75 euros"):
+        assert kind.found_in(text), text
+    for text in ("USDA organic", "a EURO-6 vehicle", "visit 75 in EURAMERICA", "75 mg"):
+        assert not kind.found_in(text), text
