@@ -203,7 +203,9 @@ QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
         re.compile(
             r"\b(?:phone|telephone|tel|fax|pager|cell)\s*(?:number|no\b|#)|\bnumber to (?:call|fax)\b"
             r"|\bcontact number\b|\bhotline\b|\btoll[- ]?free\b|(?<!\w)#\s*(?:for|to call|to fax)\b"
-            r"|(?<!over the )(?<!on the )(?<!by )(?<!via )(?<!per )\b(?:phone|fax)\s*\??\s*$",  # not "over the phone"
+            # not "over the phone", nor a device someone owns ("on a new phone", "lost her phone")
+            r"|(?<!over the )(?<!on the )(?<!by )(?<!via )(?<!per )(?<!\ba )(?<!new )(?<!own )"
+            r"(?<!\bmy )(?<!your )(?<!\bhis )(?<!\bher )(?<!their )(?<!\bour )\b(?:phone|fax)\s*\??\s*$",
             re.I,
         ),
         PHONE,

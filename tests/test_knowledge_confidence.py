@@ -350,3 +350,15 @@ def test_an_amount_of_money_written_with_its_currency_code_first_is_money() -> N
         assert kind.found_in(text), text
     for text in ("USDA organic", "a EURO-6 vehicle", "visit 75 in EURAMERICA", "75 mg"):
         assert not kind.found_in(text), text
+
+
+def test_a_phone_the_participant_owns_is_a_device_not_a_number_asked_for() -> None:
+    """ "…how do we get them going on a new phone" asked for a phone number (it ends in "phone"), so only a
+    sentence holding a number could answer it, and the steps for a new device were refused. Found in the
+    leave-one-document-out refusals (session 31)."""
+    assert _kind("pt dropped their phone in the lake. how do we get them going on a new phone") is None
+    assert _kind("pt lost her phone?") is None
+    assert _kind("can the diary run on my own phone") is None
+    assert _kind("what's the fax?") == ("phone", True)
+    assert _kind("medical monitor's phone?") == ("phone", True)
+    assert _kind("irt helpdesk phone") == ("phone", True)
