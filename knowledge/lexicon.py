@@ -138,6 +138,11 @@ def stopwords() -> frozenset[str]:
 
 
 @cache
+def chat_first() -> frozenset[str]:
+    return frozenset(str(w).lower() for w in _data().get("chat_first") or [])
+
+
+@cache
 def hints() -> dict[str, list[str]]:
     return {str(k).lower(): [str(v) for v in vs] for k, vs in (_data().get("hints") or {}).items()}
 
@@ -303,6 +308,8 @@ def _meanings(key: str, general: Mapping[str, list[str]], study: Mapping[str, li
     own = (study or {}).get(key)
     if own is None:
         return general[key]
+    if key in chat_first() and key in general:  # "pt" stays the patient; the protocol's PT comes after
+        return [*general[key], *(m for m in own if m not in general[key])]
     extra = dict.fromkeys(meaning for form in own for meaning in general.get(form, []))
     return [*own, *(m for m in extra if m not in own and m != key)]
 
@@ -371,6 +378,7 @@ def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str
     """
     general = lexicon()
     table = {**general, **(study or {})}
+    table |= {w: general[w] for w in chat_first() if w in general and w in table}  # what the vector search reads
     typed = [_without_possessive(w) for w in words(question)]
     query = QueryTerms()
     semantic: list[str] = []

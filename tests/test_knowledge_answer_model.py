@@ -80,6 +80,21 @@ def test_the_studys_definition_wins_over_the_general_lexicon() -> None:
     assert general.semantic_text == "counts pharmacodynamic" and oncology.semantic_text == "counts progressive disease"
 
 
+def test_chat_shorthand_for_people_and_hours_keeps_its_meaning_where_the_protocol_defines_the_same_letters() -> None:
+    """Real protocols define "PT" (prothrombin time, or MedDRA's preferred term) and "HR" (heart rate, hazard
+    ratio) in their abbreviation lists, and the study's definition replaced the chat meaning: "pt" in every
+    coordinator's question was searched as prothrombin time, "24 hr" as a hazard ratio. Found in the refusals of
+    the real protocols, leave-one-document-out (session 31). The study's meaning is kept beside the chat one."""
+    vocab = {t: 2 for t in terms("patient participant prothrombin time hour hours hazard ratio serious adverse event")}
+    study = {"pt": ["prothrombin time"], "hr": ["hazard ratio"], "pd": ["progressive disease"]}
+    query = expand("pt had an SAE, is it 24 hr to report?", vocab, study)
+    meant = {c.word: {t for alt, _, _ in c.alternatives for t in alt} for c in query.concepts}
+    assert {"patient", "participant"} <= meant["pt"] and {"prothrombin"} <= meant["pt"]
+    assert "hour" in meant["hr"] and "hazard" in meant["hr"]
+    assert query.semantic_text.startswith("patient") and "hour" in query.semantic_text
+    assert "hazard" not in query.semantic_text  # the vector search reads the chat meaning
+
+
 def test_a_brand_the_study_defines_keeps_the_class_the_general_lexicon_knows() -> None:
     """ "empagliflozin (Jardiance)" in one protocol must not cost "Jardiance" its class: the exclusion criterion
     says "SGLT2 inhibitor", which only the general entry for empagliflozin knows."""
@@ -495,3 +510,14 @@ def test_a_lone_candidates_reader_margin_stays_in_the_cosines_range() -> None:
     sentences = np.zeros((1, len(SENTENCE_FEATURES)))
     features = model.rerank_question_features(sentences, np.zeros(6), np.ones(1), np.array([0.4]))
     assert features[-2] == pytest.approx(0.4)  # reader_margin
+
+
+def test_chat_words_for_holding_capsules_and_learning_of_an_event_reach_the_documents_words() -> None:
+    """ "stop the caps" where the protocol says the capsules are "held", "after we find out" where it says "becoming
+    aware", "2nd time" where it says "second": the chat word alone matched nothing (leave-one-document-out refusals
+    and misses of the real protocols, session 31)."""
+    vocab = {t: 2 for t in terms("capsules held aware becoming second occurrence window")}
+    query = expand("2nd time - do we stop the caps after we find out? any wiggle room?", vocab)
+    meant = {c.word: {t for alt, _, _ in c.alternatives for t in alt} for c in query.concepts}
+    assert "held" in meant["stop"] and set(terms("capsules")) <= meant["caps"]
+    assert set(terms("aware")) <= meant["find out"] and "second" in meant["2nd"] and "window" in meant["wiggle room"]
