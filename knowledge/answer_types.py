@@ -271,8 +271,13 @@ GAUGE_FIRST = r"|\bgauge\W{0,3}\d+"  # a gauge also comes before its number: "ne
 # "how much is the stipend", "how much does the sponsor pay per visit": an amount of money, whatever the currency.
 # A pay word and "how much" are looked for apart: one pattern spanning both ("how much.*pay") scanned the rest of
 # the message from every "how much", quadratic in a long repetitive message.
-PAY_WORDS = re.compile(r"\b(?:pay|pays|paid|stipends?|reimburs\w*|compensat\w*|payments?|costs?|price|fees?)\b", re.I)
-HOW_MUCH = re.compile(r"\bhow much\b", re.I)
+PAY_WORDS = re.compile(
+    r"\b(?:pay|pays|paid|stipends?|reimburs\w*|compensat\w*|payments?|costs?|price|fees?|covers?|allowance|mileage)\b",
+    re.I,
+)
+# "how much", and the other ways a coordinator asks for a sum: "what's the max per night the sponsor covers", "the
+# per-km mileage rate we reimburse"
+HOW_MUCH = re.compile(r"\bhow much\b|\b(?:max|maximum|rate|amount)\b|\bper[- ](?:night|visit|day|km|mile)\b", re.I)
 
 
 def _asks_pay(question: str) -> bool:
@@ -295,4 +300,6 @@ def expected_type(question: str) -> AnswerType | None:
                     regex = re.compile(after + (GAUGE_FIRST if unit == "gauge" else ""))
                     return AnswerType(f"amount in {unit}", regex, True, pattern)
             return replace(kind, question=pattern)
+    if _asks_pay(question):  # "what's the per-km mileage rate we reimburse": no other way of asking for an amount
+        return AnswerType("amount of money", MONEY, True, HOW_MUCH)
     return None
