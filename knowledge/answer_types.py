@@ -78,6 +78,21 @@ PHONE = AnswerType(
 # A PDF wraps a long address at its hyphen ("kelvara2.safety@orbisyn-⏎clinical.com"): the break is part of it.
 EMAIL = AnswerType("email", re.compile(r"[\w.+-]+@(?:[\w-]*-\s+)?[\w-]+\.[\w.]+"), True)
 WEB = AnswerType("web address", re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|gov|net)\b"), True)
+# "what's our courier account number", "the protocol number": a code of four digits or more, or of letters and at
+# least three digits ("AC-204981", "M15-554", "1043"); not a date, a phone number or a count ("150 miles")
+CODE = re.compile(r"(?<![\w+()/.-])[A-Za-z]{0,6}-?\d[\dA-Za-z]*(?:-[\dA-Za-z]+)*(?![\w/-])")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}-\d{1,2}-\d{2,4}")
+
+
+def _code(sentence: str, match: re.Match[str]) -> bool:
+    code = match.group(0)
+    digits = sum(ch.isdigit() for ch in code)
+    if DATE.fullmatch(code) or not (digits >= 4 or (digits >= 3 and any(ch.isalpha() for ch in code))):
+        return False
+    return not any(p.start() <= match.start() < p.end() for p in PHONE.pattern.finditer(sentence))  # "555 0147"
+
+
+IDENTIFIER = AnswerType("identifier", CODE, True, accept=_code)
 CONTACTS = frozenset({PHONE.name, EMAIL.name, WEB.name})  # a way to reach someone: often in the sentence after the name
 ADDRESSES = frozenset({EMAIL.name, WEB.name})  # contacts made of words, which may name what they reach
 CLOCK = AnswerType(
@@ -199,6 +214,14 @@ PERSON = AnswerType(  # "who should ...": a sentence naming a role answers bette
 )
 
 QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
+    (  # before the phone: "tracking # for the box" asks for a code, not a number to call
+        re.compile(
+            r"\b(?:account|customer|billing|protocol|kit|lot|batch|order|reference|tracking)"
+            r"\s*(?:number|no\.?(?![\w-])|#|id\b)",
+            re.I,
+        ),
+        IDENTIFIER,
+    ),
     (
         re.compile(
             r"\b(?:phone|telephone|tel|fax|pager|cell)\s*(?:number|no\b|#)|\bnumber to (?:call|fax)\b"

@@ -379,3 +379,25 @@ def test_a_sum_asked_without_how_much_is_an_amount_of_money() -> None:
     assert _kind("whats the per mile rate we reimburse pts?") == ("amount of money", True)
     assert _kind("does the sponsor cover the cost of the MRI?") is None  # whether, not how much
     assert _kind("what's the max infusion rate?") == ("amount", False)  # no pay word: not money
+
+
+def test_an_account_or_tracking_number_asked_for_needs_an_identifier() -> None:
+    """ "what's our courier account number?" was answered with the sentence that says to use the account number
+    from the welcome pack, which gives none. An account, tracking, site or protocol number asked for is now only
+    answered by a sentence holding such a code. Found in the near misses the fitting studies answered (session 31)."""
+    kind = expected_type("what's our swiftmed account number? can't find the welcome pack")
+    assert kind is not None and (kind.name, kind.hard) == ("identifier", True)
+    assert _kind("whats the protocol number for the IRB form?") == ("identifier", True)
+    assert _kind("fedex tracking # for the box we shipped monday?") == ("identifier", True)
+    assert _kind("whats the phone number for the courier?") == ("phone", True)
+    assert _kind("whats the courier # again?") is None  # a party's "#" is more often the number to call
+    for text in ("courier account no. AC-204981", "Protocol M15-554 Amendment 3", "site number 1043", "SW44718"):
+        assert kind.found_in(text), text
+    for text in (
+        "log in with your site's courier account number (see the courier welcome pack)",
+        "NCLS - KELVARA-2",
+        "within 150 miles",
+        "on 2024-01-15",
+        "call +1 919 555 0147",
+    ):
+        assert not kind.found_in(text), text
