@@ -21,10 +21,12 @@ from core.text import stem
 
 LEXICON_FILE = Path(__file__).parent / "assets" / "lexicon.yaml"
 GENERAL_FILE = Path(__file__).parent / "assets" / "lexicon_general.yaml"  # drugs, classes, procedures
-TERMS_VERSION = 12  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
+TERMS_VERSION = 13  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
 COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
-BOUNDS = {"≤": "maximum", "<": "maximum", "≥": "minimum", ">": "minimum"}
-TOKEN = re.compile(r"[°º˚]\s?[CF](?![A-Za-z])|[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*|[≤≥<>]")
+# A bound is a word: "≤ 25 mg" states a maximum. So is a window: "Day 60 ± 7" is how a protocol gives the window a
+# coordinator asks about ("what's the window for V4", "how many days either side").
+BOUNDS = {"≤": "maximum", "<": "maximum", "≥": "minimum", ">": "minimum", "±": "window", "+/-": "window"}
+TOKEN = re.compile(r"[°º˚]\s?[CF](?![A-Za-z])|\+/-|[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*|[≤≥<>±]")
 # "2 °C to 8 °C" is a temperature: the unit is the word for it ("what temp…" finds it), where before the degree sign
 # was dropped and the lone letter with it.
 DEGREES = {"C": "celsius", "F": "fahrenheit"}
@@ -62,8 +64,8 @@ def _compound_terms(raw: str) -> tuple[str, ...]:
 def terms(text: str) -> list[str]:
     """Index terms of a text, in order, with repeats (what BM25 counts).
 
-    Bound symbols count as words: "MTX (≤ 25 mg/week)" states a maximum, "≥ 18 years" a minimum; a degree
-    unit too: "2 °C to 8 °C" says celsius.
+    Bound symbols count as words: "MTX (≤ 25 mg/week)" states a maximum, "≥ 18 years" a minimum, "± 7 days" a
+    window; a degree unit too: "2 °C to 8 °C" says celsius.
     """
     out: list[str] = []
     for m in TOKEN.finditer(text):

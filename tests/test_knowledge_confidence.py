@@ -401,3 +401,16 @@ def test_an_account_or_tracking_number_asked_for_needs_an_identifier() -> None:
         "call +1 919 555 0147",
     ):
         assert not kind.found_in(text), text
+
+
+def test_a_plus_or_minus_is_the_window_a_coordinator_asks_about() -> None:
+    """ "V7 (wk 36) - how many days either side do we have for the window?" against "Visits at Weeks 24, 36 and 52
+    must occur within ± 7 days of the target day": the sentence never says "window", so it did not count as about
+    the question's subject and the required number of days was refused. Found in the leave-one-document-out
+    refusals (session 31). "±" and "+/-" are read as the word window, as "≤" is read as maximum."""
+    assert "window" in terms("must occur within ± 7 days of the target day")
+    assert "window" in terms("Visit 4 (Day 60 +/- 7)")
+    assert "window" not in terms("within 7 days of the target day")
+    query = expand("whats the window for V4?", {t: 2 for t in terms("visit 4 day 60 ± 7 window")})
+    window = next(c for c in query.concepts if c.word == "window")
+    assert any("window" in alt for alt, _, _ in window.alternatives)
