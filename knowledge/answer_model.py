@@ -29,7 +29,7 @@ MODEL_FILE = Path(__file__).parent / "assets" / "answer_model.json"
 # Leave-one-document-out the first quote is right about 6 times in 10 when the engine answers, so "clearly sure" is
 # rare: at 0.35 / 0.1 an alternate rescued 27 wrong first quotes of the 492; at 0.2 / 0.05, 37 (held out 11 -> 14),
 # for 0.8 -> 1.1 alternates an answer (session 30); at 0.1 / 0.03, cited holds 0.677 -> 0.697 on the 652 and
-# 0.729 -> 0.743 held out, for 1.4 alternates an answer; lower adds nothing held out (docs/knowledge.md, session 31).
+# 0.729 -> 0.743 held out, for 1.4 alternates an answer; lower adds at most 0.007 (docs/knowledge.md, session 31).
 ALTERNATE_SHARE = 0.1
 ALTERNATE_FLOOR = 0.03
 SURE = 0.75  # at or above this, the best sentence stands alone

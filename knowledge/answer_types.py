@@ -4,8 +4,9 @@ A question asking for a phone number, a time of day, an amount in mg or a durati
 answered by a sentence holding such a thing. When no sentence about the question's subject
 holds one, the documents do not answer it and the engine abstains, however similar the words.
 Types are "hard" (no match means abstain) only where the question plainly asks for a typed value
-(a phone or fax number, an e-mail or web address, a time of day, an amount in a named unit, a number
-of days or hours, how often); other durations ("how long"), counts and roles are only preferred.
+(a phone or fax number, an e-mail or web address, a time of day, an amount in a named unit or of money,
+a number of days or hours, how often, an account or tracking code); other durations ("how long"),
+counts and roles are only preferred.
 """
 
 from __future__ import annotations
@@ -303,8 +304,11 @@ PAY_WORDS = re.compile(
 HOW_MUCH = re.compile(r"\bhow much\b|\b(?:max|maximum|rate|amount)\b|\bper[- ](?:night|visit|day|km|mile)\b", re.I)
 
 
+COUNT_ASKED = re.compile(r"\bhow many\b|\bnumber of\b|#\s*of\b", re.I)  # "max number of visits reimbursed": a count
+
+
 def _asks_pay(question: str) -> bool:
-    return bool(HOW_MUCH.search(question) and PAY_WORDS.search(question))
+    return bool(HOW_MUCH.search(question) and PAY_WORDS.search(question) and not COUNT_ASKED.search(question))
 
 
 def expected_type(question: str) -> AnswerType | None:

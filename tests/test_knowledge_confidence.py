@@ -378,6 +378,7 @@ def test_a_sum_asked_without_how_much_is_an_amount_of_money() -> None:
     )
     assert _kind("whats the per mile rate we reimburse pts?") == ("amount of money", True)
     assert _kind("does the sponsor cover the cost of the MRI?") is None  # whether, not how much
+    assert _kind("is there a max number of visits the sponsor reimburses?") == ("amount", False)  # a count
     assert _kind("what's the max infusion rate?") == ("amount", False)  # no pay word: not money
 
 
