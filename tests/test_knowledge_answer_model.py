@@ -514,8 +514,8 @@ def test_a_lone_candidates_reader_margin_stays_in_the_cosines_range() -> None:
 
 def test_chat_words_for_holding_capsules_and_learning_of_an_event_reach_the_documents_words() -> None:
     """ "stop the caps" where the protocol says the capsules are "held", "after we find out" where it says "becoming
-    aware", "2nd time" where it says "second", "gr3" for grade 3: the chat word alone matched nothing (leave-one-document-out refusals
-    and misses of the real protocols, session 31)."""
+    aware", "2nd time" where it says "second", "gr3" for grade 3: the chat word alone matched nothing
+    (leave-one-document-out refusals and misses of the real protocols, session 31)."""
     vocab = {t: 2 for t in terms("capsules held aware becoming second occurrence window grade 3")}
     query = expand("2nd time gr3 - do we stop the caps after we find out? any wiggle room?", vocab)
     meant = {c.word: {t for alt, _, _ in c.alternatives for t in alt} for c in query.concepts}
