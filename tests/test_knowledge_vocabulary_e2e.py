@@ -1,17 +1,20 @@
-"""A chat question that names a brand or a procedure finds the criterion that names its class, through
-the HTTP API, on a protocol the engine has never seen (general vocabulary: knowledge/assets/lexicon_general.yaml)."""
+"""Through the HTTP API, on protocols the engine has never seen: a chat question that names a brand or a procedure finds
+the criterion that names its class (general vocabulary: knowledge/assets/lexicon_general.yaml); a visit window written
+"±" answers a question about the window (session 31: it was refused, the sentence never says "window"); chat
+shorthand keeps answering on a protocol whose abbreviation list defines the same letters (PT, HR). The shorthand's own
+failure needs a long protocol's many chunks to show in the ranking; `test_chat_shorthand_for_people_and_hours_keeps_
+its_meaning_…` in test_knowledge_answer_model.py pins down the expansion itself."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from siteline.container import Container
+from tests.ask_api import api_for_protocol, first_citation
 
-PROTOCOL = """---
+CRITERIA_PROTOCOL = """---
 title: KV-310 Protocol
 ---
 # 5 Study Population
@@ -48,33 +51,57 @@ Blood pressure is measured in the seated position after 5 minutes of rest at eve
 """
 
 
-@pytest.fixture
-def kv310(container: Container, tmp_path: Path) -> TestClient:
-    from siteline.server import create_app
-    from tests.test_knowledge_study_vocabulary import ingest_one
+WINDOWS_PROTOCOL = """---
+title: LM-220 Protocol
+---
+# List of Abbreviations
 
-    ingest_one(container, tmp_path / "docs", "KV310_Protocol.md", PROTOCOL, "KV-310")
+Abbreviation | Definition
+--- | ---
+HR | Hazard ratio
+INR | International normalized ratio
+PT | Prothrombin time
+SAE | Serious adverse event
 
-    container.settings.api_token = SecretStr("t0ken")
-    return TestClient(create_app(container))
+# 7 Laboratory Assessments
+
+Coagulation tests (PT and INR) are drawn at screening and at Week 12 and analysed by the central laboratory.
+A hazard ratio for the primary endpoint is estimated with a Cox model stratified by region.
+
+# 8 Safety Reporting
+
+All serious adverse events must be reported to the sponsor within 24 hours of the site becoming aware of the event.
+Non-serious adverse events are recorded in the eCRF at each visit.
+
+# 9 Visit Schedule
+
+Visit 4 takes place on Day 60 ± 7 days; Visit 5 on Day 90 ± 7 days.
+Participants fast for 8 hours before each visit at which blood is drawn.
+"""
+
+
+PROTOCOLS = {"KV-310": ("KV310_Protocol.md", CRITERIA_PROTOCOL), "LM-220": ("LM220_Protocol.md", WINDOWS_PROTOCOL)}
+
+
+EXCLUSION, SAFETY, VISITS = "5.2 Exclusion Criteria", "8 Safety Reporting", "9 Visit Schedule"
 
 
 @pytest.mark.parametrize(
-    ("question", "quoted"),
+    ("study", "question", "quoted", "section"),
     [
-        ("pt came off Jardiance 3 wks ago, can we randomize him?", "SGLT2"),
-        ("had a colectomy 2 weeks ago - is she eligible?", "Major surgery within 4 weeks"),
-        ("he got Zostavax last week, ok to start IP?", "live attenuated vaccine"),
+        ("KV-310", "pt came off Jardiance 3 wks ago, can we randomize him?", "SGLT2", EXCLUSION),
+        ("KV-310", "had a colectomy 2 weeks ago - is she eligible?", "Major surgery within 4 weeks", EXCLUSION),
+        ("KV-310", "he got Zostavax last week, ok to start IP?", "live attenuated vaccine", EXCLUSION),
+        # "pt" and "hr" read as the chat means them, not as the protocol's prothrombin time and hazard ratio
+        ("LM-220", "how many hrs does the pt need to fast before a visit?", "fast for 8 hours", VISITS),
+        ("LM-220", "pt had an SAE last night, how many hrs do we have to report it?", "within 24 hours", SAFETY),
+        ("LM-220", "how many days either side do we get for the V4 window?", "Day 60 ± 7 days", VISITS),
     ],
 )
-def test_a_brand_or_procedure_in_chat_reaches_the_criterion_that_names_its_class(
-    kv310: TestClient, question: str, quoted: str
+def test_a_chat_question_reaches_the_sentence_that_answers(
+    container: Container, tmp_path: Path, study: str, question: str, quoted: str, section: str
 ) -> None:
-    reply = kv310.post(
-        "/api/ask", json={"question": question, "study": "KV-310"}, headers={"Authorization": "Bearer t0ken"}
-    )
-    assert reply.status_code == 200
-    data = reply.json()
-    assert not data["abstained"], data
-    assert quoted in data["citations"][0]["quote"], data["citations"][0]
-    assert data["citations"][0]["section"] == "5.2 Exclusion Criteria"
+    name, text = PROTOCOLS[study]
+    citation = first_citation(api_for_protocol(container, tmp_path / "docs", name, text, study), question, study)
+    assert quoted in citation["quote"], citation
+    assert citation["section"] == section
