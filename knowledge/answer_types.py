@@ -94,6 +94,9 @@ def _code(sentence: str, match: re.Match[str]) -> bool:
 
 
 IDENTIFIER = AnswerType("identifier", CODE, True, accept=_code)
+CODE_NAMED = (
+    r"\b(?:account|customer|billing|protocol|kit|lot|batch|order|reference|tracking)\s*(?:number|no\.?(?![\w-])|#|id\b)"
+)
 CONTACTS = frozenset({PHONE.name, EMAIL.name, WEB.name})  # a way to reach someone: often in the sentence after the name
 ADDRESSES = frozenset({EMAIL.name, WEB.name})  # contacts made of words, which may name what they reach
 CLOCK = AnswerType(
@@ -216,9 +219,8 @@ PERSON = AnswerType(  # "who should ...": a sentence naming a role answers bette
 
 QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
     (  # before the phone: "tracking # for the box" asks for a code, not a number to call
-        re.compile(
-            r"\b(?:account|customer|billing|protocol|kit|lot|batch|order|reference|tracking)"
-            r"\s*(?:number|no\.?(?![\w-])|#|id\b)",
+        re.compile(  # asked for ("what's our account number", "tracking # for…"), not where to write one
+            rf"\bwhat(?:'s|s| is| are)?\b[^?.]{{0,40}}{CODE_NAMED}|^\W*(?:\w+\s+){{0,2}}{CODE_NAMED}",
             re.I,
         ),
         IDENTIFIER,
@@ -301,14 +303,12 @@ PAY_WORDS = re.compile(
 )
 # "how much", and the other ways a coordinator asks for a sum: "what's the max per night the sponsor covers", "the
 # per-km mileage rate we reimburse"
-HOW_MUCH = re.compile(r"\bhow much\b|\b(?:max|maximum|rate|amount)\b|\bper[- ](?:night|visit|day|km|mile)\b", re.I)
-
-
+SUM_ASKED = re.compile(r"\bhow much\b|\b(?:max|maximum|rate|amount)\b|\bper[- ](?:night|visit|day|km|mile)\b", re.I)
 COUNT_ASKED = re.compile(r"\bhow many\b|\bnumber of\b|#\s*of\b", re.I)  # "max number of visits reimbursed": a count
 
 
 def _asks_pay(question: str) -> bool:
-    return bool(HOW_MUCH.search(question) and PAY_WORDS.search(question) and not COUNT_ASKED.search(question))
+    return bool(SUM_ASKED.search(question) and PAY_WORDS.search(question) and not COUNT_ASKED.search(question))
 
 
 def expected_type(question: str) -> AnswerType | None:
@@ -328,5 +328,5 @@ def expected_type(question: str) -> AnswerType | None:
                     return AnswerType(f"amount in {unit}", regex, True, pattern)
             return replace(kind, question=pattern)
     if _asks_pay(question):  # "what's the per-km mileage rate we reimburse": no other way of asking for an amount
-        return AnswerType("amount of money", MONEY, True, HOW_MUCH)
+        return AnswerType("amount of money", MONEY, True, SUM_ASKED)
     return None

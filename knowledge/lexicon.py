@@ -380,7 +380,7 @@ def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str
     """
     general = lexicon()
     table = {**general, **(study or {})}
-    table |= {w: general[w] for w in chat_first() if w in general and w in table}  # what the vector search reads
+    table |= {w: general[w] for w in chat_first() if w in general}  # the vector search reads "pt" as the patient
     typed = [_without_possessive(w) for w in words(question)]
     query = QueryTerms()
     semantic: list[str] = []

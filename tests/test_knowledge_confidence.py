@@ -391,6 +391,8 @@ def test_an_account_or_tracking_number_asked_for_needs_an_identifier() -> None:
     assert _kind("whats the protocol number for the IRB form?") == ("identifier", True)
     assert _kind("fedex tracking # for the box we shipped monday?") == ("identifier", True)
     assert _kind("whats the phone number for the courier?") == ("phone", True)
+    assert _kind("do we record the lot number on the dispensing log?") is None  # where to write it, not its value
+    assert _kind("where does the kit number go in the eCRF?") is None
     assert _kind("whats the courier # again?") is None  # a party's "#" is more often the number to call
     for text in ("courier account no. AC-204981", "Protocol M15-554 Amendment 3", "site number 1043", "SW44718"):
         assert kind.found_in(text), text
