@@ -125,7 +125,7 @@ def near_subject(sentence: str, kind: AnswerType, concepts: dict[str, Weighted])
     return False
 
 
-NUMBERED = re.compile(r"#*\s*(?:\d{1,2}\.(?:\d{1,2}\.?)*|[A-Z]\.|[IVX]{1,4}\.)\s+(?P<title>[^|]+)")
+NUMBERED = re.compile(r"#*\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[A-Z]\.|[IVX]{1,4}\.)\s+(?P<title>[^|]+)")
 CLAUSE_BREAK = re.compile(r"[?!;]|\.\s|,\s|\s[-–—]\s")
 ANNOUNCES = re.compile(r"\b(?:the following|as follows)\b", re.I)
 LIST_ITEM = re.compile(r"(?:[-•*–·▪◦●\uf0b7\uf0a7]|o(?=\s)|\(?\d{1,2}[.)]|\(?[a-z][.)])\s")
@@ -135,9 +135,9 @@ SMALL_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "in", "of", "on", 
 
 @lru_cache(maxsize=16384)
 def numbered_heading(line: str) -> bool:
-    """ "7. Laboratory", "4.2 Exclusion Criteria", "## 6 Dose Modifications and Delays": a numbered title in Title
-    Case without a sentence's end. Such a line names a section; a numbered step ("3. Record the temperature.")
-    ends like a sentence or reads like one."""
+    """ "7. Laboratory", "4.2 Exclusion Criteria", "## 6 Dose Modifications and Delays", "2 Objectives and Endpoints"
+    (Word's numbering has no dot): a numbered title in Title Case without a sentence's end. Such a line names a
+    section; a numbered step ("3. Record the temperature.") ends like a sentence or reads like one."""
     m = NUMBERED.fullmatch(line.strip())
     if m is None:
         return False

@@ -554,6 +554,26 @@ def test_a_parent_heading_line_is_never_the_quote(container: Container, tmp_path
     assert not [q for q in quotes if q in ("7. Laboratory", "6. Visits", "8. Device support")], quotes
 
 
+@pytest.mark.parametrize(
+    ("line", "names_a_section"),
+    [
+        ("2 Objectives and Endpoints", True),  # Word's automatic numbering writes no dot after the number
+        ("5 STUDY POPULATION", True),
+        ("4.2 Exclusion Criteria", True),
+        ("7. Laboratory", True),
+        ("3 tablets twice daily with food", False),
+        ("2 Participants must have an eGFR of 30 or more.", False),
+        ("123 Main Street", False),
+    ],
+)
+def test_a_numbered_title_without_a_dot_is_a_heading_not_an_answer(line: str, names_a_section: bool) -> None:
+    """A DOCX protocol's "2 Objectives and Endpoints" sat above "2.1 Primary Objective" in that section's chunk and
+    was quoted first, 26 characters answering nothing, because only "2." counted as a section number."""
+    from knowledge.answer import numbered_heading
+
+    assert numbered_heading(line) is names_a_section
+
+
 DOSING_MD = """# ZX-601 Protocol
 
 ## 4.2 Dose Cohorts
