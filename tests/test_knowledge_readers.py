@@ -268,6 +268,71 @@ def test_an_faqs_question_starts_the_chunk_that_holds_its_answer() -> None:
     assert chunk_blocks(alone)[0].text.startswith("3. Reimbursement\n\n**Q: Who pays?")
 
 
+PLAIN_FAQ = """ZX-101 FREQUENTLY ASKED QUESTIONS FOR SITE STAFF
+
+==============================
+SECTION A - VISITS
+==============================
+
+A1. Can screening and Day 1 be on the same day?
+Yes, when the central laboratory results are back before randomization.
+
+A2. How long does a visit take?
+Plan about 90 minutes for Day 1.
+
+==============================
+SECTION B - SYSTEMS
+==============================
+
+B1. Who grants portal access?
+Your CRA requests it once your training is complete.
+
+B2. I am locked out of the EDC.
+Use the Forgot password link; after three tries call the help desk on 800 555 0100.
+"""
+
+QA_FAQ = """Q1. Which courier do we use?
+A1. Frozen samples go with the study's specialist courier.
+
+Q2. What days can we ship?
+A2. Monday to Wednesday only.
+
+Q3. The courier did not come. What now?
+A3. Call customer service to rebook.
+"""
+
+CRITERIA = """5.2 Exclusion Criteria
+
+E1. Participants with a history of seizures.
+E2. Participants who received a live vaccine within 4 weeks?
+E3. Pregnant or breastfeeding participants.
+"""
+
+
+def test_a_plain_text_faqs_entries_are_sections_and_a_stated_problem_is_one_of_them(tmp_path: Path) -> None:
+    """A text FAQ had no sections: its entry line "B2. I am locked out of the EDC." (no question mark) was quoted
+    as the answer to a lockout question, and each chunk ran over several entries. Each entry is now a section, so
+    its answer's section says what it answers and the entry line is never the answer; "A1." after "Q1." is the
+    answer, not an entry; a protocol's labelled criteria are no FAQ."""
+    path = tmp_path / "faq.txt"
+    path.write_text(PLAIN_FAQ, encoding="utf-8")
+    chunks = chunk_blocks(read_document(path).blocks)
+    sections = [c.section for c in chunks]
+    assert "B2. I am locked out of the EDC." in sections
+    lockout = chunks[sections.index("B2. I am locked out of the EDC.")]
+    assert "Forgot password" in lockout.text and "Who grants" not in lockout.text
+    assert not [c for c in chunks if "=====" in c.text]
+    assert "SECTION B - SYSTEMS" in [h.title for h in find_headings(PLAIN_FAQ.splitlines())]
+
+    qa = [h.section for h in find_headings(QA_FAQ.splitlines())]
+    assert qa == [
+        "Q1. Which courier do we use?",
+        "Q2. What days can we ship?",
+        "Q3. The courier did not come. What now?",
+    ]
+    assert not [h for h in find_headings(CRITERIA.splitlines()) if h.label.startswith("E")]
+
+
 def _zip_with_odd_parts() -> bytes:
     """A zip whose content-types part has no namespace: python-docx fails on it with its own internals' words."""
     buffer = io.BytesIO()

@@ -23,6 +23,8 @@ ROMAN = re.compile(r"^([IVX]{1,5})\.\s*(.*)$")
 UPPER = re.compile(r"^([A-Z])\.\s*(.*)$")
 ARABIC = re.compile(r"^(\d{1,2})\.\s*(.*)$")
 LOWER = re.compile(r"^([a-z])\.\s*(.*)$")
+ENTRY = re.compile(r"^([A-Z]{1,2}\d{1,3}[.:)])\s+(\S.{0,240})$")  # an FAQ's "A1. Can screening ...?", "Q12: ..."
+RULE = re.compile(r"^[=\-_*~#]{5,}$")  # "=====" framing a banner ("SECTION A - VISITS") in a plain-text FAQ
 APPENDIX = re.compile(r"^((?:APPENDIX|Appendix|ANNEX|Annex|ATTACHMENT|Attachment)\s+[A-Z0-9]{1,3})[.:]?\s+(\S.*)$")
 FOOTNOTE_MARK = re.compile(r"(?<=[a-zA-Z”’)])\d{1,3}(?:,\d{1,3})*(?=[\s?]|$)")
 SENTENCE_CUES = re.compile(r"\b(will|must|should|shall|may|is|are|was|were|has|have|can)\b")
@@ -205,8 +207,57 @@ def _outline_headings(lines: list[str]) -> list[Heading]:
     return out
 
 
+def _number(label: str) -> str:
+    return "".join(c for c in label if c.isdigit())
+
+
+def _entry_headings(lines: list[str]) -> list[Heading]:
+    """A plain-text FAQ's entries and the banners that group them.
+
+    An entry is a line labelled with letters and digits ("A1. Can screening and Day 1 be on the same day?",
+    "Q12: ..."), its answer on the lines after it. The series counts only where most of its lines ask something
+    (a protocol's "E1. Participants with ..." criteria do not); then every line of it is an entry, a problem stated
+    ("D3. I am locked out of the EDC.") as much as a question. Each entry is a section of its own, so its answer's
+    section says what it answers and its label line is never quoted as the answer. A banner is a title in capitals
+    framed by rule lines ("=====")."""
+    found = {i: m for i, line in enumerate(lines) if (m := ENTRY.match(line.strip()))}
+    answers = set()  # "Q1. ...?" then "A1. ...": the second line is the answer, labelled with the same number
+    for i, m in found.items():
+        j = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)
+        if j in found and _number(found[j].group(1)) == _number(m.group(1)) and found[j].group(1) != m.group(1):
+            answers.add(j)
+    labelled = [(i, m) for i, m in found.items() if i not in answers]
+    asking = sum(m.group(2).rstrip().endswith("?") for _, m in labelled)
+    if asking < 3 or asking < len(labelled) / 2:
+        return []
+    entries = [Heading(i, 1, m.group(1), m.group(2).strip()) for i, m in labelled]
+
+    def framed(i: int, step: int) -> bool:
+        j = i + step
+        while 0 <= j < len(lines) and not lines[j].strip():
+            j += step
+        return 0 <= j < len(lines) and bool(RULE.match(lines[j].strip()))
+
+    banners = [
+        Heading(i, 1, "", line.strip())
+        for i, line in enumerate(lines)
+        if all_caps(line) and plain_title(line.strip(), max_words=12) and framed(i, -1) and framed(i, 1)
+    ]
+    return sorted(entries + banners, key=lambda h: h.line)
+
+
 def find_headings(lines: list[str]) -> list[Heading]:
-    """Headings of a document given as lines, in order; outline numbering wins when the document uses it."""
+    """Headings of a document given as lines, in order; outline numbering wins when the document uses it, and a
+    plain-text FAQ's entries are headings beside either."""
+    entries = _entry_headings(lines)
+    found = _numbered_headings(lines)
+    if not entries:
+        return found
+    taken = {h.line for h in entries}
+    return sorted(entries + [h for h in found if h.line not in taken], key=lambda h: h.line)
+
+
+def _numbered_headings(lines: list[str]) -> list[Heading]:
     outline = _outline_headings(lines)
     if sum(1 for h in outline if "." not in h.label) >= 2:  # at least "I." and "II."
         return outline

@@ -12,7 +12,7 @@ from collections import Counter
 from itertools import pairwise
 
 from knowledge.readers.blocks import Block
-from knowledge.readers.headings import Heading, find_headings, has_leaders
+from knowledge.readers.headings import RULE, Heading, find_headings, has_leaders
 
 ITEM = re.compile(r"^(?:[•●○▪■◦□➢►✓\-–*]|\(?\d{1,2}[.)]|\[\s?\d{1,2}\]|\(?[a-zA-Z][.)]|\(?[ivx]{1,4}\))\s+\S")
 BULLET_ONLY = re.compile(r"^[•●○▪■◦□➢►✓\-–*]$")
@@ -137,7 +137,7 @@ def blocks_from_lines(lines: list[Line], *, markdown: bool = False) -> list[Bloc
             i += h.consumed
             continue
         i += 1
-        if not s:
+        if not s or RULE.match(s):  # a rule line ("=====") frames a banner; it says nothing
             flush()
             continue
         if markdown and MD_ROW.match(s):
