@@ -229,9 +229,9 @@ class QueryTerms:
         return [t for c in self.concepts for t in (c.own or c.terms)]
 
 
-def _near(term: str, vocab: Mapping[str, int]) -> list[tuple[str, float]]:
+def _near(term: str, vocab: Mapping[str, int], *, prefix: bool = True) -> list[tuple[str, float]]:
     """Vocabulary terms for a term the documents lack: by prefix first, else by spelling distance."""
-    if len(term) >= 3 and term.isalpha():
+    if prefix and len(term) >= 3 and term.isalpha():
         starts = sorted((t for t in vocab if t.startswith(term) and t.isalpha()), key=lambda t: -vocab[t])
         if starts:
             return [(t, PREFIX_WEIGHT) for t in starts[:3]]
@@ -389,9 +389,10 @@ def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str
         if skip_next:
             skip_next = False
             continue
-        if (len(word) == 1 and word.isalpha()) or word.replace("’", "'") in stopwords():  # "quick q", "what's"
-            continue
         pair = f"{word} {typed[i + 1]}" if i + 1 < len(typed) else ""
+        filler = (len(word) == 1 and word.isalpha()) or word.replace("’", "'") in stopwords()  # "quick q", "what's"
+        if filler and pair not in table:  # "make" alone says nothing; "make up" a dose is reconstituting it
+            continue
         key = pair if pair in table else word if word in table else None
         if key == pair:
             skip_next = True
@@ -412,7 +413,9 @@ def expand(question: str, vocab: Mapping[str, int], study: Mapping[str, list[str
         fixed = ""
         if not whole and key is None:
             for term in _word_terms(word):
-                for near, weight in _near(term, vocab) or _near(word, vocab):  # the stem may hide a typo
+                # the stem may hide a typo; a stem cut short ("com" of "comes") names no word by its prefix
+                shortened = term != word and len(term) < 4
+                for near, weight in _near(term, vocab, prefix=not shortened) or _near(word, vocab):
                     concept.add([near], weight, own=True)
                     query.add(near, weight)
                     fixed = fixed or near

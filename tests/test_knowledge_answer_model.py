@@ -522,3 +522,28 @@ def test_chat_words_for_holding_capsules_and_learning_of_an_event_reach_the_docu
     assert "held" in meant["stop"] and set(terms("capsules")) <= meant["caps"]
     assert set(terms("aware")) <= meant["find out"] and "second" in meant["2nd"] and "window" in meant["wiggle room"]
     assert set(terms("grade 3")) <= meant["gr3"]
+
+
+def test_a_taxi_fare_paid_back_is_travel_reimbursed_and_a_cut_short_stem_names_nothing() -> None:
+    """ "how much of her taxi fare can we pay back each time she comes in" where the FAQ says "reimbursed for travel
+    ... up to USD 120 per visit": "taxi" and "pay back" matched nothing there, "fare" matched "far" ("how far
+    ahead"), and "comes", stemmed "com", was read by prefix as "complete", "comparator" and "committee"."""
+    vocab = {t: 2 for t in terms("participants reimbursed travel visits completed comparator committee payment")}
+    query = expand("how much of her taxi fare can we pay back each time she comes in", vocab)
+    meant = {c.word: {t for alt, _, _ in c.alternatives for t in alt} for c in query.concepts}
+    assert set(terms("travel")) <= meant["taxi"] and set(terms("travel")) <= meant["fare"]
+    assert set(terms("reimbursed")) <= meant["pay back"]
+    assert not meant.get("comes") and not set(terms("completed comparator committee")) & set(query.weights)
+
+
+def test_lab_and_pharmacy_chat_reaches_centrifuge_diluent_and_reconstitution() -> None:
+    """ "how long do we spin the gold tops", "how many mL of SWFI when we make it up": a lab manual says the SST is
+    centrifuged and a pharmacy manual that each vial is reconstituted with Sterile Water for Injection; none of the
+    chat words was in the lexicon, so a required amount found no sentence about its subject and the engine refused."""
+    vocab = {
+        t: 2 for t in terms("centrifuge centrifuged sst serum separator tube sterile water injection reconstitute")
+    }
+    query = expand("how long do we spin the gold tops? how many mL of SWFI when we make up the vial?", vocab)
+    meant = {c.word: {t for alt, _, _ in c.alternatives for t in alt} for c in query.concepts}
+    assert set(terms("centrifuge")) <= meant["spin"] and set(terms("sst")) <= meant["gold tops"]
+    assert set(terms("sterile water for injection")) <= meant["swfi"] and set(terms("reconstitute")) <= meant["make up"]
