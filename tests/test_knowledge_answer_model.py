@@ -547,3 +547,14 @@ def test_lab_and_pharmacy_chat_reaches_centrifuge_diluent_and_reconstitution() -
     meant = {c.word: {t for alt, _, _ in c.alternatives for t in alt} for c in query.concepts}
     assert set(terms("centrifuge")) <= meant["spin"] and set(terms("sst")) <= meant["gold tops"]
     assert set(terms("sterile water for injection")) <= meant["swfi"] and set(terms("reconstitute")) <= meant["make up"]
+
+
+def test_cell_therapy_chat_reaches_the_regimen_and_the_stay_near_the_site() -> None:
+    """ "cy dose + run time for the LD chemo?", "how long does the pt have to stay local?": a CAR-T protocol writes
+    cyclophosphamide, lymphodepleting or conditioning chemotherapy, and "remain within proximity of the site";
+    the evidence ranked 12th and past the 40th passage (real protocols, leave-one-document-out)."""
+    vocab = {t: 2 for t in terms("cyclophosphamide conditioning chemotherapy lymphodepleting remain within proximity")}
+    query = expand("cy dose + run time for the LD chemo? how long do they stay local?", vocab)
+    meant = {c.word: {t for alt, _, _ in c.alternatives for t in alt} for c in query.concepts}
+    assert set(terms("cyclophosphamide")) <= meant["cy"] and set(terms("lymphodepleting")) <= meant["ld chemo"]
+    assert set(terms("proximity")) <= meant["stay local"]
