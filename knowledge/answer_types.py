@@ -307,6 +307,10 @@ SUM_ASKED = re.compile(r"\bhow much\b|\b(?:max|maximum|rate|amount)\b|\bper[- ](
 COUNT_ASKED = re.compile(r"\bhow many\b|\bnumber of\b|#\s*of\b", re.I)  # "max number of visits reimbursed": a count
 
 
+def _money(asked_by: re.Pattern[str]) -> AnswerType:
+    return AnswerType("amount of money", MONEY, True, asked_by)
+
+
 def _asks_pay(question: str) -> bool:
     return bool(SUM_ASKED.search(question) and PAY_WORDS.search(question) and not COUNT_ASKED.search(question))
 
@@ -317,7 +321,7 @@ def expected_type(question: str) -> AnswerType | None:
         if pattern.search(question):
             if kind is AMOUNT:
                 if re.search(r"\$|\bdollars?\b|\busd\b|\beuros?\b", question, re.I) or _asks_pay(question):
-                    return AnswerType("amount of money", MONEY, True, pattern)
+                    return _money(pattern)
                 unit = next((u for u in UNIT_WORDS if re.search(rf"(?<!\w){re.escape(u)}(?!\w)", question, re.I)), None)
                 if unit:  # "23 G", "23-gauge", "5 %"
                     # a unit per kilogram, per m² ("vg/kg", "mg/m2"): any amount of it ("1.2 × 10^14 vg/kg")
@@ -328,5 +332,5 @@ def expected_type(question: str) -> AnswerType | None:
                     return AnswerType(f"amount in {unit}", regex, True, pattern)
             return replace(kind, question=pattern)
     if _asks_pay(question):  # "what's the per-km mileage rate we reimburse": no other way of asking for an amount
-        return AnswerType("amount of money", MONEY, True, SUM_ASKED)
+        return _money(SUM_ASKED)
     return None

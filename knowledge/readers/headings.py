@@ -211,6 +211,14 @@ def _number(label: str) -> str:
     return "".join(c for c in label if c.isdigit())
 
 
+def _filled(lines: list[str], i: int, step: int) -> int | None:
+    """The nearest line after (step 1) or before (step -1) line i that is not blank."""
+    j = i + step
+    while 0 <= j < len(lines) and not lines[j].strip():
+        j += step
+    return j if 0 <= j < len(lines) else None
+
+
 def _entry_headings(lines: list[str]) -> list[Heading]:
     """A plain-text FAQ's entries and the banners that group them.
 
@@ -223,7 +231,7 @@ def _entry_headings(lines: list[str]) -> list[Heading]:
     found = {i: m for i, line in enumerate(lines) if (m := ENTRY.match(line.strip()))}
     answers = set()  # "Q1. ...?" then "A1. ...": the second line is the answer, labelled with the same number
     for i, m in found.items():
-        j = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)
+        j = _filled(lines, i, 1)
         if j in found and _number(found[j].group(1)) == _number(m.group(1)) and found[j].group(1) != m.group(1):
             answers.add(j)
     labelled = [(i, m) for i, m in found.items() if i not in answers]
@@ -233,10 +241,8 @@ def _entry_headings(lines: list[str]) -> list[Heading]:
     entries = [Heading(i, 1, m.group(1), m.group(2).strip()) for i, m in labelled]
 
     def framed(i: int, step: int) -> bool:
-        j = i + step
-        while 0 <= j < len(lines) and not lines[j].strip():
-            j += step
-        return 0 <= j < len(lines) and bool(RULE.match(lines[j].strip()))
+        j = _filled(lines, i, step)
+        return j is not None and bool(RULE.match(lines[j].strip()))
 
     banners = [
         Heading(i, 1, "", line.strip())
