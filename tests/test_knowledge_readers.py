@@ -333,6 +333,107 @@ def test_a_plain_text_faqs_entries_are_sections_and_a_stated_problem_is_one_of_t
     assert not [h for h in find_headings(CRITERIA.splitlines()) if h.label.startswith("E")]
 
 
+WRAPPED_FAQ = """----------------------------------------
+SECTION C - DOSING
+----------------------------------------
+
+C1. The pharmacy received the kit a day late.
+    May we still dispense it?
+    Yes, if the temperature logger shows no excursion. Record the
+    late receipt in the accountability log.
+
+C2. The participant vomited ten minutes after the dose. Should
+    we give it again?
+    No. Do not repeat the dose; record the event and give the next
+    dose at the usual time.
+
+C3. How soon must a missed dose be taken?
+    Within 6 hours of the scheduled time; after that, skip it.
+
+C4. The kit box arrived with its seal broken.
+    Quarantine the kit and report it in the supply portal.
+"""
+
+
+def test_an_faq_question_wrapped_over_lines_is_one_entry_with_its_answer_below(tmp_path: Path) -> None:
+    """A text FAQ hard-wrapped at 64 columns puts an entry's question mark on the line after its label ("C2. The
+    participant vomited ... Should" / "we give it again?"). Counting only label lines that end in "?", the reader
+    found no FAQ: the whole file was one section and each chunk ran over several entries. The question is now read
+    to the line that ends it, and that whole question is the section; the answer below stays the body."""
+    path = tmp_path / "wrapped_faq.txt"
+    path.write_text(WRAPPED_FAQ, encoding="utf-8")
+    chunks = chunk_blocks(read_document(path).blocks)
+    by_section = {c.section: c.text for c in chunks}
+    vomit = "C2. The participant vomited ten minutes after the dose. Should we give it again?"
+    assert vomit in by_section
+    assert "Do not repeat the dose" in by_section[vomit] and "6 hours" not in by_section[vomit]
+    late = "C1. The pharmacy received the kit a day late. May we still dispense it?"
+    assert "temperature logger" in by_section[late]
+    assert "C4. The kit box arrived with its seal broken." in by_section  # a stated problem is an entry too
+    assert "SECTION C - DOSING" in [h.title for h in find_headings(WRAPPED_FAQ.splitlines())]
+
+
+UNLABELLED_FAQ = """Study Site FAQ, version 2
+
+SECTION A - SHIPPING
+
+Which days can frozen samples be shipped?
+Monday to Wednesday only, so that no box sits in a depot over a weekend.
+
+The courier did not arrive. What should we do?
+Call the courier's customer service to rebook and put the box back in the freezer.
+
+Can we reuse a dry-ice shipper?
+No. Each shipment uses a new shipper from the kit supplier.
+
+SECTION B - PAYMENTS
+
+How are participants reimbursed for parking?
+Parking is paid with the visit stipend through the participant card.
+"""
+
+QA_COLON_FAQ = """SECTION 1 - VISITS
+
+Q: How are the visit windows counted?
+A: From Day 1, the day of randomisation.
+
+Q: Can a visit take place on a Saturday, if the participant
+works during the week?
+A: Yes, when the site is staffed and the samples can be kept until Monday.
+
+Q: Do participants need to fast?
+A: No fasting is needed for any sample.
+"""
+
+
+def test_faqs_with_q_and_a_labels_or_none_are_read_question_by_question() -> None:
+    """Two more layouts of sponsors' text FAQs: "Q:" / "A:" lines, and questions on lines of their own with no
+    label. Both were one section, a chunk running over several questions. Each question (read to its end when it
+    wraps) is now a section with its answer, and a capitals banner standing alone between blank lines is a heading."""
+    unlabelled = [h.section for h in find_headings(UNLABELLED_FAQ.splitlines())]
+    assert unlabelled == [
+        "SECTION A - SHIPPING",
+        "Which days can frozen samples be shipped?",
+        "The courier did not arrive. What should we do?",
+        "Can we reuse a dry-ice shipper?",
+        "SECTION B - PAYMENTS",
+        "How are participants reimbursed for parking?",
+    ]
+    qa = [h.section for h in find_headings(QA_COLON_FAQ.splitlines())]
+    assert qa == [
+        "SECTION 1 - VISITS",
+        "Q: How are the visit windows counted?",
+        "Q: Can a visit take place on a Saturday, if the participant works during the week?",
+        "Q: Do participants need to fast?",
+    ]
+
+
+def test_a_question_in_a_protocols_text_is_no_faq() -> None:
+    """A protocol that asks a question or two in its text ("What if a dose is missed?") is not an FAQ."""
+    text = "5.1 Dosing\n\nWhat if a dose is missed?\nTake it within 6 hours.\n\n5.2 Storage\n\nStore at 2-8 C.\n"
+    assert [h.section for h in find_headings(text.splitlines())] == ["5.1 Dosing", "5.2 Storage"]
+
+
 def _zip_with_odd_parts() -> bytes:
     """A zip whose content-types part has no namespace: python-docx fails on it with its own internals' words."""
     buffer = io.BytesIO()

@@ -23,7 +23,11 @@ ROMAN = re.compile(r"^([IVX]{1,5})\.\s*(.*)$")
 UPPER = re.compile(r"^([A-Z])\.\s*(.*)$")
 ARABIC = re.compile(r"^(\d{1,2})\.\s*(.*)$")
 LOWER = re.compile(r"^([a-z])\.\s*(.*)$")
-ENTRY = re.compile(r"^([A-Z]{1,2}\d{1,3}[.:)])\s+(\S.{0,240})$")  # an FAQ's "A1. Can screening ...?", "Q12: ..."
+# an FAQ's "A1. Can screening ...?", "Q12: ...", "Q: ..." (then "A: ...")
+ENTRY = re.compile(r"^([A-Z]{1,2}\d{1,3}[.:)]|(?:Q|A|Question|Answer)\s?\d{0,3}:)\s+(\S.{0,240})$")
+ASKED = re.compile(r"^(?:Q|Question)\s?\d{0,3}[.:)]")  # "Q1.", "Q:", "Question 3:"
+ANSWERED = re.compile(r"^(?:A|Answer)\s?\d{0,3}:")  # "A:", "A1:", "Answer:" (an "A1." is section A's first entry)
+QUESTION_CHARS = 300  # an FAQ's question on a line of its own is shorter than this
 RULE = re.compile(r"^[=\-_*~#]{5,}$")  # "=====" framing a banner ("SECTION A - VISITS") in a plain-text FAQ
 APPENDIX = re.compile(r"^((?:APPENDIX|Appendix|ANNEX|Annex|ATTACHMENT|Attachment)\s+[A-Z0-9]{1,3})[.:]?\s+(\S.*)$")
 FOOTNOTE_MARK = re.compile(r"(?<=[a-zA-Z”’)])\d{1,3}(?:,\d{1,3})*(?=[\s?]|$)")
@@ -219,30 +223,89 @@ def _filled(lines: list[str], i: int, step: int) -> int | None:
     return j if 0 <= j < len(lines) else None
 
 
+WRAPPED_QUESTION_LINES = 3  # lines after an FAQ's label line that may still belong to its question
+
+
+def _entry_question(lines: list[str], i: int, text: str) -> tuple[str, int]:
+    """An FAQ entry's question and how many lines it takes. A file hard-wrapped at a fixed width carries the
+    question on past its label line ("C2. The participant vomited ... Should" / "we give it again?", or a
+    stated case then "Can we still randomise?"): the entry runs to the first line ending in "?" before a blank
+    line or the next entry. Without one, the label line alone is the entry (a stated problem)."""
+    if text.endswith("?"):
+        return text, 1
+    parts = [text]
+    for j in range(i + 1, min(i + 1 + WRAPPED_QUESTION_LINES, len(lines))):
+        line = lines[j].strip()
+        if not line or ENTRY.match(line) or RULE.match(line):
+            break
+        parts.append(line)
+        if line.endswith("?"):
+            return " ".join(parts), j - i + 1
+    return text, 1
+
+
+def _labelled_entries(lines: list[str]) -> list[Heading]:
+    """Entries labelled "A1.", "Q12:" or "Q:", where most of the series asks something."""
+    found = {i: m for i, line in enumerate(lines) if (m := ENTRY.match(line.strip()))}
+    answers = set()  # "Q1. ...?" then "A1. ...": the second line is the answer, labelled with the same number
+    previous: re.Match[str] | None = None
+    for i, m in sorted(found.items()):
+        label = m.group(1)
+        after_question = previous is not None and ASKED.match(previous.group(1)) is not None
+        if after_question and ANSWERED.match(label) and _number(label) in ("", _number(previous.group(1))):
+            answers.add(i)  # "A:" after a (wrapped) "Q1."
+        previous = m
+        if i in answers:  # an answer's next line is the next question, never its answer
+            continue
+        j = _filled(lines, i, 1)
+        if j in found and not ASKED.match(found[j].group(1)):
+            following = found[j].group(1)
+            if _number(following) == _number(label) and following != label:
+                answers.add(j)
+    labelled = [(i, m) for i, m in found.items() if i not in answers]
+    asked = {i: _entry_question(lines, i, m.group(2).strip()) for i, m in labelled}
+    asking = sum(question.endswith("?") for question, _ in asked.values())
+    if asking < 3 or asking < len(labelled) / 2:
+        return []
+    return [Heading(i, asked[i][1], m.group(1), asked[i][0]) for i, m in labelled]
+
+
+def _question_entries(lines: list[str]) -> list[Heading]:
+    """An FAQ without labels: each question is a line of its own after a blank line, its answer right below
+    ("Can the screening period be extended?" / "Yes, but only once ..."). At least three, or it is no FAQ."""
+    found = []
+    for i, raw in enumerate(lines[:-1]):
+        line, below = raw.strip(), lines[i + 1].strip()
+        if (
+            line.endswith("?")
+            and len(line) <= QUESTION_CHARS
+            and line[:1].isupper()
+            and (i == 0 or not lines[i - 1].strip())
+            and below
+            and not below.endswith("?")
+            and not RULE.match(below)
+        ):
+            found.append(Heading(i, 1, "", line))
+    return found if len(found) >= 3 else []
+
+
 def _entry_headings(lines: list[str]) -> list[Heading]:
     """A plain-text FAQ's entries and the banners that group them.
 
     An entry is a line labelled with letters and digits ("A1. Can screening and Day 1 be on the same day?",
-    "Q12: ..."), its answer on the lines after it. The series counts only where most of its lines ask something
-    (a protocol's "E1. Participants with ..." criteria do not); then every line of it is an entry, a problem stated
-    ("D3. I am locked out of the EDC.") as much as a question. Each entry is a section of its own, so its answer's
-    section says what it answers and its label line is never quoted as the answer. A banner is a title in capitals
-    framed by rule lines ("=====")."""
-    found = {i: m for i, line in enumerate(lines) if (m := ENTRY.match(line.strip()))}
-    answers = set()  # "Q1. ...?" then "A1. ...": the second line is the answer, labelled with the same number
-    for i, m in found.items():
-        j = _filled(lines, i, 1)
-        if j in found and _number(found[j].group(1)) == _number(m.group(1)) and found[j].group(1) != m.group(1):
-            answers.add(j)
-    labelled = [(i, m) for i, m in found.items() if i not in answers]
-    asking = sum(m.group(2).rstrip().endswith("?") for _, m in labelled)
-    if asking < 3 or asking < len(labelled) / 2:
+    "Q12: ...", "Q: ..."), its answer on the lines after it. The series counts only where most of its lines ask
+    something (a protocol's "E1. Participants with ..." criteria do not); then every line of it is an entry, a
+    problem stated ("D3. I am locked out of the EDC.") as much as a question. An FAQ without labels has its
+    questions on lines of their own. Each entry is a section of its own, so its answer's section says what it
+    answers and its question is never quoted as the answer. A banner is a title in capitals framed by rule lines
+    ("=====") or standing alone between blank lines ("SECTION B - SHIPPING")."""
+    entries = _labelled_entries(lines) or _question_entries(lines)
+    if not entries:
         return []
-    entries = [Heading(i, 1, m.group(1), m.group(2).strip()) for i, m in labelled]
 
-    def framed(i: int, step: int) -> bool:
+    def framed(i: int, step: int) -> bool:  # by a rule line, or standing alone between blank lines
         j = _filled(lines, i, step)
-        return j is not None and bool(RULE.match(lines[j].strip()))
+        return j is None or bool(RULE.match(lines[j].strip())) or abs(j - i) > 1
 
     banners = [
         Heading(i, 1, "", line.strip())
