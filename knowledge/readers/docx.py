@@ -1,4 +1,5 @@
-"""DOCX: paragraphs and tables in body order; heading styles give sections, Word's own page breaks give pages."""
+"""DOCX: paragraphs and tables in body order; heading styles give sections, Word's own page breaks give pages,
+and Word's automatic numbering gives headings and criteria the numbers Word shows (docx_numbering)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 from knowledge.readers.blocks import Block, ParsedDocument, ReadError
+from knowledge.readers.docx_numbering import Numbering
 from knowledge.readers.headings import has_leaders
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -18,6 +20,16 @@ def _page_breaks(element: object, rendered: bool) -> int:
     if rendered:
         return len(element.findall(f".//{W}lastRenderedPageBreak"))  # type: ignore[attr-defined]
     return sum(1 for br in element.iter(f"{W}br") if br.get(f"{W}type") == "page")  # type: ignore[attr-defined]
+
+
+def _numbering(document: object) -> Numbering:
+    """The document's list definitions and styles; a file without a numbering part numbers nothing."""
+    try:
+        numbering_xml = document.part.numbering_part.element  # type: ignore[attr-defined]
+    except (KeyError, NotImplementedError, AttributeError):
+        numbering_xml = None
+    styles_xml = getattr(getattr(document, "styles", None), "element", None)
+    return Numbering(numbering_xml, styles_xml)
 
 
 def read_docx(path: Path) -> ParsedDocument:
@@ -39,13 +51,19 @@ def read_docx(path: Path) -> ParsedDocument:
     has_breaks = rendered or any(br.get(f"{W}type") == "page" for br in body.iter(f"{W}br"))
     page = 1
     blocks: list[Block] = []
+    numbering = _numbering(document)
     for child in body.iterchildren():
         if child.tag == f"{W}p":
             para = Paragraph(child, document)
             page += _page_breaks(child, rendered)
+            ppr = child.find(f"{W}pPr")
+            style_id = None if ppr is None or ppr.find(f"{W}pStyle") is None else ppr.find(f"{W}pStyle").get(f"{W}val")
+            label = numbering.label(child, style_id)  # every numbered paragraph counts, an empty one too
             text = para.text.strip()
             if not text or has_leaders(text):
                 continue
+            if label and not text.startswith(label):
+                text = f"{label} {text}"
             style = (para.style.name if para.style is not None else "") or ""
             where = page if has_breaks else None
             if HEADING_STYLE.match(style.strip()):

@@ -1,0 +1,105 @@
+"""Word's automatic numbering read into headings and criteria, as Word shows them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+from docx.oxml import parse_xml
+
+from knowledge.chunking import chunk_blocks
+from knowledge.readers import read_document
+from knowledge.readers.docx_numbering import format_number
+
+NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# A sponsor template's lists: 7 numbers the headings ("1", "1.1"), 8 the criteria ("1.", then "a)" below them)
+ABSTRACT = f"""<w:abstractNum {NS} w:abstractNumId="70">
+  <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading1"/>
+    <w:lvlText w:val="%1"/></w:lvl>
+  <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading2"/>
+    <w:lvlText w:val="%1.%2"/></w:lvl>
+</w:abstractNum>"""
+CRITERIA = f"""<w:abstractNum {NS} w:abstractNumId="80">
+  <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>
+  <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="%2)"/></w:lvl>
+</w:abstractNum>"""
+
+
+def _num(num_id: int, abstract: int, restart: bool = False) -> str:
+    override = '<w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride>' if restart else ""
+    return f'<w:num {NS} w:numId="{num_id}"><w:abstractNumId w:val="{abstract}"/>{override}</w:num>'
+
+
+def _numbered(paragraph: object, num_id: int, level: int) -> None:
+    ppr = paragraph._p.get_or_add_pPr()  # type: ignore[attr-defined]
+    ppr.append(parse_xml(f'<w:numPr {NS}><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>'))
+
+
+def _protocol(path: Path) -> None:
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    abstracts = numbering.findall(f"{W}abstractNum")
+    at = numbering.index(abstracts[-1]) + 1 if abstracts else 0
+    numbering.insert(at, parse_xml(CRITERIA))
+    numbering.insert(at, parse_xml(ABSTRACT))
+    for xml in (_num(70, 70), _num(80, 80), _num(81, 80, restart=True)):
+        numbering.append(parse_xml(xml))
+    for name in ("Heading 1", "Heading 2"):  # the template numbers headings through their styles
+        ppr = document.styles[name].element.get_or_add_pPr()
+        ppr.append(parse_xml(f'<w:numPr {NS}><w:numId w:val="70"/></w:numPr>'))
+    document.add_heading("Introduction", level=1)
+    document.add_paragraph("The study compares two doses.")
+    document.add_heading("Study Population", level=1)
+    document.add_heading("Inclusion Criteria", level=2)
+    for text, level in (
+        ("Aged 18 years or older.", 0),
+        ("A body weight of at least 40 kg.", 0),
+        ("Either of the following:", 0),
+        ("an eGFR of 30 mL/min or more;", 1),
+        ("no dialysis.", 1),
+    ):
+        _numbered(document.add_paragraph(text), 80, level)
+    document.add_heading("Exclusion Criteria", level=2)
+    _numbered(document.add_paragraph("Pregnancy."), 81, 0)  # a new list instance restarts at 1
+    _numbered(document.add_paragraph("Prior gene therapy."), 81, 0)
+    document.add_paragraph("Any of the usual checks.", style="List Bullet")  # a bullet has no number to show
+    document.save(str(path))
+
+
+def test_auto_numbered_headings_and_criteria_read_with_the_numbers_word_shows(tmp_path: Path) -> None:
+    """A sponsor's Word template numbers headings and criteria automatically; read as text only, "5.1 Inclusion
+    Criteria" was cited as "Inclusion Criteria" and "criterion 2" matched nothing."""
+    path = tmp_path / "protocol.docx"
+    _protocol(path)
+    blocks = read_document(path).blocks
+    headings = [b.section for b in blocks if b.kind == "heading"]
+    assert headings == ["1 Introduction", "2 Study Population", "2.1 Inclusion Criteria", "2.2 Exclusion Criteria"]
+    items = [b.text for b in blocks if b.kind == "item"]
+    assert items == [
+        "1. Aged 18 years or older.",
+        "2. A body weight of at least 40 kg.",
+        "3. Either of the following:",
+        "a) an eGFR of 30 mL/min or more;",
+        "b) no dialysis.",
+        "1. Pregnancy.",
+        "2. Prior gene therapy.",
+        "Any of the usual checks.",
+    ]
+    sections = {c.section for c in chunk_blocks(blocks)}
+    assert "2.1 Inclusion Criteria" in sections
+
+
+def test_a_document_without_numbering_reads_as_typed(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_heading("6.2 Dose Modification", level=2)
+    document.add_paragraph("Reduce the dose to 10 mg.")
+    path = tmp_path / "typed.docx"
+    document.save(str(path))
+    assert [b.section for b in read_document(path).blocks if b.kind == "heading"] == ["6.2 Dose Modification"]
+
+
+def test_number_formats() -> None:
+    assert [format_number(n, "lowerRoman") for n in (1, 4, 9, 14)] == ["i", "iv", "ix", "xiv"]
+    assert [format_number(n, "upperLetter") for n in (1, 26, 27)] == ["A", "Z", "AA"]
+    assert format_number(3, "decimalZero") == "03"
