@@ -32,6 +32,7 @@ from knowledge.retrieval import Retrieval
 from knowledge.scoring import SentenceHit, Weighted, concept_words, coverage, sentence_hits, term_set
 from knowledge.sentences import is_question, is_table_header, row_with_units, sentence_spans, table_header
 from knowledge.types import Answer, Citation, Passage
+from knowledge.value_match import question_values
 
 RANK_DECAY = 0.03  # the lexical order that picks the embedding pool: later passages need slightly better
 TYPE_BONUS = 0.15
@@ -494,6 +495,7 @@ def candidate_table(question: str, found: Retrieval) -> CandidateTable:
         [key is not None and key not in matched for _, matched in judged],
         yes_no=any(YES_NO.search(part) for part in re.split(r"[?.!—–-]\s+|\n", question)),
         misses_asked=[asked is not None and asked not in matched for _, matched in judged],
+        values=question_values(question),
     )
     top = next((c for c in found.candidates if found.passages and c.chunk_id == found.passages[0].chunk_id), None)
     extras = np.array(

@@ -17,6 +17,8 @@ from typing import Protocol
 
 import numpy as np
 
+from knowledge.value_match import value_fit
+
 DIGIT = re.compile(r"\d")
 TOKEN = re.compile(r"\S+")
 # What a rule sounds like: a coordinator asking "can we ...?" is answered by a sentence that permits or forbids.
@@ -55,6 +57,8 @@ SENTENCE_FEATURES = (
     "states_a_rule",
     "rule_for_yes_no",
     "misses_asked_word",
+    "value_fits",
+    "value_near",
 )
 
 PASSAGE_FEATURES = (
@@ -174,8 +178,10 @@ def sentence_matrix(
     misses_key: Sequence[bool],
     yes_no: bool = False,
     misses_asked: Sequence[bool] | None = None,
+    values: tuple[float, ...] = (),
 ) -> np.ndarray:
-    """One row of SENTENCE_FEATURES per candidate; relative features compare it with the others."""
+    """One row of SENTENCE_FEATURES per candidate; relative features compare it with the others. `values`: the
+    participant's values the question gives (knowledge.value_match), held against each sentence's limits."""
     if not picks:
         return np.zeros((0, len(SENTENCE_FEATURES)), dtype=np.float32)
     covs = np.array([p.coverage for p in picks], dtype=np.float64)
@@ -185,6 +191,7 @@ def sentence_matrix(
     rows = []
     for i, p in enumerate(picks):
         text, digits, heading, table_row, rule = _shape(p.text)
+        fits, near = value_fit(text, values)
         rows.append(
             (
                 1.0,
@@ -214,6 +221,8 @@ def sentence_matrix(
                 float(rule),
                 float(yes_no and rule),
                 float(bool(misses_asked and misses_asked[i])),
+                fits,
+                near,
             )
         )
     return np.array(rows, dtype=np.float32)
