@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
 import pytest
 
+from knowledge.answer import candidate_table
+from knowledge.answer_model import shipped_model
 from knowledge.value_match import question_values, value_fit
+from siteline.container import Container
+
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -35,3 +44,39 @@ def test_a_limit_the_value_misses_is_still_near_it() -> None:
     assert value_fit("Subject is 65 years of age or older", values) == (0.0, 1.0)
     assert value_fit("Haemoglobin of at least 9 g/dL", values) == (0.0, 0.0)  # another scale, another topic
     assert value_fit("Subject is 65 years of age or older", ()) == (0.0, 0.0)  # no value asked about
+
+
+PROTOCOL = """# XY-300 Protocol
+
+## 6.3 Dose Modification for Hyperkalaemia
+
+Serum potassium is measured at every visit and the dose is adjusted as follows.
+
+| Serum potassium (mmol/L) | Action with study intervention |
+| --- | --- |
+| > 5.0 to ≤ 5.5 | Continue the current dose and repeat serum potassium within 72 hours |
+| > 5.5 to ≤ 6.0 | Reduce to 10 mg once daily and repeat serum potassium within 72 hours |
+| > 6.0 | Interrupt study intervention and contact the medical monitor |
+
+## 7.1 Blood Pressure
+
+Systolic blood pressure must be below 160 mmHg before each dose of study intervention.
+"""
+
+
+def test_the_sentence_model_ranks_the_row_the_value_falls_in_above_its_neighbours(
+    container: Container, tmp_path: Path
+) -> None:
+    """The three rows share every word a question can use; the shipped sentence model now ranks the row whose limits
+    5.8 falls in first. (The reader's second look may still prefer a neighbour: it does not read numbers.)"""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "XY300_Protocol.md").write_text(PROTOCOL, encoding="utf-8")
+    report = container.knowledge.ingest([docs], study="XY-300", kind="protocol", now=NOW, progress=False)
+    assert report.ok
+    question = "pt's K+ came back 5.8 at the wk 4 visit - what do we do with the IP?"
+    table = candidate_table(question, container.knowledge.search(question, studies=["XY-300"], k=8))
+    ranked = [table.quotes[i] for i in np.argsort(-shipped_model().scores(table.sentences), kind="stable")]
+    rows = [q for q in ranked if q.startswith(">")]
+    assert rows[0].startswith("> 5.5 to ≤ 6.0 | Reduce to 10 mg")
+    assert value_fit(rows[0], question_values(question)) == (1.0, 1.0)
