@@ -43,6 +43,9 @@ TRAILING_BELOW = re.compile(
 )
 RANGE = re.compile(r"(?:between\s+)?" + NUMBER + r"\s*(?:-|–|to|and)\s*" + NUMBER)
 ANY_NUMBER = re.compile(r"(?<![\w])" + NUMBER)
+QUESTION_SPAN = 1000  # characters of a question read for values: beyond that it is a paste, not what is asked
+MAX_VALUES = 8
+LABEL_SPAN = 24  # characters before a number read for a label ("wk ", "visit #")
 SCALE = 3.0  # a limit this many times larger or smaller than the value is about something else
 NEAR = 0.25  # a number within a quarter of the value is "close to it"
 
@@ -56,16 +59,19 @@ def _number(text: str) -> float | None:
 
 def question_values(question: str) -> tuple[float, ...]:
     """The participant's values a question gives: "K+ 5.8" → 5.8, "63yo" → 63, "BP 184/96" → 184 and 96."""
-    text = SCHEDULE_CODE.sub(" ", question)
-    values = []
+    text = SCHEDULE_CODE.sub(" ", question[:QUESTION_SPAN])
+    values: list[float] = []
     for m in QUESTION_VALUE.finditer(text):
-        if LABEL_BEFORE.search(text[: m.start()]):
+        if LABEL_BEFORE.search(text[max(0, m.start() - LABEL_SPAN) : m.start()]):
             continue
         value = _number(m.group(1))
         if value is None or value <= 0 or (len(m.group(1)) == 4 and 1900 <= value <= 2100):
             continue
-        values.append(value)
-    return tuple(dict.fromkeys(values))
+        if value not in values:
+            values.append(value)
+            if len(values) == MAX_VALUES:
+                break
+    return tuple(values)
 
 
 def _in_scale(value: float, limit: float) -> bool:

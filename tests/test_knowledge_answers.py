@@ -219,6 +219,7 @@ def test_llm_writer_is_used_when_configured_and_extractive_is_the_fallback(
         "   ",
         "x" * 50_000,
         "how much " * 6000,  # found by a probe: the stipend rule was quadratic in such a message (6.5 s)
+        " ".join(str(n % 97 + 1) for n in range(12_000)),  # a wall of numbers: the value reader was quadratic (53 s)
         "¿Cuánto tiempo dura la selección de pacientes?",
         "🙂🙂🙂",
         "患者は何日以内に報告しますか",

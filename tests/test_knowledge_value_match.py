@@ -80,3 +80,13 @@ def test_the_sentence_model_ranks_the_row_the_value_falls_in_above_its_neighbour
     rows = [q for q in ranked if q.startswith(">")]
     assert rows[0].startswith("> 5.5 to ≤ 6.0 | Reduce to 10 mg")
     assert value_fit(rows[0], question_values(question)) == (1.0, 1.0)
+
+
+def test_a_pasted_wall_of_numbers_is_read_only_as_far_as_a_question_goes() -> None:
+    """A 35,000-character paste of numbers took 53 s to read (each number looked back over everything before it).
+    Only the first QUESTION_SPAN characters are a question's, and only MAX_VALUES values count."""
+    from knowledge.value_match import MAX_VALUES, QUESTION_SPAN
+
+    wall = " ".join(str(n % 97 + 1) for n in range(12_000))
+    assert len(question_values(wall)) == MAX_VALUES
+    assert question_values("x" * QUESTION_SPAN + " K+ 5.8") == ()
