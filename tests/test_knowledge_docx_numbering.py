@@ -103,3 +103,27 @@ def test_number_formats() -> None:
     assert [format_number(n, "lowerRoman") for n in (1, 4, 9, 14)] == ["i", "iv", "ix", "xiv"]
     assert [format_number(n, "upperLetter") for n in (1, 26, 27)] == ["A", "Z", "AA"]
     assert format_number(3, "decimalZero") == "03"
+
+
+HOSTILE = f"""<w:abstractNum {NS} w:abstractNumId="90">
+  <w:lvl w:ilvl="0"><w:start w:val="999999"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="%1)"/></w:lvl>
+  <w:lvl w:ilvl="x"><w:start w:val="--5"/><w:numFmt w:val="upperRoman"/><w:lvlText w:val="%2."/></w:lvl>
+  <w:lvl w:ilvl="77"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%78."/></w:lvl>
+</w:abstractNum>"""
+
+
+def test_hostile_numbering_reads_as_figures_not_a_gigabyte_label(tmp_path: Path) -> None:
+    """A letter label for a start of 999,999 would be 38,000 letters (and 10**12 a gigabyte); levels and starts
+    that are no small numbers are ignored, never a crash."""
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    abstracts = numbering.findall(f"{W}abstractNum")
+    numbering.insert(numbering.index(abstracts[-1]) + 1 if abstracts else 0, parse_xml(HOSTILE))
+    numbering.append(parse_xml(_num(90, 90)))
+    _numbered(document.add_paragraph("A numbered line."), 90, 0)
+    _numbered(document.add_paragraph("A line at a level the list lacks."), 90, 5)
+    path = tmp_path / "hostile.docx"
+    document.save(str(path))
+    texts = [b.text for b in read_document(path).blocks]
+    assert texts[0] == "999999) A numbered line."
+    assert texts[1] == "A line at a level the list lacks."

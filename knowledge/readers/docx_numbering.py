@@ -9,6 +9,7 @@ level above it moves on.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -16,6 +17,8 @@ ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc
 ROMAN += ((50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
 NO_NUMBER = frozenset({"bullet", "none"})  # shown as a symbol or nothing: there is no number to name
 MAX_LEVELS = 9
+SMALL_INT = re.compile(r"^-?\d{1,6}$")
+MAX_SPELLED = 1000  # past this, letter and Roman labels are printed as figures
 
 
 def _val(element: object | None, tag: str) -> str | None:
@@ -23,6 +26,18 @@ def _val(element: object | None, tag: str) -> str | None:
         return None
     found = element.find(f"{W}{tag}")  # type: ignore[attr-defined]
     return None if found is None else found.get(f"{W}val")
+
+
+def _int(text: str | None, default: int | None) -> int | None:
+    """A count or level from the XML, or `default` where it is missing or not a small whole number (a hostile file
+    can say anything: a start of 10**12 would print a letter label of a gigabyte)."""
+    return int(text) if text is not None and SMALL_INT.match(text) else default
+
+
+def _level(element: object) -> int | None:
+    """A level's number as its ilvl attribute gives it: 0 when absent, None when it is no number."""
+    raw = element.get(f"{W}ilvl")  # type: ignore[attr-defined]
+    return 0 if raw is None else _int(raw, None)
 
 
 def _roman(n: int) -> str:
@@ -36,11 +51,12 @@ def _roman(n: int) -> str:
 
 def _letters(n: int) -> str:
     """Word's letter numbering: a..z, then aa..zz."""
-    n = max(n, 1)
     return chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1)
 
 
 def format_number(n: int, fmt: str) -> str:
+    if n < 1 or n > MAX_SPELLED:  # letters and Roman figures only for what a document really counts to
+        return str(n)
     if fmt == "lowerLetter":
         return _letters(n)
     if fmt == "upperLetter":
@@ -94,8 +110,7 @@ class Numbering:
             ppr = style.find(f"{W}pPr")
             numpr = None if ppr is None else ppr.find(f"{W}numPr")
             if numpr is not None:
-                ilvl = _val(numpr, "ilvl")
-                self._style_num[sid] = (_val(numpr, "numId"), int(ilvl) if ilvl and ilvl.isdigit() else None)
+                self._style_num[sid] = (_val(numpr, "numId"), _int(_val(numpr, "ilvl"), None))
 
     def _read_numbering(self, root: object) -> None:
         links: dict[str, str] = {}  # abstractNumId -> the numbering style it takes its levels from
@@ -104,10 +119,11 @@ class Numbering:
             levels: dict[int, Level] = {}
             legal: set[int] = set()
             for lvl in abstract.iter(f"{W}lvl"):
-                ilvl = int(lvl.get(f"{W}ilvl", "0") or 0)
-                start = _val(lvl, "start")
+                ilvl = _level(lvl)
+                if ilvl is None or not 0 <= ilvl < MAX_LEVELS:
+                    continue
                 levels[ilvl] = Level(
-                    int(start) if start and start.lstrip("-").isdigit() else 1,
+                    _int(_val(lvl, "start"), 1) or 1,
                     _val(lvl, "numFmt") or "decimal",
                     _val(lvl, "lvlText") or "",
                     _val(lvl, "pStyle"),
@@ -121,9 +137,9 @@ class Numbering:
         for num in root.iter(f"{W}num"):  # type: ignore[attr-defined]
             starts = {}
             for override in num.iter(f"{W}lvlOverride"):
-                start = _val(override, "startOverride")
-                if start and start.isdigit():
-                    starts[int(override.get(f"{W}ilvl", "0") or 0)] = int(start)
+                start, ilvl = _int(_val(override, "startOverride"), None), _level(override)
+                if start is not None and ilvl is not None and 0 <= ilvl < MAX_LEVELS:
+                    starts[ilvl] = start
             self._num[num.get(f"{W}numId")] = (_val(num, "abstractNumId") or "", starts)
         for aid, style in links.items():  # a list defined by a numbering style: its levels are that style's list's
             num_id, _ = self._style_num.get(style, (None, None))
@@ -143,8 +159,7 @@ class Numbering:
         """The number Word shows before this paragraph ("5.1", "3.", "b)"), or None: not numbered, or a bullet."""
         ppr = paragraph.find(f"{W}pPr")  # type: ignore[attr-defined]
         numpr = None if ppr is None else ppr.find(f"{W}numPr")
-        num_id, ilvl = (_val(numpr, "numId"), _val(numpr, "ilvl")) if numpr is not None else (None, None)
-        level = int(ilvl) if ilvl and ilvl.isdigit() else None
+        num_id, level = (_val(numpr, "numId"), _int(_val(numpr, "ilvl"), None)) if numpr is not None else (None, None)
         if num_id is None:
             num_id, level = self._style_numbering(style)
         if not num_id or num_id == "0" or num_id not in self._num:
@@ -155,7 +170,7 @@ class Numbering:
             return None
         if level is None:  # a style's list names its level by the style ("Heading2" is the list's second level)
             level = next((i for i, lv in definition.levels.items() if style and lv.style == style), 0)
-        level = min(level, MAX_LEVELS - 1)
+        level = min(max(level, 0), MAX_LEVELS - 1)
         return self._advance(aid, num_id, starts, definition, level)
 
     def _advance(self, aid: str, num_id: str, starts: dict[int, int], definition: _List, level: int) -> str | None:
