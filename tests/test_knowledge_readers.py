@@ -371,6 +371,12 @@ def test_an_faq_question_wrapped_over_lines_is_one_entry_with_its_answer_below(t
     assert "temperature logger" in by_section[late]
     assert "C4. The kit box arrived with its seal broken." in by_section  # a stated problem is an entry too
     assert "SECTION C - DOSING" in [h.title for h in find_headings(WRAPPED_FAQ.splitlines())]
+    # an answer paragraph that happens to end in "?" is no part of the question above it
+    long_answer = WRAPPED_FAQ.replace(
+        "    Quarantine the kit", "    " + "Check the seal log. " * 20 + "Quarantine it?\n    Quarantine the kit"
+    )
+    headings = {h.label: h.title for h in find_headings(long_answer.splitlines())}
+    assert headings["C4."] == "The kit box arrived with its seal broken."
 
 
 UNLABELLED_FAQ = """Study Site FAQ, version 2

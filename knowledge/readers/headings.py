@@ -239,6 +239,8 @@ def _entry_question(lines: list[str], i: int, text: str) -> tuple[str, int]:
         if not line or ENTRY.match(line) or RULE.match(line):
             break
         parts.append(line)
+        if sum(map(len, parts)) > QUESTION_CHARS:  # a paragraph, not a question's next line
+            break
         if line.endswith("?"):
             return " ".join(parts), j - i + 1
     return text, 1
