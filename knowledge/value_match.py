@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-NUMBER = r"(\d+(?:[.,]\d+)?)"
+# a number, never from inside a run of digits (a 6,000-digit line was quadratic): "1,500,000" whole, "5.8", "1,5"
+NUMBER = r"(?<![\d.,])(\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:[.,]\d+)?)"
 QUESTION_VALUE = re.compile(r"(?<![\w.,-])" + NUMBER + r"(?!\d|[.,]\d|st\b|nd\b|rd\b|th\b)")
 # a number right after one of these is a schedule or document label, not a participant's value
 LABEL_BEFORE = re.compile(
@@ -46,15 +47,20 @@ ANY_NUMBER = re.compile(r"(?<![\w])" + NUMBER)
 QUESTION_SPAN = 1000  # characters of a question read for values: beyond that it is a paste, not what is asked
 MAX_VALUES = 8
 LABEL_SPAN = 24  # characters before a number read for a label ("wk ", "visit #")
+THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+SENTENCE_SPAN = 1000  # characters of a sentence read for limits (a table row is never split, a paragraph may run on)
 SCALE = 3.0  # a limit this many times larger or smaller than the value is about something else
 NEAR = 0.25  # a number within a quarter of the value is "close to it"
 
 
 def _number(text: str) -> float | None:
+    """ "1,500" is fifteen hundred (a thousands separator), "1,5" one and a half; nothing past a trillion."""
+    plain = text.replace(",", "") if THOUSANDS.fullmatch(text) else text.replace(",", ".")
     try:
-        return float(text.replace(",", "."))
+        value = float(plain)
     except ValueError:
         return None
+    return value if value < 1e12 else None
 
 
 def question_values(question: str) -> tuple[float, ...]:
@@ -106,8 +112,8 @@ def value_fit(sentence: str, values: tuple[float, ...]) -> tuple[float, float]:
     names a number within a quarter of a value), both 0.0 when the question gives no value."""
     if not values:
         return 0.0, 0.0
-    limits = _limits(sentence)
-    numbers = _numbers(sentence)
+    limits = _limits(sentence[:SENTENCE_SPAN])
+    numbers = _numbers(sentence[:SENTENCE_SPAN])
     best_fit = 0.0
     near = 0.0
     for value in values:

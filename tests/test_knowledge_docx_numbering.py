@@ -127,3 +127,41 @@ def test_hostile_numbering_reads_as_figures_not_a_gigabyte_label(tmp_path: Path)
     texts = [b.text for b in read_document(path).blocks]
     assert texts[0] == "999999) A numbered line."
     assert texts[1] == "A line at a level the list lacks."
+
+
+def test_docx_numbering_holds_against_a_probes_files(tmp_path: Path) -> None:
+    """Found by a probe: a level pattern of 100,000 placeholders was copied into every paragraph (2.7 GB); criteria
+    in a table kept no number and stopped the count; "24-Hour Urine Collection" under heading number 2 lost its
+    number; paragraphs inside a content control were never read."""
+    long_pattern = f"""<w:abstractNum {NS} w:abstractNumId="95"><w:lvl w:ilvl="0"><w:start w:val="1"/>
+      <w:numFmt w:val="decimal"/><w:lvlText w:val="{"%1" * 5000}"/></w:lvl></w:abstractNum>"""
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    abstracts = numbering.findall(f"{W}abstractNum")
+    at = numbering.index(abstracts[-1]) + 1 if abstracts else 0
+    numbering.insert(at, parse_xml(long_pattern))
+    numbering.insert(at, parse_xml(CRITERIA))
+    numbering.append(parse_xml(_num(80, 80)))
+    numbering.append(parse_xml(_num(95, 95)))
+    _numbered(document.add_paragraph("Pattern too long to be a number."), 95, 0)
+    _numbered(document.add_paragraph("Aged 18 or older."), 80, 0)
+    table = document.add_table(rows=1, cols=1)
+    _numbered(table.cell(0, 0).paragraphs[0], 80, 0)
+    table.cell(0, 0).paragraphs[0].add_run("Weight of 40 kg or more.")
+    bare = f"""<w:abstractNum {NS} w:abstractNumId="96"><w:lvl w:ilvl="0"><w:start w:val="1"/>
+      <w:numFmt w:val="decimal"/><w:lvlText w:val="%1"/></w:lvl></w:abstractNum>"""
+    numbering.insert(at, parse_xml(bare))
+    numbering.append(parse_xml(_num(96, 96)))
+    _numbered(document.add_paragraph("Urine volume"), 96, 0)
+    _numbered(document.add_paragraph("24-hour urine collected."), 96, 0)
+    body = document.element.body
+    control = parse_xml(f'<w:sdt {NS}><w:sdtContent><w:p><w:r><w:t>Inside a content control.</w:t></w:r></w:p>'
+                        "</w:sdtContent></w:sdt>")  # fmt: skip
+    body.insert(len(body) - 1, control)  # before the section properties
+    path = tmp_path / "probe.docx"
+    document.save(str(path))
+    texts = [b.text for b in read_document(path).blocks]
+    assert texts[:2] == ["Pattern too long to be a number.", "1. Aged 18 or older."]
+    assert texts[2] == "2. Weight of 40 kg or more."
+    assert texts[3:5] == ["1 Urine volume", "2 24-hour urine collected."]  # "2" is not the "24" it starts with
+    assert "Inside a content control." in texts

@@ -637,3 +637,47 @@ def test_utf16_text_is_read_with_or_without_a_byte_order_mark() -> None:
     assert decode(text.encode("utf-16-be")) == text
     with pytest.raises(ReadError, match="binary"):
         decode(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+
+
+def test_faq_reader_holds_against_a_probes_layouts() -> None:
+    """Found by a probe: a capitals "YES" inside an answer became the answer's section; a labelled question over 240
+    characters was missed (its answer cited under the entry before); a protocol's three questionnaire lines made it
+    an FAQ."""
+    caps = "Q1. Can the ECG be repeated?\nYES\n\nOnce, within the window.\n\nQ2. Who reads it?\nThe central reader.\n\n"
+    caps += "Q3. Is a paper copy kept?\nNO - NEVER\n\nOnly the upload counts.\n"
+    assert [h.section for h in find_headings(caps.splitlines())] == [
+        "Q1. Can the ECG be repeated?",
+        "Q2. Who reads it?",
+        "Q3. Is a paper copy kept?",
+    ]
+    question = (
+        "B3. "
+        + "If the participant has already been dosed from a kit that was later voided in error, " * 3
+        + "what now?"
+    )
+    faq = f"B1. Who orders kits?\nThe site.\n\nB2. Can a voided kit be reused?\nNo.\n\n{question}\nCall the helpdesk.\n"
+    assert [h.label for h in find_headings(faq.splitlines())] == ["B1.", "B2.", "B3."]
+    protocol = "\n\n".join(
+        [
+            "3.1 Screening Visit",
+            "Consent is signed before any procedure. Vital signs are taken seated. An ECG is recorded in triplicate.",
+            "Central laboratory samples are drawn fasting. Results are reviewed by the investigator before Day 1.",
+            "3.2 Pre-dose Questionnaire",
+            "Is the participant currently pregnant or breastfeeding?\nYes / No",
+            "Has the participant had a fever in the last 24 hours?\nYes / No",
+            "Has any new medicine been started since the last visit?\nYes / No",
+            "If any answer is Yes, the dose is withheld and the medical monitor is contacted.",
+            "3.3 Dosing",
+            "The tablet is taken with water. Food is allowed. The time is recorded in the diary.",
+            "The participant stays at the site for one hour. Blood pressure is measured at 30 and 60 minutes.",
+            "Any vomiting within 30 minutes is recorded. The dose is not repeated.",
+            "3.4 Discharge",
+            "The participant leaves when vital signs are stable. The next visit is booked before leaving.",
+        ]
+    )
+    assert [h.section for h in find_headings(protocol.splitlines())] == [
+        "3.1 Screening Visit",
+        "3.2 Pre-dose Questionnaire",
+        "3.3 Dosing",
+        "3.4 Discharge",
+    ]

@@ -90,3 +90,15 @@ def test_a_pasted_wall_of_numbers_is_read_only_as_far_as_a_question_goes() -> No
     wall = " ".join(str(n % 97 + 1) for n in range(12_000))
     assert len(question_values(wall)) == MAX_VALUES
     assert question_values("x" * QUESTION_SPAN + " K+ 5.8") == ()
+
+
+def test_value_reader_holds_against_a_probes_inputs() -> None:
+    """Found by a probe: "1,500" was read as 1.5 (so "ANC 1200" never met "≥ 1,500/µL"), a 400-digit number became
+    infinity (near every number), and a document line of 8,000 digits took 8 s (every digit began a match)."""
+    assert question_values("ANC 1,200 today") == (1200.0,)
+    assert value_fit("ANC ≥ 1,500/µL", question_values("ANC 1200")) == (0.0, 1.0)
+    assert value_fit("platelets ≥ 100,000/µL", question_values("platelets 95000")) == (0.0, 1.0)
+    assert question_values("9" * 400) == ()
+    assert value_fit("Window 1,5 days", (1.5,)) == (0.0, 1.0)  # a decimal comma stays a decimal
+    digits = "reference code " + "7" * 8000 + " or more"
+    assert value_fit(digits, (5.0,)) == (0.0, 0.0)  # read only as far as a sentence goes, from whole numbers

@@ -22,6 +22,41 @@ def _page_breaks(element: object, rendered: bool) -> int:
     return sum(1 for br in element.iter(f"{W}br") if br.get(f"{W}type") == "page")  # type: ignore[attr-defined]
 
 
+def _body_children(body: object) -> list[object]:
+    """The body's paragraphs and tables in order, those inside content controls (w:sdt) included."""
+    out: list[object] = []
+    for child in body.iterchildren():  # type: ignore[attr-defined]
+        if child.tag == f"{W}sdt":
+            content = child.find(f"{W}sdtContent")
+            if content is not None:
+                out.extend(_body_children(content))
+        else:
+            out.append(child)
+    return out
+
+
+def _style_id(paragraph: object) -> str | None:
+    ppr = paragraph.find(f"{W}pPr")  # type: ignore[attr-defined]
+    style = None if ppr is None else ppr.find(f"{W}pStyle")
+    return None if style is None else style.get(f"{W}val")
+
+
+def _numbered(label: str | None, text: str) -> str:
+    """The text with the number Word shows in front, unless the text already starts with that very number."""
+    if not label or not text or text == label or text.startswith(label + " "):
+        return text
+    return f"{label} {text}"
+
+
+def _cell_text(cell: object, numbering: Numbering) -> str:
+    """A table cell's paragraphs, each with its number: criteria listed in a table count on with the body's."""
+    parts = []
+    for paragraph in cell.paragraphs:  # type: ignore[attr-defined]
+        label = numbering.label(paragraph._p, _style_id(paragraph._p))
+        parts.append(_numbered(label, paragraph.text.strip()))
+    return " ".join(p for p in parts if p)
+
+
 def _numbering(document: object) -> Numbering:
     """The document's list definitions and styles; a file without a numbering part numbers nothing."""
     try:
@@ -52,18 +87,15 @@ def read_docx(path: Path) -> ParsedDocument:
     page = 1
     blocks: list[Block] = []
     numbering = _numbering(document)
-    for child in body.iterchildren():
+    for child in _body_children(body):
         if child.tag == f"{W}p":
             para = Paragraph(child, document)
             page += _page_breaks(child, rendered)
-            ppr = child.find(f"{W}pPr")
-            style_id = None if ppr is None or ppr.find(f"{W}pStyle") is None else ppr.find(f"{W}pStyle").get(f"{W}val")
-            label = numbering.label(child, style_id)  # every numbered paragraph counts, an empty one too
+            label = numbering.label(child, _style_id(child))  # every numbered paragraph counts, an empty one too
             text = para.text.strip()
             if not text or has_leaders(text):
                 continue
-            if label and not text.startswith(label):
-                text = f"{label} {text}"
+            text = _numbered(label, text)
             style = (para.style.name if para.style is not None else "") or ""
             where = page if has_breaks else None
             if HEADING_STYLE.match(style.strip()):
@@ -76,8 +108,12 @@ def read_docx(path: Path) -> ParsedDocument:
             table = Table(child, document)
             for row in table.rows:
                 cells: list[str] = []
+                seen: set[int] = set()
                 for cell in row.cells:
-                    value = " ".join(cell.text.split())
+                    if id(cell._tc) in seen:  # a merged cell comes back once per grid column it spans
+                        continue
+                    seen.add(id(cell._tc))
+                    value = " ".join(_cell_text(cell, numbering).split())
                     if value and (not cells or cells[-1] != value):  # merged cells repeat their text
                         cells.append(value)
                 if cells:

@@ -19,6 +19,8 @@ NO_NUMBER = frozenset({"bullet", "none"})  # shown as a symbol or nothing: there
 MAX_LEVELS = 9
 SMALL_INT = re.compile(r"^-?\d{1,6}$")
 MAX_SPELLED = 1000  # past this, letter and Roman labels are printed as figures
+MAX_PATTERN = 40  # Word's own level patterns ("%1.%2.", "(%3)") are a few characters; a longer one is no number
+PLACEHOLDER = re.compile(r"%\d")
 
 
 def _val(element: object | None, tag: str) -> str | None:
@@ -186,7 +188,7 @@ class Numbering:
         for deeper in range(level + 1, MAX_LEVELS):
             counters[deeper] = None
         this = definition.levels.get(level)
-        if this is None or this.fmt in NO_NUMBER or "%" not in this.text:
+        if this is None or this.fmt in NO_NUMBER or "%" not in this.text or len(this.text) > MAX_PATTERN:
             return None
         text = this.text
         for i in range(level, -1, -1):  # "%10" cannot occur: Word has nine levels
@@ -194,4 +196,5 @@ class Numbering:
             value = counters[i] if counters[i] is not None else lv.start
             fmt = "decimal" if level in definition.legal else lv.fmt
             text = text.replace(f"%{i + 1}", format_number(value, fmt))
-        return text.strip() or None
+        text = PLACEHOLDER.sub("", text)  # a level below this one ("%1.%2" on level 1) shows nothing in Word
+        return text.strip() if text.strip(" .") else None

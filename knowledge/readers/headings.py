@@ -24,7 +24,7 @@ UPPER = re.compile(r"^([A-Z])\.\s*(.*)$")
 ARABIC = re.compile(r"^(\d{1,2})\.\s*(.*)$")
 LOWER = re.compile(r"^([a-z])\.\s*(.*)$")
 # an FAQ's "A1. Can screening ...?", "Q12: ...", "Q: ..." (then "A: ...")
-ENTRY = re.compile(r"^([A-Z]{1,2}\d{1,3}[.:)]|(?:Q|A|Question|Answer)\s?\d{0,3}:)\s+(\S.{0,240})$")
+ENTRY = re.compile(r"^([A-Z]{1,2}\d{1,3}[.:)]|(?:Q|A|Question|Answer)\s?\d{0,3}:)\s+(\S.{0,500})$")
 ASKED = re.compile(r"^(?:Q|Question)\s?\d{0,3}[.:)]")  # "Q1.", "Q:", "Question 3:"
 ANSWERED = re.compile(r"^(?:A|Answer)\s?\d{0,3}:")  # "A:", "A1:", "Answer:" (an "A1." is section A's first entry)
 QUESTION_CHARS = 300  # an FAQ's question on a line of its own is shorter than this
@@ -288,7 +288,9 @@ def _question_entries(lines: list[str]) -> list[Heading]:
             and not RULE.match(below)
         ):
             found.append(Heading(i, 1, "", line))
-    return found if len(found) >= 3 else []
+    blocks = sum(1 for i, line in enumerate(lines) if line.strip() and (i == 0 or not lines[i - 1].strip()))
+    # an FAQ is mostly questions; a protocol's questionnaire ("Is the participant pregnant?" / "Yes / No") is not
+    return found if len(found) >= 3 and len(found) >= blocks / 3 else []
 
 
 def _entry_headings(lines: list[str]) -> list[Heading]:
@@ -305,14 +307,20 @@ def _entry_headings(lines: list[str]) -> list[Heading]:
     if not entries:
         return []
 
-    def framed(i: int, step: int) -> bool:  # by a rule line, or standing alone between blank lines
+    starts = {h.line for h in entries}
+
+    def ruled(i: int, step: int) -> bool:
         j = _filled(lines, i, step)
-        return j is None or bool(RULE.match(lines[j].strip())) or abs(j - i) > 1
+        return j is None or bool(RULE.match(lines[j].strip()))
+
+    def alone(i: int) -> bool:  # between blank lines, and an entry next: a capitals "YES" inside an answer is none
+        j = _filled(lines, i, 1)
+        return _filled(lines, i, -1) != i - 1 and j is not None and j > i + 1 and j in starts
 
     banners = [
         Heading(i, 1, "", line.strip())
         for i, line in enumerate(lines)
-        if all_caps(line) and plain_title(line.strip(), max_words=12) and framed(i, -1) and framed(i, 1)
+        if all_caps(line) and plain_title(line.strip(), max_words=12) and ((ruled(i, -1) and ruled(i, 1)) or alone(i))
     ]
     return sorted(entries + banners, key=lambda h: h.line)
 

@@ -156,7 +156,7 @@ def blocks_from_lines(lines: list[Line], *, markdown: bool = False) -> list[Bloc
             continue
         if current is None:
             current = Block("text", s, page)
-        elif current.kind == "text" and SENTENCE_END.search(current.text) and (s[0].isupper() or s[0].isdigit()):
+        elif current.kind == "text" and SENTENCE_END.search(current.text[-16:]) and (s[0].isupper() or s[0].isdigit()):
             flush()
             current = Block("text", s, page)
         else:
