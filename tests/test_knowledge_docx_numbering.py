@@ -36,15 +36,20 @@ def _numbered(paragraph: object, num_id: int, level: int) -> None:
     ppr.append(parse_xml(f'<w:numPr {NS}><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>'))
 
 
+def _with_lists(document: object, abstracts: list[str], nums: list[str]) -> None:
+    """List definitions added to the document's numbering part, the abstract ones before every w:num (schema order)."""
+    numbering = document.part.numbering_part.element  # type: ignore[attr-defined]
+    present = numbering.findall(f"{W}abstractNum")
+    at = numbering.index(present[-1]) + 1 if present else 0
+    for xml in reversed(abstracts):
+        numbering.insert(at, parse_xml(xml))
+    for xml in nums:
+        numbering.append(parse_xml(xml))
+
+
 def _protocol(path: Path) -> None:
     document = docx.Document()
-    numbering = document.part.numbering_part.element
-    abstracts = numbering.findall(f"{W}abstractNum")
-    at = numbering.index(abstracts[-1]) + 1 if abstracts else 0
-    numbering.insert(at, parse_xml(CRITERIA))
-    numbering.insert(at, parse_xml(ABSTRACT))
-    for xml in (_num(70, 70), _num(80, 80), _num(81, 80, restart=True)):
-        numbering.append(parse_xml(xml))
+    _with_lists(document, [ABSTRACT, CRITERIA], [_num(70, 70), _num(80, 80), _num(81, 80, restart=True)])
     for name in ("Heading 1", "Heading 2"):  # the template numbers headings through their styles
         ppr = document.styles[name].element.get_or_add_pPr()
         ppr.append(parse_xml(f'<w:numPr {NS}><w:numId w:val="70"/></w:numPr>'))
@@ -116,10 +121,7 @@ def test_hostile_numbering_reads_as_figures_not_a_gigabyte_label(tmp_path: Path)
     """A letter label for a start of 999,999 would be 38,000 letters (and 10**12 a gigabyte); levels and starts
     that are no small numbers are ignored, never a crash."""
     document = docx.Document()
-    numbering = document.part.numbering_part.element
-    abstracts = numbering.findall(f"{W}abstractNum")
-    numbering.insert(numbering.index(abstracts[-1]) + 1 if abstracts else 0, parse_xml(HOSTILE))
-    numbering.append(parse_xml(_num(90, 90)))
+    _with_lists(document, [HOSTILE], [_num(90, 90)])
     _numbered(document.add_paragraph("A numbered line."), 90, 0)
     _numbered(document.add_paragraph("A line at a level the list lacks."), 90, 5)
     path = tmp_path / "hostile.docx"
@@ -135,23 +137,15 @@ def test_docx_numbering_holds_against_a_probes_files(tmp_path: Path) -> None:
     number; paragraphs inside a content control were never read."""
     long_pattern = f"""<w:abstractNum {NS} w:abstractNumId="95"><w:lvl w:ilvl="0"><w:start w:val="1"/>
       <w:numFmt w:val="decimal"/><w:lvlText w:val="{"%1" * 5000}"/></w:lvl></w:abstractNum>"""
+    bare = f"""<w:abstractNum {NS} w:abstractNumId="96"><w:lvl w:ilvl="0"><w:start w:val="1"/>
+      <w:numFmt w:val="decimal"/><w:lvlText w:val="%1"/></w:lvl></w:abstractNum>"""
     document = docx.Document()
-    numbering = document.part.numbering_part.element
-    abstracts = numbering.findall(f"{W}abstractNum")
-    at = numbering.index(abstracts[-1]) + 1 if abstracts else 0
-    numbering.insert(at, parse_xml(long_pattern))
-    numbering.insert(at, parse_xml(CRITERIA))
-    numbering.append(parse_xml(_num(80, 80)))
-    numbering.append(parse_xml(_num(95, 95)))
+    _with_lists(document, [CRITERIA, long_pattern, bare], [_num(80, 80), _num(95, 95), _num(96, 96)])
     _numbered(document.add_paragraph("Pattern too long to be a number."), 95, 0)
     _numbered(document.add_paragraph("Aged 18 or older."), 80, 0)
     table = document.add_table(rows=1, cols=1)
     _numbered(table.cell(0, 0).paragraphs[0], 80, 0)
     table.cell(0, 0).paragraphs[0].add_run("Weight of 40 kg or more.")
-    bare = f"""<w:abstractNum {NS} w:abstractNumId="96"><w:lvl w:ilvl="0"><w:start w:val="1"/>
-      <w:numFmt w:val="decimal"/><w:lvlText w:val="%1"/></w:lvl></w:abstractNum>"""
-    numbering.insert(at, parse_xml(bare))
-    numbering.append(parse_xml(_num(96, 96)))
     _numbered(document.add_paragraph("Urine volume"), 96, 0)
     _numbered(document.add_paragraph("24-hour urine collected."), 96, 0)
     body = document.element.body
