@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from knowledge.readers.blocks import Block
+from knowledge.readers.headings import QUESTION_CHARS  # a block this short ending in "?" is a question
 from knowledge.sentences import is_question, sentence_spans
 
 TARGET_CHARS = 900  # ~200 MiniLM tokens: the whole chunk fits the model's 256-token window
 MAX_BLOCK_CHARS = 1200
-QUESTION_CHARS = 300  # a block this short ending in "?" is a question that the next block answers
 
 
 @dataclass

@@ -92,9 +92,13 @@ def _limits(sentence: str) -> tuple[tuple[str, float, float], ...]:
         n = _number(m.group(2))
         if n is not None:
             out.append(("above" if m.group(1) in ("≥", ">=", "=>", ">") else "below", n, n))
-    for pattern, kind in ((WORD_ABOVE, "above"), (TRAILING_ABOVE, "above"), (WORD_BELOW, "below")):
+    for pattern, kind in (
+        (WORD_ABOVE, "above"),
+        (TRAILING_ABOVE, "above"),
+        (WORD_BELOW, "below"),
+        (TRAILING_BELOW, "below"),
+    ):
         out.extend((kind, n, n) for m in pattern.finditer(sentence) if (n := _number(m.group(1))) is not None)
-    out.extend(("below", n, n) for m in TRAILING_BELOW.finditer(sentence) if (n := _number(m.group(1))) is not None)
     for m in RANGE.finditer(sentence):
         low, high = _number(m.group(1)), _number(m.group(2))
         if low is not None and high is not None and low < high:

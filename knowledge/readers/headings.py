@@ -27,7 +27,7 @@ LOWER = re.compile(r"^([a-z])\.\s*(.*)$")
 ENTRY = re.compile(r"^([A-Z]{1,2}\d{1,3}[.:)]|(?:Q|A|Question|Answer)\s?\d{0,3}:)\s+(\S.{0,500})$")
 ASKED = re.compile(r"^(?:Q|Question)\s?\d{0,3}[.:)]")  # "Q1.", "Q:", "Question 3:"
 ANSWERED = re.compile(r"^(?:A|Answer)\s?\d{0,3}:")  # "A:", "A1:", "Answer:" (an "A1." is section A's first entry)
-QUESTION_CHARS = 300  # an FAQ's question on a line of its own is shorter than this
+QUESTION_CHARS = 300  # a question (an FAQ's line, a block the next one answers) is no longer than this
 RULE = re.compile(r"^[=\-_*~#]{5,}$")  # "=====" framing a banner ("SECTION A - VISITS") in a plain-text FAQ
 APPENDIX = re.compile(r"^((?:APPENDIX|Appendix|ANNEX|Annex|ATTACHMENT|Attachment)\s+[A-Z0-9]{1,3})[.:]?\s+(\S.*)$")
 FOOTNOTE_MARK = re.compile(r"(?<=[a-zA-Z”’)])\d{1,3}(?:,\d{1,3})*(?=[\s?]|$)")
@@ -272,6 +272,10 @@ def _labelled_entries(lines: list[str]) -> list[Heading]:
     return [Heading(i, asked[i][1], m.group(1), asked[i][0]) for i, m in labelled]
 
 
+def _opens_paragraph(lines: list[str], i: int) -> bool:
+    return bool(lines[i].strip()) and (i == 0 or not lines[i - 1].strip())
+
+
 def _question_entries(lines: list[str]) -> list[Heading]:
     """An FAQ without labels: each question is a line of its own after a blank line, its answer right below
     ("Can the screening period be extended?" / "Yes, but only once ..."). At least three, or it is no FAQ."""
@@ -282,13 +286,13 @@ def _question_entries(lines: list[str]) -> list[Heading]:
             line.endswith("?")
             and len(line) <= QUESTION_CHARS
             and line[:1].isupper()
-            and (i == 0 or not lines[i - 1].strip())
+            and _opens_paragraph(lines, i)
             and below
             and not below.endswith("?")
             and not RULE.match(below)
         ):
             found.append(Heading(i, 1, "", line))
-    blocks = sum(1 for i, line in enumerate(lines) if line.strip() and (i == 0 or not lines[i - 1].strip()))
+    blocks = sum(_opens_paragraph(lines, i) for i in range(len(lines)))
     # an FAQ is mostly questions; a protocol's questionnaire ("Is the participant pregnant?" / "Yes / No") is not
     return found if len(found) >= 3 and len(found) >= blocks / 3 else []
 
@@ -302,7 +306,7 @@ def _entry_headings(lines: list[str]) -> list[Heading]:
     problem stated ("D3. I am locked out of the EDC.") as much as a question. An FAQ without labels has its
     questions on lines of their own. Each entry is a section of its own, so its answer's section says what it
     answers and its question is never quoted as the answer. A banner is a title in capitals framed by rule lines
-    ("=====") or standing alone between blank lines ("SECTION B - SHIPPING")."""
+    ("=====") or standing alone between blank lines right before an entry ("SECTION B - SHIPPING")."""
     entries = _labelled_entries(lines) or _question_entries(lines)
     if not entries:
         return []
