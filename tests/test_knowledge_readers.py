@@ -474,6 +474,29 @@ def test_encrypted_pdf_is_refused_with_the_reason(tmp_path: Path) -> None:
         read_document(path)
 
 
+def test_leaders_to_an_answer_are_kept_and_leaders_to_a_page_are_the_table_of_contents(tmp_path: Path) -> None:
+    path = tmp_path / "pharmacy_manual.txt"
+    path.write_text(
+        "CONTENTS\n"
+        "1. Contacts ................................ 2\n"
+        "2. Storage ................................. iii\n"
+        "Appendix B ................................. B-1\n"
+        "\n"
+        "1. Contacts\n"
+        "\n"
+        "Depot fax ........................ +1 555 0100\n"
+        "Unblinding line .................. 24 hours, +1 555 0199\n"
+        "\n"
+        "2. Storage\n"
+        "\n"
+        "Keep kits at 2-8 C in the original carton.\n",
+        encoding="utf-8",
+    )
+    text = "\n".join(b.text for b in read_document(path).blocks)
+    assert "+1 555 0100" in text and "+1 555 0199" in text  # a contact sheet's answers
+    assert " 2\n" not in text + "\n" and "iii" not in text and "B-1" not in text  # the contents pages are dropped
+
+
 def test_decimal_headings_skip_the_toc_and_numbered_list_items() -> None:
     lines = [
         "TABLE OF CONTENTS",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from knowledge.readers.blocks import Block, ParsedDocument, ReadError
 from knowledge.readers.docx_numbering import Numbering
-from knowledge.readers.headings import has_leaders
+from knowledge.readers.headings import toc_line
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 HEADING_STYLE = re.compile(r"^(heading\s*\d|title)$", re.IGNORECASE)
@@ -93,7 +93,7 @@ def read_docx(path: Path) -> ParsedDocument:
             page += _page_breaks(child, rendered)
             label = numbering.label(child, _style_id(child))  # every numbered paragraph counts, an empty one too
             text = para.text.strip()
-            if not text or has_leaders(text):
+            if not text or toc_line(text):
                 continue
             text = _numbered(label, text)
             style = (para.style.name if para.style is not None else "") or ""

@@ -18,6 +18,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 LEADERS = re.compile(r"(\.\s?){5,}|…{2,}|_{6,}")
+PAGE_REF = re.compile(r"(?i)(?:page\s*)?(?:\d{1,4}|[ivxlc]{1,7}|[a-z]{1,2}-?\d{1,3})")  # "37", "xii", "A-1"
 DECIMAL = re.compile(r"^(\d{1,2})((?:\.\d{1,2}){0,5})(\.?)\s+(\S.*)$")
 ROMAN = re.compile(r"^([IVX]{1,5})\.\s*(.*)$")
 UPPER = re.compile(r"^([A-Z])\.\s*(.*)$")
@@ -39,6 +40,16 @@ ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
 def has_leaders(line: str) -> bool:
     """A table-of-contents entry ("6.4 Study Intervention Compliance ....... 37")."""
     return bool(LEADERS.search(line))
+
+
+def toc_line(line: str) -> bool:
+    """A table-of-contents line: dot leaders running to a page number or to the line's end. A contact sheet's
+    "Depot fax ........ +1 555 0100" has leaders too, but what follows them is the answer, not a page."""
+    runs = list(LEADERS.finditer(line))
+    if not runs:
+        return False
+    tail = line[runs[-1].end() :].strip()
+    return not tail or bool(PAGE_REF.fullmatch(tail))
 
 
 def _roman(text: str) -> int:

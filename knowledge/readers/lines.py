@@ -12,7 +12,7 @@ from collections import Counter
 from itertools import pairwise
 
 from knowledge.readers.blocks import Block
-from knowledge.readers.headings import RULE, Heading, find_headings, has_leaders
+from knowledge.readers.headings import RULE, Heading, find_headings, has_leaders, toc_line
 
 ITEM = re.compile(r"^(?:[•●○▪■◦□➢►✓\-–*]|\(?\d{1,2}[.)]|\[\s?\d{1,2}\]|\(?[a-zA-Z][.)]|\(?[ivx]{1,4}\))\s+\S")
 BULLET_ONLY = re.compile(r"^[•●○▪■◦□➢►✓\-–*]$")
@@ -109,7 +109,7 @@ def md_cells(row: str) -> str:
 
 def blocks_from_lines(lines: list[Line], *, markdown: bool = False) -> list[Block]:
     """Group lines into blocks; a block never starts or ends inside a list item or table row."""
-    lines = [(t.rstrip(), p) for t, p in lines if not has_leaders(t)]
+    lines = [(t.rstrip(), p) for t, p in lines if not toc_line(t)]
     texts = [t for t, _ in lines]
     headings = _markdown_headings(texts) if markdown else []
     if not headings:
