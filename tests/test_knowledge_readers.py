@@ -7,6 +7,7 @@ a made-up study, ZX-101, so no real document text is needed.
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 from pathlib import Path
 
@@ -704,3 +705,34 @@ def test_faq_reader_holds_against_a_probes_layouts() -> None:
         "3.3 Dosing",
         "3.4 Discharge",
     ]
+
+
+def _heaviest_by_scan(cands: list) -> list:
+    """The plain O(n^2) scan the heading finder used before session 34, as the reference."""
+    best, prev = [0.0] * len(cands), [-1] * len(cands)
+    for i, (key, weight, _) in enumerate(cands):
+        best[i] = weight
+        for j in range(i):
+            if cands[j][0] < key and best[j] + weight > best[i]:
+                best[i], prev[i] = best[j] + weight, j
+    chain, i = [], max(range(len(cands)), key=lambda n: best[n]) if cands else -1
+    while i >= 0:
+        chain.append(cands[i][2])
+        i = prev[i]
+    return chain[::-1]
+
+
+def test_the_section_number_chain_is_the_plain_scans_on_any_numbering() -> None:
+    from knowledge.readers.headings import _heaviest_increasing
+
+    rng = random.Random(34)
+    for _ in range(2000):
+        cands = [
+            (
+                tuple(rng.randint(1, 4) for _ in range(rng.randint(1, 3))),
+                rng.choice([1.0, 0.5]),
+                n,
+            )  # exact in binary: sums tie as numbers tie
+            for n in range(rng.randint(0, 25))
+        ]
+        assert _heaviest_increasing(cands) == _heaviest_by_scan(cands)

@@ -153,16 +153,23 @@ def _decimal_candidates(lines: list[str]) -> list[tuple[tuple[int, ...], float, 
 
 
 def _heaviest_increasing(cands: list[tuple[tuple[int, ...], float, Heading]]) -> list[Heading]:
-    """Weighted longest strictly increasing subsequence by section number (O(n^2); n is a few hundred)."""
+    """Weighted longest strictly increasing subsequence by section number. A Fenwick tree over the numbers' ranks
+    keeps it O(n log n): a long document numbers thousands of paragraphs ("12.4.3"), and the plain O(n^2) scan took
+    seconds. Ties go to the earliest predecessor, as the plain scan's did."""
+    if not cands:
+        return []
+    rank = {key: r for r, key in enumerate(sorted({key for key, _, _ in cands}))}
+    tree: list[tuple[float, int]] = [(0.0, 1)] * (len(rank) + 1)  # (best chain weight, -index) per rank prefix
     best = [0.0] * len(cands)
     prev = [-1] * len(cands)
     for i, (key, weight, _) in enumerate(cands):
-        best[i] = weight
-        for j in range(i):
-            if cands[j][0] < key and best[j] + weight > best[i]:
-                best[i], prev[i] = best[j] + weight, j
-    if not cands:
-        return []
+        r, top = rank[key], (0.0, 1)
+        while r > 0:  # the best chain ending on a smaller number
+            top, r = max(top, tree[r]), r & (r - 1)
+        best[i], prev[i] = top[0] + weight, -top[1] if top[1] <= 0 else -1
+        r = rank[key] + 1
+        while r < len(tree):
+            tree[r], r = max(tree[r], (best[i], -i)), r + (r & -r)
     i = max(range(len(cands)), key=lambda n: best[n])
     chain = []
     while i >= 0:
