@@ -189,6 +189,46 @@ def test_markdown_docx_html_sections_rows_and_items(tmp_path: Path) -> None:
     assert "Monday | 8:00 to 16:00" in [b.text for b in html.blocks if b.kind == "row"]
 
 
+def test_a_schedules_rows_keep_every_cell_so_each_mark_lines_up_with_its_visit(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=4, cols=4)
+    for r, row in enumerate(
+        [
+            ["Procedure", "Screening", "Day 1", "Week 4"],
+            ["12-lead ECG", "X", "", "X"],
+            ["Vital signs", "X", "X", "X"],
+            ["Dose", "60 mg", "60 mg", "120 mg"],
+        ]
+    ):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    merged = document.add_table(rows=2, cols=3)
+    merged.cell(0, 0).text, merged.cell(0, 1).text = "Arm", "Tablets"
+    merged.cell(0, 1).merge(merged.cell(0, 2))  # one cell over two columns is read once
+    merged.cell(1, 0).text, merged.cell(1, 1).text, merged.cell(1, 2).text = "A", "60 mg", "Placebo"
+    document.save(tmp_path / "schedule.docx")
+    rows = [b.text for b in read_document(tmp_path / "schedule.docx").blocks if b.kind == "row"]
+    assert rows == [
+        "Procedure | Screening | Day 1 | Week 4",
+        "12-lead ECG | X |  | X",  # no ECG on Day 1: the empty cell keeps Week 4 under Week 4
+        "Vital signs | X | X | X",  # a repeated mark is a visit each
+        "Dose | 60 mg | 60 mg | 120 mg",
+        "Arm | Tablets",
+        "A | 60 mg | Placebo",
+    ]
+
+    (tmp_path / "schedule.html").write_text(
+        "<table><tr><th>Procedure</th><th>Screening</th><th>Day 1</th><th>Week 4</th></tr>"
+        "<tr><td>12-lead ECG</td><td>X</td><td></td><td>X</td></tr>"
+        "<tr><td></td><td></td><td></td><td></td></tr></table>",
+        encoding="utf-8",
+    )
+    html = [b.text for b in read_document(tmp_path / "schedule.html").blocks if b.kind == "row"]
+    assert html == ["Procedure | Screening | Day 1 | Week 4", "12-lead ECG | X |  | X"]  # an empty row is no row
+
+
 def test_outline_headings_build_a_section_path() -> None:
     lines = [
         "I. ",

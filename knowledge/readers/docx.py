@@ -113,10 +113,9 @@ def read_docx(path: Path) -> ParsedDocument:
                     if id(cell._tc) in seen:  # a merged cell comes back once per grid column it spans
                         continue
                     seen.add(id(cell._tc))
-                    value = " ".join(_cell_text(cell, numbering).split())
-                    if value and (not cells or cells[-1] != value):  # merged cells repeat their text
-                        cells.append(value)
-                if cells:
+                    # every cell, an empty one and a repeated "X" too: a schedule's row is read against its header
+                    cells.append(" ".join(_cell_text(cell, numbering).split()))
+                if any(cells):
                     blocks.append(Block("row", " | ".join(cells), page if has_breaks else None))
             page += _page_breaks(child, rendered)
     core_title = (document.core_properties.title or "").strip()

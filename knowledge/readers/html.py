@@ -49,9 +49,8 @@ def _walk(node: Tag, blocks: list[Block]) -> None:
                 blocks.append(Block("heading", text, section=text))
         elif name == "table":
             for row in child.find_all("tr"):
-                cells = [_text(c) for c in row.find_all(["th", "td"])]
-                cells = [c for c in cells if c]
-                if cells:
+                cells = [_text(c) for c in row.find_all(["th", "td"])]  # empty ones too: columns line up with the header
+                if any(cells):
                     blocks.append(Block("row", " | ".join(cells)))
         elif name in {"ul", "ol"}:
             _list(child, blocks)
