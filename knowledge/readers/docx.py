@@ -12,6 +12,7 @@ from knowledge.readers.docx_numbering import Numbering
 from knowledge.readers.headings import toc_line
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+TOC_STYLE = re.compile(r"toc\s*\d\b", re.IGNORECASE)  # "TOC 1" ... "toc 9", not "TOC Heading"
 HEADING_STYLE = re.compile(r"^(heading\s*\d|title)$", re.IGNORECASE)
 
 
@@ -93,10 +94,10 @@ def read_docx(path: Path) -> ParsedDocument:
             page += _page_breaks(child, rendered)
             label = numbering.label(child, _style_id(child))  # every numbered paragraph counts, an empty one too
             text = para.text.strip()
-            if not text or toc_line(text):
+            style = (para.style.name if para.style is not None else "") or ""
+            if not text or toc_line(text) or TOC_STYLE.match(style):  # Word's own contents: "TOC 1" tab-leader lines
                 continue
             text = _numbered(label, text)
-            style = (para.style.name if para.style is not None else "") or ""
             where = page if has_breaks else None
             if HEADING_STYLE.match(style.strip()):
                 blocks.append(Block("heading", text, where, section=" ".join(text.split())))
@@ -106,17 +107,21 @@ def read_docx(path: Path) -> ParsedDocument:
                 blocks.append(Block("text", text, where))
         elif child.tag == f"{W}tbl":
             table = Table(child, document)
+            started = False
             for row in table.rows:
                 cells: list[str] = []
                 seen: set[int] = set()
                 for cell in row.cells:
-                    if id(cell._tc) in seen:  # a merged cell comes back once per grid column it spans
-                        continue
+                    # every grid column, an empty one and a repeated "X" too: a schedule's row is read against its
+                    # header; a merged cell comes back once per column it spans, and is read in the first
+                    cells.append("" if id(cell._tc) in seen else " ".join(_cell_text(cell, numbering).split()))
                     seen.add(id(cell._tc))
-                    # every cell, an empty one and a repeated "X" too: a schedule's row is read against its header
-                    cells.append(" ".join(_cell_text(cell, numbering).split()))
-                if any(cells):
-                    blocks.append(Block("row", " | ".join(cells), page if has_breaks else None))
+                where = page if has_breaks else None
+                if not started and len(cells) > 1 and len(seen) == 1 and cells[0]:
+                    blocks.append(Block("text", cells[0], where))  # "Table 2. Dosing" across the top
+                elif any(cells):
+                    blocks.append(Block("row", " | ".join(cells), where))
+                    started = True
             page += _page_breaks(child, rendered)
     core_title = (document.core_properties.title or "").strip()
     title = core_title or next((b.text for b in blocks if b.kind == "heading"), None)

@@ -18,7 +18,10 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 LEADERS = re.compile(r"(\.\s?){5,}|…{2,}|_{6,}")
-PAGE_REF = re.compile(r"(?i)(?:page\s*)?(?:\d{1,4}|[ivxlc]{1,7}|[a-z]{1,2}-?\d{1,3})")  # "37", "xii", "A-1"
+# a contents page's leaders (dots, spaced dots, ellipses, middle dots; a form's "____" blanks too) and the page
+# they run to: "37", "xii", "A-1", "2-1", "22-23", "p. 22", "page 4"
+TOC_LEADERS = re.compile(r"(?:\.[ \t]{0,3}){5,}|…{2,}|(?:·[ \t]{0,3}){5,}|_{6,}")
+PAGE_REF = re.compile(r"(?i)(?:p\.|pp\.|page)?\s*(?:\d{1,3}(?:\s*[-–]\s*\d{1,3})?|[ivx]{1,6}|[a-z]{1,2}-\d{1,3})\.?")
 DECIMAL = re.compile(r"^(\d{1,2})((?:\.\d{1,2}){0,5})(\.?)\s+(\S.*)$")
 ROMAN = re.compile(r"^([IVX]{1,5})\.\s*(.*)$")
 UPPER = re.compile(r"^([A-Z])\.\s*(.*)$")
@@ -43,9 +46,10 @@ def has_leaders(line: str) -> bool:
 
 
 def toc_line(line: str) -> bool:
-    """A table-of-contents line: dot leaders running to a page number or to the line's end. A contact sheet's
-    "Depot fax ........ +1 555 0100" has leaders too, but what follows them is the answer, not a page."""
-    runs = list(LEADERS.finditer(line))
+    """A table-of-contents line, or a form's line to fill in: leaders running to a page number or to the line's
+    end ("Signature: ______ Date: ______" says nothing to quote). A contact sheet's "Depot fax ........ +1 555
+    0100" has leaders too, but what follows them is the answer, not a page."""
+    runs = list(TOC_LEADERS.finditer(line))
     if not runs:
         return False
     tail = line[runs[-1].end() :].strip()
@@ -122,11 +126,11 @@ def _title_after(lines: list[str], i: int, inline: str) -> tuple[str, int] | Non
 def _followed_by_leaders(lines: list[str], i: int) -> bool:
     for j in range(i + 1, min(i + 3, len(lines))):
         if lines[j].strip():
-            return has_leaders(lines[j]) and not DECIMAL.match(lines[j].strip())
+            return toc_line(lines[j]) and not DECIMAL.match(lines[j].strip())
     return False
 
 
-def _decimal_candidates(lines: list[str]) -> list[tuple[tuple[int, ...], float, Heading]]:
+def _decimal_candidates(lines: list[str]) -> list[tuple[tuple[int, ...], int, Heading]]:
     found = []
     for i, raw in enumerate(lines):
         line = raw.strip()
@@ -144,26 +148,26 @@ def _decimal_candidates(lines: list[str]) -> list[tuple[tuple[int, ...], float, 
         if len(parts) == 1:
             if not (all_caps(title) or (title_case(title) and len(title.split()) <= 8)):
                 continue
-            weight = 1.0 if all_caps(title) else 0.6
+            weight = 5 if all_caps(title) else 3  # a title-case top level counts 0.6 of a sure heading
         else:
-            weight = 1.0
+            weight = 5
         label = top + rest if rest else f"{top}."
         found.append((tuple(parts), weight, Heading(i, 1, label, title.strip())))
     return found
 
 
-def _heaviest_increasing(cands: list[tuple[tuple[int, ...], float, Heading]]) -> list[Heading]:
+def _heaviest_increasing(cands: list[tuple[tuple[int, ...], int, Heading]]) -> list[Heading]:
     """Weighted longest strictly increasing subsequence by section number. A Fenwick tree over the numbers' ranks
     keeps it O(n log n): a long document numbers thousands of paragraphs ("12.4.3"), and the plain O(n^2) scan took
-    seconds. Ties go to the earliest predecessor, as the plain scan's did."""
+    seconds. Whole-number weights keep the sums exact, so equal chains tie and go to the earliest predecessor."""
     if not cands:
         return []
     rank = {key: r for r, key in enumerate(sorted({key for key, _, _ in cands}))}
-    tree: list[tuple[float, int]] = [(0.0, 1)] * (len(rank) + 1)  # (best chain weight, -index) per rank prefix
-    best = [0.0] * len(cands)
+    tree: list[tuple[int, int]] = [(0, 1)] * (len(rank) + 1)  # (best chain weight, -index) per rank prefix
+    best = [0] * len(cands)
     prev = [-1] * len(cands)
     for i, (key, weight, _) in enumerate(cands):
-        r, top = rank[key], (0.0, 1)
+        r, top = rank[key], (0, 1)
         while r > 0:  # the best chain ending on a smaller number
             top, r = max(top, tree[r]), r & (r - 1)
         best[i], prev[i] = top[0] + weight, -top[1] if top[1] <= 0 else -1

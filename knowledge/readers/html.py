@@ -48,10 +48,7 @@ def _walk(node: Tag, blocks: list[Block]) -> None:
             if text:
                 blocks.append(Block("heading", text, section=text))
         elif name == "table":
-            for row in child.find_all("tr"):
-                cells = [_text(c) for c in row.find_all(["th", "td"])]  # empty ones too: columns line up with the header
-                if any(cells):
-                    blocks.append(Block("row", " | ".join(cells)))
+            _table(child, blocks)
         elif name in {"ul", "ol"}:
             _list(child, blocks)
         elif name in TEXT:
@@ -61,6 +58,63 @@ def _walk(node: Tag, blocks: list[Block]) -> None:
         else:
             _walk(child, blocks)
     flush_loose()
+
+
+MAX_SPAN = 50  # a colspan or rowspan beyond this is a page's markup gone wrong, not a table's layout
+
+
+def _span(cell: Tag, name: str) -> int:
+    value = str(cell.get(name) or "1").strip()
+    return min(int(value), MAX_SPAN) if value.isdigit() and int(value) > 0 else 1
+
+
+def _table(table: Tag, blocks: list[Block]) -> None:
+    """Each row as its cells joined by " | ", laid out on the table's grid so every value sits under its column's
+    header: a cell spanning columns is followed by empty ones, a cell spanning rows is repeated in the rows below
+    (as Word's merged cells are read). A first row that is one cell across the whole table is a caption, not the
+    header. A table nested in a cell is read after its row, as a table of its own."""
+    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+    below: dict[int, tuple[str, int]] = {}  # column -> (text, rows still covered) of a cell spanning rows
+    grid: list[list[str]] = []
+    nested: list[list[Tag]] = []
+    widths: list[int] = []  # a row of one cell: the columns it spans (0 otherwise)
+    for tr in rows:
+        cells: list[str] = []
+        inner: list[Tag] = []
+        own = tr.find_all(["th", "td"], recursive=False)
+        widths.append(_span(own[0], "colspan") if len(own) == 1 else 0)
+        for cell in own:
+            while len(cells) in below:
+                cells.append(_carry(below, len(cells)))
+            inner += cell.find_all("table")
+            for t in cell.find_all("table"):
+                t.extract()  # read as a table of its own, not as this cell's text
+            text, width, height = _text(cell), _span(cell, "colspan"), _span(cell, "rowspan")
+            for k in range(width):
+                if height > 1:
+                    below[len(cells)] = (text if k == 0 else "", height - 1)
+                cells.append(text if k == 0 else "")
+        while len(cells) in below:
+            cells.append(_carry(below, len(cells)))
+        grid.append(cells)
+        nested.append([t for t in inner if t.find_parent("table") is None])
+    columns = max((len(cells) for cells in grid), default=0)
+    started = False
+    for cells, width, inner in zip(grid, widths, nested, strict=True):
+        if not started and columns > 1 and width >= columns and cells[0]:
+            blocks.append(Block("text", cells[0]))  # "Table 2. Dosing" across the top: the header comes next
+        elif any(cells):
+            blocks.append(Block("row", " | ".join(cells)))
+            started = True
+        for t in inner:
+            _table(t, blocks)
+
+
+def _carry(below: dict[int, tuple[str, int]], column: int) -> str:
+    text, left = below.pop(column)
+    if left > 1:
+        below[column] = (text, left - 1)
+    return text
 
 
 def _list(node: Tag, blocks: list[Block]) -> None:
