@@ -128,6 +128,7 @@ def near_subject(sentence: str, kind: AnswerType, concepts: dict[str, Weighted])
 
 NUMBERED = re.compile(r"#*\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[A-Z]\.|[IVX]{1,4}\.)\s+(?P<title>[^|]+)")
 CLAUSE_BREAK = re.compile(r"[?!;]|\.\s|,\s|\s[-–—]\s")
+ELABORATES = re.compile(r"\s*(?:like|i\.?e\.?|e\.?g\.?|as in|i mean|so|or|roughly|approx\w*)\b", re.I)
 ANNOUNCES = re.compile(r"\b(?:the following|as follows)\b", re.I)
 LIST_ITEM = re.compile(r"(?:[-•*–·▪◦●\uf0b7\uf0a7]|o(?=\s)|\(?\d{1,2}[.)]|\(?[a-z][.)])\s")
 MARKDOWN_HEADING = re.compile(r"#{1,6}\s")
@@ -432,9 +433,12 @@ def _asking_clause(question: str, kind: AnswerType, concepts: dict[str, Weighted
     names. None when the whole question is that clause, or the clause names nothing else."""
     asked = kind.asked_by(question)
     clauses = [c for c in CLAUSE_BREAK.split(question) if c.strip()]
-    clause = next((c for c in clauses if asked and asked in c), None)
-    if clause is None or len(clauses) == 1:
+    at = next((i for i, c in enumerate(clauses) if asked and asked in c), None)
+    if at is None or len(clauses) == 1:
         return None
+    clause = clauses[at]
+    if at and ELABORATES.match(clause):  # "how long does it stay in the body, like how many hrs": one clause
+        clause = f"{clauses[at - 1]} {clause}"
     own = set(words(clause))
     subject = {w: c for w, c in concepts.items() if w in own}
     return subject or None

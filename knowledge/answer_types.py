@@ -95,7 +95,8 @@ def _code(sentence: str, match: re.Match[str]) -> bool:
 
 IDENTIFIER = AnswerType("identifier", CODE, True, accept=_code)
 CODE_NAMED = (
-    r"\b(?:account|customer|billing|protocol|kit|lot|batch|order|reference|tracking)\s*(?:number|no\.?(?![\w-])|#|id\b)"
+    r"\b(?:account|acct|acc|customer|billing|protocol|kit|lot|batch|order|reference|ref|tracking)\s*"
+    r"(?:number|no\.?(?![\w-])|#|id\b)"
 )
 CONTACTS = frozenset({PHONE.name, EMAIL.name, WEB.name})  # a way to reach someone: often in the sentence after the name
 ADDRESSES = frozenset({EMAIL.name, WEB.name})  # contacts made of words, which may name what they reach
@@ -315,6 +316,18 @@ def _asks_pay(question: str) -> bool:
     return bool(SUM_ASKED.search(question) and PAY_WORDS.search(question) and not COUNT_ASKED.search(question))
 
 
+GIVEN_VALUE = re.compile(r"\d[\d.,]*\s*-?\s*$")  # "a 9 kg baby", "K+ 5.8": a participant's value, not the unit asked
+
+
+def _asks_in(unit: str, question: str) -> bool:
+    """Whether the question names `unit` as the one it asks in ("how many mL", "dose in mg"), not only as the unit of
+    a value it gives ("how much blood from a 9 kg baby" asks for mL)."""
+    return any(
+        not GIVEN_VALUE.search(question[: m.start()])
+        for m in re.finditer(rf"(?<!\w){re.escape(unit)}(?!\w)", question, re.I)
+    )
+
+
 def expected_type(question: str) -> AnswerType | None:
     """The answer type a question asks for, with its unit when it names one ("how many mg ...")."""
     for pattern, kind in QUESTION_TYPES:
@@ -322,7 +335,7 @@ def expected_type(question: str) -> AnswerType | None:
             if kind is AMOUNT:
                 if re.search(r"\$|\bdollars?\b|\busd\b|\beuros?\b", question, re.I) or _asks_pay(question):
                     return _money(pattern)
-                unit = next((u for u in UNIT_WORDS if re.search(rf"(?<!\w){re.escape(u)}(?!\w)", question, re.I)), None)
+                unit = next((u for u in UNIT_WORDS if _asks_in(u, question)), None)
                 if unit:  # "23 G", "23-gauge", "5 %"
                     # a unit per kilogram, per m² ("vg/kg", "mg/m2"): any amount of it ("1.2 × 10^14 vg/kg")
                     per = re.search(rf"[A-Za-zµμ]+\s*/\s*{re.escape(unit)}(?!\w)", question, re.I)

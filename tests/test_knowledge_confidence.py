@@ -47,6 +47,10 @@ def test_a_value_in_a_unit_the_question_names_is_required() -> None:
     assert _kind("what dropout % did they assume?") == ("amount in %", True)
     assert _kind("why cant i see the hbs % results in the lab portal?") is None  # names a result, asks no value
     assert _kind("what if SpO2 < 90 % on the walk test?") is None  # the patient's value, not one asked for
+    # a unit the question gives a value in is the participant's, not the one it asks in (session 34)
+    assert _kind("how much blood am i allowed to take from a 9 kg baby at one visit") == ("amount", False)
+    assert _kind("how many mg for a 70 kg pt?") == ("amount in mg", True)
+    assert _kind("how many mL can we draw, pt is 9kg") == ("amount in ml", True)
     assert _kind("how much is the pt stipend per visit?") == ("amount of money", True)
     assert _kind("how much does the pt get reimbursed per visit for travel?") == ("amount of money", True)
     assert _kind("what hours is the helpdesk open?") == ("time of day", True)
@@ -390,6 +394,7 @@ def test_an_account_or_tracking_number_asked_for_needs_an_identifier() -> None:
     assert kind is not None and (kind.name, kind.hard) == ("identifier", True)
     assert _kind("whats the protocol number for the IRB form?") == ("identifier", True)
     assert _kind("fedex tracking # for the box we shipped monday?") == ("identifier", True)
+    assert _kind("whats the courier acct # for lab shipments?") == ("identifier", True)  # not a number to call
     assert _kind("whats the phone number for the courier?") == ("phone", True)
     assert _kind("do we record the lot number on the dispensing log?") is None  # where to write it, not its value
     assert _kind("where does the kit number go in the eCRF?") is None
@@ -417,3 +422,20 @@ def test_a_plus_or_minus_is_the_window_a_coordinator_asks_about() -> None:
     query = expand("whats the window for V4?", {t: 2 for t in terms("visit 4 day 60 ± 7 window")})
     window = next(c for c in query.concepts if c.word == "window")
     assert any("window" in alt for alt, _, _ in window.alternatives)
+
+
+def test_a_clause_that_only_elaborates_asks_with_the_clause_before_it() -> None:
+    """ "how long does corvanifor stay in the body, like how many hrs": the clause holding "how many hrs" starts with
+    "like" and goes on asking the one before it. Read alone its subject was "like", which no sentence holding a
+    number of hours covers, so every candidate was struck out and a held-out question refused (session 34)."""
+    from knowledge.answer import _asking_clause
+    from knowledge.scoring import Weighted
+
+    question = "how long does corvanifor stay in the body, like how many hrs"
+    concepts = {w: Weighted([(frozenset({w}), 1.0)], 1.0) for w in ("corvanifor", "stay", "body", "like")}
+    kind = expected_type(question)
+    assert kind is not None and kind.hard
+    subject = _asking_clause(question, kind, concepts)
+    assert subject is not None and {"corvanifor", "body"} <= set(subject)
+    aside = _asking_clause("whats the corvanifor half life in hrs? pt is like worried", kind, concepts)
+    assert aside is None or "like" not in aside  # an aside after the asking clause stays out of it
