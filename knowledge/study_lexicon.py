@@ -49,6 +49,8 @@ SMALL_WORDS = frozenset(
         "per",
     ]
 )
+GLOSSARY_TITLE_CHARS = 60  # "LIST OF ABBREVIATIONS AND DEFINITIONS OF TERMS": a title line, not a sentence
+GLOSSARY_LINES, GLOSSARY_SHARE = 8, 0.6  # a chunk of at least this many "AE  Adverse event" lines, most of its lines
 MAX_FORMS = 3
 MAX_LONG_WORDS = 8
 
@@ -100,12 +102,36 @@ def _code_pair(short: str, before: str) -> str | None:
     return words[-1]
 
 
+def is_glossary(text: str, section: str = "") -> bool:
+    """Whether a chunk is (part of) an abbreviation list: its section says so, or, where a protocol's front matter
+    has no numbered heading to give it a section, its first lines carry the list's title ("List of Abbreviations",
+    "ABBREVIATIONS") or most of its lines are "AE  Adverse event" pairs (the list's later chunks)."""
+    if GLOSSARY_SECTION.search(section):
+        return True
+    lines = [line for line in text.splitlines() if line.strip()]
+    if any(len(line) <= GLOSSARY_TITLE_CHARS and GLOSSARY_SECTION.search(line) for line in lines[:3]):
+        return True
+    listed = sum(1 for line in lines if (m := LIST_LINE.match(line)) and _listed_pair(m.group(1), m.group(2)))
+    return listed >= GLOSSARY_LINES and listed >= GLOSSARY_SHARE * len(lines)
+
+
+def _listed_pair(short: str, long_form: str) -> bool:
+    """ "PFS  Prefilled syringe", "Q4W  Every 4 weeks": a short form spelt from its long form's first letter, or a
+    code; not a title page's "PROTOCOL NUMBER: GR41984" nor a contents line's "Table of Contents"."""
+    if not _is_short_form(short) or long_form[:1].isdigit():
+        return False
+    return short[:1].lower() == long_form[:1].lower() or any(c.isdigit() for c in short)
+
+
 def pairs_in(text: str, section: str = "") -> Iterable[tuple[str, str]]:
     """(short form, long form) pairs defined in one chunk of a document."""
-    if GLOSSARY_SECTION.search(section):
+    if is_glossary(text, section):
+        named = bool(GLOSSARY_SECTION.search(section))  # a list under its own heading is read as it always was
         for line in text.splitlines():
             m = LIST_LINE.match(line)
-            if m and _is_short_form(m.group(1)) and not m.group(2)[:1].isdigit():
+            if not m or m.group(2)[:1].isdigit():
+                continue
+            if _listed_pair(m.group(1), m.group(2)) or (named and _is_short_form(m.group(1))):
                 yield m.group(1), m.group(2).strip().rstrip(".;,")
     for m in PAREN.finditer(text):
         short = m.group(1)

@@ -146,3 +146,23 @@ def test_a_sentence_the_abbreviation_rule_caught_is_not_a_meaning() -> None:
     query = expand("when is the end of treatment visit?", vocab, study)
     assert "scheduled" not in query.semantic_text and "end" in query.semantic_text.split()
     assert "end of treatment" in expand("EOT visit window?", vocab, study).semantic_text  # a name still is one
+
+
+def test_an_abbreviation_list_in_a_protocols_front_matter_is_learnt_without_a_heading() -> None:
+    """A PDF protocol's front matter has no numbered heading, so its "List of Abbreviations" chunk had no section
+    and was never read as one: seven held-out PDF protocols learnt 1-18 pairs where their lists define 35-53, and
+    four real protocols of `qa_train` missed 17-36 ("PFS  Prefilled syringe" was not known, session 34). The list's
+    title in the chunk's first lines, or a chunk that is mostly such pairs (the list's later chunks), is enough; a
+    title page's "PROTOCOL NUMBER: GR41984" and a contents line's "Table of Contents" are no pairs."""
+    from knowledge.study_lexicon import learn
+
+    first = "List of Abbreviations\nAbbreviation Definition\nAE Adverse event\nPFS Prefilled syringe\nQ4W Every 4 weeks"
+    later = "\n".join(f"{s} {d}" for s, d in [("SAE", "Serious adverse event"), ("SC", "Subcutaneous")] * 5)
+    title_page = "\n".join(
+        ["TITLE: A PHASE III, RANDOMIZED STUDY", "PROTOCOL NUMBER: GR41984", "STUDY NAME: BALATON"] * 3
+        + ["Table of Contents", "List of Tables"]
+    )
+    study = learn([("", first), ("", later), ("", title_page)])
+    assert study["pfs"] == ["prefilled syringe"] and study["q4w"] == ["every 4 weeks"] and study["ae"]
+    assert study["sc"] == ["subcutaneous"]  # a later chunk of the list, no title
+    assert not {"title", "protocol", "study", "table", "list"} & set(study)
