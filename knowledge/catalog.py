@@ -65,16 +65,36 @@ def fingerprint(versions: Iterable[VersionInfo]) -> str:
     return hashlib.sha256(",".join(parts).encode()).hexdigest()[:32]
 
 
+MARK = re.compile(r"[xX✓✔•●○*]|\([xX]\)")  # a schedule's bare mark: "X", "(X)", "✓"
+
+
+def searched_text(text: str) -> str:
+    """A chunk's text as the indexes read it: a table row without its empty cells and bare marks. "12-lead ECG | X
+    | X |  |  | X" is kept whole for the quote, where each mark lines up with its visit in the header; for search the
+    marks are noise that lengthens the chunk (BM25 reads a longer passage as a weaker match) and fills the embedding
+    model's 256-token window."""
+    if "|" not in text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        if "|" in line:
+            cells = [c.strip() for c in line.split("|")]
+            line = " | ".join(c for c in cells if c and not MARK.fullmatch(c))
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def index_text(version: VersionInfo, section: str, text: str) -> str:
     """What the keyword index sees for a chunk: the document's name, its section heading, its text.
 
     The name words let "psa2", "IGBJ" or "wilson study" pick the right document.
     """
-    return f"{version.doc_key}\n{section}\n{text}"
+    return f"{version.doc_key}\n{section}\n{searched_text(text)}"
 
 
 def embedding_text(section: str, text: str) -> str:
     """What the vector index embeds: the heading gives a passage its topic when the text alone does not."""
+    text = searched_text(text)
     if section and not text.startswith(section[:40]):
         return f"{section}\n{text}"
     return text

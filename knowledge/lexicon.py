@@ -21,7 +21,7 @@ from core.text import stem
 
 LEXICON_FILE = Path(__file__).parent / "assets" / "lexicon.yaml"
 GENERAL_FILE = Path(__file__).parent / "assets" / "lexicon_general.yaml"  # drugs, classes, procedures
-TERMS_VERSION = 14  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
+TERMS_VERSION = 15  # bump when `terms()` or the study lexicon changes: stored keyword indexes are then rebuilt
 COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[-_/.'’][A-Za-z0-9]+)*")
 # A bound is a word: "≤ 25 mg" states a maximum. So is a window: "Day 60 ± 7" is how a protocol gives the window a
 # coordinator asks about ("what's the window for V4", "how many days either side").

@@ -851,3 +851,20 @@ def test_the_section_number_chain_is_the_plain_scans_on_any_numbering() -> None:
             for n in range(rng.randint(0, 60))
         ]
         assert _heaviest_increasing(cands) == _heaviest_by_scan(cands)
+
+
+def test_a_schedules_marks_are_quoted_but_not_searched() -> None:
+    """A schedule row keeps every cell for the quote (its marks line up with the header's visits), but the keyword
+    and vector indexes read it without empty cells and bare marks: twenty "X |  |" cells made the chunk look long
+    to BM25 and filled MiniLM's window, and a schedule's rows were found less often than when the marks were
+    dropped at reading (session 34)."""
+    from knowledge.catalog import embedding_text, searched_text
+
+    chunk = "Procedure | Scr | D1 | Wk 4\n\n12-lead ECG | X |  | (X)\n\nDose | 60 mg | 60 mg | 120 mg\n\nKeep at 2-8 C."
+    assert (
+        searched_text(chunk)
+        == "Procedure | Scr | D1 | Wk 4\n\n12-lead ECG\n\nDose | 60 mg | 60 mg | 120 mg\n\nKeep at 2-8 C."
+    )
+    assert searched_text("| 3 | 1.2 × 10^14 |  | 6 |") == "3 | 1.2 × 10^14 | 6"  # a Markdown row's outer pipes
+    assert embedding_text("8.1 Schedule", "ECG | X | X") == "8.1 Schedule\nECG"
+    assert searched_text("No table here, x marks the spot.") == "No table here, x marks the spot."
