@@ -868,3 +868,18 @@ def test_a_schedules_marks_are_quoted_but_not_searched() -> None:
     assert searched_text("| 3 | 1.2 × 10^14 |  | 6 |") == "3 | 1.2 × 10^14 | 6"  # a Markdown row's outer pipes
     assert embedding_text("8.1 Schedule", "ECG | X | X") == "8.1 Schedule\nECG"
     assert searched_text("No table here, x marks the spot.") == "No table here, x marks the spot."
+
+
+def test_a_word_table_nested_in_a_cell_is_read_after_its_row(tmp_path: Path) -> None:
+    """A contact sheet's numbers in a table inside a cell were lost: the cell's own paragraphs are empty, and the
+    nested table was never read (found by a probe, session 34). Its rows follow the row that holds it, once."""
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text, table.cell(1, 0).text = "Role", "Contact", "Pharmacy"
+    inner = table.cell(1, 1).add_table(rows=1, cols=2)
+    inner.cell(0, 0).text, inner.cell(0, 1).text = "Office", "+1 555 0100"
+    document.save(tmp_path / "contacts.docx")
+    rows = [b.text for b in read_document(tmp_path / "contacts.docx").blocks if b.kind == "row"]
+    assert rows == ["Role | Contact", "Pharmacy | ", "Office | +1 555 0100"]

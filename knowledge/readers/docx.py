@@ -58,6 +58,40 @@ def _cell_text(cell: object, numbering: Numbering) -> str:
     return " ".join(p for p in parts if p)
 
 
+MAX_NESTING = 4  # tables in tables this deep are read; a hostile file's deeper ones are not
+
+
+def _table_blocks(table: object, numbering: Numbering, where: int | None, depth: int = 0) -> list[Block]:
+    """A table's rows, each cell in its grid column (an empty one and a repeated "X" too: a schedule's row is read
+    against its header; a merged cell comes back once per column it spans, and is read in the first). A first row
+    that is one cell across the table is a caption; a table nested in a cell is read after its row, once."""
+    blocks: list[Block] = []
+    started = False
+    nested_seen: set[object] = set()  # the elements themselves: an id() of a freed proxy can come back
+    for row in table.rows:  # type: ignore[attr-defined]
+        cells: list[str] = []
+        seen: set[int] = set()
+        nested = []
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                cells.append("")
+                continue
+            seen.add(id(cell._tc))
+            cells.append(" ".join(_cell_text(cell, numbering).split()))
+            tables = cell.tables
+            nested += [t for t in tables if t._tbl not in nested_seen]  # a vertical merge repeats its cell's tables
+            nested_seen.update(t._tbl for t in tables)
+        if not started and len(cells) > 1 and len(seen) == 1 and cells[0]:
+            blocks.append(Block("text", cells[0], where))  # "Table 2. Dosing" across the top
+        elif any(cells):
+            blocks.append(Block("row", " | ".join(cells), where))
+            started = True
+        if depth < MAX_NESTING:
+            for inner in nested:
+                blocks.extend(_table_blocks(inner, numbering, where, depth + 1))
+    return blocks
+
+
 def _numbering(document: object) -> Numbering:
     """The document's list definitions and styles; a file without a numbering part numbers nothing."""
     try:
@@ -106,22 +140,7 @@ def read_docx(path: Path) -> ParsedDocument:
             else:
                 blocks.append(Block("text", text, where))
         elif child.tag == f"{W}tbl":
-            table = Table(child, document)
-            started = False
-            for row in table.rows:
-                cells: list[str] = []
-                seen: set[int] = set()
-                for cell in row.cells:
-                    # every grid column, an empty one and a repeated "X" too: a schedule's row is read against its
-                    # header; a merged cell comes back once per column it spans, and is read in the first
-                    cells.append("" if id(cell._tc) in seen else " ".join(_cell_text(cell, numbering).split()))
-                    seen.add(id(cell._tc))
-                where = page if has_breaks else None
-                if not started and len(cells) > 1 and len(seen) == 1 and cells[0]:
-                    blocks.append(Block("text", cells[0], where))  # "Table 2. Dosing" across the top
-                elif any(cells):
-                    blocks.append(Block("row", " | ".join(cells), where))
-                    started = True
+            blocks.extend(_table_blocks(Table(child, document), numbering, page if has_breaks else None))
             page += _page_breaks(child, rendered)
     core_title = (document.core_properties.title or "").strip()
     title = core_title or next((b.text for b in blocks if b.kind == "heading"), None)
