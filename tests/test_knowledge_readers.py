@@ -883,3 +883,22 @@ def test_a_word_table_nested_in_a_cell_is_read_after_its_row(tmp_path: Path) -> 
     document.save(tmp_path / "contacts.docx")
     rows = [b.text for b in read_document(tmp_path / "contacts.docx").blocks if b.kind == "row"]
     assert rows == ["Role | Contact", "Pharmacy | ", "Office | +1 555 0100"]
+
+
+def test_a_contents_entry_whose_leaders_wrap_does_not_take_the_body_headings_place(tmp_path: Path) -> None:
+    """A contents entry whose leaders and page sit on the next line ("1. INTRODUCTION" / ".......... 4"): the
+    leader lines were dropped before headings were looked for, so the contents' titles became the headings and the
+    body's own "1. INTRODUCTION" could no longer follow them; every body paragraph fell under the last contents
+    entry (a probe's file, session 34)."""
+    path = tmp_path / "protocol.txt"
+    contents = "".join(f"{n}. {t}\n.......... {p}\n" for n, t, p in [(1, "INTRODUCTION", 4), (2, "OBJECTIVES", 6)])
+    path.write_text(
+        f"CONTENTS\n{contents}\n1. INTRODUCTION\n\nIntro text.\n\n2. OBJECTIVES\n\nAims.\n", encoding="utf-8"
+    )
+    blocks = read_document(path).blocks
+    assert [(b.kind, b.text) for b in blocks[-4:]] == [  # the body's own headings over its text
+        ("heading", "1. INTRODUCTION"),
+        ("text", "Intro text."),
+        ("heading", "2. OBJECTIVES"),
+        ("text", "Aims."),
+    ]

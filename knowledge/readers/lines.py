@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from itertools import pairwise
 
 from knowledge.readers.blocks import Block
@@ -107,14 +108,32 @@ def md_cells(row: str) -> str:
     return " | ".join(cell.strip() for cell in cells)
 
 
+def _without_contents(headings: list[Heading], contents: list[bool]) -> dict[int, Heading]:
+    """The headings by their line among the lines kept (contents lines dropped), each over the kept lines it spans."""
+    kept_before = [0]
+    for dropped in contents:
+        kept_before.append(kept_before[-1] + (not dropped))
+    at: dict[int, Heading] = {}
+    for h in headings:
+        if contents[h.line]:
+            continue
+        spans = kept_before[min(h.line + h.consumed, len(contents))] - kept_before[h.line]
+        at[kept_before[h.line]] = replace(h, line=kept_before[h.line], consumed=max(spans, 1))
+    return at
+
+
 def blocks_from_lines(lines: list[Line], *, markdown: bool = False) -> list[Block]:
     """Group lines into blocks; a block never starts or ends inside a list item or table row."""
-    lines = [(t.rstrip(), p) for t, p in lines if not toc_line(t)]
-    texts = [t for t, _ in lines]
+    every = [(t.rstrip(), p) for t, p in lines]
+    contents = [toc_line(t) for t, _ in every]
+    lines = [line for line, dropped in zip(every, contents, strict=True) if not dropped]
+    texts = [t for t, _ in every]
     headings = _markdown_headings(texts) if markdown else []
     if not headings:
+        # found with the contents lines still there: a contents entry whose leaders and page wrapped onto the next
+        # line is known by that line, and must not take the place of the body's heading of the same number
         headings = find_headings(texts)
-    at = {h.line: h for h in headings}
+    at = _without_contents(headings, contents)
     blocks: list[Block] = []
     current: Block | None = None
     pending_bullet = ""
