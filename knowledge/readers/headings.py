@@ -17,10 +17,9 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-LEADERS = re.compile(r"(\.\s?){5,}|…{2,}|_{6,}")
 # a contents page's leaders (dots, spaced dots, ellipses, middle dots; a form's "____" blanks too) and the page
 # they run to: "37", "xii", "A-1", "2-1", "22-23", "p. 22", "page 4"
-TOC_LEADERS = re.compile(r"(?:\.[ \t]{0,3}){5,}|…{2,}|(?:·[ \t]{0,3}){5,}|_{6,}")
+LEADERS = re.compile(r"(?:\.[ \t]{0,3}){5,}|…{2,}|(?:·[ \t]{0,3}){5,}|_{6,}")
 PAGE_REF = re.compile(r"(?i)(?:p\.|pp\.|page)?\s*(?:\d{1,3}(?:\s*[-–]\s*\d{1,3})?|[ivx]{1,6}|[a-z]{1,2}-\d{1,3})\.?")
 DECIMAL = re.compile(r"^(\d{1,2})((?:\.\d{1,2}){0,5})(\.?)\s+(\S.*)$")
 ROMAN = re.compile(r"^([IVX]{1,5})\.\s*(.*)$")
@@ -49,7 +48,7 @@ def toc_line(line: str) -> bool:
     """A table-of-contents line, or a form's line to fill in: leaders running to a page number or to the line's
     end ("Signature: ______ Date: ______" says nothing to quote). A contact sheet's "Depot fax ........ +1 555
     0100" has leaders too, but what follows them is the answer, not a page."""
-    runs = list(TOC_LEADERS.finditer(line))
+    runs = list(LEADERS.finditer(line))
     if not runs:
         return False
     tail = line[runs[-1].end() :].strip()

@@ -86,9 +86,10 @@ def _table(table: Tag, blocks: list[Block]) -> None:
         for cell in own:
             while len(cells) in below:
                 cells.append(_carry(below, len(cells)))
-            inner += cell.find_all("table")
-            for t in cell.find_all("table"):
-                t.extract()  # read as a table of its own, not as this cell's text
+            here = [t for t in cell.find_all("table") if t.find_parent("table") is table]  # its own, not theirs
+            for t in here:
+                t.extract()  # read as a table of its own after this row, not as this cell's text
+            inner += here
             text, width, height = _text(cell), _span(cell, "colspan"), _span(cell, "rowspan")
             for k in range(width):
                 if height > 1:
@@ -97,7 +98,7 @@ def _table(table: Tag, blocks: list[Block]) -> None:
         while len(cells) in below:
             cells.append(_carry(below, len(cells)))
         grid.append(cells)
-        nested.append([t for t in inner if t.find_parent("table") is None])
+        nested.append(inner)
     columns = max((len(cells) for cells in grid), default=0)
     started = False
     for cells, width, inner in zip(grid, widths, nested, strict=True):
